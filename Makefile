@@ -1,0 +1,35 @@
+# relgraph: the two commands of the README are `make demo` and `make test`.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# torch is pinned in the same pip command as everything that needs it, so pip takes
+# the CPU build on disk instead of fetching a multi-GB CUDA build.
+TORCH  ?= torch==2.13.0
+
+.PHONY: setup demo test bench lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$(TORCH)" -e ".[dev]"
+	touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/relgraph demo ecommerce --out demo/shop.duckdb --overwrite
+	$(VENV)/bin/relgraph inspect demo/shop.duckdb
+	$(VENV)/bin/relgraph graph demo/shop.duckdb
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) -m benchmarks.graph_build
+
+lint: setup
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) demo .pytest_cache

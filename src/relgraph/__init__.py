@@ -1,0 +1,35 @@
+"""relgraph: relational deep learning on the database you already have.
+
+Example:
+    >>> import pandas as pd, relgraph as rg
+    >>> db = rg.connect({"customers": pd.DataFrame({"customer_id": [1, 2, 3]})})
+    >>> db.schema.tables["customers"].primary_key
+    'customer_id'
+"""
+
+from relgraph.db.database import Database, connect
+from relgraph.db.schema import Link, Schema, TableSchema
+from relgraph.db.stype import Stype
+from relgraph.errors import (
+    DataValidationError,
+    GraphError,
+    RelgraphError,
+    SchemaError,
+    SourceError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Database",
+    "DataValidationError",
+    "GraphError",
+    "Link",
+    "RelgraphError",
+    "Schema",
+    "SchemaError",
+    "SourceError",
+    "Stype",
+    "TableSchema",
+    "connect",
+]

@@ -1,0 +1,82 @@
+"""``relgraph inspect``: tables, keys, time columns, stypes and links of a database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from relgraph.cli.common import err, handle_errors, out, print_warnings
+from relgraph.db.database import connect
+from relgraph.db.overrides import schema_to_toml
+from relgraph.db.schema import Schema
+
+
+@handle_errors
+def inspect_command(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="DuckDB/SQLite file, folder of CSV/Parquet, RelBench folder or postgresql:// URL."
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the schema as JSON.")] = False,
+    plot: Annotated[
+        Path | None, typer.Option(help="Draw the schema graph (.svg/.png/.pdf).")
+    ] = None,
+    schema: Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")] = None,
+    write_schema: Annotated[
+        Path | None, typer.Option(help="Write the schema in force as TOML, for editing.")
+    ] = None,
+    dedupe: Annotated[bool, typer.Option(help="Keep the first row per duplicate key.")] = False,
+    pg_schema: Annotated[str | None, typer.Option(help="PostgreSQL schema to read.")] = None,
+) -> None:
+    """Show the tables, keys, time columns, column types and links relgraph sees."""
+    db = connect(source, schema=schema, dedupe=dedupe, pg_schema=pg_schema)
+    s = db.schema
+    if as_json:
+        out.print_json(s.to_json())
+    else:
+        out.print(schema_tables(s, db.source))
+        out.print(schema_links(s))
+    print_warnings(s.warnings)
+    if write_schema is not None:
+        write_schema.write_text(schema_to_toml(s))
+        err.print(f"wrote schema to {write_schema}")
+    if plot is not None:
+        from relgraph.db.schema_plot import plot_schema
+
+        plot_schema(s, plot, title=f"schema of {db.source}")
+        err.print(f"wrote schema plot to {plot}")
+
+
+def schema_tables(schema: Schema, source: str) -> Table:
+    table = Table(title=f"{source}: {len(schema.tables)} tables", title_justify="left")
+    for column in ("table", "rows", "primary key", "time column", "columns by stype"):
+        table.add_column(column, justify="right" if column == "rows" else "left")
+    for name, t in schema.tables.items():
+        by_stype: dict[str, list[str]] = {}
+        for col, stype in t.columns.items():
+            by_stype.setdefault(stype.value, []).append(col)
+        cols = "; ".join(f"[bold]{k}[/]: {', '.join(v)}" for k, v in by_stype.items())
+        key = (t.primary_key or "-") + (" [dim](row number)[/]" if t.generated_key else "")
+        table.add_row(name, f"{t.num_rows:,}", key, t.time_column or "[dim]static[/]", cols)
+    return table
+
+
+def schema_links(schema: Schema) -> Table:
+    table = Table(title=f"{len(schema.links)} links", title_justify="left")
+    for column in ("from", "to", "origin", "dangling"):
+        table.add_column(column)
+    for link in schema.links:
+        info = schema.link_info[link]
+        dangling = f"{info.dangling:,} ({info.dangling_share:.1%})" if info.dangling else "0"
+        table.add_row(link.source, link.target, info.origin, dangling)
+    return table
+
+
+def to_json(schema: Schema) -> str:
+    return json.dumps(schema.to_dict(), indent=2)

@@ -1,0 +1,24 @@
+"""The ``relgraph`` command: thin verbs over the Python API."""
+
+from __future__ import annotations
+
+import typer
+
+from relgraph.cli.demo import demo_command
+from relgraph.cli.graph import graph_command
+from relgraph.cli.inspect import inspect_command
+
+app = typer.Typer(
+    name="relgraph",
+    help="Relational deep learning on the database you already have.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals may hold connection strings
+)
+app.command("inspect")(inspect_command)
+app.command("demo")(demo_command)
+app.command("graph")(graph_command)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,369 @@
+"""The :class:`Database`: a source's tables in an embedded DuckDB working
+store, with an inferred :class:`~relgraph.db.schema.Schema` and user overrides."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from relgraph.db.inference import ROW_ID, choose_keys, infer_schema
+from relgraph.db.overrides import Overrides, overrides_from_dict, read_overrides
+from relgraph.db.profile import TableProfile, is_key_type, is_time_type, is_unique, profile_table
+from relgraph.db.schema import Link, Schema, parse_column_ref
+from relgraph.db.sources.base import Declared, quote_ident
+from relgraph.db.stype import Stype
+from relgraph.db.timestamps import parse_time_strings
+from relgraph.db.validation import check_primary_key, data_warnings
+from relgraph.errors import SchemaError, SourceError
+
+Source = str | Path | Mapping[str, Any]
+
+
+class Database:
+    """A relational database read into relgraph.
+
+    Use :func:`relgraph.connect` to make one. Tables live in an embedded DuckDB
+    working store (``db.con``); the source itself is never modified.
+
+    Example:
+        >>> import pandas as pd, relgraph as rg
+        >>> db = rg.connect({
+        ...     "customers": pd.DataFrame({"customer_id": [1, 2]}),
+        ...     "orders": pd.DataFrame({"order_id": [10, 11], "customer_id": [1, 1],
+        ...                            "ordered_at": pd.to_datetime(["2024-01-01", "2024-01-02"])}),
+        ... })
+        >>> [str(link) for link in db.schema.links]
+        ['orders.customer_id -> customers.customer_id']
+        >>> db.schema.tables["orders"].time_column
+        'ordered_at'
+    """
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        declared: Declared,
+        overrides: Overrides | None = None,
+        dedupe: bool = False,
+    ) -> None:
+        self.con = con
+        self.source = declared.description
+        self._declared = declared
+        self._overrides = overrides or Overrides()
+        self._dedupe = dedupe
+        self._load_warnings: list[str] = []
+        self._generated_keys: set[str] = set()
+        for table in declared.tables:
+            self._load_warnings += parse_time_strings(con, table)
+        self._schema: Schema = self._resolve()
+
+    # ------------------------------------------------------------ reading
+    @property
+    def schema(self) -> Schema:
+        """The schema in force: declared keys, overrides, then inference."""
+        return self._schema
+
+    @property
+    def table_names(self) -> list[str]:
+        return list(self._schema.tables)
+
+    def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """A table (or some of its columns) as a pandas DataFrame."""
+        return self.arrow(name, columns).to_pandas()
+
+    def arrow(self, name: str, columns: list[str] | None = None) -> pa.Table:
+        """A table (or some of its columns) as an Arrow table, in stored row order."""
+        t = self._schema.table(name)
+        for c in columns or []:
+            t.column(c)
+        cols = ", ".join(map(quote_ident, columns)) if columns else "*"
+        return self.con.sql(f"SELECT {cols} FROM {quote_ident(name)}").to_arrow_table()
+
+    def sql(self, query: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """Run SQL on the working store and return a DataFrame."""
+        return self.con.execute(query, params or []).df()
+
+    # ------------------------------------------------------------ overrides
+    def set_primary_key(self, table: str, column: str) -> Database:
+        """Use ``column`` as the primary key of ``table``. Returns ``self``."""
+        self._check_column(table, column)
+        dtype = self._dtype(table, column)
+        if not is_key_type(dtype):
+            raise SchemaError(
+                f"{table}.{column} has type {dtype}; a primary key must be an integer or text."
+            )
+        return self._apply(lambda o: o.primary_keys.__setitem__(table, column))
+
+    def set_time_column(self, table: str, column: str | None) -> Database:
+        """Use ``column`` as the time of ``table``'s rows; ``None`` makes it static."""
+        if column is not None:
+            self._check_column(table, column)
+            dtype = self._dtype(table, column)
+            if not is_time_type(dtype):
+                raise SchemaError(
+                    f"{table}.{column} has type {dtype}, not a date or timestamp; a time "
+                    "column must hold dates/times (text that parses as dates is converted "
+                    "when the database is read)."
+                )
+        else:
+            self._schema.table(table)
+        return self._apply(lambda o: o.time_columns.__setitem__(table, column))
+
+    def link(self, source: str, target: str) -> Database:
+        """Add a link: ``db.link("orders.customer_id", "customers.customer_id")``."""
+        src_table, src_col = parse_column_ref(source, "link source")
+        dst_table, dst_col = parse_column_ref(target, "link target")
+        self._check_column(src_table, src_col)
+        self._check_column(dst_table, dst_col)
+        if dst_col != self._schema.tables[dst_table].primary_key:
+            unique = is_unique(self.con, dst_table, dst_col)[0]
+            if not unique:
+                raise SchemaError(
+                    f"Cannot link to {target}: it is not the primary key of {dst_table!r} and "
+                    "its values are not unique."
+                )
+        link = Link(src_table, src_col, dst_table, dst_col)
+        return self._apply(lambda o: o.add_link(link))
+
+    def unlink(self, source: str) -> Database:
+        """Remove the link from ``"table.column"`` (declared or inferred)."""
+        table, column = parse_column_ref(source, "link source")
+        self._check_column(table, column)
+        if not any((x.src_table, x.src_column) == (table, column) for x in self._schema.links):
+            known = ", ".join(x.source for x in self._schema.links) or "none"
+            raise SchemaError(f"There is no link from {source}; links: {known}.")
+        return self._apply(lambda o: o.remove_link(table, column))
+
+    def set_stype(self, table: str, column: str, stype: str | Stype) -> Database:
+        """Override the semantic type of a column."""
+        self._check_column(table, column)
+        parsed = Stype.parse(stype)
+        return self._apply(lambda o: o.stypes.__setitem__((table, column), parsed))
+
+    def apply_schema(self, schema: str | Path | Mapping[str, Any]) -> Database:
+        """Apply overrides from a TOML file (or the same structure as a dict)."""
+        new = (
+            read_overrides(schema)
+            if isinstance(schema, str | Path)
+            else overrides_from_dict(dict(schema))
+        )
+        for table, key in new.primary_keys.items():
+            self._check_column(table, key)
+        for table, col in new.time_columns.items():
+            self._check_column(table, col) if col else self._schema.table(table)
+        for table, col in new.stypes:
+            self._check_column(table, col)
+        for link in new.added_links:
+            self._check_column(link.src_table, link.src_column)
+            self._check_column(link.dst_table, link.dst_column)
+
+        def merge(o: Overrides) -> None:
+            o.primary_keys.update(new.primary_keys)
+            o.time_columns.update(new.time_columns)
+            o.stypes.update(new.stypes)
+            if new.links_are_complete:
+                o.links_are_complete = True
+                o.added_links = list(new.added_links)
+                o.removed_links = set()
+            else:
+                for link in new.added_links:
+                    o.add_link(link)
+            for table, col in new.removed_links:
+                o.remove_link(table, col)
+
+        return self._apply(merge)
+
+    # ------------------------------------------------------------ internals
+    def _apply(self, change) -> Database:
+        """Apply an override; on any error roll back so the database stays usable."""
+        before = copy.deepcopy(self._overrides)
+        change(self._overrides)
+        try:
+            self._schema = self._resolve()
+        except Exception:
+            self._overrides = before
+            raise
+        return self
+
+    def _check_column(self, table: str, column: str) -> None:
+        self._schema.table(table).column(column)
+
+    def _dtype(self, table: str, column: str) -> str:
+        return self._schema.tables[table].dtypes[column]
+
+    def _resolve(self) -> Schema:
+        names = list(self._declared.tables)
+        profiles = {t: profile_table(self.con, t) for t in names}
+        keys = choose_keys(self.con, profiles, self._declared, self._overrides)
+        warnings: list[str] = []
+        for table, key in keys.items():
+            if key == ROW_ID and table in self._generated_keys:
+                continue
+            w = check_primary_key(self.con, table, key, self._dedupe)
+            if w:
+                warnings += w
+                profiles[table] = profile_table(self.con, table)
+        for table in names:
+            if table not in keys:
+                self._add_row_id(table)
+                profiles[table] = profile_table(self.con, table)
+            if table in self._generated_keys and table not in self._overrides.primary_keys:
+                keys[table] = ROW_ID
+        schema = infer_schema(
+            self.con,
+            profiles,
+            self._declared,
+            self._overrides,
+            keys,
+            {t for t in self._generated_keys if keys.get(t) == ROW_ID},
+        )
+        schema.warnings += self._load_warnings + warnings + data_warnings(self.con, schema)
+        return schema
+
+    def _add_row_id(self, table: str) -> None:
+        q = quote_ident(table)
+        columns = [r[0] for r in self.con.execute(f"DESCRIBE {q}").fetchall()]
+        if ROW_ID in columns:
+            raise SchemaError(
+                f"Table {table!r} has no usable primary key and already has a column "
+                f"{ROW_ID!r}; set a key with db.set_primary_key({table!r}, ...)."
+            )
+        self.con.execute(f"ALTER TABLE {q} ADD COLUMN {ROW_ID} BIGINT")
+        self.con.execute(f"UPDATE {q} SET {ROW_ID} = rowid")
+        self._generated_keys.add(table)
+
+    def __repr__(self) -> str:
+        rows = sum(t.num_rows for t in self._schema.tables.values())
+        return (
+            f"Database({self.source!r}, tables={len(self._schema.tables)}, rows={rows}, "
+            f"links={len(self._schema.links)})"
+        )
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _profiles_for(con: duckdb.DuckDBPyConnection, names: list[str]) -> dict[str, TableProfile]:
+    return {t: profile_table(con, t) for t in names}
+
+
+# ---------------------------------------------------------------- connect
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def connect(
+    source: Source,
+    *,
+    schema: str | Path | Mapping[str, Any] | None = None,
+    dedupe: bool = False,
+    store: str | Path | None = None,
+    pg_schema: str | None = None,
+) -> Database:
+    """Read a database and infer its schema.
+
+    Args:
+        source: a DuckDB or SQLite file (path, or ``duckdb:///path`` /
+            ``sqlite:///path``), a folder of CSV/Parquet files (one table per
+            file), a RelBench-format folder (``db/*.parquet``), a PostgreSQL URL
+            (``postgresql://user@host:port/db``, ``?schema=name`` optional), a
+            single CSV/Parquet file, or a dict of pandas DataFrames.
+        schema: overrides (a TOML file or the same structure as a dict).
+        dedupe: keep the first row per duplicate primary key instead of failing.
+        store: a DuckDB file for the working store (default: in memory).
+        pg_schema: the PostgreSQL schema to read (default ``public``).
+
+    Returns:
+        A :class:`Database`.
+
+    Raises:
+        SourceError: the source cannot be opened or read.
+        SchemaError: an override names an unknown table or column.
+        DataValidationError: duplicate primary keys without ``dedupe=True``.
+
+    Example:
+        >>> import pandas as pd, relgraph as rg
+        >>> db = rg.connect({"users": pd.DataFrame({"user_id": [1, 2], "age": [30, 40]})})
+        >>> db.schema.tables["users"].columns["age"].value
+        'numerical'
+    """
+    if store is not None and Path(store).exists():
+        raise SourceError(f"Working store {str(store)!r} exists; give a new path.")
+    con = duckdb.connect(str(store) if store is not None else ":memory:")
+    try:
+        declared = _load(source, con, pg_schema)
+        if not declared.tables:
+            raise SourceError(f"No tables found in {declared.description or source!r}.")
+        db = Database(con, declared, dedupe=dedupe)
+        if schema is not None:
+            db.apply_schema(schema)
+        return db
+    except BaseException:
+        con.close()
+        raise
+
+
+def _load(source: Source, con: duckdb.DuckDBPyConnection, pg_schema: str | None) -> Declared:
+    from relgraph.db.sources.duckdb_file import load_duckdb
+    from relgraph.db.sources.files import load_file, load_folder
+    from relgraph.db.sources.pandas_frames import load_frames
+    from relgraph.db.sources.relbench import is_relbench_folder, load_relbench
+    from relgraph.db.sources.sqlite import load_sqlite
+
+    if isinstance(source, Mapping):
+        return load_frames(source, con)
+    if not isinstance(source, str | Path):
+        raise SourceError(
+            f"Cannot read a {type(source).__name__}; pass a path, a URL or a dict of DataFrames."
+        )
+    text = str(source)
+    if text.startswith(("postgresql://", "postgres://")):
+        from relgraph.db.sources.postgres import load_postgres
+
+        return load_postgres(text, con, schema=pg_schema)
+    for prefix, loader in (("duckdb://", load_duckdb), ("sqlite://", load_sqlite)):
+        if text.startswith(prefix):
+            return loader(_url_path(text, prefix), con)
+    if "://" in text:
+        raise SourceError(
+            f"Unsupported URL {text.split('://')[0]!r}://; use postgresql://, duckdb:///, "
+            "sqlite:///, a path or a dict of DataFrames."
+        )
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return load_relbench(path, con) if is_relbench_folder(path) else load_folder(path, con)
+    if not path.exists():
+        raise SourceError(f"No such file or folder: {text!r}.")
+    lower = path.name.lower()
+    if lower.endswith((".csv", ".tsv", ".csv.gz", ".parquet", ".pq")):
+        fmt = "parquet" if lower.endswith((".parquet", ".pq")) else "csv"
+        name = path.name.split(".")[0]
+        load_file(con, name, path, fmt)
+        return Declared(tables=[name], description=f"file {path}")
+    try:
+        head = path.read_bytes()[:16] if path.stat().st_size < 16 else path.open("rb").read(16)
+    except OSError as exc:
+        raise SourceError(f"Cannot read {text!r}: {exc.strerror}.") from None
+    if head.startswith(_SQLITE_MAGIC):
+        return load_sqlite(path, con)
+    if head[8:12] == b"DUCK":
+        return load_duckdb(path, con)
+    raise SourceError(
+        f"{text!r} is neither a DuckDB nor a SQLite database, nor a CSV/Parquet file or folder."
+    )
+
+
+def _url_path(url: str, prefix: str) -> str:
+    """``duckdb:///abs/path`` -> ``/abs/path``; ``duckdb://rel/path`` -> ``rel/path``."""
+    rest = url[len(prefix) :]
+    return rest[1:] if rest.startswith("//") else rest

@@ -1,0 +1,193 @@
+"""The schema of a relational database as relgraph sees it: tables with a
+primary key, an optional time column and an stype per column, plus links
+(foreign keys) between tables.
+
+A :class:`Schema` is plain data. It is produced by inference
+(:mod:`relgraph.db.inference`), adjusted by overrides, and consumed by the
+graph builder, PQL and the models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from relgraph.db.stype import Stype
+from relgraph.errors import SchemaError
+
+#: Edge types are ``(src_table, relation, dst_table)`` triples, as in PyG.
+EdgeType = tuple[str, str, str]
+
+REVERSE_PREFIX = "rev_"
+
+
+@dataclass(frozen=True)
+class Link:
+    """A foreign key: ``src_table.src_column`` references ``dst_table.dst_column``.
+
+    Example:
+        >>> link = Link("orders", "customer_id", "customers", "customer_id")
+        >>> link.edge_type
+        ('orders', 'customer_id', 'customers')
+        >>> link.reverse_edge_type
+        ('customers', 'rev_customer_id', 'orders')
+    """
+
+    src_table: str
+    src_column: str
+    dst_table: str
+    dst_column: str
+
+    @property
+    def source(self) -> str:
+        return f"{self.src_table}.{self.src_column}"
+
+    @property
+    def target(self) -> str:
+        return f"{self.dst_table}.{self.dst_column}"
+
+    @property
+    def edge_type(self) -> EdgeType:
+        """The edge type from the referencing row to the referenced row."""
+        return (self.src_table, self.src_column, self.dst_table)
+
+    @property
+    def reverse_edge_type(self) -> EdgeType:
+        """The edge type from the referenced row back to the referencing rows."""
+        return (self.dst_table, REVERSE_PREFIX + self.src_column, self.src_table)
+
+    def __str__(self) -> str:
+        return f"{self.source} -> {self.target}"
+
+
+@dataclass
+class LinkInfo:
+    """What relgraph knows about a link beyond its endpoints."""
+
+    origin: str  # "declared", "inferred" or "override"
+    dangling: int = 0  # non-null values with no matching key
+    non_null: int = 0
+
+    @property
+    def dangling_share(self) -> float:
+        return self.dangling / self.non_null if self.non_null else 0.0
+
+
+@dataclass
+class TableSchema:
+    """One table: its columns (name -> stype), key, time column and size."""
+
+    name: str
+    columns: dict[str, Stype]
+    dtypes: dict[str, str]
+    num_rows: int
+    primary_key: str | None = None
+    time_column: str | None = None
+    #: True when the source had no usable single-column key and relgraph
+    #: numbers the rows instead (the column is then ``primary_key``).
+    generated_key: bool = False
+
+    @property
+    def is_static(self) -> bool:
+        """Rows without a time column exist at every anchor time."""
+        return self.time_column is None
+
+    def column(self, name: str) -> Stype:
+        if name not in self.columns:
+            raise SchemaError(_unknown("column", f"{self.name}.{name}", name, self.columns))
+        return self.columns[name]
+
+
+@dataclass
+class Schema:
+    """Tables and links of a database.
+
+    Example:
+        >>> import relgraph as rg
+        >>> db = rg.connect({"users": __import__("pandas").DataFrame({"user_id": [1, 2]})})
+        >>> db.schema.tables["users"].primary_key
+        'user_id'
+    """
+
+    tables: dict[str, TableSchema]
+    links: list[Link] = field(default_factory=list)
+    link_info: dict[Link, LinkInfo] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def table(self, name: str) -> TableSchema:
+        if name not in self.tables:
+            raise SchemaError(_unknown("table", name, name, self.tables))
+        return self.tables[name]
+
+    def links_from(self, table: str) -> list[Link]:
+        return [link for link in self.links if link.src_table == table]
+
+    def links_to(self, table: str) -> list[Link]:
+        return [link for link in self.links if link.dst_table == table]
+
+    @property
+    def edge_types(self) -> list[EdgeType]:
+        """Every edge type of the graph: each link in both directions."""
+        out: list[EdgeType] = []
+        for link in self.links:
+            out += [link.edge_type, link.reverse_edge_type]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``relgraph inspect --json``."""
+        tables = {}
+        for name, t in self.tables.items():
+            tables[name] = {
+                "rows": t.num_rows,
+                "primary_key": t.primary_key,
+                "time_column": t.time_column,
+                "columns": {c: s.value for c, s in t.columns.items()},
+                "dtypes": dict(t.dtypes),
+                "generated_key": t.generated_key,
+            }
+        links = []
+        for link in self.links:
+            info = self.link_info.get(link, LinkInfo("declared"))
+            links.append(
+                {
+                    "from": link.source,
+                    "to": link.target,
+                    "origin": info.origin,
+                    "dangling": info.dangling,
+                }
+            )
+        return {"tables": tables, "links": links, "warnings": list(self.warnings)}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def fingerprint(self) -> str:
+        """A short hash of the structure (tables, keys, times, stypes, links),
+        so that saved models can refuse a database that does not fit."""
+        d = self.to_dict()
+        for t in d["tables"].values():
+            del t["rows"]
+        for link in d["links"]:
+            del link["dangling"], link["origin"]
+        d.pop("warnings")
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def parse_column_ref(ref: str, what: str = "column reference") -> tuple[str, str]:
+    """Split ``"table.column"`` (the last dot separates, so table names may not
+    contain dots but column names may not either)."""
+    if not isinstance(ref, str) or ref.count(".") != 1 or ref.startswith(".") or ref.endswith("."):
+        raise SchemaError(f"Expected a {what} of the form 'table.column' (got {ref!r}).")
+    table, column = ref.split(".")
+    return table, column
+
+
+def _unknown(kind: str, full: str, name: str, known: Any) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.5)
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    choices = ", ".join(sorted(known)[:20])
+    return f"Unknown {kind} {full!r}.{hint} Known: {choices}."

@@ -1,0 +1,40 @@
+"""What every source loader hands back: the tables it registered in the
+working DuckDB store, and the keys and links the source itself declares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+
+
+@dataclass
+class Declared:
+    """Keys, links and time columns a source declares (constraints, metadata).
+
+    Declared facts are used as given; inference only fills what is missing.
+    """
+
+    tables: list[str] = field(default_factory=list)
+    primary_keys: dict[str, str] = field(default_factory=dict)
+    #: ``(src_table, src_column, dst_table, dst_column)``
+    foreign_keys: list[tuple[str, str, str, str]] = field(default_factory=list)
+    time_columns: dict[str, str | None] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    description: str = ""
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for DuckDB/PostgreSQL/SQLite SQL."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def register_arrow(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    """Copy an Arrow table into the working store as a real table ``name``."""
+    view = "__relgraph_import"
+    con.register(view, table)
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT * FROM {view}")
+    finally:
+        con.unregister(view)

@@ -1,0 +1,93 @@
+"""DuckDB database files: every base table of the file is copied into the
+working store; PRIMARY KEY / FOREIGN KEY constraints are used as given."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from relgraph.db.sources.base import Declared, quote_ident
+from relgraph.errors import SourceError
+
+_ALIAS = "__relgraph_src"
+
+
+def load_duckdb(path: str | Path, con: duckdb.DuckDBPyConnection) -> Declared:
+    """Copy the tables of a DuckDB file into ``con`` (the file is opened read-only)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SourceError(f"DuckDB file not found: {str(path)!r}.")
+    try:
+        con.execute(f"ATTACH {_sql_string(str(path))} AS {_ALIAS} (READ_ONLY)")
+    except duckdb.Error as exc:
+        raise SourceError(f"Cannot open {str(path)!r} as a DuckDB database: {exc}") from None
+    try:
+        return _copy_attached(con, _ALIAS, f"duckdb file {path}")
+    finally:
+        con.execute(f"DETACH {_ALIAS}")
+
+
+def _copy_attached(con: duckdb.DuckDBPyConnection, alias: str, description: str) -> Declared:
+    declared = Declared(description=description)
+    rows = con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() "
+        "WHERE database_name = ? AND NOT internal ORDER BY schema_name <> 'main', table_name",
+        [alias],
+    ).fetchall()
+    seen: dict[str, str] = {}
+    for schema, table in rows:
+        if table in seen:
+            declared.warnings.append(
+                f"Table {table!r} exists in schemas {seen[table]!r} and {schema!r}; "
+                f"only {seen[table]}.{table} is read."
+            )
+            continue
+        seen[table] = schema
+        source = f"{alias}.{quote_ident(schema)}.{quote_ident(table)}"
+        con.execute(f"CREATE TABLE {quote_ident(table)} AS SELECT * FROM {source}")
+        declared.tables.append(table)
+    constraints = con.execute(
+        "SELECT schema_name, table_name, constraint_type, constraint_column_names, "
+        "referenced_table, referenced_column_names FROM duckdb_constraints() "
+        "WHERE database_name = ? AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY')",
+        [alias],
+    ).fetchall()
+    for schema, table, kind, columns, ref_table, ref_columns in constraints:
+        if seen.get(table) != schema:
+            continue
+        _add_constraint(declared, table, kind, list(columns), ref_table, list(ref_columns or []))
+    return declared
+
+
+def _add_constraint(
+    declared: Declared,
+    table: str,
+    kind: str,
+    columns: list[str],
+    ref_table: str | None,
+    ref_columns: list[str],
+) -> None:
+    """Record one declared constraint; composite keys become warnings."""
+    cols = ", ".join(columns)
+    if kind == "PRIMARY KEY":
+        if len(columns) == 1:
+            declared.primary_keys[table] = columns[0]
+        else:
+            declared.warnings.append(
+                f"Composite primary key {table}({cols}) is not supported; relgraph "
+                f"infers a single-column key or numbers the rows."
+            )
+        return
+    if len(columns) == 1 and len(ref_columns) == 1 and ref_table:
+        declared.foreign_keys.append((table, columns[0], ref_table, ref_columns[0]))
+    else:
+        refs = ", ".join(ref_columns)
+        declared.warnings.append(
+            f"Composite foreign key {table}({cols}) -> {ref_table}({refs}) is not supported; "
+            f"link one column with db.link('{table}.<column>', '{ref_table}.<key>')."
+        )
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"

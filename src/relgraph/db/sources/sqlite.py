@@ -1,0 +1,73 @@
+"""SQLite database files, read with the standard library's ``sqlite3``
+(read-only URI) so that no DuckDB extension download is needed."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from relgraph.db.sources.base import Declared, quote_ident, register_arrow
+from relgraph.db.sources.duckdb_file import _add_constraint
+from relgraph.errors import SourceError
+
+
+def load_sqlite(path: str | Path, con: duckdb.DuckDBPyConnection) -> Declared:
+    """Copy the tables of a SQLite file into ``con``; declared keys are used."""
+    path = Path(path)
+    if not path.is_file():
+        raise SourceError(f"SQLite file not found: {str(path)!r}.")
+    try:
+        src = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+        names = [
+            r[0]
+            for r in src.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
+    except sqlite3.Error as exc:
+        raise SourceError(f"Cannot open {str(path)!r} as a SQLite database: {exc}") from None
+    declared = Declared(description=f"sqlite file {path}")
+    try:
+        for name in names:
+            frame = pd.read_sql_query(f"SELECT * FROM {quote_ident(name)}", src)
+            register_arrow(con, name, _to_arrow(frame))
+            declared.tables.append(name)
+            info = src.execute(f"PRAGMA table_info({quote_ident(name)})").fetchall()
+            pk_cols = [row[1] for row in sorted(info, key=lambda r: r[5]) if row[5] > 0]
+            if pk_cols:
+                _add_constraint(declared, name, "PRIMARY KEY", pk_cols, None, [])
+            fks: dict[int, list[tuple]] = {}
+            for row in src.execute(f"PRAGMA foreign_key_list({quote_ident(name)})"):
+                fks.setdefault(row[0], []).append(row)
+            for rows in fks.values():
+                ref_table = rows[0][2]
+                ref_cols = [r[4] for r in rows]
+                if any(c is None for c in ref_cols):  # REFERENCES t without columns: its PK
+                    ref_info = src.execute(f"PRAGMA table_info({quote_ident(ref_table)})")
+                    ref_cols = [r[1] for r in sorted(ref_info, key=lambda r: r[5]) if r[5] > 0]
+                _add_constraint(
+                    declared, name, "FOREIGN KEY", [r[3] for r in rows], ref_table, ref_cols
+                )
+    except (sqlite3.Error, pd.errors.DatabaseError) as exc:
+        raise SourceError(f"Cannot read {str(path)!r}: {exc}") from None
+    finally:
+        src.close()
+    return declared
+
+
+def _to_arrow(frame: pd.DataFrame) -> pa.Table:
+    """SQLite is dynamically typed: a column with mixed Python types becomes text."""
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        mixed = {
+            c: frame[c].map(lambda v: None if v is None else str(v))
+            for c in frame.columns
+            if frame[c].dtype == object
+        }
+        return pa.Table.from_pandas(frame.assign(**mixed), preserve_index=False)
