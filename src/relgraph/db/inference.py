@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import duckdb
 
-from relgraph.db.naming import id_suffix, norm, table_variants, time_name_score
+from relgraph.db.naming import (
+    column_prefix,
+    id_suffix,
+    norm,
+    strip_prefix,
+    table_variants,
+    time_name_score,
+)
 from relgraph.db.overrides import Overrides
 from relgraph.db.profile import (
     FLOAT_TYPES,
@@ -143,6 +150,9 @@ def infer_links(
 ) -> dict[Link, LinkInfo]:
     """Links by name match, kept when most values find a key in the target."""
     found: dict[Link, LinkInfo] = {}
+    # Columns named with a per-table prefix (TPC-H: o_custkey -> c_custkey) are
+    # compared without it as well.
+    prefixes = {t: column_prefix(list(p.columns)) for t, p in profiles.items()}
     for table, profile in profiles.items():
         for col in profile.columns.values():
             if (table, col.name) in skip or col.name == keys.get(table):
@@ -153,7 +163,14 @@ def infer_links(
             for dst, dst_key in keys.items():
                 if dst == table and col.name == dst_key:
                     continue
-                score = link_name_score(col.name, dst, dst_key)
+                score = max(
+                    link_name_score(col.name, dst, dst_key),
+                    link_name_score(
+                        strip_prefix(col.name, prefixes[table]),
+                        dst,
+                        strip_prefix(dst_key, prefixes[dst]),
+                    ),
+                )
                 dst_type = profiles[dst].columns[dst_key].dtype
                 if score and _comparable(col.dtype, dst_type):
                     candidates.append((score, dst, dst_key))

@@ -135,3 +135,19 @@ def time_name_score(name: str) -> int:
     if any(w in _TIME_WORDS for w in ws):
         return 50
     return 20
+
+
+def column_prefix(columns: list[str]) -> str:
+    """A prefix every column of a table shares, as in TPC-H (``o_orderkey``,
+    ``o_custkey``): ``"o_"``; else ``""``."""
+    names = [c for c in columns if not c.startswith("_")]
+    if len(names) < 2:
+        return ""
+    first = names[0].split("_", 1)[0] + "_"
+    if 1 < len(first) <= 5 and all(c.startswith(first) and len(c) > len(first) for c in names):
+        return first
+    return ""
+
+
+def strip_prefix(column: str, prefix: str) -> str:
+    return column[len(prefix) :] if prefix and column.startswith(prefix) else column
