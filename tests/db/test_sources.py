@@ -268,3 +268,20 @@ def test_wrong_kind_of_object() -> None:
         rg.connect({"t": [1, 2]})
     with pytest.raises(SourceError, match="empty dict"):
         rg.connect({})
+
+
+def test_sqlite_foreign_key_to_a_missing_table(tmp_path: Path) -> None:
+    path = tmp_path / "dangling_decl.sqlite"
+    con = sqlite3.connect(path)
+    con.executescript("""
+        CREATE TABLE visits (vid INTEGER PRIMARY KEY, who TEXT REFERENCES ghosts(code));
+        CREATE TABLE notes (nid INTEGER PRIMARY KEY, vid TEXT REFERENCES visits(vid));
+        INSERT INTO visits VALUES (1, 'a'), (2, 'b');
+        INSERT INTO notes VALUES (1, '1'), (2, '2'), (3, '9');
+    """)
+    con.close()
+    db = rg.connect(path)
+    assert any("Declared foreign key visits.who -> ghosts.code" in w for w in db.schema.warnings)
+    # A text column declared to reference an integer key is compared as text.
+    assert link_set(db) == {"notes.vid -> visits.vid"}
+    assert db.schema.link_info[db.schema.links[0]].dangling == 1

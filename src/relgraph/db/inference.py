@@ -34,6 +34,7 @@ from relgraph.db.stype import Stype
 
 #: The column relgraph adds to a table that has no single-column key.
 ROW_ID = "_row_id"
+_NO_COLUMNS = TableProfile("", 0, {})
 #: A link is inferred when at least this share of non-null values find a key.
 MIN_CONTAINMENT = 0.8
 
@@ -129,9 +130,18 @@ def link_stats(con: duckdb.DuckDBPyConnection, link: Link) -> LinkInfo:
     """Non-null values of the link column and how many find no key."""
     src, dst = quote_ident(link.src_table), quote_ident(link.dst_table)
     c, k = quote_ident(link.src_column), quote_ident(link.dst_column)
+    # Declared or user links may join an integer to a text column: compare as text.
+    left, right = f"s.{c}", "d.__k"
+    try:
+        left_type = con.execute(f"SELECT typeof({c}) FROM {src} LIMIT 1").fetchall()
+        right_type = con.execute(f"SELECT typeof({k}) FROM {dst} LIMIT 1").fetchall()
+        if left_type and right_type and not _comparable(left_type[0][0], right_type[0][0]):
+            left, right = f"CAST({left} AS VARCHAR)", f"CAST({right} AS VARCHAR)"
+    except duckdb.Error:
+        pass
     non_null, dangling = con.execute(
         f"SELECT count(s.{c}), count(s.{c}) FILTER (WHERE d.__k IS NULL) FROM {src} s "
-        f"LEFT JOIN (SELECT DISTINCT {k} AS __k FROM {dst}) d ON s.{c} = d.__k"
+        f"LEFT JOIN (SELECT DISTINCT {k} AS __k FROM {dst}) d ON {left} = {right}"
     ).fetchall()[0]
     return LinkInfo("inferred", dangling=int(dangling), non_null=int(non_null))
 
@@ -273,8 +283,17 @@ def infer_schema(
     else:
         for src, col, dst, dst_col in declared.foreign_keys:
             link = Link(src, col, dst, dst_col)
-            if (src, col) not in removed and src in profiles and dst in profiles:
-                link_info[link] = _stats(con, link, "declared")
+            if (src, col) in removed:
+                continue
+            if col not in profiles.get(src, _NO_COLUMNS).columns or (
+                dst_col not in profiles.get(dst, _NO_COLUMNS).columns
+            ):
+                warnings.append(
+                    f"Declared foreign key {link} names a table or column that is not in "
+                    "the database; it is ignored."
+                )
+                continue
+            link_info[link] = _stats(con, link, "declared")
         for link in overrides.added_links:
             link_info = {
                 k: v
