@@ -20,12 +20,14 @@ def graph_command(
         Path | None, typer.Option(help="Save the graph to this folder (memory-mapped when loaded).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    dedupe: Annotated[bool, typer.Option(help="Keep the first row per duplicate key.")] = False,
 ) -> None:
     """Turn the database into a temporal graph: one node per row, one edge per link."""
     from relgraph.db.database import connect
     from relgraph.graph import TemporalGraph
 
-    db = connect(source, schema=schema)
+    with err.status(f"reading {source} and inferring its schema"):
+        db = connect(source, schema=schema, dedupe=dedupe)
     start = time.perf_counter()
     with err.status("building the temporal graph"):
         graph = TemporalGraph.from_database(db)

@@ -35,7 +35,8 @@ def inspect_command(
     pg_schema: Annotated[str | None, typer.Option(help="PostgreSQL schema to read.")] = None,
 ) -> None:
     """Show the tables, keys, time columns, column types and links relgraph sees."""
-    db = connect(source, schema=schema, dedupe=dedupe, pg_schema=pg_schema)
+    with err.status(f"reading {source} and inferring its schema"):
+        db = connect(source, schema=schema, dedupe=dedupe, pg_schema=pg_schema)
     s = db.schema
     if as_json:
         out.print_json(s.to_json())

@@ -206,7 +206,8 @@ def infer_stype(col: ColumnProfile, num_rows: int) -> Stype:
     if t in INTEGER_TYPES:
         if id_suffix(col.name) is not None and col.distinct > 0.5 * max(col.non_null, 1):
             return Stype.id  # an unlinked identifier: its values mean nothing
-        return Stype.categorical if col.distinct <= 2 else Stype.numerical
+        # Two values over many rows: a flag (0/1), not a quantity.
+        return Stype.categorical if col.distinct <= 2 and col.non_null >= 10 else Stype.numerical
     if t in FLOAT_TYPES or t == "DECIMAL" or t in {"TIME", "INTERVAL"}:
         return Stype.numerical
     if t == "VARCHAR":

@@ -105,8 +105,8 @@ class Schema:
     """Tables and links of a database.
 
     Example:
-        >>> import relgraph as rg
-        >>> db = rg.connect({"users": __import__("pandas").DataFrame({"user_id": [1, 2]})})
+        >>> import pandas as pd, relgraph as rg
+        >>> db = rg.connect({"users": pd.DataFrame({"user_id": [1, 2]})})
         >>> db.schema.tables["users"].primary_key
         'user_id'
     """
