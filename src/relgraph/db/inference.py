@@ -218,8 +218,15 @@ def infer_stype(col: ColumnProfile, num_rows: int) -> Stype:
 def _string_stype(col: ColumnProfile) -> Stype:
     non_null = max(col.non_null, 1)
     ratio = col.distinct / non_null
-    if col.separator_share >= 0.3 and 0 < col.distinct_tokens <= max(50, 0.2 * col.distinct):
-        return Stype.multicategorical  # "red|blue", "a; b": a few tags, many combinations
+    # "red|blue", "Action, Comedy": a few tags in many combinations, one or two
+    # words each ("Love it, works well." splits too, but into phrases: text).
+    words_per_item = col.avg_words / col.avg_tokens if col.avg_tokens else float("inf")
+    if (
+        col.separator_share >= 0.3
+        and 0 < col.distinct_tokens <= max(50, 0.2 * col.distinct)
+        and words_per_item <= 1.6
+    ):
+        return Stype.multicategorical
     if col.distinct <= 2000 and (ratio <= 0.2 or col.distinct <= 50) and col.avg_words < 8:
         return Stype.categorical
     if col.avg_words >= 2.5:

@@ -61,6 +61,7 @@ class ColumnProfile:
     separator_share: float = 0.0  # share of values containing a list separator
     distinct_tokens: int = 0  # after splitting on the separator
     url_share: float = 0.0
+    avg_tokens: float = 0.0  # list items per value, after splitting on the separator
 
 
 @dataclass
@@ -100,15 +101,17 @@ def _profile_strings(con, q: str, strings: list[str], columns: dict[str, ColumnP
             f"avg(CASE WHEN {c} IS NULL THEN NULL WHEN {sep} THEN 1.0 ELSE 0.0 END)",
             f"count(DISTINCT CASE WHEN {sep} THEN NULL ELSE {c} END)",
             f"avg(CASE WHEN {c} IS NULL THEN NULL WHEN {c} ILIKE 'http%' THEN 1.0 ELSE 0.0 END)",
+            f"avg(len(string_split_regex(trim({c}), '\\s*[|;]\\s*|,\\s')))",
         ]
     sample = f"(SELECT * FROM {q} USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (7))"
     row = con.execute(f"SELECT {', '.join(parts)} FROM {sample}").fetchall()[0]
     for i, col in enumerate(strings):
         p = columns[col]
-        p.avg_length = float(row[5 * i] or 0)
-        p.avg_words = float(row[5 * i + 1] or 0)
-        p.separator_share = float(row[5 * i + 2] or 0)
-        p.url_share = float(row[5 * i + 4] or 0)
+        p.avg_length = float(row[6 * i] or 0)
+        p.avg_words = float(row[6 * i + 1] or 0)
+        p.separator_share = float(row[6 * i + 2] or 0)
+        p.url_share = float(row[6 * i + 4] or 0)
+        p.avg_tokens = float(row[6 * i + 5] or 0)
         if p.separator_share >= 0.3:
             tok = con.execute(
                 f"SELECT count(DISTINCT trim(t)) FROM (SELECT unnest(string_split_regex("
