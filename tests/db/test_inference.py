@@ -202,11 +202,17 @@ def test_time_columns_of_every_unit(unit: str) -> None:
 def test_sentences_with_commas_are_text_not_tags() -> None:
     texts = ["Love it, works perfectly.", "Terrible, not as described.", "Okay, arrived late."]
     genres = ["Action, Comedy", "Drama", "Comedy, Drama, Horror", "Action"]
-    db = rg.connect({"r": pd.DataFrame({
-        "r_id": np.arange(300),
-        "review": [texts[i % 3] for i in range(300)],
-        "genres": [genres[i % 4] for i in range(300)],
-    })})
+    db = rg.connect(
+        {
+            "r": pd.DataFrame(
+                {
+                    "r_id": np.arange(300),
+                    "review": [texts[i % 3] for i in range(300)],
+                    "genres": [genres[i % 4] for i in range(300)],
+                }
+            )
+        }
+    )
     cols = db.schema.tables["r"].columns
     assert cols["genres"] == rg.Stype.multicategorical
     assert cols["review"] in (rg.Stype.text, rg.Stype.categorical)
