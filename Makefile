@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 
 demo: setup
 	$(VENV)/bin/relgraph demo ecommerce --out demo/shop.duckdb --overwrite
-	$(VENV)/bin/relgraph inspect demo/shop.duckdb
+	$(VENV)/bin/relgraph inspect demo/shop.duckdb --plot demo/schema.svg
 	$(VENV)/bin/relgraph graph demo/shop.duckdb
 
 test: setup

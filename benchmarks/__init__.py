@@ -1,0 +1,1 @@
+"""Benchmarks: measured figures, written to ``benchmarks/results/*.json`` (not timed tests)."""
