@@ -281,11 +281,12 @@ def test_declared_foreign_keys(shop):
 def test_composite_keys_are_warnings_not_errors(shop):
     _, declared = shop
     assert (
-        "composite foreign key shipments(order_id, product_id) -> "
-        "order_items(order_id, product_id) is not supported; link one column with db.link(...)"
+        "Composite foreign key shipments(order_id, product_id) -> "
+        "order_items(order_id, product_id) is not supported; link one column with "
+        "db.link('shipments.<column>', 'order_items.<key>')."
     ) in declared.warnings
     assert any(
-        w.startswith("composite primary key order_items(order_id, product_id) is not supported")
+        w.startswith("Composite primary key order_items(order_id, product_id) is not supported")
         for w in declared.warnings
     )
     assert len(declared.warnings) == 2

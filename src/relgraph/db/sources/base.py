@@ -24,6 +24,29 @@ class Declared:
     warnings: list[str] = field(default_factory=list)
     description: str = ""
 
+    def add_primary_key(self, table: str, columns: list[str]) -> None:
+        """Record a declared primary key; a composite one becomes a warning."""
+        if len(columns) == 1:
+            self.primary_keys[table] = columns[0]
+        else:
+            self.warnings.append(
+                f"Composite primary key {table}({', '.join(columns)}) is not supported; "
+                "relgraph infers a single-column key or numbers the rows."
+            )
+
+    def add_foreign_key(
+        self, table: str, columns: list[str], ref_table: str, ref_columns: list[str]
+    ) -> None:
+        """Record a declared foreign key; a composite one becomes a warning."""
+        if len(columns) == 1 and len(ref_columns) == 1:
+            self.foreign_keys.append((table, columns[0], ref_table, ref_columns[0]))
+        else:
+            self.warnings.append(
+                f"Composite foreign key {table}({', '.join(columns)}) -> "
+                f"{ref_table}({', '.join(ref_columns)}) is not supported; link one column "
+                f"with db.link('{table}.<column>', '{ref_table}.<key>')."
+            )
+
 
 def quote_ident(name: str) -> str:
     """Quote an identifier for DuckDB/PostgreSQL/SQLite SQL."""

@@ -56,37 +56,11 @@ def _copy_attached(con: duckdb.DuckDBPyConnection, alias: str, description: str)
     for schema, table, kind, columns, ref_table, ref_columns in constraints:
         if seen.get(table) != schema:
             continue
-        _add_constraint(declared, table, kind, list(columns), ref_table, list(ref_columns or []))
-    return declared
-
-
-def _add_constraint(
-    declared: Declared,
-    table: str,
-    kind: str,
-    columns: list[str],
-    ref_table: str | None,
-    ref_columns: list[str],
-) -> None:
-    """Record one declared constraint; composite keys become warnings."""
-    cols = ", ".join(columns)
-    if kind == "PRIMARY KEY":
-        if len(columns) == 1:
-            declared.primary_keys[table] = columns[0]
+        if kind == "PRIMARY KEY":
+            declared.add_primary_key(table, list(columns))
         else:
-            declared.warnings.append(
-                f"Composite primary key {table}({cols}) is not supported; relgraph "
-                f"infers a single-column key or numbers the rows."
-            )
-        return
-    if len(columns) == 1 and len(ref_columns) == 1 and ref_table:
-        declared.foreign_keys.append((table, columns[0], ref_table, ref_columns[0]))
-    else:
-        refs = ", ".join(ref_columns)
-        declared.warnings.append(
-            f"Composite foreign key {table}({cols}) -> {ref_table}({refs}) is not supported; "
-            f"link one column with db.link('{table}.<column>', '{ref_table}.<key>')."
-        )
+            declared.add_foreign_key(table, list(columns), ref_table, list(ref_columns or []))
+    return declared
 
 
 def _sql_string(value: str) -> str:

@@ -573,24 +573,13 @@ def _read_constraints(
         if src not in tables:
             continue
         if kind == "p":
-            if len(src_cols) == 1:
-                declared.primary_keys[src] = src_cols[0]
-            else:
-                declared.warnings.append(
-                    f"composite primary key {src}({', '.join(src_cols)}) is not supported; "
-                    "relgraph keys rows by one column: set one with db.set_primary_key(...)"
-                )
+            declared.add_primary_key(src, list(src_cols))
             continue
-        link = f"{src}({', '.join(src_cols)}) -> {dst}({', '.join(dst_cols)})"
         if dst_schema != schema or dst not in tables:
             declared.warnings.append(
                 f"foreign key {schema}.{src}({', '.join(src_cols)}) -> "
                 f"{dst_schema}.{dst}({', '.join(dst_cols)}) leaves the tables read from "
                 f"schema {schema}; ignored"
             )
-        elif len(src_cols) != 1:
-            declared.warnings.append(
-                f"composite foreign key {link} is not supported; link one column with db.link(...)"
-            )
         else:
-            declared.foreign_keys.append((src, src_cols[0], dst, dst_cols[0]))
+            declared.add_foreign_key(src, list(src_cols), dst, list(dst_cols))

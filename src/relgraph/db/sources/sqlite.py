@@ -11,7 +11,6 @@ import pandas as pd
 import pyarrow as pa
 
 from relgraph.db.sources.base import Declared, quote_ident, register_arrow
-from relgraph.db.sources.duckdb_file import _add_constraint
 from relgraph.errors import SourceError
 
 
@@ -40,7 +39,7 @@ def load_sqlite(path: str | Path, con: duckdb.DuckDBPyConnection) -> Declared:
             info = src.execute(f"PRAGMA table_info({quote_ident(name)})").fetchall()
             pk_cols = [row[1] for row in sorted(info, key=lambda r: r[5]) if row[5] > 0]
             if pk_cols:
-                _add_constraint(declared, name, "PRIMARY KEY", pk_cols, None, [])
+                declared.add_primary_key(name, pk_cols)
             fks: dict[int, list[tuple]] = {}
             for row in src.execute(f"PRAGMA foreign_key_list({quote_ident(name)})"):
                 fks.setdefault(row[0], []).append(row)
@@ -50,9 +49,7 @@ def load_sqlite(path: str | Path, con: duckdb.DuckDBPyConnection) -> Declared:
                 if any(c is None for c in ref_cols):  # REFERENCES t without columns: its PK
                     ref_info = src.execute(f"PRAGMA table_info({quote_ident(ref_table)})")
                     ref_cols = [r[1] for r in sorted(ref_info, key=lambda r: r[5]) if r[5] > 0]
-                _add_constraint(
-                    declared, name, "FOREIGN KEY", [r[3] for r in rows], ref_table, ref_cols
-                )
+                declared.add_foreign_key(name, [r[3] for r in rows], ref_table, ref_cols)
     except (sqlite3.Error, pd.errors.DatabaseError) as exc:
         raise SourceError(f"Cannot read {str(path)!r}: {exc}") from None
     finally:
