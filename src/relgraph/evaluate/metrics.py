@@ -1,0 +1,215 @@
+"""Metrics for every task type of PQL, in their natural scale (AUROC in 0..1).
+
+Each metric is a plain function of numpy arrays; :data:`METRICS` maps the names
+used in tasks and reports to them, with the direction that is better.
+
+Example:
+    >>> import numpy as np
+    >>> round(auroc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])), 3)
+    0.75
+    >>> compute(["mae", "rmse"], np.array([1.0, 2.0]), np.array([1.5, 2.0]))
+    {'mae': 0.25, 'rmse': 0.3535533905932738}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.stats import rankdata
+
+from relgraph.errors import RelgraphError
+
+
+class MetricError(RelgraphError):
+    """A metric cannot be computed on the given labels or predictions."""
+
+
+# ---------------------------------------------------------------- binary
+def auroc(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    """Area under the ROC curve (Mann-Whitney U with average ranks for ties)."""
+    y_true, y_score = _binary(y_true), np.asarray(y_score, dtype=float)
+    pos = int(y_true.sum())
+    neg = len(y_true) - pos
+    if pos == 0 or neg == 0:
+        raise MetricError("AUROC needs both classes in the labels (got only one).")
+    ranks = rankdata(y_score)
+    return float((ranks[y_true == 1].sum() - pos * (pos + 1) / 2) / (pos * neg))
+
+
+def average_precision(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    """Average precision: mean of the precision at each positive, ranked by score
+    (ties share one threshold, as in scikit-learn)."""
+    y_true, y_score = _binary(y_true), np.asarray(y_score, dtype=float)
+    if y_true.sum() == 0:
+        raise MetricError("Average precision needs at least one positive label.")
+    order = np.argsort(-y_score, kind="mergesort")
+    scores, hits = y_score[order], y_true[order]
+    # Evaluate only where the score changes: tied items enter together.
+    last_of_tie = np.r_[np.nonzero(np.diff(scores))[0], len(scores) - 1]
+    tp = np.cumsum(hits)[last_of_tie]
+    precision = tp / (last_of_tie + 1)
+    recall_gain = np.diff(np.r_[0, tp]) / tp[-1]
+    return float(np.sum(precision * recall_gain))
+
+
+def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Share of exact matches. For binary scores, predictions are ``score >= 0.5``."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_pred.dtype.kind == "f" and set(np.unique(y_true)) <= {0, 1}:
+        y_pred = (y_pred >= 0.5).astype(int)
+    return float(np.mean(y_true == y_pred))
+
+
+def f1(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5) -> float:
+    """F1 of the positive class at ``threshold``."""
+    y_true = _binary(y_true)
+    y_pred = (np.asarray(y_score, dtype=float) >= threshold).astype(int)
+    tp = int(np.sum((y_pred == 1) & (y_true == 1)))
+    fp = int(np.sum((y_pred == 1) & (y_true == 0)))
+    fn = int(np.sum((y_pred == 0) & (y_true == 1)))
+    return 0.0 if tp == 0 else float(2 * tp / (2 * tp + fp + fn))
+
+
+# ---------------------------------------------------------------- regression
+def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return float(np.mean(np.abs(_float(y_true) - _float(y_pred))))
+
+
+def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((_float(y_true) - _float(y_pred)) ** 2)))
+
+
+def r2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    y_true, y_pred = _float(y_true), _float(y_pred)
+    total = np.sum((y_true - y_true.mean()) ** 2)
+    if total == 0:
+        raise MetricError("R² is undefined when every label is the same.")
+    return float(1 - np.sum((y_true - y_pred) ** 2) / total)
+
+
+# ---------------------------------------------------------------- multiclass
+def macro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Unweighted mean of per-class F1 over the classes present in labels or predictions."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    scores = []
+    for c in np.union1d(y_true, y_pred):
+        tp = np.sum((y_pred == c) & (y_true == c))
+        denom = np.sum(y_pred == c) + np.sum(y_true == c)
+        scores.append(0.0 if denom == 0 else 2 * tp / denom)
+    return float(np.mean(scores))
+
+
+def mrr(y_true: np.ndarray, class_scores: np.ndarray, classes: Sequence[Any]) -> float:
+    """Mean reciprocal rank of the true class among ``class_scores`` columns
+    (``classes`` names the columns)."""
+    class_scores = np.asarray(class_scores, dtype=float)
+    index = {c: i for i, c in enumerate(classes)}
+    try:
+        true_col = np.array([index[c] for c in np.asarray(y_true)])
+    except KeyError as exc:
+        raise MetricError(f"Label {exc.args[0]!r} is not among the scored classes.") from None
+    true_score = class_scores[np.arange(len(true_col)), true_col]
+    rank = 1 + np.sum(class_scores > true_score[:, None], axis=1)
+    return float(np.mean(1.0 / rank))
+
+
+# ---------------------------------------------------------------- ranking
+def _ranking_hits(y_true: Sequence[Sequence[Any]], y_pred: Sequence[Sequence[Any]], k: int):
+    if len(y_true) != len(y_pred):
+        raise MetricError(
+            f"Expected as many predictions as labels (got {len(y_pred)} and {len(y_true)})."
+        )
+    for truth, ranked in zip(y_true, y_pred, strict=True):
+        relevant = set(truth)
+        top = list(ranked)[:k]
+        yield relevant, np.array([item in relevant for item in top], dtype=float)
+
+
+def precision_at_k(y_true, y_pred, k: int) -> float:
+    """Mean over entities of the share of the top ``k`` that are relevant."""
+    return float(np.mean([hits.sum() / k for _, hits in _ranking_hits(y_true, y_pred, k)]))
+
+
+def recall_at_k(y_true, y_pred, k: int) -> float:
+    """Mean over entities (with a relevant item) of the share of relevant items in the top ``k``."""
+    values = [hits.sum() / len(rel) for rel, hits in _ranking_hits(y_true, y_pred, k) if rel]
+    return float(np.mean(values)) if values else 0.0
+
+
+def map_at_k(y_true, y_pred, k: int) -> float:
+    """Mean average precision at ``k``: per entity, the precision at each relevant
+    position of the top ``k``, summed and divided by ``min(k, #relevant)``."""
+    values = []
+    for relevant, hits in _ranking_hits(y_true, y_pred, k):
+        if not relevant:
+            continue
+        precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+        values.append(float(np.sum(precision * hits) / min(k, len(relevant))))
+    return float(np.mean(values)) if values else 0.0
+
+
+# ---------------------------------------------------------------- registry
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    fn: Callable[..., float]
+    higher_is_better: bool
+    input: str  # "score", "label", "class_scores" or "ranking"
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in [
+        Metric("auroc", auroc, True, "score"),
+        Metric("ap", average_precision, True, "score"),
+        Metric("accuracy", accuracy, True, "label"),
+        Metric("f1", f1, True, "score"),
+        Metric("mae", mae, False, "label"),
+        Metric("rmse", rmse, False, "label"),
+        Metric("r2", r2, True, "label"),
+        Metric("macro_f1", macro_f1, True, "label"),
+        Metric("mrr", mrr, True, "class_scores"),
+    ]
+}
+
+
+def metric(name: str) -> Metric:
+    """Look up a metric by name; ``map@k``/``precision@k``/``recall@k`` take ``k``."""
+    if "@" in name:
+        base, _, k = name.partition("@")
+        fns = {"map": map_at_k, "precision": precision_at_k, "recall": recall_at_k}
+        if base in fns and k.isdigit() and int(k) > 0:
+            fn = fns[base]
+            return Metric(name, lambda t, p, _k=int(k), _f=fn: _f(t, p, _k), True, "ranking")
+    if name not in METRICS:
+        known = ", ".join([*METRICS, "map@k", "precision@k", "recall@k"])
+        raise MetricError(f"Unknown metric {name!r}; known: {known}.")
+    return METRICS[name]
+
+
+def compute(names: Sequence[str], y_true: Any, y_pred: Any, **kwargs: Any) -> dict[str, float]:
+    """Compute several metrics on the same labels and predictions."""
+    out = {}
+    for name in names:
+        m = metric(name)
+        out[name] = (
+            m.fn(y_true, y_pred, **kwargs) if m.input == "class_scores" else m.fn(y_true, y_pred)
+        )
+    return out
+
+
+def _binary(y: np.ndarray) -> np.ndarray:
+    y = np.asarray(y)
+    if y.dtype == bool:
+        return y.astype(int)
+    values = set(np.unique(y).tolist())
+    if not values <= {0, 1}:
+        raise MetricError(f"Expected binary labels 0/1 (got values {sorted(values)[:5]}).")
+    return y.astype(int)
+
+
+def _float(y: np.ndarray) -> np.ndarray:
+    return np.asarray(y, dtype=float)
