@@ -216,3 +216,9 @@ def test_sentences_with_commas_are_text_not_tags() -> None:
     cols = db.schema.tables["r"].columns
     assert cols["genres"] == rg.Stype.multicategorical
     assert cols["review"] in (rg.Stype.text, rg.Stype.categorical)
+
+
+def test_unlinked_codes_are_categories() -> None:
+    frame = pd.DataFrame({"result_id": np.arange(500), "statusId": np.arange(500) % 7})
+    cols = rg.connect({"results": frame}).schema.tables["results"].columns
+    assert cols["statusId"] == rg.Stype.categorical

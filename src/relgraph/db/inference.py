@@ -204,8 +204,12 @@ def infer_stype(col: ColumnProfile, num_rows: int) -> Stype:
     if t.endswith("[]") or t.startswith(("LIST", "ARRAY")):
         return Stype.multicategorical
     if t in INTEGER_TYPES:
-        if id_suffix(col.name) is not None and col.distinct > 0.5 * max(col.non_null, 1):
-            return Stype.id  # an unlinked identifier: its values mean nothing
+        if id_suffix(col.name) is not None:
+            # An unlinked code (statusId: a few hundred codes over many rows) is a
+            # category; an unlinked identifier's values mean nothing.
+            if col.distinct <= 1000 and col.distinct <= 0.05 * col.non_null:
+                return Stype.categorical
+            return Stype.id
         # Two values over many rows: a flag (0/1), not a quantity.
         return Stype.categorical if col.distinct <= 2 and col.non_null >= 10 else Stype.numerical
     if t in FLOAT_TYPES or t == "DECIMAL" or t in {"TIME", "INTERVAL"}:
