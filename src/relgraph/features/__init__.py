@@ -1,0 +1,6 @@
+"""Automatic relational features (the input of the gbdt and icl models)."""
+
+from relgraph.features.paths import JoinPath, Step, join_paths
+from relgraph.features.relational import FeatureConfig, FeaturePlan
+
+__all__ = ["FeatureConfig", "FeaturePlan", "JoinPath", "Step", "join_paths"]

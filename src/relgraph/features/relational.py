@@ -1,0 +1,315 @@
+"""Automatic relational features: leakage-free aggregates of every table
+reachable from the entity table, computed in DuckDB for all (entity, anchor
+time) examples at once.
+
+For an example ``(entity, t)`` only rows visible at ``t`` are read: every
+timed table along a join path must have ``time <= t`` (NULL times never pass).
+The plan (which paths, columns and category values) is fitted once on rows
+visible at the last training anchor, so the feature columns never depend on
+later data either.
+
+Example:
+    >>> import pandas as pd, relgraph as rg
+    >>> from relgraph.bench.demo import make_ecommerce
+    >>> db = rg.connect(make_ecommerce(scale=0.02))
+    >>> plan = FeaturePlan.fit(db, "customers", horizon="30D", until="2024-06-01")
+    >>> when = pd.to_datetime(["2024-06-01"] * 2)
+    >>> ex = pd.DataFrame({"customer_id": [1, 2], "anchor_time": when})
+    >>> feats = plan.transform(db, ex)
+    >>> "orders.amount.mean.last_30d" in feats.columns
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlglot.expressions as sx
+
+from relgraph.db.database import Database
+from relgraph.db.sources.base import quote_ident as q
+from relgraph.db.stype import Stype
+from relgraph.errors import RelgraphError
+from relgraph.features.paths import JoinPath, join_paths
+
+EXAMPLES = "__rg_examples"
+
+
+@dataclass
+class FeatureConfig:
+    """What to aggregate.
+
+    Args:
+        max_hops (int): Longest join path from the entity table. (default: 2)
+        window_multiples (tuple): Backward windows as multiples of the horizon;
+            all history is always added. (default: (1, 4, 12))
+        last_n (int): Also average the last ``last_n`` events. (default: 5)
+        max_categories (int): Most frequent values of a categorical column that
+            get a share feature. (default: 5)
+        max_category_cardinality (int): Columns with more distinct values are
+            not expanded into shares. (default: 50)
+    """
+
+    max_hops: int = 2
+    window_multiples: tuple[float, ...] = (1, 4, 12)
+    last_n: int = 5
+    max_categories: int = 5
+    max_category_cardinality: int = 50
+
+
+@dataclass
+class PathPlan:
+    path: JoinPath
+    #: ``(position in path.tables, time column)`` of the last timed table, the
+    #: time that places each aggregated row in a window; None if all static.
+    event_time: tuple[int, str] | None
+    numeric: list[str]
+    categories: dict[str, list[Any]]
+
+
+@dataclass
+class FeaturePlan:
+    """Which features to compute for one entity table (fitted, then reused)."""
+
+    entity_table: str
+    entity_key: str
+    windows: list[int]  # seconds
+    config: FeatureConfig
+    entity_numeric: list[str] = field(default_factory=list)
+    entity_categories: dict[str, list[Any]] = field(default_factory=dict)
+    entity_timestamps: list[str] = field(default_factory=list)
+    entity_time: str | None = None
+    paths: list[PathPlan] = field(default_factory=list)
+
+    # ------------------------------------------------------------ fit
+    @classmethod
+    def fit(
+        cls,
+        db: Database,
+        entity_table: str,
+        horizon: str | pd.Timedelta,
+        until: str | pd.Timestamp,
+        config: FeatureConfig | None = None,
+    ) -> FeaturePlan:
+        """Choose paths, columns and category values from rows visible at ``until``."""
+        config = config or FeatureConfig()
+        schema = db.schema
+        table = schema.table(entity_table)
+        if table.primary_key is None:
+            raise RelgraphError(f"Entity table {entity_table!r} has no primary key.")
+        seconds = int(pd.Timedelta(horizon).total_seconds())
+        if seconds <= 0:
+            raise RelgraphError(f"The horizon must be positive (got {horizon!r}).")
+        until = pd.Timestamp(until)
+        plan = cls(
+            entity_table=entity_table,
+            entity_key=table.primary_key,
+            windows=[int(seconds * m) for m in config.window_multiples],
+            config=config,
+            entity_time=table.time_column,
+        )
+        for col, stype in table.columns.items():
+            if col == table.time_column:
+                continue
+            if stype is Stype.numerical:
+                plan.entity_numeric.append(col)
+            elif stype is Stype.timestamp:
+                plan.entity_timestamps.append(col)
+            elif stype is Stype.categorical:
+                plan.entity_categories[col] = _vocabulary(
+                    db, entity_table, col, table.time_column, until, config.max_category_cardinality
+                )
+        for path in join_paths(schema, entity_table, config.max_hops):
+            end = schema.tables[path.end]
+            timed = [
+                (i, schema.tables[t].time_column)
+                for i, t in enumerate(path.tables)
+                if i > 0 and schema.tables[t].time_column
+            ]
+            numeric = [c for c, s in end.columns.items() if s is Stype.numerical]
+            categories = {}
+            for c, s in end.columns.items():
+                if s is Stype.categorical:
+                    vocab = _vocabulary(
+                        db, path.end, c, end.time_column, until, config.max_category_cardinality
+                    )
+                    if vocab:
+                        categories[c] = vocab[: config.max_categories]
+            plan.paths.append(PathPlan(path, timed[-1] if timed else None, numeric, categories))
+        return plan
+
+    # ------------------------------------------------------------ transform
+    def transform(self, db: Database, examples: pd.DataFrame) -> pd.DataFrame:
+        """Features for each row of ``examples`` (columns: the entity key and
+        ``anchor_time``), in the same order, indexed like ``examples``."""
+        for col in (self.entity_key, "anchor_time"):
+            if col not in examples.columns:
+                raise RelgraphError(
+                    f"Examples need columns {self.entity_key!r} and 'anchor_time' "
+                    f"(got {list(examples.columns)})."
+                )
+        ex = pd.DataFrame(
+            {
+                "__ex_id": np.arange(len(examples), dtype=np.int64),
+                "__key": examples[self.entity_key].to_numpy(),
+                "__t": pd.to_datetime(examples["anchor_time"]).to_numpy(dtype="datetime64[us]"),
+            }
+        )
+        for j, w in enumerate(self.windows):
+            ex[f"__t_{j}"] = ex["__t"] - pd.Timedelta(seconds=w)
+        db.con.register(EXAMPLES, ex)
+        try:
+            parts = [self._entity_frame(db)]
+            parts += [self._path_frame(db, p) for p in self.paths]
+        finally:
+            db.con.unregister(EXAMPLES)
+        out = pd.DataFrame({"__ex_id": ex["__ex_id"]})
+        for part in parts:
+            out = out.merge(part, on="__ex_id", how="left")
+        out = out.sort_values("__ex_id").drop(columns="__ex_id")
+        for col in out.columns:
+            if col.endswith((".count.all", ".count")) or ".count.last_" in col:
+                out[col] = out[col].fillna(0)
+        for col, vocab in self.entity_categories.items():
+            name = f"{self.entity_table}.{col}"
+            out[name] = pd.Categorical(out[name], categories=vocab)
+        out.index = examples.index
+        return out
+
+    @property
+    def window_names(self) -> list[str]:
+        return [_window_name(w) for w in self.windows]
+
+    def _entity_frame(self, db: Database) -> pd.DataFrame:
+        e = self.entity_table
+        cols = ["ex.__ex_id"]
+        dtypes = db.schema.tables[e].dtypes
+        cols += [
+            f"{_number(f't0.{q(c)}', dtypes[c])} AS {q(f'{e}.{c}')}" for c in self.entity_numeric
+        ]
+        cols += [f"t0.{q(c)} AS {q(f'{e}.{c}')}" for c in self.entity_categories]
+        for c in self.entity_timestamps:
+            cols.append(f"{_days('ex.__t', f't0.{q(c)}')} AS {q(f'{e}.{c}.days_before')}")
+        if self.entity_time:
+            cols.append(f"{_days('ex.__t', f't0.{q(self.entity_time)}')} AS {q(f'{e}.age_days')}")
+        sql = (
+            f"SELECT {', '.join(cols)} FROM {EXAMPLES} ex "
+            f"LEFT JOIN {q(e)} t0 ON t0.{q(self.entity_key)} = ex.__key"
+        )
+        return db.con.sql(sql).df()
+
+    def _path_frame(self, db: Database, plan: PathPlan) -> pd.DataFrame:
+        path = plan.path
+        joins = [f"JOIN {q(self.entity_table)} t0 ON t0.{q(self.entity_key)} = ex.__key"]
+        for i, step in enumerate(path.steps, start=1):
+            joins.append(
+                f"JOIN {q(step.target)} t{i} ON t{i}.{q(step.target_column)} = "
+                f"t{i - 1}.{q(step.source_column)}"
+            )
+        visible = [
+            f"t{i}.{q(db.schema.tables[t].time_column)} <= ex.__t"
+            for i, t in enumerate(path.tables)
+            if i > 0 and db.schema.tables[t].time_column
+        ]
+        end = f"t{path.hops}"
+        name = path.name
+        aggs = ["ex.__ex_id", f"count(*) AS {q(name + '.count.all')}"]
+        windows = list(zip(self.window_names, range(len(self.windows)), strict=True))
+        et = f"t{plan.event_time[0]}.{q(plan.event_time[1])}" if plan.event_time else None
+        if et:
+            for wname, j in windows:
+                aggs.append(
+                    f"count(*) FILTER (WHERE {et} > ex.__t_{j}) AS {q(f'{name}.count.{wname}')}"
+                )
+            aggs.append(f"{_days('ex.__t', f'max({et})')} AS {q(name + '.days_since_last')}")
+            aggs.append(f"{_days('ex.__t', f'min({et})')} AS {q(name + '.days_since_first')}")
+        for c in plan.numeric:
+            v = _number(f"{end}.{q(c)}", db.schema.tables[path.end].dtypes[c])
+            base = f"{name}.{c}"
+            for fn in ("avg", "sum", "min", "max", "stddev_samp"):
+                aggs.append(f"{fn}({v}) AS {q(f'{base}.{_AGG[fn]}.all')}")
+            if et:
+                for wname, j in windows:
+                    for fn in ("avg", "sum"):
+                        aggs.append(
+                            f"{fn}({v}) FILTER (WHERE {et} > ex.__t_{j}) AS "
+                            f"{q(f'{base}.{_AGG[fn]}.{wname}')}"
+                        )
+                aggs.append(f"arg_max({v}, {et}) AS {q(base + '.last')}")
+                n = self.config.last_n
+                aggs.append(
+                    f"list_avg(list_slice(list({v} ORDER BY {et} DESC), 1, {n})) "
+                    f"AS {q(f'{base}.mean.last_{n}')}"
+                )
+        for c, vocab in plan.categories.items():
+            v = f"{end}.{q(c)}"
+            for value in vocab:
+                share = f"avg(CASE WHEN {v} = {_literal(value)} THEN 1.0 ELSE 0.0 END)"
+                label = f"{name}.{c}={value}"
+                aggs.append(f"{share} AS {q(label + '.share.all')}")
+                if et:  # and over the second window (4x the horizon by default)
+                    wname, j = windows[min(1, len(windows) - 1)]
+                    aggs.append(
+                        f"{share} FILTER (WHERE {et} > ex.__t_{j}) AS {q(f'{label}.share.{wname}')}"
+                    )
+        where = f"WHERE {' AND '.join(visible)}" if visible else ""
+        sql = (
+            f"SELECT {', '.join(aggs)} FROM {EXAMPLES} ex {' '.join(joins)} {where} "
+            "GROUP BY ex.__ex_id, ex.__t"
+        )
+        return db.con.sql(sql).df()
+
+
+_AGG = {"avg": "mean", "sum": "sum", "min": "min", "max": "max", "stddev_samp": "std"}
+
+
+def _number(expr: str, dtype: str) -> str:
+    """A numerical column as DOUBLE (TIME and INTERVAL as seconds)."""
+    kind = dtype.split("(")[0].upper()
+    return f"epoch({expr})" if kind in {"TIME", "INTERVAL"} else f"CAST({expr} AS DOUBLE)"
+
+
+def _days(later: str, earlier: str) -> str:
+    return f"(epoch({later}) - epoch({earlier})) / 86400.0"
+
+
+def _window_name(seconds: int) -> str:
+    if seconds % 86400 == 0:
+        return f"last_{seconds // 86400}d"
+    if seconds % 3600 == 0:
+        return f"last_{seconds // 3600}h"
+    return f"last_{seconds}s"
+
+
+def _literal(value: Any) -> str:
+    """A SQL literal built by sqlglot (values come from the data: never pasted)."""
+    if isinstance(value, bool | np.bool_):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float | np.integer | np.floating):
+        return sx.Literal.number(value).sql("duckdb")
+    return sx.Literal.string(str(value)).sql("duckdb")
+
+
+def _vocabulary(
+    db: Database,
+    table: str,
+    column: str,
+    time_column: str | None,
+    until: pd.Timestamp,
+    max_cardinality: int,
+) -> list[Any]:
+    """Values of a categorical column by frequency among rows visible at ``until``
+    (empty when the column has too many distinct values to expand)."""
+    visible = f"WHERE {q(time_column)} <= ?" if time_column else ""
+    params = [until.to_pydatetime()] if time_column else []
+    rows = db.con.execute(
+        f"SELECT {q(column)}, count(*) AS n FROM {q(table)} {visible} "
+        f"GROUP BY 1 HAVING {q(column)} IS NOT NULL ORDER BY n DESC, 1 LIMIT ?",
+        [*params, max_cardinality + 1],
+    ).fetchall()
+    if len(rows) > max_cardinality:
+        return []
+    return [r[0] for r in rows]
