@@ -49,15 +49,15 @@ class FeatureConfig:
         last_n (int): Also average the last ``last_n`` events. (default: 5)
         max_categories (int): Most frequent values of a categorical column that
             get a share feature. (default: 5)
-        max_category_cardinality (int): Columns with more distinct values are
-            not expanded into shares. (default: 50)
+        max_entity_categories (int): Values of an entity categorical column
+            kept as categories (the rest read as missing). (default: 50)
     """
 
     max_hops: int = 2
     window_multiples: tuple[float, ...] = (1, 4, 12)
     last_n: int = 5
     max_categories: int = 5
-    max_category_cardinality: int = 50
+    max_entity_categories: int = 50
 
 
 @dataclass
@@ -120,7 +120,7 @@ class FeaturePlan:
                 plan.entity_timestamps.append(col)
             elif stype is Stype.categorical:
                 plan.entity_categories[col] = _vocabulary(
-                    db, entity_table, col, table.time_column, until, config.max_category_cardinality
+                    db, entity_table, col, table.time_column, until, config.max_entity_categories
                 )
         for path in join_paths(schema, entity_table, config.max_hops):
             end = schema.tables[path.end]
@@ -134,10 +134,10 @@ class FeaturePlan:
             for c, s in end.columns.items():
                 if s is Stype.categorical:
                     vocab = _vocabulary(
-                        db, path.end, c, end.time_column, until, config.max_category_cardinality
+                        db, path.end, c, end.time_column, until, config.max_categories
                     )
                     if vocab:
-                        categories[c] = vocab[: config.max_categories]
+                        categories[c] = vocab
             plan.paths.append(PathPlan(path, timed[-1] if timed else None, numeric, categories))
         return plan
 
@@ -299,17 +299,15 @@ def _vocabulary(
     column: str,
     time_column: str | None,
     until: pd.Timestamp,
-    max_cardinality: int,
+    top: int,
 ) -> list[Any]:
-    """Values of a categorical column by frequency among rows visible at ``until``
-    (empty when the column has too many distinct values to expand)."""
+    """The ``top`` most frequent values of a categorical column among rows
+    visible at ``until`` (ties broken by value, so the plan is deterministic)."""
     visible = f"WHERE {q(time_column)} <= ?" if time_column else ""
     params = [until.to_pydatetime()] if time_column else []
     rows = db.con.execute(
         f"SELECT {q(column)}, count(*) AS n FROM {q(table)} {visible} "
         f"GROUP BY 1 HAVING {q(column)} IS NOT NULL ORDER BY n DESC, 1 LIMIT ?",
-        [*params, max_cardinality + 1],
+        [*params, top],
     ).fetchall()
-    if len(rows) > max_cardinality:
-        return []
     return [r[0] for r in rows]
