@@ -26,6 +26,7 @@ test: setup
 
 bench: setup
 	$(PY) -m benchmarks.graph_build
+	$(PY) -m benchmarks.sampler
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks
