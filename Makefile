@@ -27,6 +27,7 @@ test: setup
 bench: setup
 	$(PY) -m benchmarks.graph_build
 	$(PY) -m benchmarks.sampler
+	$(PY) -m benchmarks.labels
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks

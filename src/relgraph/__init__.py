@@ -7,16 +7,21 @@ Example:
     'customer_id'
 """
 
+from relgraph import pql
 from relgraph.db.database import Database, connect
 from relgraph.db.schema import Link, Schema, TableSchema
 from relgraph.db.stype import Stype
 from relgraph.errors import (
     DataValidationError,
     GraphError,
+    PQLError,
+    PQLSemanticError,
+    PQLSyntaxError,
     RelgraphError,
     SchemaError,
     SourceError,
 )
+from relgraph.pql.task import Task
 
 __version__ = "0.1.0"
 
@@ -25,11 +30,16 @@ __all__ = [
     "DataValidationError",
     "GraphError",
     "Link",
+    "PQLError",
+    "PQLSemanticError",
+    "PQLSyntaxError",
     "RelgraphError",
     "Schema",
     "SchemaError",
     "SourceError",
     "Stype",
     "TableSchema",
+    "Task",
     "connect",
+    "pql",
 ]

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 import relgraph as rg
+from relgraph.db.column_profile import ColumnProfile
 from relgraph.db.inference import ROW_ID, infer_stype, link_name_score, primary_key_score
 from relgraph.db.naming import singular, table_variants, time_name_score, words
-from relgraph.db.profile import ColumnProfile
 from tests.factories import shop_frames
 
 

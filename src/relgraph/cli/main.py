@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from relgraph.cli.check import check_command
 from relgraph.cli.demo import demo_command
 from relgraph.cli.graph import graph_command
 from relgraph.cli.inspect import inspect_command
+from relgraph.cli.labels import labels_command
 
 app = typer.Typer(
     name="relgraph",
@@ -18,6 +20,8 @@ app = typer.Typer(
 app.command("inspect")(inspect_command)
 app.command("demo")(demo_command)
 app.command("graph")(graph_command)
+app.command("check")(check_command)
+app.command("labels")(labels_command)
 
 
 if __name__ == "__main__":

@@ -12,9 +12,15 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from relgraph.db.column_profile import (
+    TableProfile,
+    is_key_type,
+    is_time_type,
+    is_unique,
+    profile_table,
+)
 from relgraph.db.inference import ROW_ID, choose_keys, infer_schema
 from relgraph.db.overrides import Overrides, overrides_from_dict, read_overrides
-from relgraph.db.profile import TableProfile, is_key_type, is_time_type, is_unique, profile_table
 from relgraph.db.schema import Link, Schema, parse_column_ref
 from relgraph.db.sources.base import Declared, quote_ident
 from relgraph.db.stype import Stype

@@ -9,16 +9,7 @@ from __future__ import annotations
 
 import duckdb
 
-from relgraph.db.naming import (
-    column_prefix,
-    id_suffix,
-    norm,
-    strip_prefix,
-    table_variants,
-    time_name_score,
-)
-from relgraph.db.overrides import Overrides
-from relgraph.db.profile import (
+from relgraph.db.column_profile import (
     FLOAT_TYPES,
     INTEGER_TYPES,
     ColumnProfile,
@@ -28,6 +19,15 @@ from relgraph.db.profile import (
     is_time_type,
     is_unique,
 )
+from relgraph.db.naming import (
+    column_prefix,
+    id_suffix,
+    norm,
+    strip_prefix,
+    table_variants,
+    time_name_score,
+)
+from relgraph.db.overrides import Overrides
 from relgraph.db.schema import Link, LinkInfo, Schema, TableSchema
 from relgraph.db.sources.base import Declared, quote_ident
 from relgraph.db.stype import Stype

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import duckdb
 
+from relgraph.db.column_profile import SAMPLE_ROWS, base_type
 from relgraph.db.naming import id_suffix
-from relgraph.db.profile import SAMPLE_ROWS, base_type
 from relgraph.db.sources.base import quote_ident
 
 #: Share of sampled non-null values that must parse for a column to convert.

@@ -1,0 +1,157 @@
+"""``relgraph labels``: the labelled training tables of a PQL query, per temporal split."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from relgraph.cli.check import handle_pql_errors
+from relgraph.cli.common import err, handle_errors, out
+
+
+class SplitName(StrEnum):
+    train = "train"
+    val = "val"
+    test = "test"
+    all = "all"
+
+
+class Dialect(StrEnum):
+    duckdb = "duckdb"
+    postgres = "postgres"
+    spark = "spark"
+
+
+@handle_errors
+@handle_pql_errors
+def labels_command(
+    source: Annotated[str, typer.Argument(help="Database to read (as for inspect).")],
+    query: Annotated[str, typer.Argument(help='The PQL query, e.g. "PREDICT ... FOR EACH ...".')],
+    split: Annotated[SplitName, typer.Option(help="Which split to write or show.")] = SplitName.all,
+    out_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Write the table (.parquet or .csv); 'all' adds a split column."
+        ),
+    ] = None,
+    show_sql: Annotated[
+        bool, typer.Option("--show-sql", help="Print the SQL of the split's anchors.")
+    ] = False,
+    dialect: Annotated[Dialect, typer.Option(help="SQL dialect for --show-sql.")] = Dialect.duckdb,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Anchors, examples and labels per split.")
+    ] = False,
+    val_time: Annotated[
+        str | None, typer.Option(help="Start of validation, e.g. 2024-06-01 (default: chosen).")
+    ] = None,
+    test_time: Annotated[
+        str | None, typer.Option(help="Start of test, e.g. 2024-09-01 (default: chosen).")
+    ] = None,
+    horizon: Annotated[
+        str | None, typer.Option(help="Step between anchors, e.g. 30d, 2w, 1mo (default: window).")
+    ] = None,
+    schema: Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Build the labelled examples of a query: one row per entity and anchor time.
+
+    Without --out or --show-sql, prints the summary (as --summary does).
+    """
+    from relgraph.db.database import connect
+    from relgraph.pql import Task, parse
+
+    if out_path is not None and _format(out_path) is None:
+        raise typer.BadParameter(
+            f"expected a .parquet or .csv file (got {out_path.name!r})", param_hint="--out"
+        )
+    parsed = parse(query)
+    with err.status(f"reading {source} and inferring its schema"):
+        db = connect(source, schema=schema)
+    task = Task.from_query(db, parsed, val_time=val_time, test_time=test_time, horizon=horizon)
+    if task.split_note:
+        err.print(Text("note: ", style="yellow") + Text(task.split_note))
+    splits = ["train", "val", "test"] if split is SplitName.all else [split.value]
+
+    if show_sql:
+        shown = "train" if split is SplitName.all else split.value
+        err.print(f"SQL of the {shown} split ({len(task.anchor_times(shown))} anchor times):")
+        out.print(task.sql(split=shown, dialect=dialect.value), highlight=False, markup=False)
+    if out_path is not None:
+        with err.status("building the labelled examples"):
+            tables = []
+            for name in splits:
+                table = task.table(name)
+                if split is SplitName.all:
+                    table.insert(0, "split", name)
+                tables.append(table)
+            frame = pd.concat(tables, ignore_index=True)
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        if _format(out_path) == "parquet":
+            frame.to_parquet(out_path, index=False)
+        else:
+            frame.to_csv(out_path, index=False)
+        err.print(f"wrote {len(frame):,} examples ({', '.join(splits)}) to {out_path}")
+    if summary or (out_path is None and not show_sql):
+        with err.status("building the labelled examples"):
+            info = task.summary()
+        if as_json:
+            out.print_json(json.dumps(info))
+        else:
+            out.print(summary_table(info))
+
+
+def _format(path: Path) -> str | None:
+    name = path.name.lower()
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    if name.endswith(".csv"):
+        return "csv"
+    return None
+
+
+def summary_table(info: dict) -> Table:
+    title = (
+        f"{info['task_type']} on {info['entity']}\nval_time {_time(info['val_time'])}, "
+        f"test_time {_time(info['test_time'])}, horizon {info['horizon'] or 'none'}"
+    )
+    table = Table(title=title, title_justify="left")
+    for column in ("split", "anchors", "first .. last anchor", "examples", "entities", "labels"):
+        justify = "right" if column in ("anchors", "examples", "entities") else "left"
+        table.add_column(column, justify=justify)
+    for name, s in info["splits"].items():
+        span = f"{_time(s['first_anchor'])} .. {_time(s['last_anchor'])}" if s["anchors"] else "-"
+        table.add_row(
+            name,
+            f"{s['anchors']:,}",
+            span,
+            f"{s['examples']:,}",
+            f"{s['entities']:,}",
+            _labels(info["task_type"], s["labels"]),
+        )
+    return table
+
+
+def _time(text: str | None) -> str:
+    if not text:
+        return "-"
+    return text[:10] if text.endswith("00:00:00") else text
+
+
+def _labels(task_type: str, stats: dict) -> str:
+    if not stats:
+        return "-"
+    if task_type == "binary_classification":
+        return f"{stats['positive_rate']:.1%} positive ({stats['positive']:,})"
+    if task_type == "regression":
+        return f"mean {stats['mean']:g}, std {stats['std']:g}, {stats['min']:g} .. {stats['max']:g}"
+    if task_type == "link_prediction":
+        return f"{stats['mean_list_size']:g} keys per example (max {stats['max_list_size']})"
+    top = ", ".join(f"{k} {v:,}" for k, v in list(stats["top"].items())[:3])
+    return f"{stats['classes']} classes; {top}"

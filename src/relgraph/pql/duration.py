@@ -1,0 +1,99 @@
+"""Durations in PQL units (seconds .. months) and time arithmetic with them.
+
+Months are calendar months (as SQL intervals and ``pandas.DateOffset``: one
+month after Jan 31 is Feb 28/29); the other units are fixed lengths.
+
+Example:
+    >>> d = Duration.parse("30d")
+    >>> d
+    Duration(amount=30, unit=<TimeUnit.days: 'days'>)
+    >>> str(d), str(Duration.parse("2 months"))
+    ('30 days', '2 months')
+    >>> d.add(pd.Timestamp("2024-01-01"), 2)
+    Timestamp('2024-03-01 00:00:00')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from relgraph.errors import PQLError
+from relgraph.pql.ast import TimeUnit
+
+_SECONDS = {
+    TimeUnit.seconds: 1,
+    TimeUnit.minutes: 60,
+    TimeUnit.hours: 3600,
+    TimeUnit.days: 86400,
+    TimeUnit.weeks: 7 * 86400,
+    TimeUnit.months: 30.436875 * 86400,  # only to compare lengths
+}
+_SHORT = {
+    "s": TimeUnit.seconds,
+    "sec": TimeUnit.seconds,
+    "m": TimeUnit.minutes,
+    "min": TimeUnit.minutes,
+    "mins": TimeUnit.minutes,
+    "h": TimeUnit.hours,
+    "hr": TimeUnit.hours,
+    "d": TimeUnit.days,
+    "w": TimeUnit.weeks,
+    "wk": TimeUnit.weeks,
+    "mo": TimeUnit.months,
+    "mon": TimeUnit.months,
+}
+
+
+@dataclass(frozen=True)
+class Duration:
+    """``amount`` whole ``unit``s."""
+
+    amount: int
+    unit: TimeUnit = TimeUnit.days
+
+    @classmethod
+    def parse(cls, text: str | Duration) -> Duration:
+        """``"30d"``, ``"30 days"``, ``"2w"``, ``"1mo"``, ``"12h"``, ``"90min"``, ``"10s"``."""
+        if isinstance(text, Duration):
+            return text
+        match = re.fullmatch(r"\s*(\d+)\s*([A-Za-z]+)\s*", str(text))
+        unit = None
+        if match:
+            word = match.group(2).lower()
+            unit = _SHORT.get(word) or TimeUnit.lookup(word)
+        if not match or unit is None or int(match.group(1)) <= 0:
+            raise PQLError(
+                f"Cannot read the horizon {text!r}; expected a positive whole number and a "
+                "unit, e.g. 30d, 2w, 1mo, 12h, 90min, 10s or '30 days'."
+            )
+        return cls(int(match.group(1)), unit)
+
+    @property
+    def seconds(self) -> float:
+        """Approximate length in seconds (months as 30.44 days), to compare durations."""
+        return self.amount * _SECONDS[self.unit]
+
+    def offset(self, times: int = 1) -> pd.DateOffset | pd.Timedelta:
+        """``times`` of this duration as a pandas offset."""
+        n = self.amount * times
+        if self.unit is TimeUnit.months:
+            return pd.DateOffset(months=n)
+        return pd.Timedelta(seconds=n * _SECONDS[self.unit])
+
+    def add(self, time: pd.Timestamp, times: int = 1) -> pd.Timestamp:
+        """``time + times * self`` (calendar months for months)."""
+        return pd.Timestamp(time) + self.offset(times)
+
+    def __str__(self) -> str:
+        unit = self.unit.value[:-1] if self.amount == 1 else self.unit.value
+        return f"{self.amount} {unit}"
+
+
+def offset(amount: int, unit: TimeUnit) -> pd.DateOffset | pd.Timedelta:
+    """``amount`` units (may be negative) as a pandas offset."""
+    if unit is TimeUnit.months:
+        return pd.DateOffset(months=amount)
+    return pd.Timedelta(seconds=amount * _SECONDS[unit])

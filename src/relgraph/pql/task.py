@@ -1,0 +1,438 @@
+"""A :class:`Task`: a checked query on a database, with its temporal splits and
+labelled training tables.
+
+Example:
+    >>> import relgraph as rg
+    >>> from relgraph.bench.demo import make_ecommerce
+    >>> db = rg.connect(make_ecommerce(scale=0.02, seed=0))
+    >>> task = rg.Task.from_query(
+    ...     db, "PREDICT COUNT(orders.*, 0, 30, days) = 0 FOR EACH customers.customer_id",
+    ...     val_time="2024-09-01", test_time="2024-11-01")
+    >>> task.task_type.value, task.metrics[0], str(task.horizon)
+    ('binary_classification', 'auroc', '30 days')
+    >>> [str(t.date()) for t in task.anchor_times("val")]
+    ['2024-09-01', '2024-10-01']
+    >>> list(task.table("val").columns)
+    ['customer_id', 'anchor_time', 'label']
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from relgraph.db.schema import Link
+from relgraph.errors import PQLError
+from relgraph.pql import ast
+from relgraph.pql.checker import CheckedQuery, check
+from relgraph.pql.compiler import compile_static, compile_windowed
+from relgraph.pql.duration import Duration
+from relgraph.pql.parser import parse
+from relgraph.pql.splits import (
+    SPLITS,
+    SplitTimes,
+    choose_split_times,
+    choose_static_split_times,
+    database_time_range,
+    eval_anchors,
+    train_anchors,
+)
+from relgraph.pql.task_type import TaskType
+
+__all__ = ["Task"]
+
+TimeLike = str | pd.Timestamp | np.datetime64 | Any
+
+
+def _timestamp(value: TimeLike, what: str) -> pd.Timestamp:
+    try:
+        t = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise PQLError(
+            f"Cannot read {what} {value!r} as a date or time; e.g. '2024-06-01'."
+        ) from None
+    if pd.isna(t):
+        raise PQLError(f"Expected a date or time for {what} (got {value!r}).")
+    if t.tzinfo is not None:
+        t = t.tz_convert("UTC").tz_localize(None)
+    return t
+
+
+class Task:
+    """A predictive query bound to a database: task type, metrics, splits, tables.
+
+    Make one with :meth:`from_query`. Labelled examples come from
+    :meth:`table` (a split) or :meth:`table_at` (any anchor times), as a
+    DataFrame with the entity key, ``anchor_time`` and ``label``.
+
+    Attributes:
+        query (ast.Query): the parsed query.
+        checked (CheckedQuery): the query resolved against the schema.
+        task_type (TaskType): binary classification, regression, multiclass
+            classification or link prediction.
+        metrics (list[str]): metric names, headline first.
+        horizon (Duration | None): the step between anchors (``None`` for a
+            target without a window).
+        val_time, test_time (pd.Timestamp): the split times.
+        earliest, latest (pd.Timestamp): the database's time range.
+        split_note (str): how the split times were chosen when not given ('' otherwise).
+    """
+
+    def __init__(
+        self,
+        db: Any,
+        checked: CheckedQuery,
+        *,
+        val_time: pd.Timestamp | None = None,
+        test_time: pd.Timestamp | None = None,
+        horizon: Duration | None = None,
+    ) -> None:
+        self.db = db
+        self.checked = checked
+        self.query = checked.query
+        self.horizon = horizon
+        self._val_time = val_time
+        self._test_time = test_time
+        self._notes: list[str] = []
+        self._tables: dict[str, pd.DataFrame] = {}
+
+    # ------------------------------------------------------------ construction
+    @classmethod
+    def from_query(
+        cls,
+        db: Any,
+        query: str | ast.Query,
+        *,
+        val_time: TimeLike | None = None,
+        test_time: TimeLike | None = None,
+        horizon: str | Duration | None = None,
+    ) -> Task:
+        """Parse and check ``query`` against ``db``.
+
+        The split times are fixed when first needed (``table``,
+        ``anchor_times``, ``val_time``, ``split_note``...); ``table_at`` needs none.
+
+        Args:
+            db (Database): the database (``relgraph.connect(...)``).
+            query (str | ast.Query): the PQL query.
+            val_time (str | Timestamp, optional): start of validation; chosen
+                from the data when not given (see ``split_note``).
+            test_time (str | Timestamp, optional): start of test; likewise.
+            horizon (str | Duration, optional): step between anchor times, e.g.
+                ``"30d"``; defaults to the target window's length (its end).
+
+        Raises:
+            PQLSyntaxError: the query does not parse.
+            PQLSemanticError: it does not fit the schema.
+            PQLError: a horizon or split time that cannot be read (split times
+                that cannot work raise when the splits are first needed).
+        """
+        q = parse(query) if isinstance(query, str) else query
+        checked = check(q, db.schema, db.con)
+        step = None
+        if not checked.is_static:
+            step = Duration.parse(horizon) if horizon is not None else checked.horizon
+        task = cls(
+            db,
+            checked,
+            val_time=_timestamp(val_time, "val_time") if val_time is not None else None,
+            test_time=_timestamp(test_time, "test_time") if test_time is not None else None,
+            horizon=step,
+        )
+        if checked.is_static and horizon is not None:
+            task._notes.append("the horizon is ignored: the target has no time window")
+        if (
+            checked.horizon is not None
+            and step is not None
+            and step.seconds < checked.horizon.seconds
+        ):
+            task._notes.append(
+                f"the horizon {step} is shorter than the target window (up to "
+                f"{checked.horizon}): the last training windows reach past val_time"
+            )
+        return task
+
+    # ------------------------------------------------------------ splits (when first needed)
+    @functools.cached_property
+    def _time_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        return database_time_range(self.db)
+
+    @functools.cached_property
+    def _split_times(self) -> SplitTimes:
+        earliest, latest = self._time_range
+        if self.is_static:
+            times = pd.Series([], dtype="datetime64[us]")
+            entity = self.db.schema.tables[self.entity_table]
+            if entity.time_column is not None and (
+                self._val_time is None or self._test_time is None
+            ):
+                # the times of the entities labelled by the end of the data
+                times = self.table_at([latest])["anchor_time"]
+            return choose_static_split_times(
+                times, earliest, latest, self._val_time, self._test_time
+            )
+        assert self.horizon is not None
+        return choose_split_times(earliest, latest, self.horizon, self._val_time, self._test_time)
+
+    @property
+    def earliest(self) -> pd.Timestamp:
+        """The earliest timestamp in the database (over all time columns)."""
+        return self._time_range[0]
+
+    @property
+    def latest(self) -> pd.Timestamp:
+        """The latest timestamp in the database (over all time columns)."""
+        return self._time_range[1]
+
+    @property
+    def val_time(self) -> pd.Timestamp:
+        """Start of validation (given, or chosen from the data)."""
+        return self._split_times.val_time
+
+    @property
+    def test_time(self) -> pd.Timestamp:
+        """Start of test (given, or chosen from the data)."""
+        return self._split_times.test_time
+
+    @property
+    def split_note(self) -> str:
+        """How the split times were chosen when not given, and warnings ('' when none)."""
+        return "; ".join([n for n in (self._split_times.note, *self._notes) if n])
+
+    # ------------------------------------------------------------ facts
+    @property
+    def task_type(self) -> TaskType:
+        return self.checked.task_type
+
+    @property
+    def metrics(self) -> list[str]:
+        return list(self.checked.metrics)
+
+    @property
+    def entity_table(self) -> str:
+        return self.checked.entity_table
+
+    @property
+    def entity_key(self) -> str:
+        return self.checked.entity_key
+
+    @property
+    def k(self) -> int | None:
+        """``k`` of ``RANK TOP k`` (link prediction)."""
+        return self.checked.k
+
+    @property
+    def target_link(self) -> Link | None:
+        """For link prediction: the foreign key whose values are ranked."""
+        return self.checked.list_link
+
+    @property
+    def is_static(self) -> bool:
+        """True for a target without a time window (anchored at each entity's own time)."""
+        return self.checked.is_static
+
+    def __repr__(self) -> str:
+        return (
+            f"Task({self.query.to_pql()!r}, task_type={self.task_type.value}, "
+            f"val_time={self.val_time}, test_time={self.test_time}, horizon={self.horizon})"
+        )
+
+    # ------------------------------------------------------------ anchors
+    def anchor_times(self, split: str) -> list[pd.Timestamp]:
+        """The anchor times of ``split`` (``'train'``, ``'val'`` or ``'test'``), in time order.
+
+        For a target without a window, the one cutoff of the split: its
+        examples are the entities created in the split's period, labelled from
+        the rows that exist by this time (see :meth:`table`).
+        """
+        _check_split(split)
+        if self.is_static:
+            return [{"train": self.val_time, "val": self.test_time, "test": self.latest}[split]]
+        assert self.horizon is not None
+        if split == "train":
+            return sorted(train_anchors(self.val_time, self.horizon, self.earliest))
+        if split == "val":
+            return eval_anchors(self.val_time, self.test_time, self.horizon)
+        return eval_anchors(self.test_time, self.latest, self.horizon)
+
+    def _since(self, split: str) -> pd.Timestamp | None:
+        return {"train": None, "val": self.val_time, "test": self.test_time}[split]
+
+    # ------------------------------------------------------------ tables
+    def table(self, split: str) -> pd.DataFrame:
+        """The labelled examples of a split: ``<entity key>, anchor_time, label``.
+
+        A target without a window takes, per split, the entities created in
+        its period (train: up to ``val_time``; val: up to ``test_time``; test:
+        up to the latest time), anchored at their own time.
+        """
+        _check_split(split)
+        if split not in self._tables:
+            self._tables[split] = self.table_at(self.anchor_times(split), since=self._since(split))
+        return self._tables[split].copy()
+
+    def table_at(
+        self, anchor_times: Iterable[TimeLike], since: TimeLike | None = None
+    ) -> pd.DataFrame:
+        """Labelled examples at any anchor times, in one SQL query.
+
+        Args:
+            anchor_times: the anchor times (any order; duplicates are dropped).
+            since (optional): for a target without a window only: entities
+                created after this time. (default: ``None``)
+
+        Returns:
+            A DataFrame with the entity key, ``anchor_time`` and ``label``,
+            ordered by anchor time and key. Binary labels are 0/1 integers,
+            regression labels floats, link labels sorted lists of keys.
+        """
+        anchors = self._anchors(anchor_times)
+        if not anchors:
+            return self._empty()
+        sql = self._expression(anchors, since).sql(dialect="duckdb")
+        return self._finish(_run(self.db.con, sql))
+
+    def sql(
+        self,
+        anchor_times: Iterable[TimeLike] | None = None,
+        *,
+        split: str | None = None,
+        dialect: str = "duckdb",
+        pretty: bool = True,
+        since: TimeLike | None = None,
+    ) -> str:
+        """The SQL that :meth:`table_at` (or :meth:`table`) runs, readable.
+
+        Args:
+            anchor_times (optional): anchor times (default: those of ``split``).
+            split (str, optional): ``'train'``, ``'val'`` or ``'test'`` when no
+                anchor times are given. (default: ``'train'``)
+            dialect (str): a sqlglot dialect: ``'duckdb'``, ``'postgres'``, ``'spark'``...
+            pretty (bool): indent the SQL. (default: ``True``)
+            since (optional): as for :meth:`table_at`.
+        """
+        if anchor_times is None:
+            split = split or "train"
+            anchor_times = self.anchor_times(split)
+            since = self._since(split)
+        anchors = self._anchors(anchor_times)
+        if not anchors:
+            where = f" in the {split} split" if split else ""
+            raise PQLError(f"Expected at least one anchor time (got none{where}).")
+        return self._expression(anchors, since).sql(dialect=dialect, pretty=pretty)
+
+    def _anchors(self, anchor_times: Iterable[TimeLike]) -> list[pd.Timestamp]:
+        if isinstance(anchor_times, str | pd.Timestamp):
+            anchor_times = [anchor_times]
+        return sorted({_timestamp(t, "anchor time") for t in anchor_times})
+
+    def _expression(self, anchors: list[pd.Timestamp], since: TimeLike | None):
+        if self.is_static:
+            start = _timestamp(since, "since") if since is not None else None
+            periods = []
+            for end in anchors:
+                if start is None or end > start:
+                    periods.append((start, end))
+                    start = end
+            if not periods:
+                periods = [(start, start)]
+            return compile_static(self.checked, periods)
+        return compile_windowed(self.checked, anchors)
+
+    def _empty(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                self.entity_key: pd.Series([], dtype=object),
+                "anchor_time": pd.Series([], dtype="datetime64[us]"),
+                "label": pd.Series([], dtype=self._label_dtype()),
+            }
+        )
+
+    def _label_dtype(self) -> str:
+        return {
+            TaskType.binary_classification: "int64",
+            TaskType.regression: "float64",
+        }.get(self.task_type, "object")
+
+    def _finish(self, frame: pd.DataFrame) -> pd.DataFrame:
+        frame.columns = [self.entity_key, "anchor_time", "label"]
+        if self.task_type is TaskType.binary_classification:
+            frame["label"] = frame["label"].astype("int64")
+        elif self.task_type is TaskType.regression:
+            frame["label"] = frame["label"].astype("float64")
+        elif self.task_type is TaskType.link_prediction:
+            frame["label"] = [
+                sorted(x.tolist() if hasattr(x, "tolist") else x) for x in frame["label"]
+            ]
+        if frame["anchor_time"].dtype != "datetime64[us]":
+            frame["anchor_time"] = frame["anchor_time"].astype("datetime64[us]")
+        return frame.reset_index(drop=True)
+
+    # ------------------------------------------------------------ summary
+    def summary(self) -> dict[str, Any]:
+        """Anchors and examples per split, with the label balance or distribution."""
+        out: dict[str, Any] = {
+            "query": self.query.to_pql(),
+            "task_type": self.task_type.value,
+            "metrics": self.metrics,
+            "entity": f"{self.entity_table}.{self.entity_key}",
+            "horizon": str(self.horizon) if self.horizon else None,
+            "val_time": str(self.val_time),
+            "test_time": str(self.test_time),
+            "time_range": [str(self.earliest), str(self.latest)],
+            "split_note": self.split_note,
+            "splits": {},
+        }
+        for split in SPLITS:
+            table = self.table(split)
+            anchors = self.anchor_times(split)
+            if self.is_static:  # anchored at each entity's own time
+                anchors = sorted(table["anchor_time"].unique())
+            info: dict[str, Any] = {
+                "anchors": len(anchors),
+                "first_anchor": str(pd.Timestamp(anchors[0])) if anchors else None,
+                "last_anchor": str(pd.Timestamp(anchors[-1])) if anchors else None,
+                "examples": len(table),
+                "entities": int(table.iloc[:, 0].nunique()),
+            }
+            info["labels"] = label_stats(table["label"], self.task_type)
+            out["splits"][split] = info
+        return out
+
+
+def label_stats(labels: pd.Series, task_type: TaskType) -> dict[str, Any]:
+    """The balance (classification) or distribution (regression) of labels."""
+    if len(labels) == 0:
+        return {}
+    if task_type is TaskType.binary_classification:
+        return {"positive": int(labels.sum()), "positive_rate": round(float(labels.mean()), 4)}
+    if task_type is TaskType.regression:
+        d = labels.describe()
+        return {k: round(float(d[k]), 4) for k in ("mean", "std", "min", "50%", "max")}
+    if task_type is TaskType.link_prediction:
+        sizes = labels.map(len)
+        return {"mean_list_size": round(float(sizes.mean()), 3), "max_list_size": int(sizes.max())}
+    counts = labels.astype(str).value_counts()
+    top = {str(k): int(v) for k, v in counts.head(10).items()}
+    return {"classes": int(len(counts)), "top": top}
+
+
+def _run(con: Any, sql: str) -> pd.DataFrame:
+    """Run ``sql`` without DuckDB's progress bar (it would print to stdout)."""
+    before = con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]
+    if before:
+        con.execute("SET enable_progress_bar = false")
+    try:
+        return con.execute(sql).df()
+    finally:
+        if before:
+            con.execute("SET enable_progress_bar = true")
+
+
+def _check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise PQLError(f"Unknown split {split!r}; expected one of {', '.join(SPLITS)}.")

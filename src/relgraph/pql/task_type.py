@@ -1,0 +1,33 @@
+"""Task types and their metrics (DESIGN.md section 4), headline metric first.
+
+Example:
+    >>> TaskType.binary_classification.metrics()
+    ['auroc', 'ap', 'accuracy', 'f1']
+    >>> TaskType.link_prediction.metrics(k=10)
+    ['map@10', 'precision@10', 'recall@10']
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class TaskType(StrEnum):
+    """What a query's target asks for."""
+
+    binary_classification = "binary_classification"
+    regression = "regression"
+    multiclass_classification = "multiclass_classification"
+    link_prediction = "link_prediction"
+
+    def metrics(self, k: int | None = None) -> list[str]:
+        """Metric names, headline first (``k`` for link prediction)."""
+        if self is TaskType.binary_classification:
+            return ["auroc", "ap", "accuracy", "f1"]
+        if self is TaskType.regression:
+            return ["mae", "rmse", "r2"]
+        if self is TaskType.multiclass_classification:
+            return ["accuracy", "macro_f1", "mrr"]
+        if k is None:
+            raise ValueError("Expected k for the metrics of a link prediction task (got None).")
+        return [f"map@{k}", f"precision@{k}", f"recall@{k}"]

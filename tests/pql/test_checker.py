@@ -1,0 +1,599 @@
+"""Checking queries against a schema: every semantic error (with its caret),
+join paths and VIA, task types, metrics and the default horizon."""
+
+from __future__ import annotations
+
+import pytest
+
+import relgraph as rg
+from relgraph.errors import PQLSemanticError
+from relgraph.pql import TaskType, check, parse
+from relgraph.pql.duration import Duration
+
+
+def checked(db: rg.Database, text: str):
+    return check(parse(text), db.schema, db.con)
+
+
+def fails(db: rg.Database, text: str, match: str, token: str | None = None) -> PQLSemanticError:
+    """Assert ``text`` fails with ``match``; the caret sits under ``token``."""
+    with pytest.raises(PQLSemanticError, match=match) as e:
+        checked(db, text)
+    err = e.value
+    if token is not None:
+        assert text[err.start : err.end] == token, (text[err.start : err.end], token)
+        lines = str(err).splitlines()
+        query_line = next(i for i, line in enumerate(lines) if line.strip() == text.strip())
+        caret = lines[query_line + 1]
+        assert caret.index("^") == lines[query_line].index(text) + err.start
+        assert caret.count("^") == len(token)
+    return err
+
+
+# ---------------------------------------------------------------- names
+
+
+def test_unknown_table_suggests_close_names(market: rg.Database) -> None:
+    err = fails(
+        market,
+        "PREDICT COUNT(orderz.*, 0, 30) FOR EACH customers.customer_id",
+        "Unknown table 'orderz'",
+        "orderz",
+    )
+    assert "did you mean orders, order_items?" in err.hint
+    fails(
+        market,
+        "PREDICT COUNT(orders.*, 0, 30) FOR EACH customer.customer_id",
+        "Unknown table 'customer'.(?s:.*)did you mean customers",
+        "customer",
+    )
+    fails(
+        market,
+        "PREDICT COUNT(reviews.*, 0, 30) FOR EACH customers.customer_id WHERE custmers.age > 3",
+        "Unknown table 'custmers'",
+        "custmers",
+    )
+
+
+def test_unknown_column_suggests_close_names(market: rg.Database) -> None:
+    err = fails(
+        market,
+        "PREDICT SUM(orders.amout, 0, 30) FOR EACH customers.customer_id",
+        "Unknown column 'amout' in table 'orders'",
+        "amout",
+    )
+    assert "did you mean amount?" in err.hint and "Columns of orders:" in err.hint
+    fails(
+        market,
+        "PREDICT COUNT(orders.*, 0, 30) FOR EACH customers.customerid",
+        "Unknown column 'customerid'(?s:.*)did you mean customer_id",
+        "customerid",
+    )
+    fails(
+        market,
+        "PREDICT COUNT(orders.* VIA orders.buyer, 0, 30) FOR EACH customers.customer_id",
+        "Unknown column 'buyer'(?s:.*)did you mean buyer_id",
+        "buyer",
+    )
+
+
+def test_entity_column_must_be_the_primary_key(market: rg.Database) -> None:
+    err = fails(
+        market,
+        "PREDICT COUNT(orders.*, 0, 30) FOR EACH customers.country",
+        "customers.country is not the primary key of customers \\(its key is customer_id\\)",
+        "country",
+    )
+    assert "FOR EACH customers.customer_id" in err.hint
+
+
+# ---------------------------------------------------------------- paths
+
+
+def test_unreachable_table() -> None:
+    import pandas as pd
+
+    db = rg.connect(
+        {
+            "users": pd.DataFrame({"user_id": [1, 2]}),
+            "logs": pd.DataFrame(
+                {"log_id": [1], "at": pd.to_datetime(["2024-01-01"]), "level": ["x"]}
+            ),
+        }
+    )
+    err = fails(
+        db,
+        "PREDICT COUNT(logs.*, 0, 30) FOR EACH users.user_id",
+        "logs cannot be reached from the entity table users through links",
+        "logs",
+    )
+    assert "db.link(" in err.hint
+
+
+def test_ambiguous_path_lists_paths_and_the_via_for_each(market: rg.Database) -> None:
+    err = fails(
+        market,
+        "PREDICT COUNT(orders.*, 0, 30) > 0 FOR EACH customers.customer_id",
+        "orders is linked to customers in 2 ways of 1 hop; pick one with VIA",
+        "orders",
+    )
+    text = str(err)
+    assert "customers -> orders (orders.buyer_id)" in text
+    assert "pick it with: COUNT(orders.* VIA orders.buyer_id, 0, 30, days)" in text
+    assert "customers -> orders (orders.seller_id)" in text
+    assert "pick it with: COUNT(orders.* VIA orders.seller_id, 0, 30, days)" in text
+
+
+def test_ambiguous_two_hop_path(market: rg.Database) -> None:
+    err = fails(
+        market,
+        "PREDICT SUM(order_items.quantity, 0, 30) FOR EACH customers.customer_id",
+        "order_items is linked to customers in 2 ways of 2 hops",
+        "order_items",
+    )
+    assert "VIA orders.buyer_id" in str(err) and "VIA orders.seller_id" in str(err)
+
+
+def test_via_picks_a_path(market: rg.Database) -> None:
+    c = checked(
+        market, "PREDICT COUNT(orders.* VIA orders.seller_id, 0, 30) FOR EACH customers.customer_id"
+    )
+    (resolved,) = c.aggregations.values()
+    assert str(resolved.path) == "customers -> orders (orders.seller_id)"
+    c = checked(
+        market,
+        "PREDICT COUNT(order_items.* VIA orders.buyer_id, 0, 30) FOR EACH customers.customer_id",
+    )
+    (resolved,) = c.aggregations.values()
+    assert resolved.path.tables == ["customers", "orders", "order_items"]
+    assert resolved.event_table == "order_items"
+
+
+def test_via_must_be_a_foreign_key_on_a_path(market: rg.Database) -> None:
+    fails(
+        market,
+        "PREDICT COUNT(orders.* VIA orders.amount, 0, 30) FOR EACH customers.customer_id",
+        "orders.amount is not a foreign key, so VIA cannot follow it",
+        "orders.amount",
+    )
+    import pandas as pd
+
+    db = rg.connect(
+        {
+            "users": pd.DataFrame({"user_id": [1, 2]}),
+            "events": pd.DataFrame(
+                {"event_id": [1], "user_id": [1], "at": pd.to_datetime(["2024-01-01"])}
+            ),
+            "tags": pd.DataFrame({"tag_id": [1, 2]}),
+            "labels": pd.DataFrame(
+                {"label_id": [1], "tag_id": [2], "at": pd.to_datetime(["2024-01-01"])}
+            ),
+        }
+    )
+    err = fails(
+        db,
+        "PREDICT COUNT(events.* VIA labels.tag_id, 0, 30) FOR EACH users.user_id",
+        "No path from users to events uses labels.tag_id",
+        "labels.tag_id",
+    )
+    assert "paths from users to events: users -> events (events.user_id)" in err.hint
+
+
+def test_shortest_path_wins(shop: rg.Database) -> None:
+    c = checked(shop, "PREDICT COUNT(order_items.*, 0, 30) FOR EACH customers.customer_id")
+    (resolved,) = c.aggregations.values()
+    assert resolved.path.tables == ["customers", "orders", "order_items"]
+    c = checked(
+        shop,
+        "PREDICT COUNT(products.* VIA order_items.product_id, 0, 30) "
+        "FOR EACH customers.customer_id",
+    )
+    (resolved,) = c.aggregations.values()
+    assert resolved.path.tables == ["customers", "orders", "order_items", "products"]
+    assert resolved.event_table == "order_items"  # products is static
+
+
+# ---------------------------------------------------------------- windows
+
+
+@pytest.mark.parametrize(
+    ("text", "match", "token"),
+    [
+        (
+            "PREDICT SUM(orders.amount, -30, 0) FOR EACH customers.customer_id",
+            "The target looks forward from the anchor time",
+            "-30",
+        ),
+        (
+            "PREDICT SUM(orders.amount, -INF, 0) FOR EACH customers.customer_id",
+            "The target looks forward",
+            "-INF",
+        ),
+        (
+            "PREDICT SUM(orders.amount, 0, 30) FOR EACH customers.customer_id "
+            "WHERE COUNT(orders.*, -30, 10) > 1",
+            "WHERE looks back from the anchor time \\(end <= 0\\), but \\(-30, 10, days\\) ends "
+            "10 days after it",
+            "10",
+        ),
+        (
+            "PREDICT SUM(orders.amount, 0, 30) FOR EACH customers.customer_id "
+            "ASSUMING COUNT(orders.*, -5, 0) > 1",
+            "ASSUMING looks forward",
+            "-5",
+        ),
+        (
+            "PREDICT SUM(orders.amount, 30, 30) FOR EACH customers.customer_id",
+            "The window \\(30, 30, days\\) is empty",
+            "30, 30",
+        ),
+    ],
+)
+def test_windows_the_wrong_way(shop: rg.Database, text: str, match: str, token: str) -> None:
+    fails(shop, text, match, token)
+
+
+def test_window_over_static_rows_needs_minus_inf() -> None:
+    import pandas as pd
+
+    db = rg.connect(
+        {
+            "teams": pd.DataFrame({"team_id": [1, 2]}),
+            "players": pd.DataFrame({"player_id": [1, 2, 3], "team_id": [1, 1, 2]}),
+        }
+    )
+    fails(
+        db,
+        "PREDICT COUNT(players.*, 0, 30) FOR EACH teams.team_id",
+        "No table on the path teams -> players \\(players.team_id\\) has a time column",
+        "0, 30",
+    )
+    c = checked(
+        db, "PREDICT teams.team_id = 1 FOR EACH teams.team_id WHERE COUNT(players.*, -INF, 0) > 1"
+    )
+    assert next(iter(c.aggregations.values())).event_table is None
+
+
+# ---------------------------------------------------------------- aggregations and types
+
+
+def test_sum_and_avg_need_numbers(market: rg.Database) -> None:
+    fails(
+        market,
+        "PREDICT SUM(orders.channel VIA orders.buyer_id, 0, 30) FOR EACH customers.customer_id",
+        "SUM needs a numeric column; orders.channel is VARCHAR",
+        "channel",
+    )
+    fails(
+        market,
+        "PREDICT AVG(reviews.text, 0, 30) FOR EACH customers.customer_id",
+        "AVG needs a numeric column; reviews.text is VARCHAR",
+        "text",
+    )
+
+
+def test_star_only_with_count(market: rg.Database) -> None:
+    fails(
+        market,
+        "PREDICT SUM(reviews.*, 0, 30) FOR EACH customers.customer_id",
+        "SUM needs a column, not reviews.\\*",
+        "*",
+    )
+
+
+def test_list_distinct_needs_a_foreign_key(market: rg.Database) -> None:
+    err = fails(
+        market,
+        "PREDICT LIST_DISTINCT(reviews.rating, 0, 30) RANK TOP 3 FOR EACH customers.customer_id",
+        "LIST_DISTINCT lists foreign keys .* but reviews.rating is not a foreign key",
+        "rating",
+    )
+    assert "customer_id, product_id" in err.hint
+
+
+def test_rank_top_and_list_distinct_go_together(market: rg.Database) -> None:
+    fails(
+        market,
+        "PREDICT COUNT(reviews.*, 0, 30) RANK TOP 3 FOR EACH customers.customer_id",
+        "RANK TOP k ranks the keys of a LIST_DISTINCT target",
+        "3",
+    )
+    fails(
+        market,
+        "PREDICT COUNT(reviews.*, 0, 30) > 1 RANK TOP 3 FOR EACH customers.customer_id",
+        "RANK TOP k ranks the keys of a LIST_DISTINCT target",
+        "3",
+    )
+    fails(
+        market,
+        "PREDICT LIST_DISTINCT(reviews.product_id, 0, 30) FOR EACH customers.customer_id",
+        "A LIST_DISTINCT target ranks keys: it needs RANK TOP k",
+        "LIST_DISTINCT(reviews.product_id, 0, 30)",
+    )
+    fails(
+        market,
+        "PREDICT LIST_DISTINCT(reviews.product_id, 0, 30) RANK TOP 2 CLASSIFY "
+        "FOR EACH customers.customer_id",
+        "CLASSIFY does not apply to LIST_DISTINCT",
+        "CLASSIFY",
+    )
+
+
+@pytest.mark.parametrize("k", ["0", "4", "2.5"])
+def test_k_out_of_range(market: rg.Database, k: str) -> None:
+    fails(
+        market,
+        f"PREDICT LIST_DISTINCT(reviews.product_id, 0, 30) RANK TOP {k} "
+        "FOR EACH customers.customer_id",
+        f"k out of range: RANK TOP {k} over products, which has 3 rows",
+        k,
+    )
+
+
+@pytest.mark.parametrize(
+    ("condition", "match", "token"),
+    [
+        (
+            "customers.age > 'old'",
+            "Type mismatch: customers.age is numeric \\(BIGINT\\) but 'old' is a string",
+            "'old'",
+        ),
+        (
+            "customers.country = 3",
+            "Type mismatch: customers.country is string .* but 3 is a number",
+            "3",
+        ),
+        ("customers.country IN ('DE', 4)", "but 4 is a number", "4"),
+        ("customers.vip = 'yes'", "customers.vip is boolean .* but 'yes' is a string", "'yes'"),
+        ("customers.vip > TRUE", "> does not order booleans", ">"),
+        (
+            "customers.age LIKE '3%'",
+            "LIKE matches text, but customers.age is numeric",
+            "customers.age",
+        ),
+        ("customers.age CONTAINS '3'", "CONTAINS matches text", "customers.age"),
+        ("customers.signup_at > 'soon'", "'soon' is not a date or time", "'soon'"),
+        ("customers.signup_at > 3", "customers.signup_at is temporal .* but 3 is a number", "3"),
+        (
+            "COUNT(reviews.*, -30, 0) = 'many'",
+            "Type mismatch: COUNT\\(reviews.\\*\\) is numeric but 'many' is a string",
+            "'many'",
+        ),
+    ],
+)
+def test_type_mismatch(market: rg.Database, condition: str, match: str, token: str) -> None:
+    fails(
+        market,
+        f"PREDICT COUNT(reviews.*, 0, 30) FOR EACH customers.customer_id WHERE {condition}",
+        match,
+        token,
+    )
+
+
+def test_dates_compare_with_date_strings(market: rg.Database) -> None:
+    checked(
+        market,
+        "PREDICT COUNT(reviews.*, 0, 30) FOR EACH customers.customer_id "
+        "WHERE customers.signup_at >= '2024-01-02 10:00'",
+    )
+
+
+def test_entity_ids_are_typed_and_must_exist(market: rg.Database) -> None:
+    fails(
+        market,
+        "PREDICT COUNT(reviews.*, 0, 30) FOR customers.customer_id = 'x'",
+        "Type mismatch: customers.customer_id is numeric",
+        "'x'",
+    )
+    fails(
+        market,
+        "PREDICT COUNT(reviews.*, 0, 30) FOR customers.customer_id IN (1, 99)",
+        "No row of customers has customer_id = 99",
+        "99",
+    )
+    checked(market, "PREDICT COUNT(reviews.*, 0, 30) FOR customers.customer_id IN (1, 2)")
+
+
+def test_filters_inside_aggregations(market: rg.Database) -> None:
+    fails(
+        market,
+        "PREDICT COUNT(reviews.* WHERE COUNT(orders.*, -1, 0) > 1, 0, 30) "
+        "FOR EACH customers.customer_id",
+        "An aggregation cannot stand inside another aggregation's WHERE",
+        "COUNT(orders.*, -1, 0)",
+    )
+    fails(
+        market,
+        "PREDICT COUNT(reviews.* WHERE customers.age > 3, 0, 30) FOR EACH customers.customer_id",
+        "conditions are on the aggregated rows: columns of reviews; customers.age is not one",
+        "customers.age",
+    )
+    c = checked(
+        market,
+        "PREDICT COUNT(order_items.* VIA orders.buyer_id WHERE orders.channel = 'web', 0, 30) "
+        "FOR EACH customers.customer_id",
+    )
+    assert len(c.aggregations) == 1  # columns of every table on the path are allowed
+
+
+def test_columns_outside_aggregations_need_one_row_per_entity(market: rg.Database) -> None:
+    fails(
+        market,
+        "PREDICT COUNT(reviews.*, 0, 30) FOR EACH customers.customer_id WHERE reviews.rating > 3",
+        "reviews.rating is a column of reviews, which has many rows per customers row",
+        "reviews.rating",
+    )
+    c = checked(
+        market,
+        "PREDICT COUNT(order_items.*, 0, 30) FOR EACH order_items.item_id "
+        "WHERE orders.channel = 'web' AND products.price > 3",
+    )
+    paths = {str(ref): str(r.path) for ref, r in c.columns.items()}
+    assert paths["orders.channel"] == "order_items -> orders (order_items.order_id)"
+    # a parent reached in two ways: pick one with VIA in an aggregation of its one row
+    err = fails(
+        market,
+        "PREDICT COUNT(order_items.*, 0, 30) FOR EACH orders.order_id WHERE customers.age > 3",
+        "customers is linked to orders in 2 ways of 1 hop; pick one with VIA in an aggregation",
+        "customers.age",
+    )
+    assert "pick it with: MAX(customers.age VIA orders.buyer_id, -INF, 0, days)" in str(err)
+
+
+def test_first_and_last_need_a_time_column(market: rg.Database) -> None:
+    fails(
+        market,
+        "PREDICT FIRST(products.category VIA order_items.product_id, 0, 30) "
+        "FOR EACH orders.order_id",
+        "FIRST orders rows by time, but products has no time column",
+        "FIRST",
+    )
+
+
+def test_classify_and_condition_targets(market: rg.Database) -> None:
+    fails(
+        market,
+        "PREDICT COUNT(reviews.*, 0, 30) > 0 CLASSIFY FOR EACH customers.customer_id",
+        "A condition is already a yes/no target; CLASSIFY does not apply",
+        "CLASSIFY",
+    )
+
+
+def test_dates_and_lists_are_no_targets(market: rg.Database) -> None:
+    fails(
+        market,
+        "PREDICT MAX(reviews.reviewed_at, 0, 30) FOR EACH customers.customer_id",
+        "A date or time is not a target PQL can learn",
+        "MAX(reviews.reviewed_at, 0, 30)",
+    )
+    fails(
+        market,
+        "PREDICT LIST_DISTINCT(reviews.product_id, 0, 30) = 1 FOR EACH customers.customer_id",
+        "LIST_DISTINCT gives a list of keys; it cannot be compared",
+        "LIST_DISTINCT(reviews.product_id, 0, 30)",
+    )
+
+
+def test_static_targets(trials: rg.Database, shop: rg.Database) -> None:
+    c = checked(trials, "PREDICT outcomes.result = 'Positive' FOR EACH studies.study_id")
+    assert c.is_static and c.static_path.tables == ["studies", "sites", "outcomes"]
+    assert c.task_type is TaskType.binary_classification and c.horizon is None
+    c = checked(
+        trials,
+        "PREDICT outcomes.result = 'Positive' AND sites.country = 'US' FOR EACH studies.study_id",
+    )
+    assert c.static_path.end == "outcomes"
+    fails(
+        trials,
+        "PREDICT outcomes.result FOR EACH studies.study_id",
+        "outcomes.result has many values per studies row",
+        "outcomes.result",
+    )
+    fails(
+        shop,
+        "PREDICT reviews.rating > 3 OR orders.amount > 1 FOR EACH customers.customer_id",
+        "A target without a window reads one chain of linked rows, but orders",
+        "orders.amount",
+    )
+
+
+# ---------------------------------------------------------------- task types and horizon
+
+
+@pytest.mark.parametrize(
+    ("text", "task_type", "metrics"),
+    [
+        (
+            "PREDICT COUNT(orders.*, 0, 30) = 0 FOR EACH customers.customer_id",
+            TaskType.binary_classification,
+            ["auroc", "ap", "accuracy", "f1"],
+        ),
+        (
+            "PREDICT customers.segment = 'premium' FOR EACH customers.customer_id",
+            TaskType.binary_classification,
+            ["auroc", "ap", "accuracy", "f1"],
+        ),
+        (
+            "PREDICT SUM(orders.amount, 0, 30) FOR EACH customers.customer_id",
+            TaskType.regression,
+            ["mae", "rmse", "r2"],
+        ),
+        (
+            "PREDICT COUNT(orders.*, 0, 30) FOR EACH customers.customer_id",
+            TaskType.regression,
+            ["mae", "rmse", "r2"],
+        ),
+        (
+            "PREDICT MAX(orders.amount, 0, 30) FOR EACH customers.customer_id",
+            TaskType.regression,
+            ["mae", "rmse", "r2"],
+        ),
+        ("PREDICT customers.age FOR EACH customers.customer_id", TaskType.regression, None),
+        (
+            "PREDICT FIRST(orders.channel, 0, 30) FOR EACH customers.customer_id",
+            TaskType.multiclass_classification,
+            ["accuracy", "macro_f1", "mrr"],
+        ),
+        (
+            "PREDICT customers.segment FOR EACH customers.customer_id",
+            TaskType.multiclass_classification,
+            None,
+        ),
+        (
+            "PREDICT COUNT(orders.*, 0, 30) CLASSIFY FOR EACH customers.customer_id",
+            TaskType.multiclass_classification,
+            None,
+        ),
+        (
+            "PREDICT LIST_DISTINCT(order_items.product_id, 0, 30) RANK TOP 12 "
+            "FOR EACH customers.customer_id",
+            TaskType.link_prediction,
+            ["map@12", "precision@12", "recall@12"],
+        ),
+    ],
+)
+def test_task_types_and_metrics(shop: rg.Database, text: str, task_type, metrics) -> None:
+    c = checked(shop, text)
+    assert c.task_type is task_type
+    if metrics is not None:
+        assert c.metrics == metrics
+
+
+def test_boolean_column_is_binary(market: rg.Database) -> None:
+    c = checked(market, "PREDICT customers.vip FOR EACH customers.customer_id")
+    assert c.task_type is TaskType.binary_classification
+
+
+def test_default_horizon_is_the_farthest_window_end(shop: rg.Database) -> None:
+    c = checked(shop, "PREDICT COUNT(orders.*, 0, 30) > 0 FOR EACH customers.customer_id")
+    assert c.horizon == Duration(30)
+    c = checked(
+        shop,
+        "PREDICT COUNT(orders.*, 7, 14) > 0 FOR EACH customers.customer_id "
+        "ASSUMING COUNT(reviews.*, 0, 1, months) > 0",
+    )
+    assert str(c.horizon) == "1 month"
+    c = checked(
+        shop,
+        "PREDICT COUNT(orders.*, 0, 36, hours) > 0 FOR EACH customers.customer_id "
+        "WHERE COUNT(orders.*, -INF, 0) > 0",
+    )
+    assert str(c.horizon) == "36 hours"
+
+
+def test_describe(shop: rg.Database) -> None:
+    info = checked(
+        shop,
+        "PREDICT COUNT(order_items.*, 0, 30) > 0 FOR EACH customers.customer_id "
+        "WHERE COUNT(orders.*, -INF, 0) > 2",
+    ).describe()
+    assert info["task_type"] == "binary_classification" and info["horizon"] == "30 days"
+    windows = {a["aggregation"]: a for a in info["aggregations"]}
+    items = windows["COUNT(order_items.*, 0, 30, days)"]
+    assert items["window"] == "(t, t + 30 days]" and items["time"] == "order_items.ordered_at"
+    assert (
+        items["path"]
+        == "customers -> orders (orders.customer_id) -> order_items (order_items.order_id)"
+    )
+    assert windows["COUNT(orders.*, -INF, 0, days)"]["window"] == "(-INF, t]"
+    assert "created by the anchor time" in info["entity"]
