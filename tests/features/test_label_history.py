@@ -50,3 +50,12 @@ def test_lookbacks_count_windows() -> None:
 def test_past_anchors() -> None:
     got = past_anchors([T0, T0 + 30 * DAY], 30 * DAY, 2, earliest=T0 - 45 * DAY)
     assert got == [T0 - 30 * DAY, T0]
+
+
+def test_cutoff_hides_labels_known_after_it() -> None:
+    anchors = [T0 + k * 10 * DAY for k in range(6)]
+    history = pd.DataFrame({"id": 1, "anchor_time": anchors, "label": np.arange(6.0)})
+    ex = pd.DataFrame({"id": [1], "anchor_time": [T0 + 60 * DAY]})
+    f = label_history_features(history, ex, "id", 10 * DAY, cutoff=T0 + 30 * DAY)
+    assert f.loc[0, "target.count.all"] == 3  # windows ending by day 30: anchors 0, 10, 20
+    assert f.loc[0, "target.last"] == 2.0

@@ -115,3 +115,17 @@ def test_missing_columns_and_bad_horizon() -> None:
     plan = FeaturePlan.fit(db, "customers", "30D", "2024-07-01")
     with pytest.raises(rg.RelgraphError, match="Examples need columns 'customer_id'"):
         plan.transform(db, pd.DataFrame({"id": [1]}))
+
+
+def test_cutoff_hides_rows_after_it_for_later_anchors() -> None:
+    cutoff = pd.Timestamp("2024-06-01")
+    frames = shop_frames(seed=2)
+    db = rg.connect(frames)
+    plan = FeaturePlan.fit(db, "customers", "30D", cutoff)
+    late = examples(["2024-08-01", "2024-11-01"])  # anchors after the cutoff
+    before = plan.transform(db, late, cutoff=cutoff)
+    after = plan.transform(rg.connect(mutate_after(frames, cutoff, 5)), late, cutoff=cutoff)
+    pd.testing.assert_frame_equal(before, after)
+    # Windows stay relative to each anchor: nothing falls in the last 30 days.
+    assert (before["orders.count.last_30d"] == 0).all()
+    assert (plan.transform(db, late)["orders.count.last_30d"] > 0).any()

@@ -50,6 +50,7 @@ def label_history_features(
     horizon: pd.Timedelta,
     lookbacks: Sequence[int | None] = DEFAULT_LOOKBACKS,
     prefix: str = "target",
+    cutoff: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Per example: mean and count of the entity's past labels over the last
     ``k`` horizons (``None``: all known), and its most recent known label.
@@ -61,6 +62,7 @@ def label_history_features(
         horizon: the label window length.
         lookbacks: how many past horizons each summary covers.
         prefix: feature name prefix.
+        cutoff: also ignore labels whose window ends after it (RelBench's protocol).
 
     Returns:
         A DataFrame indexed like ``examples``.
@@ -72,12 +74,10 @@ def label_history_features(
             "y": history["label"].to_numpy(dtype=float),
         }
     )
+    t = pd.to_datetime(examples["anchor_time"]).to_numpy(dtype="datetime64[us]")
+    known = t if cutoff is None else np.minimum(t, np.datetime64(pd.Timestamp(cutoff), "us"))
     e = pd.DataFrame(
-        {
-            "i": np.arange(len(examples)),
-            "k": examples[key].to_numpy(),
-            "t": pd.to_datetime(examples["anchor_time"]).to_numpy(dtype="datetime64[us]"),
-        }
+        {"i": np.arange(len(examples)), "k": examples[key].to_numpy(), "t": t, "known": known}
     )
     step = int(horizon.total_seconds())
     aggs = []
@@ -99,7 +99,7 @@ def label_history_features(
         # Known at t: the label's window (a, a + horizon] has ended by t.
         out = con.sql(
             f"SELECT e.i, {', '.join(aggs)} FROM e LEFT JOIN h ON h.k = e.k "
-            f"AND h.a + to_seconds({step}) <= e.t GROUP BY e.i ORDER BY e.i"
+            f"AND h.a + to_seconds({step}) <= e.known GROUP BY e.i ORDER BY e.i"
         ).df()
     finally:
         con.close()

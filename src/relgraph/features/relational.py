@@ -142,9 +142,16 @@ class FeaturePlan:
         return plan
 
     # ------------------------------------------------------------ transform
-    def transform(self, db: Database, examples: pd.DataFrame) -> pd.DataFrame:
+    def transform(
+        self, db: Database, examples: pd.DataFrame, cutoff: pd.Timestamp | None = None
+    ) -> pd.DataFrame:
         """Features for each row of ``examples`` (columns: the entity key and
-        ``anchor_time``), in the same order, indexed like ``examples``."""
+        ``anchor_time``), in the same order, indexed like ``examples``.
+
+        ``cutoff`` hides every row after it as well (RelBench's protocol gives
+        models the database cut at ``test_time``); windows stay relative to
+        each example's own anchor time.
+        """
         for col in (self.entity_key, "anchor_time"):
             if col not in examples.columns:
                 raise RelgraphError(
@@ -158,6 +165,9 @@ class FeaturePlan:
                 "__t": pd.to_datetime(examples["anchor_time"]).to_numpy(dtype="datetime64[us]"),
             }
         )
+        ex["__vis"] = ex["__t"]
+        if cutoff is not None:
+            ex["__vis"] = ex["__t"].clip(upper=pd.Timestamp(cutoff))
         for j, w in enumerate(self.windows):
             ex[f"__t_{j}"] = ex["__t"] - pd.Timedelta(seconds=w)
         db.con.register(EXAMPLES, ex)
@@ -210,7 +220,7 @@ class FeaturePlan:
                 f"t{i - 1}.{q(step.source_column)}"
             )
         visible = [
-            f"t{i}.{q(db.schema.tables[t].time_column)} <= ex.__t"
+            f"t{i}.{q(db.schema.tables[t].time_column)} <= ex.__vis"
             for i, t in enumerate(path.tables)
             if i > 0 and db.schema.tables[t].time_column
         ]
