@@ -129,3 +129,12 @@ def test_cutoff_hides_rows_after_it_for_later_anchors() -> None:
     # Windows stay relative to each anchor: nothing falls in the last 30 days.
     assert (before["orders.count.last_30d"] == 0).all()
     assert (plan.transform(db, late)["orders.count.last_30d"] > 0).any()
+
+
+def test_plan_survives_json() -> None:
+    import json
+
+    db = rg.connect(shop_frames())
+    plan = FeaturePlan.fit(db, "customers", "30D", "2024-07-01")
+    again = FeaturePlan.from_dict(json.loads(json.dumps(plan.to_dict())))
+    assert again == plan

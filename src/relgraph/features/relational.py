@@ -22,7 +22,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -30,10 +30,11 @@ import pandas as pd
 import sqlglot.expressions as sx
 
 from relgraph.db.database import Database
+from relgraph.db.schema import Link
 from relgraph.db.sources.base import quote_ident as q
 from relgraph.db.stype import Stype
 from relgraph.errors import RelgraphError
-from relgraph.features.paths import JoinPath, join_paths
+from relgraph.features.paths import JoinPath, Step, join_paths
 
 EXAMPLES = "__rg_examples"
 
@@ -83,6 +84,69 @@ class FeaturePlan:
     entity_timestamps: list[str] = field(default_factory=list)
     entity_time: str | None = None
     paths: list[PathPlan] = field(default_factory=list)
+
+    # ------------------------------------------------------------ saving
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description (saved models carry their plan)."""
+
+        def path_dict(pp: PathPlan) -> dict[str, Any]:
+            steps = [
+                [
+                    s.link.src_table,
+                    s.link.src_column,
+                    s.link.dst_table,
+                    s.link.dst_column,
+                    s.forward,
+                ]
+                for s in pp.path.steps
+            ]
+            return {
+                "name": pp.path.name,
+                "steps": steps,
+                "event_time": pp.event_time,
+                "numeric": pp.numeric,
+                "categories": _plain(pp.categories),
+            }
+
+        return {
+            "entity_table": self.entity_table,
+            "entity_key": self.entity_key,
+            "windows": self.windows,
+            "config": asdict(self.config),
+            "entity_numeric": self.entity_numeric,
+            "entity_categories": _plain(self.entity_categories),
+            "entity_timestamps": self.entity_timestamps,
+            "entity_time": self.entity_time,
+            "paths": [path_dict(p) for p in self.paths],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeaturePlan:
+        config = data["config"]
+        config["window_multiples"] = tuple(config["window_multiples"])
+        paths = []
+        for p in data["paths"]:
+            steps = tuple(Step(Link(*s[:4]), bool(s[4])) for s in p["steps"])
+            event = tuple(p["event_time"]) if p["event_time"] else None
+            paths.append(
+                PathPlan(
+                    JoinPath(data["entity_table"], steps, p["name"]),
+                    event,
+                    list(p["numeric"]),
+                    dict(p["categories"]),
+                )
+            )
+        return cls(
+            entity_table=data["entity_table"],
+            entity_key=data["entity_key"],
+            windows=list(data["windows"]),
+            config=FeatureConfig(**config),
+            entity_numeric=list(data["entity_numeric"]),
+            entity_categories=dict(data["entity_categories"]),
+            entity_timestamps=list(data["entity_timestamps"]),
+            entity_time=data["entity_time"],
+            paths=paths,
+        )
 
     # ------------------------------------------------------------ fit
     @classmethod
@@ -274,6 +338,19 @@ class FeaturePlan:
 
 
 _AGG = {"avg": "mean", "sum": "sum", "min": "min", "max": "max", "stddev_samp": "std"}
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and timestamps -> JSON values, recursively."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
 
 
 def _number(expr: str, dtype: str) -> str:

@@ -1,0 +1,211 @@
+"""One interface for every model family (DESIGN.md section 5).
+
+The constructor stores hyperparameters only; :meth:`Model.fit` learns from a
+:class:`~relgraph.pql.task.Task` and returns ``self``; learned state ends in
+``_``. :meth:`Model.predict` and :meth:`Model.explain` check the model is
+fitted, then call the family's worker. :meth:`Model.save` writes one file that
+:func:`load` reads back against a database whose schema fits.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from relgraph.errors import RelgraphError
+from relgraph.pql.task import Task
+from relgraph.pql.task_type import TaskType
+
+FORMAT_VERSION = 1
+
+
+class ModelError(RelgraphError):
+    """A model is used wrongly (not fitted, wrong task) or a saved model does not fit."""
+
+
+class Model(ABC):
+    """Base of every model family.
+
+    Example:
+        >>> from relgraph.models.baseline import BaselineModel
+        >>> BaselineModel().predict(pd.DataFrame())
+        Traceback (most recent call last):
+        ...
+        relgraph.models.base.ModelError: This BaselineModel is not fitted yet; call fit(task) first.
+    """
+
+    family: ClassVar[str]
+    supported: ClassVar[tuple[TaskType, ...]] = tuple(TaskType)
+
+    def get_params(self) -> dict[str, Any]:
+        """The hyperparameters given to the constructor."""
+        return {
+            k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")
+        }
+
+    # ------------------------------------------------------------ public
+    def fit(self, task: Task) -> Model:
+        """Learn from the task's training (and validation) examples; returns ``self``."""
+        if task.task_type not in self.supported:
+            raise ModelError(
+                f"{type(self).__name__} does not support {task.task_type} tasks "
+                f"(supported: {', '.join(self.supported)})."
+            )
+        start = time.perf_counter()
+        self.task_ = task
+        self._fit(task)
+        self.fit_seconds_ = time.perf_counter() - start
+        return self
+
+    def predict(
+        self,
+        examples: pd.DataFrame | None = None,
+        *,
+        entities: Any = None,
+        anchor_time: Any = None,
+        cutoff: pd.Timestamp | None = None,
+    ) -> pd.DataFrame:
+        """Predict for ``examples`` (entity key and ``anchor_time`` columns), or for
+        ``entities`` at one ``anchor_time``.
+
+        Returns a DataFrame with the entity key, ``anchor_time`` and, by task
+        type: ``probability`` and ``predicted`` (binary); ``prediction``
+        (regression); ``predicted`` and ``score_<class>`` (multiclass);
+        ``predicted`` (ranked ids) and ``scores`` (link prediction).
+        """
+        self._check_fitted()
+        examples = self._examples(examples, entities, anchor_time)
+        out = self._predict(examples.reset_index(drop=True), cutoff)
+        key = self.task_.entity_key
+        front = pd.DataFrame(
+            {
+                key: examples[key].to_numpy(),
+                "anchor_time": pd.to_datetime(examples["anchor_time"]).to_numpy(),
+            }
+        )
+        return pd.concat([front, out.reset_index(drop=True)], axis=1)
+
+    def explain(self, examples: pd.DataFrame, top: int = 3) -> pd.DataFrame:
+        """Predictions with ``top_signal`` (a readable reason) and ``contributions``
+        (the ``top`` strongest inputs with their signed weights)."""
+        self._check_fitted()
+        return self._explain(examples.reset_index(drop=True), top)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model to one file (a zip: manifest plus the family's state)."""
+        self._check_fitted()
+        task = self.task_
+        manifest = {
+            "format": FORMAT_VERSION,
+            "family": self.family,
+            "params": self.get_params(),
+            "query": task.query.to_pql(),
+            "val_time": str(task.val_time),
+            "test_time": str(task.test_time),
+            "horizon": None
+            if task.horizon is None
+            else f"{task.horizon.amount}{task.horizon.unit.value}",
+            "schema_fingerprint": task.db.schema.fingerprint(),
+            "fit_seconds": self.fit_seconds_,
+        }
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("manifest.json", json.dumps(manifest, indent=2))
+            for name, data in self._state().items():
+                zf.writestr(name, data)
+        return path
+
+    # ------------------------------------------------------------ for families
+    @abstractmethod
+    def _fit(self, task: Task) -> None: ...
+
+    @abstractmethod
+    def _predict(self, examples: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame: ...
+
+    def _explain(self, examples: pd.DataFrame, top: int) -> pd.DataFrame:
+        raise ModelError(f"{type(self).__name__} cannot explain its predictions.")
+
+    @abstractmethod
+    def _state(self) -> dict[str, bytes]: ...
+
+    @abstractmethod
+    def _load_state(self, files: dict[str, bytes]) -> None: ...
+
+    # ------------------------------------------------------------ helpers
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "task_"):
+            raise ModelError(f"This {type(self).__name__} is not fitted yet; call fit(task) first.")
+
+    def _examples(self, examples: Any, entities: Any, anchor_time: Any) -> pd.DataFrame:
+        key = self.task_.entity_key
+        if examples is None:
+            if entities is None or anchor_time is None:
+                raise ModelError("Pass examples, or both entities and anchor_time.")
+            ids = np.atleast_1d(np.asarray(entities))
+            return pd.DataFrame({key: ids, "anchor_time": pd.Timestamp(anchor_time)})
+        missing = {key, "anchor_time"} - set(examples.columns)
+        if missing:
+            raise ModelError(
+                f"Examples need columns {key!r} and 'anchor_time' (missing {sorted(missing)})."
+            )
+        return examples
+
+
+def load(path: str | Path, db: Any) -> Model:
+    """Read a saved model and bind it to ``db`` (whose schema must fit).
+
+    Raises:
+        ModelError: the file is not a relgraph model, or the schema differs.
+    """
+    from relgraph.models.registry import model_class
+
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            files = {name: zf.read(name) for name in zf.namelist()}
+        manifest = json.loads(files.pop("manifest.json"))
+    except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+        raise ModelError(f"{str(path)!r} is not a relgraph model file ({exc}).") from None
+    if manifest.get("format") != FORMAT_VERSION:
+        raise ModelError(
+            f"{str(path)!r} has model format {manifest.get('format')!r}; this "
+            f"relgraph reads format {FORMAT_VERSION}."
+        )
+    fingerprint = db.schema.fingerprint()
+    if manifest["schema_fingerprint"] != fingerprint:
+        raise ModelError(
+            f"The model in {str(path)!r} was trained on a database with another schema "
+            f"(fingerprint {manifest['schema_fingerprint']}, this one {fingerprint}): tables, "
+            "keys, time columns, column types or links differ. Retrain it on this database, or "
+            "apply the same schema overrides as at training time."
+        )
+    model = model_class(manifest["family"])(**manifest["params"])
+    model.task_ = Task.from_query(
+        db,
+        manifest["query"],
+        val_time=manifest["val_time"],
+        test_time=manifest["test_time"],
+        horizon=manifest["horizon"],
+    )
+    model.fit_seconds_ = manifest.get("fit_seconds", 0.0)
+    model._load_state(files)
+    return model
+
+
+def frame_to_bytes(frame: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def frame_from_bytes(data: bytes) -> pd.DataFrame:
+    return pd.read_parquet(io.BytesIO(data))

@@ -1,0 +1,59 @@
+"""The tabular input of the gbdt model (and of the icl model later): automatic
+relational features plus the target's own history, for any examples of a task."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from relgraph.features import FeatureConfig, FeaturePlan, label_history_features, past_anchors
+from relgraph.pql.task import Task
+from relgraph.pql.task_type import TaskType
+
+#: How many past horizons of the target's own history are labelled.
+HISTORY_WINDOWS = 24
+
+
+def horizon_timedelta(task: Task) -> pd.Timedelta:
+    """The task's step between anchors as a Timedelta (months as 30.44 days)."""
+    if task.horizon is None:
+        raise ValueError("A target without a time window has no horizon.")
+    return pd.Timedelta(seconds=task.horizon.seconds)
+
+
+@dataclass
+class TaskInputs:
+    """Builds feature tables for examples of one task, leakage-free.
+
+    Fitted once (which columns, which category values) on rows visible at the
+    task's ``val_time``; then :meth:`transform` works for any examples.
+    """
+
+    plan: FeaturePlan
+    use_history: bool
+
+    @classmethod
+    def fit(cls, task: Task, config: FeatureConfig | None = None) -> TaskInputs:
+        horizon = horizon_timedelta(task) if task.horizon is not None else pd.Timedelta(days=30)
+        plan = FeaturePlan.fit(task.db, task.entity_table, horizon, task.val_time, config)
+        use_history = task.horizon is not None and task.task_type in (
+            TaskType.binary_classification,
+            TaskType.regression,
+        )
+        return cls(plan, use_history)
+
+    def transform(
+        self, task: Task, examples: pd.DataFrame, cutoff: pd.Timestamp | None = None
+    ) -> pd.DataFrame:
+        """Features of ``examples`` (entity key, ``anchor_time``), indexed like them."""
+        frame = self.plan.transform(task.db, examples, cutoff=cutoff)
+        if not self.use_history or examples.empty:
+            return frame
+        horizon = horizon_timedelta(task)
+        anchors = past_anchors(
+            examples["anchor_time"], horizon, HISTORY_WINDOWS, earliest=task.earliest
+        )
+        history = task.table_at(anchors) if anchors else examples.iloc[:0].assign(label=0.0)
+        hist = label_history_features(history, examples, task.entity_key, horizon, cutoff=cutoff)
+        return pd.concat([frame, hist], axis=1)

@@ -1,0 +1,34 @@
+"""Model families by name (``--models gbdt,baseline``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from relgraph.models.base import Model, ModelError
+
+
+def model_class(family: str) -> type[Model]:
+    from relgraph.models.baseline import BaselineModel
+    from relgraph.models.gbdt import GBDTModel
+
+    families: dict[str, type[Model]] = {"baseline": BaselineModel, "gbdt": GBDTModel}
+    if family not in families:
+        raise ModelError(f"Unknown model family {family!r}; known: {', '.join(families)}.")
+    return families[family]
+
+
+#: Names accepted by ``--models``: a family, or a baseline strategy.
+MODEL_NAMES: dict[str, tuple[str, dict[str, Any]]] = {
+    "gbdt": ("gbdt", {}),
+    "baseline": ("baseline", {"strategy": "history"}),
+    "history": ("baseline", {"strategy": "history"}),
+    "prior": ("baseline", {"strategy": "prior"}),
+}
+
+
+def make_model(name: str, **params: Any) -> Model:
+    """A fresh model by ``--models`` name (``baseline`` = the history baseline)."""
+    if name not in MODEL_NAMES:
+        raise ModelError(f"Unknown model {name!r}; known: {', '.join(MODEL_NAMES)}.")
+    family, defaults = MODEL_NAMES[name]
+    return model_class(family)(**{**defaults, **params})

@@ -1,0 +1,127 @@
+"""The contract every model family keeps (tests/models mirrors sklearn's common tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import relgraph as rg
+from relgraph.bench.demo import make_ecommerce
+from relgraph.models.base import ModelError, load
+from relgraph.models.registry import MODEL_NAMES, make_model
+
+QUERIES = {
+    "binary": "PREDICT COUNT(orders.*, 0, 30, days) = 0 FOR EACH customers.customer_id "
+    "WHERE COUNT(orders.*, -90, 0, days) > 0",
+    "regression": "PREDICT SUM(orders.amount, 0, 30, days) FOR EACH customers.customer_id",
+    "multiclass": "PREDICT FIRST(orders.channel, 0, 30, days) FOR EACH customers.customer_id",
+}
+FAST = {"gbdt": {"num_boost_round": 40, "early_stopping_rounds": 10}}
+
+
+@pytest.fixture(scope="module")
+def db() -> rg.Database:
+    return rg.connect(make_ecommerce(scale=0.08, seed=4))
+
+
+@pytest.fixture(scope="module")
+def tasks(db: rg.Database) -> dict[str, rg.Task]:
+    return {kind: rg.Task.from_query(db, q) for kind, q in QUERIES.items()}
+
+
+@pytest.mark.parametrize("name", ["prior", "history", "gbdt"])
+def test_predict_before_fit_fails_clearly(name: str) -> None:
+    with pytest.raises(ModelError, match="is not fitted yet; call fit"):
+        make_model(name).predict(pd.DataFrame({"x": [1]}))
+
+
+@pytest.mark.parametrize("kind", list(QUERIES))
+@pytest.mark.parametrize("name", ["prior", "history", "gbdt"])
+def test_fit_predict_save_load(name: str, kind: str, tasks, db, tmp_path: Path) -> None:
+    task = tasks[kind]
+    model = make_model(name, **FAST.get(name, {})).fit(task)
+    test = task.table("test")
+    preds = model.predict(test)
+    assert len(preds) == len(test)
+    assert preds[task.entity_key].tolist() == test[task.entity_key].tolist()
+    if kind == "binary":
+        assert preds["probability"].between(0, 1).all()
+    if kind == "regression":
+        assert np.isfinite(preds["prediction"]).all()
+    if kind == "multiclass":
+        assert set(preds["predicted"]) <= set(task.table("train")["label"].astype(str))
+    path = model.save(tmp_path / "m.rg")
+    again = load(path, db).predict(test)
+    pd.testing.assert_frame_equal(preds, again)
+
+
+def test_load_refuses_another_schema(tasks, tmp_path: Path) -> None:
+    path = make_model("prior").fit(tasks["binary"]).save(tmp_path / "m.rg")
+    other = rg.connect(make_ecommerce(scale=0.05, seed=1))
+    other.set_stype("orders", "channel", "text")
+    with pytest.raises(ModelError, match="another schema"):
+        load(path, other)
+    (tmp_path / "junk.rg").write_text("not a zip")
+    with pytest.raises(ModelError, match="not a relgraph model file"):
+        load(tmp_path / "junk.rg", other)
+
+
+@pytest.mark.parametrize("name", ["history", "gbdt"])
+def test_rows_after_the_anchor_do_not_change_predictions(name: str) -> None:
+    frames = make_ecommerce(scale=0.05, seed=7)
+    db = rg.connect(frames)
+    task = rg.Task.from_query(db, QUERIES["binary"], val_time="2024-06-01", test_time="2024-09-01")
+    model = make_model(name, **FAST.get(name, {})).fit(task)
+    anchor = pd.Timestamp("2024-09-01")
+    ex = pd.DataFrame(
+        {"customer_id": frames["customers"]["customer_id"].head(60), "anchor_time": anchor}
+    )
+    before = model.predict(ex)
+    # Scramble every order after the anchor (amounts, owners, items stay).
+    orders = frames["orders"].copy()
+    late = orders["ordered_at"] > anchor
+    orders.loc[late, "amount"] = 1.0
+    orders.loc[late, "customer_id"] = (
+        orders.loc[late, "customer_id"].sample(frac=1, random_state=0).to_numpy()
+    )
+    changed = rg.connect({**frames, "orders": orders})
+    model.task_ = rg.Task.from_query(
+        changed, QUERIES["binary"], val_time="2024-06-01", test_time="2024-09-01"
+    )
+    pd.testing.assert_frame_equal(before, model.predict(ex))
+
+
+def test_explain_gives_readable_reasons(tasks) -> None:
+    model = make_model("gbdt", **FAST["gbdt"]).fit(tasks["binary"])
+    out = model.explain(tasks["binary"].table("test").head(4), top=3)
+    assert out["top_signal"].str.len().gt(5).all()
+    assert all(len(c) == 3 for c in out["contributions"])
+    assert {"feature", "value", "contribution", "text"} <= set(out["contributions"][0][0])
+
+
+def test_unsupported_task_and_bad_names(tasks, db) -> None:
+    link = rg.Task.from_query(
+        db,
+        "PREDICT LIST_DISTINCT(order_items.product_id, 0, 30, days) "
+        "RANK TOP 5 FOR EACH customers.customer_id",
+    )
+    with pytest.raises(ModelError, match="does not support link_prediction"):
+        make_model("gbdt").fit(link)
+    with pytest.raises(ModelError, match="Unknown model 'xgb'"):
+        make_model("xgb")
+    assert set(MODEL_NAMES) >= {"gbdt", "baseline", "prior", "history"}
+
+
+def test_link_prediction_baselines(db) -> None:
+    task = rg.Task.from_query(
+        db,
+        "PREDICT LIST_DISTINCT(order_items.product_id, 0, 30, days) "
+        "RANK TOP 5 FOR EACH customers.customer_id",
+    )
+    test = task.table("test")
+    for name in ("prior", "history"):
+        preds = make_model(name).fit(task).predict(test)
+        assert preds["predicted"].map(len).le(5).all()
