@@ -13,8 +13,11 @@ from relgraph.models.signals import describe
         ("orders.count.last_30d", 0, "orders: none in the last 30 days"),
         ("orders.count.all", 4, "orders: 4 in all history"),
         ("orders.amount.mean.last_30d", 12.5, "orders.amount: mean 12.5 over the last 30 days"),
-        ("results.positionOrder.mean.last_5", 3.2,
-         "results.positionOrder: mean 3.2 over the last 5 rows"),
+        (
+            "results.positionOrder.mean.last_5",
+            3.2,
+            "results.positionOrder: mean 3.2 over the last 5 rows",
+        ),
         ("results.statusId=1.share.all", 0.8, "results.statusId=1 in 80% of rows over all history"),
         ("target.mean.last_12", 0.4, "own history: mean label 0.4 over the last 12 windows"),
         ("orders.days_since_last", 64.2, "orders: last one 64 days ago"),
