@@ -19,9 +19,14 @@ Example:
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
-import lightgbm as lgb
+# LightGBM's OpenMP threads spin while idle by default, stealing the cores from
+# everything else between fits (5-10x slower fits next to DuckDB work here).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import lightgbm as lgb  # noqa: E402
 import numpy as np
 import pandas as pd
 
@@ -46,6 +51,11 @@ class GBDTModel(Model):
         early_stopping_rounds (int): Stop when the validation metric has not
             improved for this many rounds. (default: 100)
         max_hops (int): Longest join path of the features. (default: 2)
+        half_life_days (float | None): Weigh training examples by recency: an
+            example ``half_life_days`` older than ``val_time`` counts half.
+            ``None`` weighs all alike. (default: None)
+        regression_objective (str): LightGBM objective for regression; ``l1``
+            fits the median, which MAE rewards. (default: ``"l1"``)
         seed (int): Random seed. (default: 0)
     """
 
@@ -66,6 +76,8 @@ class GBDTModel(Model):
         lambda_l2: float = 1.0,
         early_stopping_rounds: int = 100,
         max_hops: int = 2,
+        half_life_days: float | None = None,
+        regression_objective: str = "l1",
         seed: int = 0,
     ) -> None:
         self.num_boost_round = num_boost_round
@@ -76,6 +88,8 @@ class GBDTModel(Model):
         self.lambda_l2 = lambda_l2
         self.early_stopping_rounds = early_stopping_rounds
         self.max_hops = max_hops
+        self.half_life_days = half_life_days
+        self.regression_objective = regression_objective
         self.seed = seed
 
     # ------------------------------------------------------------ fit
@@ -97,7 +111,7 @@ class GBDTModel(Model):
         if kind is TaskType.binary_classification:
             params.update(objective="binary", metric="auc")
         elif kind is TaskType.regression:
-            params.update(objective="l1", metric="l1")
+            params.update(objective=self.regression_objective, metric="l1")
         else:
             params.update(
                 objective="multiclass", metric="multi_logloss", num_class=len(self.classes_)
@@ -115,7 +129,11 @@ class GBDTModel(Model):
             self.classes_ = sorted(train["label"].astype(str).unique())
         y_train = self._encode(train["label"])
         self.feature_names_ = list(x_train.columns)
-        dtrain = lgb.Dataset(_positional(x_train), y_train, free_raw_data=False)
+        weight = None
+        if self.half_life_days:
+            age = (task.val_time - pd.to_datetime(train["anchor_time"])).dt.days.to_numpy()
+            weight = 0.5 ** (age / self.half_life_days)
+        dtrain = lgb.Dataset(_positional(x_train), y_train, weight=weight, free_raw_data=False)
         callbacks, valid_sets = [], []
         if not val.empty and self.early_stopping_rounds:
             x_val = self.inputs_.transform(task, val)

@@ -3,6 +3,9 @@ relational features plus the target's own history, for any examples of a task.""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import weakref
 from dataclasses import dataclass
 
 import pandas as pd
@@ -13,6 +16,16 @@ from relgraph.pql.task_type import TaskType
 
 #: How many past horizons of the target's own history are labelled.
 HISTORY_WINDOWS = 24
+
+#: Feature tables per task (dropped with the task).
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _frame_digest(examples: pd.DataFrame, key: str) -> str:
+    cols = examples[[key, "anchor_time"]]
+    return hashlib.sha256(
+        pd.util.hash_pandas_object(cols, index=False).to_numpy().tobytes()
+    ).hexdigest()
 
 
 def horizon_timedelta(task: Task) -> pd.Timedelta:
@@ -46,7 +59,27 @@ class TaskInputs:
     def transform(
         self, task: Task, examples: pd.DataFrame, cutoff: pd.Timestamp | None = None
     ) -> pd.DataFrame:
-        """Features of ``examples`` (entity key, ``anchor_time``), indexed like them."""
+        """Features of ``examples`` (entity key, ``anchor_time``), indexed like them.
+
+        Results are cached on the task (several seeds of a model, or several
+        models, reuse the same feature table)."""
+        cache = _CACHE.setdefault(task, {})
+        key = (self._fingerprint(), str(cutoff), _frame_digest(examples, task.entity_key))
+        if key not in cache:
+            cache[key] = self._transform(task, examples, cutoff)
+        out = cache[key].copy()
+        out.index = examples.index
+        return out
+
+    def _fingerprint(self) -> str:
+        if not hasattr(self, "_digest"):
+            text = json.dumps(self.plan.to_dict(), sort_keys=True, default=str)
+            self._digest = hashlib.sha256(f"{text}{self.use_history}".encode()).hexdigest()
+        return self._digest
+
+    def _transform(
+        self, task: Task, examples: pd.DataFrame, cutoff: pd.Timestamp | None
+    ) -> pd.DataFrame:
         frame = self.plan.transform(task.db, examples, cutoff=cutoff)
         if not self.use_history or examples.empty:
             return frame

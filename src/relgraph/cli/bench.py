@@ -1,0 +1,80 @@
+"""``relgraph bench``: reproduce benchmark tasks and set the results beside the
+published ones (``relgraph bench rel-f1``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from relgraph.cli.common import err, handle_errors, out
+from relgraph.cli.evaluate import (
+    ProtocolName,
+    evaluation_table,
+    model_names,
+    parse_params,
+    print_table,
+    progress_bar,
+)
+
+bench_app = typer.Typer(
+    help="Reproduce benchmark tasks; compare with published numbers.",
+    no_args_is_help=True,
+)
+
+
+@bench_app.command("rel-f1")
+@handle_errors
+def rel_f1_command(
+    raw: Annotated[Path, typer.Option(help="Folder of the raw Ergast CSV files.")] = Path(
+        "../shared/data/f1"
+    ),
+    models: Annotated[
+        str, typer.Option(help="Models to compare, comma-separated (gbdt, baseline, prior).")
+    ] = "gbdt,baseline",
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds per seeded model (gbdt).")] = 5,
+    protocol: Annotated[
+        ProtocolName,
+        typer.Option(help="rolling: history up to each anchor; relbench: cut at test_time."),
+    ] = ProtocolName.rolling,
+    tasks: Annotated[
+        str | None,
+        typer.Option(
+            help="Tasks, comma-separated (default: driver-dnf,driver-top3,driver-position)."
+        ),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(help="A hyperparameter, e.g. gbdt.num_boost_round=200 (repeatable)."),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write report.md, results.json and chart.png here."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print results.json's document instead of tables.")
+    ] = False,
+) -> None:
+    """Run models on RelBench's rel-f1 tasks, built from the raw Ergast CSVs."""
+    from relgraph.bench.runner import rel_f1_task_names, run_rel_f1
+    from relgraph.evaluate.evaluation import plan_runs, protocols_of
+
+    names = model_names(models)
+    task_names = rel_f1_task_names([t.strip() for t in (tasks or "").split(",") if t.strip()])
+    protocols_of(protocol.value)
+    params = parse_params(param, names)
+    total = len(plan_runs(names, seeds, params)) * len(task_names)
+    with progress_bar(total) as hook:
+        report = run_rel_f1(
+            raw, names, seeds, protocol.value, task_names, params=params, progress=hook
+        )
+    if as_json:
+        out.print_json(json.dumps(report.to_json()))
+    else:
+        for ev in report.evaluations:
+            print_table(evaluation_table(ev, report.published))
+    if out_dir is not None:
+        paths = report.write(out_dir)
+        err.print(f"wrote {', '.join(str(p) for p in paths.values())}")

@@ -1,0 +1,241 @@
+"""``relgraph evaluate``: a temporal backtest of several models on one query,
+side by side (mean ± std over seeds, fit and predict seconds)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.measure import Measurement
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from relgraph.cli.check import handle_pql_errors
+from relgraph.cli.common import err, handle_errors, out
+from relgraph.evaluate.evaluation import EVAL_SPLITS, ProgressHook, TaskEvaluation
+from relgraph.evaluate.report import format_mean_std, format_value
+
+
+class ProtocolName(StrEnum):
+    rolling = "rolling"
+    relbench = "relbench"
+    both = "both"
+
+
+def model_names(text: str) -> list[str]:
+    """``"gbdt, baseline"`` -> ``["gbdt", "baseline"]``."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise typer.BadParameter(
+            "expected model names such as gbdt,baseline", param_hint="--models"
+        )
+    return names
+
+
+def parse_params(values: list[str] | None, models: list[str]) -> dict[str, dict[str, Any]]:
+    """``["gbdt.num_boost_round=200"]`` -> ``{"gbdt": {"num_boost_round": 200}}``.
+
+    With one model the ``model.`` prefix may be left out. Values read as JSON
+    (numbers, true/false) or else as text.
+
+    Raises:
+        ModelError: a model that is not compared, or a hyperparameter it lacks.
+    """
+    from relgraph.models.base import ModelError
+    from relgraph.models.registry import make_model
+
+    out: dict[str, dict[str, Any]] = {}
+    for item in values or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise typer.BadParameter(
+                f"expected model.name=value, e.g. gbdt.num_boost_round=200 (got {item!r})",
+                param_hint="--param",
+            )
+        model, dot, key = name.strip().rpartition(".")
+        if not dot:
+            if len(models) != 1:
+                raise typer.BadParameter(
+                    f"say which model {key!r} is for, e.g. gbdt.{key}={value}",
+                    param_hint="--param",
+                )
+            model = models[0]
+        if model not in models:
+            raise ModelError(
+                f"--param {item!r} is for {model!r}, which is not among the models "
+                f"({', '.join(models)})."
+            )
+        known = make_model(model).get_params()
+        if key not in known:
+            raise ModelError(
+                f"{model} has no hyperparameter {key!r}; known: {', '.join(known) or 'none'}."
+            )
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = value
+        out.setdefault(model, {})[key] = parsed
+    return out
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, what: str = "runs") -> Iterator[ProgressHook]:
+    """A rich progress bar on stderr; yields the hook that ``evaluate_models`` calls."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(what),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:
+        bar = progress.add_task("starting", total=total)
+
+        def hook(description: str, advance: int) -> None:
+            progress.update(bar, description=description, advance=advance)
+
+        yield hook
+
+
+def evaluation_table(ev: TaskEvaluation, published: list[Any] | None = None) -> Table:
+    """One row per model (and protocol): each metric as mean ± std on val (upper
+    line) and test (lower line), seeds, fit and predict seconds; published
+    figures (test headline) below ours."""
+    sizes = " / ".join(f"{ev.split_sizes.get(s, 0):,}" for s in ("train", "val", "test"))
+    title = (
+        f"{ev.task}: {ev.task_type}; val_time {_day(ev.val_time)}, test_time "
+        f"{_day(ev.test_time)}; examples train / val / test {sizes}"
+    )
+    table = Table(title=title, title_justify="left")
+    several = len(ev.protocols) > 1 or bool(published)
+    table.add_column("model", no_wrap=True)
+    if several:
+        table.add_column("protocol", no_wrap=True)
+    table.add_column("split", no_wrap=True)
+    for name in ev.metrics:
+        table.add_column(name, justify="right", no_wrap=True)
+    for column in ("seeds", "fit s", "predict s"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for protocol in ev.protocols:
+        for model in ev.models:
+            cells = [model, protocol] if several else [model]
+            cells.append("\n".join(EVAL_SPLITS))
+            for name in ev.metrics:
+                lines = []
+                for split in EVAL_SPLITS:
+                    s = ev.summary(model, split, name, protocol)
+                    lines.append(format_mean_std(s["mean"], s["std"], name))
+                cells.append("\n".join(lines))
+            seconds = [ev.summary(model, split, ev.headline, protocol) for split in EVAL_SPLITS]
+            cells += [
+                str(len(seconds[-1]["per_seed"])),
+                f"{seconds[-1]['fit_seconds']:.2f}",
+                "\n".join(f"{s['predict_seconds']:.2f}" for s in seconds),
+            ]
+            table.add_row(*cells)
+    rows = [p for p in published or [] if p.task == ev.task]
+    if rows:
+        table.add_section()
+        column = 3 + ev.metrics.index(ev.headline)  # model, protocol, split, metrics...
+        for p in rows:
+            shown = (
+                f"{format_value(p.low, p.metric)} .. {format_value(p.high, p.metric)}"
+                if p.low is not None
+                else format_value(p.value, p.metric)
+            )
+            cells = [""] * len(table.columns)
+            cells[0], cells[1], cells[2], cells[column] = p.model, p.protocol, "test", shown
+            table.add_row(*[Text(c, style="dim") for c in cells])
+        table.caption = "dim rows: published figures (compare within a protocol)"
+    return table
+
+
+def print_table(table: Table) -> None:
+    """Print a wide table to stdout: fitted to a terminal, at full width otherwise
+    (a pipe or a file gets every digit rather than an 80-column cut)."""
+    if out.is_terminal:
+        out.print(table)
+        return
+    width = Measurement.get(out, out.options.update_width(10_000), table).maximum
+    Console(width=max(width, out.width), soft_wrap=True).print(table)
+
+
+def _day(text: str) -> str:
+    return text[:10] if text.endswith("00:00:00") else text
+
+
+@handle_errors
+@handle_pql_errors
+def evaluate_command(
+    source: Annotated[str, typer.Argument(help="Database to read (as for inspect).")],
+    query: Annotated[str, typer.Argument(help='The PQL query, e.g. "PREDICT ... FOR EACH ...".')],
+    models: Annotated[
+        str, typer.Option(help="Models to compare, comma-separated (gbdt, baseline, prior).")
+    ] = "gbdt,baseline",
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds per seeded model (gbdt).")] = 1,
+    protocol: Annotated[
+        ProtocolName,
+        typer.Option(help="rolling: history up to each anchor; relbench: cut at test_time."),
+    ] = ProtocolName.rolling,
+    val_time: Annotated[
+        str | None, typer.Option(help="Start of validation, e.g. 2024-06-01 (default: chosen).")
+    ] = None,
+    test_time: Annotated[
+        str | None, typer.Option(help="Start of test, e.g. 2024-09-01 (default: chosen).")
+    ] = None,
+    horizon: Annotated[
+        str | None, typer.Option(help="Step between anchors, e.g. 30d (default: window).")
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write report.md, results.json and chart.png here."),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(help="A hyperparameter, e.g. gbdt.num_boost_round=200 (repeatable)."),
+    ] = None,
+    schema: Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print results.json's document instead of the table.")
+    ] = False,
+) -> None:
+    """Backtest models on a query: every metric on val and test, side by side."""
+    from relgraph.db.database import connect
+    from relgraph.evaluate.evaluation import evaluate_models, plan_runs
+    from relgraph.evaluate.report import Report
+    from relgraph.pql import Task, parse
+
+    names = model_names(models)
+    parsed = parse(query)
+    params = parse_params(param, names)
+    runs = plan_runs(names, seeds, params)  # unknown names fail before the database is read
+    with err.status(f"reading {source} and inferring its schema"):
+        db = connect(source, schema=schema)
+    task = Task.from_query(db, parsed, val_time=val_time, test_time=test_time, horizon=horizon)
+    if task.split_note:
+        err.print(Text("note: ", style="yellow") + Text(task.split_note))
+    with progress_bar(len(runs)) as hook:
+        ev = evaluate_models(
+            task, names, seeds, protocol.value, name="query", params=params, progress=hook
+        )
+    report = Report(_dataset_name(source), [ev])
+    if as_json:
+        out.print_json(json.dumps(report.to_json()))
+    else:
+        print_table(evaluation_table(ev))
+    if out_dir is not None:
+        paths = report.write(out_dir)
+        err.print(f"wrote {', '.join(str(p) for p in paths.values())}")
+
+
+def _dataset_name(source: str) -> str:
+    if "://" in source:
+        return source.split("?")[0].rsplit("/", 1)[-1] or source
+    return Path(source).name or source

@@ -1,0 +1,107 @@
+"""``relgraph features``: the automatic feature table the gbdt model learns
+from, for one split of a query (for inspection)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from relgraph.cli.check import handle_pql_errors
+from relgraph.cli.common import err, handle_errors, out
+from relgraph.cli.labels import _format
+from relgraph.pql.task import Task
+
+
+class Split(StrEnum):
+    train = "train"
+    val = "val"
+    test = "test"
+
+
+def feature_table(task: Task, split: str, max_hops: int = 2) -> pd.DataFrame:
+    """The gbdt input of ``split``: the entity key, ``anchor_time`` and ``label``
+    first, then every feature (fitted as the gbdt model fits them)."""
+    from relgraph.features import FeatureConfig
+    from relgraph.models.inputs import TaskInputs
+
+    examples = task.table(split).reset_index(drop=True)
+    inputs = TaskInputs.fit(task, FeatureConfig(max_hops=max_hops))
+    features = inputs.transform(task, examples).reset_index(drop=True)
+    return pd.concat([examples, features], axis=1)
+
+
+@handle_errors
+@handle_pql_errors
+def features_command(
+    source: Annotated[str, typer.Argument(help="Database to read (as for inspect).")],
+    query: Annotated[str, typer.Argument(help='The PQL query, e.g. "PREDICT ... FOR EACH ...".')],
+    split: Annotated[Split, typer.Option(help="Which split's examples.")] = Split.train,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Write the table (.parquet or .csv).")
+    ] = None,
+    max_hops: Annotated[
+        int, typer.Option(min=1, max=3, help="Longest join path of the features.")
+    ] = 2,
+    val_time: Annotated[
+        str | None, typer.Option(help="Start of validation, e.g. 2024-06-01 (default: chosen).")
+    ] = None,
+    test_time: Annotated[
+        str | None, typer.Option(help="Start of test, e.g. 2024-09-01 (default: chosen).")
+    ] = None,
+    horizon: Annotated[
+        str | None, typer.Option(help="Step between anchors, e.g. 30d (default: window).")
+    ] = None,
+    schema: Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")] = None,
+    limit: Annotated[int, typer.Option(min=0, help="Features to list without --out.")] = 25,
+) -> None:
+    """Build the automatic relational features of a query's examples (the gbdt input).
+
+    Without --out, lists the features with their share of non-missing values.
+    """
+    from relgraph.db.database import connect
+    from relgraph.pql import parse
+
+    if out_path is not None and _format(out_path) is None:
+        raise typer.BadParameter(
+            f"expected a .parquet or .csv file (got {out_path.name!r})", param_hint="--out"
+        )
+    parsed = parse(query)
+    with err.status(f"reading {source} and inferring its schema"):
+        db = connect(source, schema=schema)
+    task = Task.from_query(db, parsed, val_time=val_time, test_time=test_time, horizon=horizon)
+    if task.split_note:
+        err.print(Text("note: ", style="yellow") + Text(task.split_note))
+    with err.status(f"computing features of the {split.value} split"):
+        frame = feature_table(task, split.value, max_hops)
+    n_features = frame.shape[1] - 3
+    err.print(f"{len(frame):,} examples x {n_features:,} features ({split.value})")
+    if out_path is not None:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        if _format(out_path) == "parquet":
+            frame.to_parquet(out_path, index=False)
+        else:
+            frame.to_csv(out_path, index=False)
+        err.print(f"wrote the feature table to {out_path}")
+        return
+    table = Table(
+        title=f"{n_features:,} features of {len(frame):,} {split.value} examples "
+        f"(first {min(limit, n_features)})",
+        title_justify="left",
+    )
+    for column, justify in (("feature", "left"), ("non-missing", "right"), ("mean", "right")):
+        table.add_column(column, justify=justify)
+    for column in list(frame.columns[3:])[:limit]:
+        values = frame[column]
+        mean = (
+            f"{values.mean():.4g}"
+            if pd.api.types.is_numeric_dtype(values) and values.notna().any()
+            else "-"
+        )
+        table.add_row(column, f"{values.notna().mean():.0%}", mean)
+    out.print(table)

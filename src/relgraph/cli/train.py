@@ -1,0 +1,94 @@
+"""``relgraph train``: fit one model on a query, report its headline metric on
+val and test, and save it to one ``.rg`` file for ``relgraph predict``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from relgraph.cli.check import handle_pql_errors
+from relgraph.cli.common import err, handle_errors, out
+from relgraph.cli.evaluate import parse_params
+from relgraph.evaluate.report import format_value
+
+
+@handle_errors
+@handle_pql_errors
+def train_command(
+    source: Annotated[str, typer.Argument(help="Database to read (as for inspect).")],
+    query: Annotated[str, typer.Argument(help='The PQL query, e.g. "PREDICT ... FOR EACH ...".')],
+    model: Annotated[str, typer.Option(help="Model to fit: gbdt, baseline or prior.")] = "gbdt",
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Save the fitted model here (e.g. churn.rg).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (seeded models).")] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(help="A hyperparameter, e.g. num_boost_round=200 (repeatable)."),
+    ] = None,
+    val_time: Annotated[
+        str | None, typer.Option(help="Start of validation, e.g. 2024-06-01 (default: chosen).")
+    ] = None,
+    test_time: Annotated[
+        str | None, typer.Option(help="Start of test, e.g. 2024-09-01 (default: chosen).")
+    ] = None,
+    horizon: Annotated[
+        str | None, typer.Option(help="Step between anchors, e.g. 30d (default: window).")
+    ] = None,
+    schema: Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
+) -> None:
+    """Fit a model on a query's training split; print its val and test headline metric."""
+    from relgraph.db.database import connect
+    from relgraph.evaluate.evaluation import score_predictions
+    from relgraph.models.registry import make_model
+    from relgraph.pql import Task, parse
+
+    parsed = parse(query)
+    fresh = make_model(model)  # an unknown name fails before the database is read
+    params = parse_params(param, [model]).get(model, {})
+    if seed is not None and "seed" not in fresh.get_params():
+        err.print(f"[yellow]warning:[/] {model} is deterministic; --seed is ignored")
+    elif seed is not None:
+        params["seed"] = seed
+    with err.status(f"reading {source} and inferring its schema"):
+        db = connect(source, schema=schema)
+    task = Task.from_query(db, parsed, val_time=val_time, test_time=test_time, horizon=horizon)
+    if task.split_note:
+        err.print(Text("note: ", style="yellow") + Text(task.split_note))
+    with err.status(f"fitting {model} on {len(task.table('train')):,} training examples"):
+        fitted = make_model(model, **params).fit(task)
+    err.print(f"fitted {model} in {fitted.fit_seconds_:.2f} s")
+    headline = task.metrics[0]
+    info = {"model": model, "metric": headline, "fit_seconds": round(fitted.fit_seconds_, 4)}
+    with err.status("scoring the validation and test splits"):
+        for split in ("val", "test"):
+            examples = task.table(split)
+            if examples.empty:
+                info[split] = None
+                continue
+            scores = score_predictions(task, examples, fitted.predict(examples), [headline])
+            info[split] = scores[headline]
+            info[f"{split}_examples"] = len(examples)
+    if out_path is not None:
+        fitted.save(out_path)
+        info["saved"] = str(out_path)
+        err.print(f"wrote model to {out_path}")
+    else:
+        err.print("[yellow]note:[/] not saved (pass --out model.rg to keep it)")
+    if as_json:
+        out.print_json(json.dumps(info))
+        return
+    table = Table(title=f"{model} on {task.entity_table} ({task.task_type})", title_justify="left")
+    for column in ("split", "examples", headline):
+        table.add_column(column, justify="left" if column == "split" else "right")
+    for split in ("val", "test"):
+        table.add_row(
+            split, f"{info.get(f'{split}_examples', 0):,}", format_value(info[split], headline)
+        )
+    out.print(table)
