@@ -6,6 +6,9 @@ STAMP  := $(VENV)/.installed
 # the CPU build on disk instead of fetching a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
+# The demo's question: which active customers will not order in the next 30 days?
+CHURN  := PREDICT COUNT(orders.*, 0, 30, days) = 0 FOR EACH customers.customer_id WHERE COUNT(orders.*, -90, 0, days) > 0
+
 .PHONY: setup demo test bench lint clean
 
 setup: $(STAMP)
@@ -20,6 +23,7 @@ demo: setup
 	$(VENV)/bin/relgraph demo ecommerce --out demo/shop.duckdb --overwrite
 	$(VENV)/bin/relgraph inspect demo/shop.duckdb --plot demo/schema.svg
 	$(VENV)/bin/relgraph graph demo/shop.duckdb
+	$(VENV)/bin/relgraph evaluate demo/shop.duckdb "$(CHURN)" --models gbdt,baseline,prior --out demo/report
 
 test: setup
 	$(PY) -m pytest -q
