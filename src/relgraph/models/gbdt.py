@@ -60,6 +60,8 @@ class GBDTModel(Model):
             and feature sampling differ) whose outputs are averaged: early
             stopping on a small validation split is noisy, the mean is not.
             (default: 3)
+        refit_with_val (bool): After early stopping, retrain on training and
+            validation examples with the chosen number of rounds. (default: True)
         seed (int): Random seed. (default: 0)
     """
 
@@ -83,6 +85,7 @@ class GBDTModel(Model):
         half_life_days: float | None = None,
         regression_objective: str = "l1",
         ensemble_size: int = 3,
+        refit_with_val: bool = True,
         seed: int = 0,
     ) -> None:
         self.num_boost_round = num_boost_round
@@ -96,6 +99,7 @@ class GBDTModel(Model):
         self.half_life_days = half_life_days
         self.regression_objective = regression_objective
         self.ensemble_size = ensemble_size
+        self.refit_with_val = refit_with_val
         self.seed = seed
 
     # ------------------------------------------------------------ fit
@@ -142,10 +146,10 @@ class GBDTModel(Model):
         dtrain = lgb.Dataset(_positional(x_train), y_train, weight=weight, free_raw_data=False)
         callbacks, valid_sets = [], []
         if not val.empty and self.early_stopping_rounds:
-            x_val = _positional(
-                self.inputs_.transform(task, val).reindex(columns=self.feature_names_)
-            )
-            valid_sets = [lgb.Dataset(x_val, self._encode(val["label"]), reference=dtrain)]
+            x_val_frame = self.inputs_.transform(task, val).reindex(columns=self.feature_names_)
+            valid_sets = [
+                lgb.Dataset(_positional(x_val_frame), self._encode(val["label"]), reference=dtrain)
+            ]
             callbacks = [lgb.early_stopping(self.early_stopping_rounds, verbose=False)]
         self.boosters_, self.best_iterations_ = [], []
         for member in range(self.ensemble_size):
@@ -153,8 +157,16 @@ class GBDTModel(Model):
             booster = lgb.train(
                 params, dtrain, self.num_boost_round, valid_sets=valid_sets, callbacks=callbacks
             )
+            rounds = booster.best_iteration or booster.current_iteration()
+            if self.refit_with_val and valid_sets:
+                # Validation labels are all known before test_time: once early
+                # stopping has chosen the rounds, learn from them too (they are
+                # the examples nearest to the future being predicted).
+                x_all = pd.concat([x_train, x_val_frame], ignore_index=True)
+                y_all = np.concatenate([y_train, self._encode(val["label"])])
+                booster = lgb.train(params, lgb.Dataset(_positional(x_all), y_all), rounds)
             self.boosters_.append(booster)
-            self.best_iterations_.append(booster.best_iteration or booster.current_iteration())
+            self.best_iterations_.append(rounds)
 
     def _encode(self, labels: pd.Series) -> np.ndarray:
         if self.classes_ is None:
