@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from relgraph.errors import RelgraphError
+
+if TYPE_CHECKING:
+    from relgraph.pql.task import Task
 
 #: Results go to stdout; progress, warnings and errors to stderr.
 out = Console(soft_wrap=True)
@@ -32,3 +37,36 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 def print_warnings(warnings: list[str]) -> None:
     for w in warnings:
         err.print(f"[yellow]warning:[/] {w}", highlight=False)
+
+
+# Options shared by every verb that builds a task from a query.
+ValTimeOption = Annotated[
+    str | None, typer.Option(help="Start of validation, e.g. 2024-06-01 (default: chosen).")
+]
+TestTimeOption = Annotated[
+    str | None, typer.Option(help="Start of test, e.g. 2024-09-01 (default: chosen).")
+]
+HorizonOption = Annotated[
+    str | None, typer.Option(help="Step between anchors, e.g. 30d, 2w, 1mo (default: window).")
+]
+SchemaOption = Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")]
+
+
+def load_task(
+    source: str,
+    query: Any,
+    schema: Path | None,
+    val_time: str | None,
+    test_time: str | None,
+    horizon: str | None,
+) -> Task:
+    """Read the database, bind the query to it, and say how splits were chosen."""
+    from relgraph.db.database import connect
+    from relgraph.pql import Task
+
+    with err.status(f"reading {source} and inferring its schema"):
+        db = connect(source, schema=schema)
+    task = Task.from_query(db, query, val_time=val_time, test_time=test_time, horizon=horizon)
+    if task.split_note:
+        err.print(Text("note: ", style="yellow") + Text(task.split_note))
+    return task

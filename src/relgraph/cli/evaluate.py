@@ -18,7 +18,16 @@ from rich.table import Table
 from rich.text import Text
 
 from relgraph.cli.check import handle_pql_errors
-from relgraph.cli.common import err, handle_errors, out
+from relgraph.cli.common import (
+    HorizonOption,
+    SchemaOption,
+    TestTimeOption,
+    ValTimeOption,
+    err,
+    handle_errors,
+    load_task,
+    out,
+)
 from relgraph.evaluate.evaluation import EVAL_SPLITS, ProgressHook, TaskEvaluation
 from relgraph.evaluate.report import format_mean_std, format_value
 
@@ -184,15 +193,9 @@ def evaluate_command(
         ProtocolName,
         typer.Option(help="rolling: history up to each anchor; relbench: cut at test_time."),
     ] = ProtocolName.rolling,
-    val_time: Annotated[
-        str | None, typer.Option(help="Start of validation, e.g. 2024-06-01 (default: chosen).")
-    ] = None,
-    test_time: Annotated[
-        str | None, typer.Option(help="Start of test, e.g. 2024-09-01 (default: chosen).")
-    ] = None,
-    horizon: Annotated[
-        str | None, typer.Option(help="Step between anchors, e.g. 30d (default: window).")
-    ] = None,
+    val_time: ValTimeOption = None,
+    test_time: TestTimeOption = None,
+    horizon: HorizonOption = None,
     out_dir: Annotated[
         Path | None,
         typer.Option("--out", help="Write report.md, results.json and chart.png here."),
@@ -201,26 +204,21 @@ def evaluate_command(
         list[str] | None,
         typer.Option(help="A hyperparameter, e.g. gbdt.num_boost_round=200 (repeatable)."),
     ] = None,
-    schema: Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")] = None,
+    schema: SchemaOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print results.json's document instead of the table.")
     ] = False,
 ) -> None:
     """Backtest models on a query: every metric on val and test, side by side."""
-    from relgraph.db.database import connect
     from relgraph.evaluate.evaluation import evaluate_models, plan_runs
     from relgraph.evaluate.report import Report
-    from relgraph.pql import Task, parse
+    from relgraph.pql import parse
 
     names = model_names(models)
     parsed = parse(query)
     params = parse_params(param, names)
     runs = plan_runs(names, seeds, params)  # unknown names fail before the database is read
-    with err.status(f"reading {source} and inferring its schema"):
-        db = connect(source, schema=schema)
-    task = Task.from_query(db, parsed, val_time=val_time, test_time=test_time, horizon=horizon)
-    if task.split_note:
-        err.print(Text("note: ", style="yellow") + Text(task.split_note))
+    task = load_task(source, parsed, schema, val_time, test_time, horizon)
     with progress_bar(len(runs)) as hook:
         ev = evaluate_models(
             task, names, seeds, protocol.value, name="query", params=params, progress=hook

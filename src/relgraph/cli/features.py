@@ -10,10 +10,18 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.table import Table
-from rich.text import Text
 
 from relgraph.cli.check import handle_pql_errors
-from relgraph.cli.common import err, handle_errors, out
+from relgraph.cli.common import (
+    HorizonOption,
+    SchemaOption,
+    TestTimeOption,
+    ValTimeOption,
+    err,
+    handle_errors,
+    load_task,
+    out,
+)
 from relgraph.cli.labels import _format
 from relgraph.pql.task import Task
 
@@ -48,23 +56,16 @@ def features_command(
     max_hops: Annotated[
         int, typer.Option(min=1, max=3, help="Longest join path of the features.")
     ] = 2,
-    val_time: Annotated[
-        str | None, typer.Option(help="Start of validation, e.g. 2024-06-01 (default: chosen).")
-    ] = None,
-    test_time: Annotated[
-        str | None, typer.Option(help="Start of test, e.g. 2024-09-01 (default: chosen).")
-    ] = None,
-    horizon: Annotated[
-        str | None, typer.Option(help="Step between anchors, e.g. 30d (default: window).")
-    ] = None,
-    schema: Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")] = None,
+    val_time: ValTimeOption = None,
+    test_time: TestTimeOption = None,
+    horizon: HorizonOption = None,
+    schema: SchemaOption = None,
     limit: Annotated[int, typer.Option(min=0, help="Features to list without --out.")] = 25,
 ) -> None:
     """Build the automatic relational features of a query's examples (the gbdt input).
 
     Without --out, lists the features with their share of non-missing values.
     """
-    from relgraph.db.database import connect
     from relgraph.pql import parse
 
     if out_path is not None and _format(out_path) is None:
@@ -72,11 +73,7 @@ def features_command(
             f"expected a .parquet or .csv file (got {out_path.name!r})", param_hint="--out"
         )
     parsed = parse(query)
-    with err.status(f"reading {source} and inferring its schema"):
-        db = connect(source, schema=schema)
-    task = Task.from_query(db, parsed, val_time=val_time, test_time=test_time, horizon=horizon)
-    if task.split_note:
-        err.print(Text("note: ", style="yellow") + Text(task.split_note))
+    task = load_task(source, parsed, schema, val_time, test_time, horizon)
     with err.status(f"computing features of the {split.value} split"):
         frame = feature_table(task, split.value, max_hops)
     n_features = frame.shape[1] - 3

@@ -10,10 +10,18 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.table import Table
-from rich.text import Text
 
 from relgraph.cli.check import handle_pql_errors
-from relgraph.cli.common import err, handle_errors, out
+from relgraph.cli.common import (
+    HorizonOption,
+    SchemaOption,
+    TestTimeOption,
+    ValTimeOption,
+    err,
+    handle_errors,
+    load_task,
+    out,
+)
 
 
 class SplitName(StrEnum):
@@ -48,35 +56,24 @@ def labels_command(
     summary: Annotated[
         bool, typer.Option("--summary", help="Anchors, examples and labels per split.")
     ] = False,
-    val_time: Annotated[
-        str | None, typer.Option(help="Start of validation, e.g. 2024-06-01 (default: chosen).")
-    ] = None,
-    test_time: Annotated[
-        str | None, typer.Option(help="Start of test, e.g. 2024-09-01 (default: chosen).")
-    ] = None,
-    horizon: Annotated[
-        str | None, typer.Option(help="Step between anchors, e.g. 30d, 2w, 1mo (default: window).")
-    ] = None,
-    schema: Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")] = None,
+    val_time: ValTimeOption = None,
+    test_time: TestTimeOption = None,
+    horizon: HorizonOption = None,
+    schema: SchemaOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Build the labelled examples of a query: one row per entity and anchor time.
 
     Without --out or --show-sql, prints the summary (as --summary does).
     """
-    from relgraph.db.database import connect
-    from relgraph.pql import Task, parse
+    from relgraph.pql import parse
 
     if out_path is not None and _format(out_path) is None:
         raise typer.BadParameter(
             f"expected a .parquet or .csv file (got {out_path.name!r})", param_hint="--out"
         )
     parsed = parse(query)
-    with err.status(f"reading {source} and inferring its schema"):
-        db = connect(source, schema=schema)
-    task = Task.from_query(db, parsed, val_time=val_time, test_time=test_time, horizon=horizon)
-    if task.split_note:
-        err.print(Text("note: ", style="yellow") + Text(task.split_note))
+    task = load_task(source, parsed, schema, val_time, test_time, horizon)
     splits = ["train", "val", "test"] if split is SplitName.all else [split.value]
 
     if show_sql:

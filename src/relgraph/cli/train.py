@@ -9,10 +9,18 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
 from relgraph.cli.check import handle_pql_errors
-from relgraph.cli.common import err, handle_errors, out
+from relgraph.cli.common import (
+    HorizonOption,
+    SchemaOption,
+    TestTimeOption,
+    ValTimeOption,
+    err,
+    handle_errors,
+    load_task,
+    out,
+)
 from relgraph.cli.evaluate import parse_params
 from relgraph.evaluate.report import format_value
 
@@ -31,23 +39,16 @@ def train_command(
         list[str] | None,
         typer.Option(help="A hyperparameter, e.g. num_boost_round=200 (repeatable)."),
     ] = None,
-    val_time: Annotated[
-        str | None, typer.Option(help="Start of validation, e.g. 2024-06-01 (default: chosen).")
-    ] = None,
-    test_time: Annotated[
-        str | None, typer.Option(help="Start of test, e.g. 2024-09-01 (default: chosen).")
-    ] = None,
-    horizon: Annotated[
-        str | None, typer.Option(help="Step between anchors, e.g. 30d (default: window).")
-    ] = None,
-    schema: Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")] = None,
+    val_time: ValTimeOption = None,
+    test_time: TestTimeOption = None,
+    horizon: HorizonOption = None,
+    schema: SchemaOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
 ) -> None:
     """Fit a model on a query's training split; print its val and test headline metric."""
-    from relgraph.db.database import connect
     from relgraph.evaluate.evaluation import score_predictions
     from relgraph.models.registry import make_model
-    from relgraph.pql import Task, parse
+    from relgraph.pql import parse
 
     parsed = parse(query)
     fresh = make_model(model)  # an unknown name fails before the database is read
@@ -56,11 +57,7 @@ def train_command(
         err.print(f"[yellow]warning:[/] {model} is deterministic; --seed is ignored")
     elif seed is not None:
         params["seed"] = seed
-    with err.status(f"reading {source} and inferring its schema"):
-        db = connect(source, schema=schema)
-    task = Task.from_query(db, parsed, val_time=val_time, test_time=test_time, horizon=horizon)
-    if task.split_note:
-        err.print(Text("note: ", style="yellow") + Text(task.split_note))
+    task = load_task(source, parsed, schema, val_time, test_time, horizon)
     with err.status(f"fitting {model} on {len(task.table('train')):,} training examples"):
         fitted = make_model(model, **params).fit(task)
     err.print(f"fitted {model} in {fitted.fit_seconds_:.2f} s")
