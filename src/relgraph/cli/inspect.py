@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -77,7 +76,3 @@ def schema_links(schema: Schema) -> Table:
         dangling = f"{info.dangling:,} ({info.dangling_share:.1%})" if info.dangling else "0"
         table.add_row(link.source, link.target, info.origin, dangling)
     return table
-
-
-def to_json(schema: Schema) -> str:
-    return json.dumps(schema.to_dict(), indent=2)

@@ -13,7 +13,6 @@ import pandas as pd
 import pyarrow as pa
 
 from relgraph.db.column_profile import (
-    TableProfile,
     is_key_type,
     is_time_type,
     is_unique,
@@ -258,10 +257,6 @@ class Database:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _profiles_for(con: duckdb.DuckDBPyConnection, names: list[str]) -> dict[str, TableProfile]:
-    return {t: profile_table(con, t) for t in names}
 
 
 # ---------------------------------------------------------------- connect
