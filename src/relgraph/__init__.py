@@ -21,11 +21,14 @@ from relgraph.errors import (
     SchemaError,
     SourceError,
 )
+from relgraph.models import load, train
 from relgraph.pql.task import Task
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "load",
+    "train",
     "Database",
     "DataValidationError",
     "GraphError",

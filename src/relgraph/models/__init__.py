@@ -1,0 +1,7 @@
+"""Model families behind one interface (``fit``, ``predict``, ``explain``, ``save``)."""
+
+from relgraph.models.base import Model, ModelError, load
+from relgraph.models.registry import make_model
+from relgraph.models.training import train
+
+__all__ = ["Model", "ModelError", "load", "make_model", "train"]

@@ -10,8 +10,13 @@ from relgraph.models.base import Model, ModelError
 def model_class(family: str) -> type[Model]:
     from relgraph.models.baseline import BaselineModel
     from relgraph.models.gbdt import GBDTModel
+    from relgraph.models.gnn import GNNModel
 
-    families: dict[str, type[Model]] = {"baseline": BaselineModel, "gbdt": GBDTModel}
+    families: dict[str, type[Model]] = {
+        "baseline": BaselineModel,
+        "gbdt": GBDTModel,
+        "gnn": GNNModel,
+    }
     if family not in families:
         raise ModelError(f"Unknown model family {family!r}; known: {', '.join(families)}.")
     return families[family]
@@ -20,6 +25,7 @@ def model_class(family: str) -> type[Model]:
 #: Names accepted by ``--models``: a family, or a baseline strategy.
 MODEL_NAMES: dict[str, tuple[str, dict[str, Any]]] = {
     "gbdt": ("gbdt", {}),
+    "gnn": ("gnn", {}),
     "baseline": ("baseline", {"strategy": "history"}),
     "history": ("baseline", {"strategy": "history"}),
     "prior": ("baseline", {"strategy": "prior"}),

@@ -1,0 +1,344 @@
+"""A temporal heterogeneous GNN (DESIGN.md section 5, ``gnn``).
+
+Each example ``(entity, anchor time)`` becomes a subgraph sampled by
+:class:`~relgraph.graph.TemporalSampler` (only rows visible at the anchor);
+every node is encoded from its table's columns (:class:`~relgraph.encode.TableEncoder`,
+statistics fitted on rows up to ``val_time``) plus its age at the anchor
+(:class:`~relgraph.encode.RelativeTimeEncoder`); ``layers`` of GraphSAGE per
+edge type pass messages toward the entity, and a head on the entity node
+predicts. Early stopping on the validation metric keeps the best weights.
+
+Example:
+    >>> import relgraph as rg
+    >>> from relgraph.bench.demo import make_ecommerce
+    >>> db = rg.connect(make_ecommerce(scale=0.05))
+    >>> task = rg.Task.from_query(db, "PREDICT SUM(orders.amount, 0, 30, days) "
+    ...                           "FOR EACH customers.customer_id")
+    >>> model = GNNModel(hidden=16, epochs=1, fanout=(4, 2)).fit(task)
+    >>> list(model.predict(task.table("test").head(2)).columns)
+    ['customer_id', 'anchor_time', 'prediction']
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import sys
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import torch
+from torch import Tensor, nn
+
+from relgraph.encode import TableStats, TableTensors, encode_database, tensorize
+from relgraph.evaluate.metrics import accuracy, auroc, mae
+from relgraph.graph import TemporalGraph, TemporalSampler
+from relgraph.graph.csr import match_keys
+from relgraph.graph.timeutil import to_epoch_seconds
+from relgraph.models.base import Model, ModelError
+from relgraph.models.gnn_net import GNNNet
+from relgraph.pql.task import Task
+from relgraph.pql.task_type import TaskType
+
+_THREADS = 2
+
+
+class GNNModel(Model):
+    """Temporal graph neural network on the database's graph of rows and links.
+
+    Args:
+        hidden (int): Width of node embeddings. (default: 64)
+        layers (int): Message-passing layers. (default: 2)
+        fanout (Sequence[int]): Neighbors sampled per node at each hop; its
+            length is the sampling depth. (default: ``(16, 8)``)
+        strategy (str): ``"last"`` (most recent neighbors) or ``"uniform"``.
+            (default: ``"last"``)
+        epochs (int): Most passes over the training examples. (default: 10)
+        batch_size (int): Examples per step. (default: 512)
+        lr (float): Adam learning rate. (default: 0.005)
+        patience (int): Stop after this many epochs without a better
+            validation score. (default: 3)
+        max_steps_per_epoch (int | None): Cap on steps per epoch (a random
+            subset of the training examples each epoch). (default: None)
+        seed (int): Seed of weights, shuffling and sampling. (default: 0)
+        device (str): Torch device. (default: ``"cpu"``)
+        verbose (bool): Print one progress line per epoch on stderr. (default: False)
+    """
+
+    family = "gnn"
+    supported = (
+        TaskType.binary_classification,
+        TaskType.regression,
+        TaskType.multiclass_classification,
+    )
+
+    def __init__(
+        self,
+        hidden: int = 64,
+        layers: int = 2,
+        fanout: tuple[int, ...] | list[int] = (16, 8),
+        strategy: str = "last",
+        epochs: int = 10,
+        batch_size: int = 512,
+        lr: float = 0.005,
+        patience: int = 3,
+        max_steps_per_epoch: int | None = None,
+        seed: int = 0,
+        device: str = "cpu",
+        verbose: bool = False,
+    ) -> None:
+        self.hidden = hidden
+        self.layers = layers
+        self.fanout = list(fanout)
+        self.strategy = strategy
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.patience = patience
+        self.max_steps_per_epoch = max_steps_per_epoch
+        self.seed = seed
+        self.device = device
+        self.verbose = verbose
+
+    # ------------------------------------------------------------ setup
+    def _build(self, task: Task, stats: dict[str, TableStats], tensors: dict[str, TableTensors]):
+        """Graph, sampler and net from fitted statistics (shared by fit and load)."""
+        self.graph_ = TemporalGraph.from_database(task.db)
+        self.sampler_ = TemporalSampler(
+            self.graph_, list(self.fanout), strategy=self.strategy, random_seed=self.seed
+        )
+        self.stats_ = stats
+        self.tensors_ = {t: v.to(self.device) for t, v in tensors.items()}
+        torch.manual_seed(self.seed)
+        self.net_ = GNNNet(
+            {t: stats[t] for t in self.graph_.node_types},
+            self.graph_.is_static,
+            self.sampler_.edge_types,
+            self.hidden,
+            self.layers,
+            self._out_dim(),
+        ).to(self.device)
+
+    def _out_dim(self) -> int:
+        if self.task_.task_type is TaskType.multiclass_classification:
+            return len(self.classes_)
+        return 1
+
+    def _seeds(self, examples: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Entity rows, anchor seconds, and which examples can be sampled
+        (the entity exists and its row is visible at the anchor)."""
+        task = self.task_
+        keys = task.db.arrow(task.entity_table, [task.entity_key])[task.entity_key]
+        values = pa.array(examples[task.entity_key].to_numpy())
+        rows = match_keys(keys, values, where=f"{task.entity_table}.{task.entity_key}")
+        anchors = to_epoch_seconds(pd.to_datetime(examples["anchor_time"]).to_numpy()).seconds
+        anchors = np.asarray(anchors, dtype=np.int64)
+        ok = rows >= 0
+        if not self.graph_.is_static[task.entity_table]:
+            node_time = self.graph_.node_time[task.entity_table]
+            ok &= node_time[np.where(ok, rows, 0)] <= anchors
+        return rows, anchors, ok
+
+    def _outputs(self, rows: np.ndarray, anchors: np.ndarray, random_seed: Any = None) -> Tensor:
+        batch = self.sampler_.sample(
+            self.task_.entity_table, rows, anchors, random_seed=random_seed
+        )
+        data = batch.to_hetero_data().to(self.device)
+        return self.net_(data, self.tensors_, self.task_.entity_table)
+
+    # ------------------------------------------------------------ fit
+    def _fit(self, task: Task) -> None:
+        torch.set_num_threads(_THREADS)
+        train, val = task.table("train"), task.table("val")
+        if train.empty:
+            raise ModelError("The training split has no labelled examples.")
+        kind = task.task_type
+        labels = train["label"]
+        self.classes_ = None
+        self.label_stats_: dict[str, float] = {}
+        if kind is TaskType.multiclass_classification:
+            self.classes_ = sorted(labels.astype(str).unique())
+            counts = labels.astype(str).value_counts(normalize=True)
+            self.prior_ = [float(counts.get(c, 0.0)) for c in self.classes_]
+        else:
+            y = labels.to_numpy(dtype=float)
+            std = float(np.std(y)) or 1.0
+            self.label_stats_ = {
+                "mean": float(np.mean(y)),
+                "std": std,
+                "min": float(np.min(y)),
+                "max": float(np.max(y)),
+                "median": float(np.median(y)),
+            }
+            self.prior_ = [float(np.mean(y) if kind is TaskType.binary_classification else np.median(y))]
+
+        encoded = encode_database(task.db, until=task.val_time)
+        stats = {
+            t: encoded[t][0] if t in encoded else TableStats(table=t, columns={})
+            for t in task.db.schema.tables
+        }
+        tensors = {t: v[1] for t, v in encoded.items()}
+        self._build(task, stats, tensors)
+
+        rows, anchors, ok = self._seeds(train)
+        rows, anchors = rows[ok], anchors[ok]
+        target = self._targets(train["label"][ok])
+        if len(rows) == 0:
+            raise ModelError("No training example's entity row exists at its anchor time.")
+        val_ok = None
+        if not val.empty:
+            v_rows, v_anchors, val_ok = self._seeds(val)
+            val = val[val_ok].reset_index(drop=True)
+            v_rows, v_anchors = v_rows[val_ok], v_anchors[val_ok]
+
+        loss_fn = self._loss()
+        optimizer = torch.optim.Adam(self.net_.parameters(), lr=self.lr)
+        rng = np.random.default_rng(self.seed)
+        best_score, best_state, stale = -np.inf, None, 0
+        self.history_: list[dict[str, float]] = []
+        n = len(rows)
+        for epoch in range(self.epochs):
+            start = time.perf_counter()
+            self.net_.train()
+            order = rng.permutation(n)
+            if self.max_steps_per_epoch:
+                order = order[: self.max_steps_per_epoch * self.batch_size]
+            total, seen = 0.0, 0
+            for step, lo in enumerate(range(0, len(order), self.batch_size)):
+                idx = order[lo : lo + self.batch_size]
+                out = self._outputs(rows[idx], anchors[idx], (self.seed, epoch, step))
+                loss = loss_fn(out, target[idx].to(self.device))
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                total += float(loss) * len(idx)
+                seen += len(idx)
+            record = {"epoch": epoch, "loss": total / max(seen, 1)}
+            if val_ok is not None and len(val):
+                raw = self._raw(v_rows, v_anchors)
+                score = self._score(val["label"], raw)
+                record["val"] = score
+            else:
+                score = float(epoch)  # no validation: keep the last epoch
+            record["seconds"] = time.perf_counter() - start
+            self.history_.append(record)
+            if self.verbose:
+                print(
+                    f"gnn epoch {epoch + 1}/{self.epochs}: loss {record['loss']:.4f}"
+                    + (f", val {record['val']:.4f}" if "val" in record else "")
+                    + f", {record['seconds']:.1f}s",
+                    file=sys.stderr,
+                )
+            if score > best_score:
+                best_score, stale = score, 0
+                best_state = copy.deepcopy(self.net_.state_dict())
+            else:
+                stale += 1
+                if stale >= self.patience:
+                    break
+        if best_state is not None:
+            self.net_.load_state_dict(best_state)
+        self.net_.eval()
+
+    def _targets(self, labels: pd.Series) -> Tensor:
+        kind = self.task_.task_type
+        if kind is TaskType.multiclass_classification:
+            index = {c: i for i, c in enumerate(self.classes_)}
+            return torch.tensor(labels.astype(str).map(index).to_numpy(), dtype=torch.long)
+        y = labels.to_numpy(dtype=np.float32)
+        if kind is TaskType.regression:
+            y = (y - self.label_stats_["mean"]) / self.label_stats_["std"]
+        return torch.tensor(y, dtype=torch.float32).unsqueeze(-1)
+
+    def _loss(self) -> nn.Module:
+        kind = self.task_.task_type
+        if kind is TaskType.binary_classification:
+            return nn.BCEWithLogitsLoss()
+        if kind is TaskType.regression:
+            return nn.L1Loss()
+        return nn.CrossEntropyLoss()
+
+    def _score(self, labels: pd.Series, raw: np.ndarray) -> float:
+        """Validation score, higher is better (AUROC, -MAE, accuracy)."""
+        kind = self.task_.task_type
+        if kind is TaskType.binary_classification:
+            y = labels.to_numpy(dtype=float)
+            if len(np.unique(y)) < 2:
+                return -float(np.mean(np.abs(y - raw)))
+            return auroc(y, raw)
+        if kind is TaskType.regression:
+            return -mae(labels.to_numpy(dtype=float), raw)
+        predicted = np.array(self.classes_, dtype=object)[raw.argmax(axis=1)]
+        return accuracy(labels.astype(str).to_numpy(), predicted)
+
+    # ------------------------------------------------------------ predict
+    @torch.no_grad()
+    def _raw(self, rows: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+        """Probabilities (binary), values (regression) or class probabilities."""
+        self.net_.eval()
+        parts = []
+        for lo in range(0, len(rows), self.batch_size):
+            hi = lo + self.batch_size
+            parts.append(self._outputs(rows[lo:hi], anchors[lo:hi], (self.seed, -1, lo)).cpu())
+        out = torch.cat(parts) if parts else torch.zeros((0, self._out_dim()))
+        kind = self.task_.task_type
+        if kind is TaskType.binary_classification:
+            return torch.sigmoid(out[:, 0]).numpy().astype(float)
+        if kind is TaskType.regression:
+            s = self.label_stats_
+            values = out[:, 0].numpy().astype(float) * s["std"] + s["mean"]
+            return np.clip(values, s["min"], s["max"])
+        return torch.softmax(out, dim=1).numpy().astype(float)
+
+    def _predict(self, examples: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:
+        # ``cutoff`` is not applied yet: each example sees the rows up to its anchor.
+        torch.set_num_threads(_THREADS)
+        rows, anchors, ok = self._seeds(examples)
+        kind = self.task_.task_type
+        width = len(self.classes_) if self.classes_ is not None else 1
+        # Examples whose entity does not exist at the anchor get the training prior.
+        raw = np.tile(np.asarray(self.prior_, dtype=float), (len(examples), 1))
+        if ok.any():
+            got = self._raw(rows[ok], anchors[ok])
+            raw[ok] = got.reshape(-1, width)
+        if kind is TaskType.binary_classification:
+            p = raw[:, 0]
+            return pd.DataFrame({"probability": p, "predicted": (p >= 0.5).astype(int)})
+        if kind is TaskType.regression:
+            return pd.DataFrame({"prediction": raw[:, 0]})
+        out = pd.DataFrame(raw, columns=[f"score_{c}" for c in self.classes_])
+        out.insert(0, "predicted", np.array(self.classes_, dtype=object)[raw.argmax(axis=1)])
+        return out
+
+    # ------------------------------------------------------------ save/load
+    def _state(self) -> dict[str, bytes]:
+        buf = io.BytesIO()
+        torch.save({k: v.cpu() for k, v in self.net_.state_dict().items()}, buf)
+        meta = {
+            "classes": self.classes_,
+            "label_stats": self.label_stats_,
+            "prior": self.prior_,
+            "stats": {t: s.to_dict() for t, s in self.stats_.items()},
+            "history": self.history_,
+        }
+        return {"gnn.json": json.dumps(meta).encode(), "gnn.pt": buf.getvalue()}
+
+    def _load_state(self, files: dict[str, bytes]) -> None:
+        meta = json.loads(files["gnn.json"])
+        self.classes_ = meta["classes"]
+        self.label_stats_ = meta["label_stats"]
+        self.prior_ = meta["prior"]
+        self.history_ = meta.get("history", [])
+        stats = {t: TableStats.from_dict(s) for t, s in meta["stats"].items()}
+        db = self.task_.db
+        tensors = {
+            t: tensorize(db.arrow(t, list(s.columns)), s) for t, s in stats.items() if s.columns
+        }
+        self._build(self.task_, stats, tensors)
+        state = torch.load(io.BytesIO(files["gnn.pt"]), weights_only=True)
+        self.net_.load_state_dict(state)
+        self.net_.eval()

@@ -1,0 +1,98 @@
+"""The torch module of the ``gnn`` family: column encoders, relative time,
+heterogeneous GraphSAGE layers and a head on the seed nodes.
+
+Node ids of a sampled batch are row positions, so every table's raw tensors
+(:class:`~relgraph.encode.TableTensors`) are held once and the batch gathers
+its rows. Messages flow along the batch's edge types (both directions of every
+foreign key) toward the seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.data import HeteroData
+from torch_geometric.nn import HeteroConv, SAGEConv
+
+from relgraph.db.schema import EdgeType
+from relgraph.encode import RelativeTimeEncoder, TableEncoder, TableStats, TableTensors
+
+__all__ = ["GNNNet"]
+
+
+class GNNNet(nn.Module):
+    """Encoders per table, ``layers`` of hetero GraphSAGE, an MLP head.
+
+    Args:
+        stats (Mapping[str, TableStats]): Fitted statistics per node type
+            (``TableStats(table=name, columns={})`` for a table without
+            feature columns: its nodes get a learned constant).
+        static (Mapping[str, bool]): Whether each node type is a static table.
+        edge_types (Sequence[EdgeType]): Edge types of the batches (message direction).
+        hidden (int): Width of every node embedding.
+        layers (int): Message-passing layers.
+        out_dim (int): Outputs of the head (1, or the number of classes).
+    """
+
+    def __init__(
+        self,
+        stats: Mapping[str, TableStats],
+        static: Mapping[str, bool],
+        edge_types: Sequence[EdgeType],
+        hidden: int,
+        layers: int,
+        out_dim: int,
+    ) -> None:
+        super().__init__()
+        self.node_types = list(stats)
+        self.static = {t: bool(static.get(t, False)) for t in self.node_types}
+        # ModuleDict keys must be plain identifiers: index node types by position.
+        self._key = {t: f"t{i}" for i, t in enumerate(self.node_types)}
+        self.encoders = nn.ModuleDict(
+            {self._key[t]: TableEncoder(stats[t], hidden) for t in self.node_types}
+        )
+        self.time_encoder = RelativeTimeEncoder(hidden)
+        self.edge_types = [tuple(e) for e in edge_types]
+        self.convs = nn.ModuleList(
+            HeteroConv({e: SAGEConv((hidden, hidden), hidden) for e in self.edge_types}, aggr="sum")
+            for _ in range(layers)
+        )
+        self.norms = nn.ModuleList(
+            nn.ModuleDict({self._key[t]: nn.LayerNorm(hidden) for t in self.node_types})
+            for _ in range(layers)
+        )
+        self.head = nn.Sequential(
+            nn.Linear(hidden, hidden), nn.ReLU(), nn.LayerNorm(hidden), nn.Linear(hidden, out_dim)
+        )
+
+    def embed(self, data: HeteroData, tensors: Mapping[str, TableTensors]) -> dict[str, Tensor]:
+        """Initial embedding of every sampled node: its columns plus its age."""
+        x_dict: dict[str, Tensor] = {}
+        for t in self.node_types:
+            store = data[t]
+            encoder = self.encoders[self._key[t]]
+            n = int(store.num_nodes)
+            if encoder.has_features:
+                rows = tensors[t].index_select(store.n_id)
+                x = encoder(rows, store.seed_time)
+            else:
+                x = encoder.constant.expand(n, -1)
+            x_dict[t] = x + self.time_encoder(store.rel_time, static=self.static[t])
+        return x_dict
+
+    def forward(
+        self, data: HeteroData, tensors: Mapping[str, TableTensors], seed_type: str
+    ) -> Tensor:
+        """Head outputs of the seeds (the first ``batch_size`` nodes of ``seed_type``)."""
+        x_dict = self.embed(data, tensors)
+        edge_index_dict = {e: data[e].edge_index for e in self.edge_types if e in data.edge_types}
+        for conv, norms in zip(self.convs, self.norms, strict=True):
+            out = conv(x_dict, edge_index_dict)
+            x_dict = {
+                t: x + torch.relu(norms[self._key[t]](out[t])) if t in out else x
+                for t, x in x_dict.items()
+            }
+        seeds = x_dict[seed_type][: int(data[seed_type].batch_size)]
+        return self.head(seeds)
