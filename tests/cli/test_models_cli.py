@@ -13,7 +13,7 @@ import relgraph as rg
 from relgraph.bench.demo import make_ecommerce, write_duckdb
 from relgraph.cli.features import feature_table
 from relgraph.cli.main import app
-from relgraph.cli.predict import entities_at, load_for_query
+from relgraph.cli.predict import load_for_query
 from relgraph.evaluate.evaluation import evaluate_models, score_predictions
 from relgraph.models.base import ModelError, load
 from relgraph.models.inputs import TaskInputs
@@ -162,7 +162,7 @@ def test_train_errors(shop_file: Path) -> None:
 def test_entities_at_keeps_existing_entities_that_pass_where(db: rg.Database) -> None:
     task = rg.Task.from_query(db, CHURN)
     anchor = pd.Timestamp("2024-10-01")
-    got = entities_at(task, anchor)
+    got = task.entities_at(anchor)
     orders, customers = db.table("orders"), db.table("customers")
     recent = orders[(orders["ordered_at"] > anchor - pd.Timedelta(days=90))]
     recent = recent[recent["ordered_at"] <= anchor]
@@ -170,12 +170,12 @@ def test_entities_at_keeps_existing_entities_that_pass_where(db: rg.Database) ->
     expected = sorted(set(recent["customer_id"]) & set(created))
     assert sorted(got["customer_id"]) == expected
     assert (got["anchor_time"] == anchor).all()
-    every = entities_at(rg.Task.from_query(db, SPEND), anchor)
+    every = rg.Task.from_query(db, SPEND).entities_at(anchor)
     assert sorted(every["customer_id"]) == sorted(created)
     few = rg.Task.from_query(
         db, "PREDICT COUNT(orders.*, 0, 30) FOR customers.customer_id IN (3, 1)"
     )
-    assert sorted(entities_at(few, anchor)["customer_id"]) == [1, 3]
+    assert sorted(few.entities_at(anchor)["customer_id"]) == [1, 3]
 
 
 def test_predict_explain_equals_python(gbdt_file, shop_file: Path, db, tmp_path: Path) -> None:
@@ -187,7 +187,7 @@ def test_predict_explain_equals_python(gbdt_file, shop_file: Path, db, tmp_path:
     assert "the latest time in the database" in _err(result)
     assert "top_signal" in result.stdout and "3 of" in result.stdout
     model = load(path, db)
-    expected = model.explain(entities_at(model.task_, model.task_.latest))
+    expected = model.explain(model.task_.entities_at(model.task_.latest))
     got = pd.read_parquet(out)
     assert got["customer_id"].tolist() == expected["customer_id"].tolist()
     assert got["probability"].to_numpy() == pytest.approx(expected["probability"].to_numpy())
@@ -202,7 +202,7 @@ def test_predict_at_an_anchor_time_to_csv(gbdt_file, shop_file: Path, db, tmp_pa
     result = runner.invoke(app, [*cmd, "--out", str(out)])
     assert result.exit_code == 0, result.output
     model = load(path, db)
-    expected = model.predict(entities_at(model.task_, "2024-10-01"))
+    expected = model.predict(model.task_.entities_at("2024-10-01"))
     got = pd.read_csv(out)
     assert got["customer_id"].tolist() == expected["customer_id"].tolist()
     assert got["probability"].to_numpy() == pytest.approx(expected["probability"].to_numpy())

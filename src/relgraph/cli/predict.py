@@ -3,7 +3,6 @@ for every entity that exists at an anchor time, with ``top_signal`` on request."
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,42 +17,7 @@ from relgraph.cli.common import err, handle_errors
 from relgraph.cli.evaluate import print_table
 from relgraph.cli.labels import _format
 from relgraph.models.base import Model, ModelError
-from relgraph.pql import ast
 from relgraph.pql.task import Task
-
-
-def entities_at(task: Task, anchor_time: Any) -> pd.DataFrame:
-    """The examples to predict at ``anchor_time``: ``<entity key>, anchor_time``.
-
-    Entities are the rows of the entity table that exist at the anchor (time
-    at or before it; every row of a static table), restricted to the ids of
-    ``FOR t.pk = v`` / ``IN (...)`` and, for a windowed target, to those that
-    pass the query's ``WHERE`` at the anchor. ``ASSUMING`` (a condition on the
-    future) is not applied: the prediction is read as conditional on it.
-
-    The ``WHERE`` filter runs the query's own SQL: the target is replaced by a
-    ``COUNT`` over the target's first aggregation, which is never NULL, so
-    every entity that passes ``WHERE`` gets a row.
-    """
-    anchor = pd.Timestamp(anchor_time)
-    query = task.query
-    agg = next((e for e in ast.expressions(query.target) if isinstance(e, ast.Aggregation)), None)
-    key = task.entity_key
-    if agg is not None:
-        count = ast.Aggregation(ast.AggFunc.COUNT, agg.table, None, agg.window, via=agg.via)
-        probe = dataclasses.replace(query, target=count, assuming=None, rank=None, classify=False)
-        table = Task.from_query(task.db, probe).table_at([anchor])
-        return table[[key, "anchor_time"]].reset_index(drop=True)
-    # a target without a window: the entities created by the anchor, and the given ids
-    entity = task.db.schema.tables[task.entity_table]
-    frame = task.db.table(task.entity_table)
-    keep = frame[key].notna()
-    if entity.time_column is not None:
-        keep &= pd.to_datetime(frame[entity.time_column]) <= anchor
-    if query.entity.ids:
-        keep &= frame[key].isin([v.value for v in query.entity.ids])
-    ids = frame.loc[keep, key].to_numpy()
-    return pd.DataFrame({key: ids, "anchor_time": anchor}).astype({"anchor_time": "datetime64[us]"})
 
 
 def load_for_query(path: Path, db: Any, query: str) -> Model:
@@ -139,7 +103,7 @@ def predict_command(
                 f"expected a date or time such as 2024-06-01 (got {anchor_time!r})",
                 param_hint="--anchor-time",
             ) from None
-    examples = entities_at(task, anchor)
+    examples = task.entities_at(anchor)
     if examples.empty:
         err.print(f"[yellow]warning:[/] no {task.entity_table} to predict at {anchor}")
     with err.status(f"predicting for {len(examples):,} {task.entity_table}"):

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable
 from typing import Any
@@ -261,6 +262,45 @@ class Task:
 
     def _since(self, split: str) -> pd.Timestamp | None:
         return {"train": None, "val": self.val_time, "test": self.test_time}[split]
+
+    def entities_at(self, anchor_time: Any) -> pd.DataFrame:
+        """The examples to predict at ``anchor_time``: ``<entity key>, anchor_time``.
+
+        Entities are the rows of the entity table that exist at the anchor (time
+        at or before it; every row of a static table), restricted to the ids of
+        ``FOR t.pk = v`` / ``IN (...)`` and, for a windowed target, to those that
+        pass the query's ``WHERE`` at the anchor. ``ASSUMING`` (a condition on the
+        future) is not applied: the prediction is read as conditional on it.
+
+        The ``WHERE`` filter runs the query's own SQL: the target is replaced by a
+        ``COUNT`` over the target's first aggregation, which is never NULL, so
+        every entity that passes ``WHERE`` gets a row.
+        """
+        anchor = pd.Timestamp(anchor_time)
+        query = self.query
+        agg = next(
+            (e for e in ast.expressions(query.target) if isinstance(e, ast.Aggregation)), None
+        )
+        key = self.entity_key
+        if agg is not None:
+            count = ast.Aggregation(ast.AggFunc.COUNT, agg.table, None, agg.window, via=agg.via)
+            probe = dataclasses.replace(
+                query, target=count, assuming=None, rank=None, classify=False
+            )
+            table = Task.from_query(self.db, probe).table_at([anchor])
+            return table[[key, "anchor_time"]].reset_index(drop=True)
+        # a target without a window: the entities created by the anchor, and the given ids
+        entity = self.db.schema.tables[self.entity_table]
+        frame = self.db.table(self.entity_table)
+        keep = frame[key].notna()
+        if entity.time_column is not None:
+            keep &= pd.to_datetime(frame[entity.time_column]) <= anchor
+        if query.entity.ids:
+            keep &= frame[key].isin([v.value for v in query.entity.ids])
+        ids = frame.loc[keep, key].to_numpy()
+        return pd.DataFrame({key: ids, "anchor_time": anchor}).astype(
+            {"anchor_time": "datetime64[us]"}
+        )
 
     # ------------------------------------------------------------ tables
     def table(self, split: str) -> pd.DataFrame:
