@@ -67,6 +67,12 @@ class GNNModel(Model):
         seed (int): Seed of weights, shuffling and sampling. (default: 0)
         device (str): Torch device. (default: ``"cpu"``)
         verbose (bool): Print one progress line per epoch on stderr. (default: False)
+        aggr (str | list[str]): Neighbor aggregation of each GraphSAGE
+            convolution; ``"sum"`` or ``["mean", "sum"]`` let the model count
+            neighbors. (default: ``"sum"``)
+        refit_with_val (bool): After early stopping, train a fresh net on the
+            training and validation examples for the chosen number of epochs.
+            (default: False)
     """
 
     family = "gnn"
@@ -90,6 +96,8 @@ class GNNModel(Model):
         seed: int = 0,
         device: str = "cpu",
         verbose: bool = False,
+        aggr: str | list[str] = "sum",
+        refit_with_val: bool = False,
     ) -> None:
         self.hidden = hidden
         self.layers = layers
@@ -103,9 +111,13 @@ class GNNModel(Model):
         self.seed = seed
         self.device = device
         self.verbose = verbose
+        self.aggr = aggr
+        self.refit_with_val = refit_with_val
 
     # ------------------------------------------------------------ setup
-    def _build(self, task: Task, stats: dict[str, TableStats], tensors: dict[str, TableTensors]):
+    def _build(
+        self, task: Task, stats: dict[str, TableStats], tensors: dict[str, TableTensors]
+    ) -> None:
         """Graph, sampler and net from fitted statistics (shared by fit and load)."""
         self.graph_ = TemporalGraph.from_database(task.db)
         self.sampler_ = TemporalSampler(
@@ -113,7 +125,12 @@ class GNNModel(Model):
         )
         self.stats_ = stats
         self.tensors_ = {t: v.to(self.device) for t, v in tensors.items()}
+        self._build_net()
+
+    def _build_net(self) -> None:
+        """A freshly initialised net (seeded)."""
         torch.manual_seed(self.seed)
+        stats = self.stats_
         self.net_ = GNNNet(
             {t: stats[t] for t in self.graph_.node_types},
             self.graph_.is_static,
@@ -121,6 +138,7 @@ class GNNModel(Model):
             self.hidden,
             self.layers,
             self._out_dim(),
+            aggr=self.aggr,
         ).to(self.device)
 
     def _out_dim(self) -> int:
@@ -135,7 +153,7 @@ class GNNModel(Model):
         keys = task.db.arrow(task.entity_table, [task.entity_key])[task.entity_key]
         values = pa.array(examples[task.entity_key].to_numpy())
         rows = match_keys(keys, values, where=f"{task.entity_table}.{task.entity_key}")
-        anchors = to_epoch_seconds(pd.to_datetime(examples["anchor_time"]).to_numpy()).seconds
+        anchors = to_epoch_seconds(pd.to_datetime(examples["anchor_time"])).seconds
         anchors = np.asarray(anchors, dtype=np.int64)
         ok = rows >= 0
         if not self.graph_.is_static[task.entity_table]:
@@ -174,7 +192,9 @@ class GNNModel(Model):
                 "max": float(np.max(y)),
                 "median": float(np.median(y)),
             }
-            self.prior_ = [float(np.mean(y) if kind is TaskType.binary_classification else np.median(y))]
+            self.prior_ = [
+                float(np.mean(y) if kind is TaskType.binary_classification else np.median(y))
+            ]
 
         encoded = encode_database(task.db, until=task.val_time)
         stats = {
@@ -198,43 +218,22 @@ class GNNModel(Model):
         loss_fn = self._loss()
         optimizer = torch.optim.Adam(self.net_.parameters(), lr=self.lr)
         rng = np.random.default_rng(self.seed)
-        best_score, best_state, stale = -np.inf, None, 0
+        best_score, best_state, best_epoch, stale = -np.inf, None, 0, 0
         self.history_: list[dict[str, float]] = []
-        n = len(rows)
         for epoch in range(self.epochs):
             start = time.perf_counter()
-            self.net_.train()
-            order = rng.permutation(n)
-            if self.max_steps_per_epoch:
-                order = order[: self.max_steps_per_epoch * self.batch_size]
-            total, seen = 0.0, 0
-            for step, lo in enumerate(range(0, len(order), self.batch_size)):
-                idx = order[lo : lo + self.batch_size]
-                out = self._outputs(rows[idx], anchors[idx], (self.seed, epoch, step))
-                loss = loss_fn(out, target[idx].to(self.device))
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                total += float(loss) * len(idx)
-                seen += len(idx)
-            record = {"epoch": epoch, "loss": total / max(seen, 1)}
+            loss = self._epoch(optimizer, loss_fn, rows, anchors, target, rng, epoch)
+            record = {"epoch": epoch, "loss": loss}
             if val_ok is not None and len(val):
-                raw = self._raw(v_rows, v_anchors)
-                score = self._score(val["label"], raw)
+                score = self._score(val["label"], self._raw(v_rows, v_anchors))
                 record["val"] = score
             else:
                 score = float(epoch)  # no validation: keep the last epoch
             record["seconds"] = time.perf_counter() - start
             self.history_.append(record)
-            if self.verbose:
-                print(
-                    f"gnn epoch {epoch + 1}/{self.epochs}: loss {record['loss']:.4f}"
-                    + (f", val {record['val']:.4f}" if "val" in record else "")
-                    + f", {record['seconds']:.1f}s",
-                    file=sys.stderr,
-                )
+            self._log(f"epoch {epoch + 1}/{self.epochs}", record)
             if score > best_score:
-                best_score, stale = score, 0
+                best_score, best_epoch, stale = score, epoch, 0
                 best_state = copy.deepcopy(self.net_.state_dict())
             else:
                 stale += 1
@@ -242,13 +241,75 @@ class GNNModel(Model):
                     break
         if best_state is not None:
             self.net_.load_state_dict(best_state)
+        self.best_epoch_ = best_epoch
+        if self.refit_with_val and val_ok is not None and len(val):
+            # Validation labels are known before test_time and nearest to it:
+            # once early stopping has chosen the epochs, learn from them too.
+            v_target = self._targets(val["label"])
+            keep = self._known(v_target)
+            all_rows = np.concatenate([rows, v_rows[keep]])
+            all_anchors = np.concatenate([anchors, v_anchors[keep]])
+            all_target = torch.cat([target, v_target[torch.from_numpy(keep)]])
+            self._build_net()
+            optimizer = torch.optim.Adam(self.net_.parameters(), lr=self.lr)
+            rng = np.random.default_rng(self.seed)
+            for epoch in range(best_epoch + 1):
+                start = time.perf_counter()
+                loss = self._epoch(
+                    optimizer, loss_fn, all_rows, all_anchors, all_target, rng, epoch
+                )
+                record = {"epoch": epoch, "loss": loss, "seconds": time.perf_counter() - start}
+                self._log(f"refit with val {epoch + 1}/{best_epoch + 1}", record)
         self.net_.eval()
+
+    def _epoch(
+        self,
+        optimizer: torch.optim.Optimizer,
+        loss_fn: nn.Module,
+        rows: np.ndarray,
+        anchors: np.ndarray,
+        target: Tensor,
+        rng: np.random.Generator,
+        epoch: int,
+    ) -> float:
+        """One shuffled pass (or ``max_steps_per_epoch`` steps); the mean loss."""
+        self.net_.train()
+        order = rng.permutation(len(rows))
+        if self.max_steps_per_epoch:
+            order = order[: self.max_steps_per_epoch * self.batch_size]
+        total, seen = 0.0, 0
+        for step, lo in enumerate(range(0, len(order), self.batch_size)):
+            idx = order[lo : lo + self.batch_size]
+            out = self._outputs(rows[idx], anchors[idx], (self.seed, epoch, step))
+            loss = loss_fn(out, target[idx].to(self.device))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(idx)
+            seen += len(idx)
+        return total / max(seen, 1)
+
+    def _known(self, target: Tensor) -> np.ndarray:
+        """Examples whose target is usable (multiclass: a class seen in training)."""
+        if target.dtype == torch.long:
+            return (target >= 0).numpy()
+        return torch.isfinite(target[:, 0]).numpy()
+
+    def _log(self, what: str, record: dict[str, float]) -> None:
+        if self.verbose:
+            print(
+                f"gnn {what}: loss {record['loss']:.4f}"
+                + (f", val {record['val']:.4f}" if "val" in record else "")
+                + f", {record['seconds']:.1f}s",
+                file=sys.stderr,
+            )
 
     def _targets(self, labels: pd.Series) -> Tensor:
         kind = self.task_.task_type
         if kind is TaskType.multiclass_classification:
             index = {c: i for i, c in enumerate(self.classes_)}
-            return torch.tensor(labels.astype(str).map(index).to_numpy(), dtype=torch.long)
+            codes = labels.astype(str).map(index).fillna(-1).to_numpy()
+            return torch.tensor(codes.astype(np.int64), dtype=torch.long)
         y = labels.to_numpy(dtype=np.float32)
         if kind is TaskType.regression:
             y = (y - self.label_stats_["mean"]) / self.label_stats_["std"]
@@ -283,7 +344,7 @@ class GNNModel(Model):
         parts = []
         for lo in range(0, len(rows), self.batch_size):
             hi = lo + self.batch_size
-            parts.append(self._outputs(rows[lo:hi], anchors[lo:hi], (self.seed, -1, lo)).cpu())
+            parts.append(self._outputs(rows[lo:hi], anchors[lo:hi], (self.seed, 2**31, lo)).cpu())
         out = torch.cat(parts) if parts else torch.zeros((0, self._out_dim()))
         kind = self.task_.task_type
         if kind is TaskType.binary_classification:

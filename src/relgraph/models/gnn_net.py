@@ -34,6 +34,8 @@ class GNNNet(nn.Module):
         hidden (int): Width of every node embedding.
         layers (int): Message-passing layers.
         out_dim (int): Outputs of the head (1, or the number of classes).
+        aggr (str): Neighbor aggregation of each SAGEConv (``"mean"``, ``"sum"``,
+            ``"max"``, or a list such as ``["mean", "sum"]``). (default: ``"mean"``)
     """
 
     def __init__(
@@ -44,6 +46,7 @@ class GNNNet(nn.Module):
         hidden: int,
         layers: int,
         out_dim: int,
+        aggr: str = "mean",
     ) -> None:
         super().__init__()
         self.node_types = list(stats)
@@ -56,7 +59,10 @@ class GNNNet(nn.Module):
         self.time_encoder = RelativeTimeEncoder(hidden)
         self.edge_types = [tuple(e) for e in edge_types]
         self.convs = nn.ModuleList(
-            HeteroConv({e: SAGEConv((hidden, hidden), hidden) for e in self.edge_types}, aggr="sum")
+            HeteroConv(
+                {e: SAGEConv((hidden, hidden), hidden, aggr=aggr) for e in self.edge_types},
+                aggr="sum",
+            )
             for _ in range(layers)
         )
         self.norms = nn.ModuleList(
