@@ -256,3 +256,16 @@ def test_a_table_of_keys_only_has_no_feature_columns():
     db.set_stype("customers", "segment", "id")
     stats = TableStats.fit(db, "customers", "2024-01-01")
     assert stats.columns == {} and stats.stypes == []
+
+
+def test_times_of_day_and_durations_count_as_seconds() -> None:
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from relgraph.encode.stats import numeric_values
+
+    times = pa.array([dt.time(6, 30), None], type=pa.time64("us"))
+    assert numeric_values(times, "races.time")[0] == 23400.0
+    assert numeric_values(pa.array([90], type=pa.duration("ms")), "laps.duration")[0] == 0.09
+    assert numeric_values(pa.array([dt.time(1)], type=pa.time32("s")), "t")[0] == 3600.0

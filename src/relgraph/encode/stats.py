@@ -411,6 +411,16 @@ def numeric_values(array: pa.Array, where: str) -> np.ndarray:
     type_ = array.type
     if pa.types.is_null(type_):
         return np.full(len(array), np.nan)
+    if pa.types.is_time(type_) or pa.types.is_duration(type_):
+        # A time of day or a duration (inferred numerical): its length in seconds.
+        unit = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}[type_.unit]
+        ints = pc.cast(
+            array,
+            pa.int64()
+            if pa.types.is_duration(type_)
+            else (pa.int32() if pa.types.is_time32(type_) else pa.int64()),
+        )
+        return pc.multiply(pc.cast(ints, pa.float64()), unit).to_numpy(zero_copy_only=False)
     if not (
         pa.types.is_integer(type_)
         or pa.types.is_floating(type_)
