@@ -33,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import torch
 from torch import Tensor, nn
+from torch_geometric.data import HeteroData
 
 from relgraph.encode import TableStats, TableTensors, encode_database, tensorize
 from relgraph.evaluate.metrics import accuracy, auroc, mae
@@ -146,9 +147,11 @@ class GNNModel(Model):
             return len(self.classes_)
         return 1
 
-    def _seeds(self, examples: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _seeds(
+        self, examples: pd.DataFrame, cutoff: pd.Timestamp | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Entity rows, anchor seconds, and which examples can be sampled
-        (the entity exists and its row is visible at the anchor)."""
+        (the entity exists and its row is visible at the anchor, and by ``cutoff``)."""
         task = self.task_
         keys = task.db.arrow(task.entity_table, [task.entity_key])[task.entity_key]
         values = pa.array(examples[task.entity_key].to_numpy())
@@ -158,15 +161,61 @@ class GNNModel(Model):
         ok = rows >= 0
         if not self.graph_.is_static[task.entity_table]:
             node_time = self.graph_.node_time[task.entity_table]
-            ok &= node_time[np.where(ok, rows, 0)] <= anchors
+            ok &= node_time[np.where(ok, rows, 0)] <= _visible(anchors, cutoff)
         return rows, anchors, ok
 
-    def _outputs(self, rows: np.ndarray, anchors: np.ndarray, random_seed: Any = None) -> Tensor:
+    def _batch(
+        self,
+        rows: np.ndarray,
+        anchors: np.ndarray,
+        random_seed: Any = None,
+        cutoff: pd.Timestamp | None = None,
+    ) -> HeteroData:
+        """The sampled subgraphs of seeds ``rows`` at ``anchors`` as ``HeteroData``.
+
+        With ``cutoff`` (the ``relbench`` protocol: the database ends there),
+        rows after the cutoff are not sampled, while ages stay relative to each
+        example's own anchor time."""
+        visible = _visible(anchors, cutoff)
         batch = self.sampler_.sample(
-            self.task_.entity_table, rows, anchors, random_seed=random_seed
+            self.task_.entity_table, rows, visible, random_seed=random_seed
         )
-        data = batch.to_hetero_data().to(self.device)
+        data = batch.to_hetero_data()
+        if cutoff is not None:
+            shift = torch.from_numpy(anchors - visible)
+            for node_type in data.node_types:
+                store = data[node_type]
+                gap = shift[store.batch]
+                store.seed_time = store.seed_time + gap
+                if not self.graph_.is_static[node_type]:
+                    store.rel_time = store.rel_time + gap
+        return data.to(self.device)
+
+    def _forward(self, data: HeteroData) -> Tensor:
+        """Head outputs (logits, scaled values or class logits) of a batch's seeds."""
         return self.net_(data, self.tensors_, self.task_.entity_table)
+
+    def _outputs(
+        self,
+        rows: np.ndarray,
+        anchors: np.ndarray,
+        random_seed: Any = None,
+        cutoff: pd.Timestamp | None = None,
+    ) -> Tensor:
+        return self._forward(self._batch(rows, anchors, random_seed, cutoff))
+
+    def _to_raw(self, out: Tensor) -> np.ndarray:
+        """Head outputs as probabilities (binary), values (regression) or class
+        probabilities (multiclass, one column per class)."""
+        out = out.detach().cpu()
+        kind = self.task_.task_type
+        if kind is TaskType.binary_classification:
+            return torch.sigmoid(out[:, 0]).numpy().astype(float)
+        if kind is TaskType.regression:
+            s = self.label_stats_
+            values = out[:, 0].numpy().astype(float) * s["std"] + s["mean"]
+            return np.clip(values, s["min"], s["max"])
+        return torch.softmax(out, dim=1).numpy().astype(float)
 
     # ------------------------------------------------------------ fit
     def _fit(self, task: Task) -> None:
@@ -338,33 +387,53 @@ class GNNModel(Model):
 
     # ------------------------------------------------------------ predict
     @torch.no_grad()
-    def _raw(self, rows: np.ndarray, anchors: np.ndarray) -> np.ndarray:
-        """Probabilities (binary), values (regression) or class probabilities."""
+    def _raw(
+        self, rows: np.ndarray, anchors: np.ndarray, cutoff: pd.Timestamp | None = None
+    ) -> np.ndarray:
+        """:meth:`_to_raw` of the seeds, in batches."""
         self.net_.eval()
         parts = []
         for lo in range(0, len(rows), self.batch_size):
             hi = lo + self.batch_size
-            parts.append(self._outputs(rows[lo:hi], anchors[lo:hi], (self.seed, 2**31, lo)).cpu())
+            parts.append(
+                self._outputs(rows[lo:hi], anchors[lo:hi], (self.seed, 2**31, lo), cutoff).cpu()
+            )
         out = torch.cat(parts) if parts else torch.zeros((0, self._out_dim()))
-        kind = self.task_.task_type
-        if kind is TaskType.binary_classification:
-            return torch.sigmoid(out[:, 0]).numpy().astype(float)
-        if kind is TaskType.regression:
-            s = self.label_stats_
-            values = out[:, 0].numpy().astype(float) * s["std"] + s["mean"]
-            return np.clip(values, s["min"], s["max"])
-        return torch.softmax(out, dim=1).numpy().astype(float)
+        return self._to_raw(out)
+
+    @torch.no_grad()
+    def embed(self, examples: pd.DataFrame, cutoff: pd.Timestamp | None = None) -> np.ndarray:
+        """The entity embedding (the input of the head) of every example,
+        ``(len(examples), hidden)``; zeros where the entity does not exist yet.
+
+        Example:
+            >>> model.embed(task.table("test").head(3)).shape  # doctest: +SKIP
+            (3, 64)
+        """
+        self._check_fitted()
+        torch.set_num_threads(_THREADS)
+        self.net_.eval()
+        examples = examples.reset_index(drop=True)
+        rows, anchors, ok = self._seeds(examples, cutoff)
+        out = np.zeros((len(examples), self.hidden), dtype=np.float32)
+        idx = np.flatnonzero(ok)
+        for lo in range(0, len(idx), self.batch_size):
+            part = idx[lo : lo + self.batch_size]
+            data = self._batch(rows[part], anchors[part], (self.seed, 2**31, lo), cutoff)
+            out[part] = (
+                self.net_.seed_embedding(data, self.tensors_, self.task_.entity_table).cpu().numpy()
+            )
+        return out
 
     def _predict(self, examples: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:
-        # ``cutoff`` is not applied yet: each example sees the rows up to its anchor.
         torch.set_num_threads(_THREADS)
-        rows, anchors, ok = self._seeds(examples)
+        rows, anchors, ok = self._seeds(examples, cutoff)
         kind = self.task_.task_type
         width = len(self.classes_) if self.classes_ is not None else 1
         # Examples whose entity does not exist at the anchor get the training prior.
         raw = np.tile(np.asarray(self.prior_, dtype=float), (len(examples), 1))
         if ok.any():
-            got = self._raw(rows[ok], anchors[ok])
+            got = self._raw(rows[ok], anchors[ok], cutoff)
             raw[ok] = got.reshape(-1, width)
         if kind is TaskType.binary_classification:
             p = raw[:, 0]
@@ -374,6 +443,11 @@ class GNNModel(Model):
         out = pd.DataFrame(raw, columns=[f"score_{c}" for c in self.classes_])
         out.insert(0, "predicted", np.array(self.classes_, dtype=object)[raw.argmax(axis=1)])
         return out
+
+    def _explain(self, examples: pd.DataFrame, top: int) -> pd.DataFrame:
+        from relgraph.models.gnn_explain import explain_gnn
+
+        return explain_gnn(self, examples, top)
 
     # ------------------------------------------------------------ save/load
     def _state(self) -> dict[str, bytes]:
@@ -403,3 +477,11 @@ class GNNModel(Model):
         state = torch.load(io.BytesIO(files["gnn.pt"]), weights_only=True)
         self.net_.load_state_dict(state)
         self.net_.eval()
+
+
+def _visible(anchors: np.ndarray, cutoff: pd.Timestamp | None) -> np.ndarray:
+    """The latest time each example may see: its anchor, or ``cutoff`` if earlier."""
+    if cutoff is None:
+        return anchors
+    limit = int(to_epoch_seconds(pd.DatetimeIndex([pd.Timestamp(cutoff)])).seconds[0])
+    return np.minimum(anchors, limit)

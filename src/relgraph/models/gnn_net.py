@@ -92,6 +92,12 @@ class GNNNet(nn.Module):
         self, data: HeteroData, tensors: Mapping[str, TableTensors], seed_type: str
     ) -> Tensor:
         """Head outputs of the seeds (the first ``batch_size`` nodes of ``seed_type``)."""
+        return self.head(self.seed_embedding(data, tensors, seed_type))
+
+    def seed_embedding(
+        self, data: HeteroData, tensors: Mapping[str, TableTensors], seed_type: str
+    ) -> Tensor:
+        """The seeds' embeddings after message passing (the head's input)."""
         x_dict = self.embed(data, tensors)
         edge_index_dict = {e: data[e].edge_index for e in self.edge_types if e in data.edge_types}
         for conv, norms in zip(self.convs, self.norms, strict=True):
@@ -100,5 +106,4 @@ class GNNNet(nn.Module):
                 t: x + torch.relu(norms[self._key[t]](out[t])) if t in out else x
                 for t, x in x_dict.items()
             }
-        seeds = x_dict[seed_type][: int(data[seed_type].batch_size)]
-        return self.head(seeds)
+        return x_dict[seed_type][: int(data[seed_type].batch_size)]
