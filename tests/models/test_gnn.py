@@ -106,3 +106,87 @@ def test_early_stopping_keeps_the_best_epoch(tasks) -> None:
     vals = [h["val"] for h in model.history_]
     assert model.best_epoch_ == int(np.argmax(vals))
     assert len(vals) == 4 or vals[-1] <= max(vals[:-1])
+
+
+LINK = (
+    "PREDICT LIST_DISTINCT(order_items.product_id, 0, 30, days) RANK TOP 3 "
+    "FOR EACH customers.customer_id"
+)
+
+
+def _repeat_buyers(num_customers: int = 60, months: int = 14) -> dict[str, pd.DataFrame]:
+    """Each customer buys the same product (its id mod 7) every month."""
+    start = pd.Timestamp("2023-01-01")
+    customers = pd.DataFrame(
+        {"customer_id": range(num_customers), "signup_at": [start] * num_customers}
+    )
+    products = pd.DataFrame({"product_id": range(7), "price": np.arange(7.0)})
+    orders, items = [], []
+    for month in range(months):
+        for c in range(num_customers):
+            when = start + pd.Timedelta(days=30 * month + c % 20)
+            orders.append((len(orders), c, when))
+            items.append((len(items), len(orders) - 1, c % 7, when))
+    return {
+        "customers": customers,
+        "products": products,
+        "orders": pd.DataFrame(orders, columns=["order_id", "customer_id", "ordered_at"]),
+        "order_items": pd.DataFrame(
+            items, columns=["order_item_id", "order_id", "product_id", "ordered_at"]
+        ),
+    }
+
+
+def test_link_prediction_ranks_candidates(db: rg.Database, tmp_path: Path) -> None:
+    task = rg.Task.from_query(db, LINK)
+    test = task.table("test")
+    model = GNNModel(**TINY).fit(task)
+    preds = model.predict(test)
+    products = set(db.arrow("products", ["product_id"])["product_id"].to_pylist())
+    assert list(preds.columns) == ["customer_id", "anchor_time", "predicted", "scores"]
+    for ranked, scores in zip(preds["predicted"], preds["scores"], strict=True):
+        assert len(ranked) == 3 and len(set(ranked)) == 3 and set(ranked) <= products
+        assert scores == sorted(scores, reverse=True)
+    loaded = load(model.save(tmp_path / "link.rg"), db)
+    pd.testing.assert_frame_equal(preds, loaded.predict(test))
+
+
+def test_link_prediction_learns_repeat_purchases() -> None:
+    from relgraph.evaluate.metrics import map_at_k
+    from relgraph.models.baseline import BaselineModel
+
+    db = rg.connect(_repeat_buyers())
+    task = rg.Task.from_query(db, LINK.replace("TOP 3", "TOP 1"))
+    test = task.table("test")
+    model = GNNModel(hidden=16, epochs=6, fanout=(4, 2), lr=0.02).fit(task)
+    assert model.history_[-1]["loss"] < model.history_[0]["loss"]
+    gnn = map_at_k(list(test["label"]), list(model.predict(test)["predicted"]), 1)
+    prior = BaselineModel("prior").fit(task).predict(test)
+    assert gnn >= 0.9 > map_at_k(list(test["label"]), list(prior["predicted"]), 1)
+
+
+def test_label_history_input(tasks, fitted) -> None:
+    binary, multiclass = fitted["binary"], fitted["multiclass"]
+    assert binary.seed_scaler_ is not None and binary.net_.seed_encoder is not None
+    assert any(c.startswith("target.") for c in binary.seed_scaler_.columns)
+    assert multiclass.seed_scaler_ is None  # past classes are not numbers
+    off = GNNModel(**{**TINY, "label_history": False}).fit(tasks["binary"])
+    assert off.seed_scaler_ is None and off.net_.seed_encoder is None
+
+
+@pytest.mark.parametrize("kind", ["binary", "regression"])
+def test_rows_after_the_anchor_change_nothing(kind: str, fitted, tmp_path: Path) -> None:
+    """Leakage: the same model on the database cut at the anchor predicts the same."""
+    model = fitted[kind]
+    anchor = model.task_.test_time
+    tables = make_ecommerce(scale=0.05)
+    times = {"customers": "signup_at", "orders": "ordered_at", "order_items": "ordered_at"}
+    times["reviews"] = "reviewed_at"
+    cut = {
+        name: frame[frame[times[name]] <= anchor] if name in times else frame
+        for name, frame in tables.items()
+    }
+    cut_db = rg.connect(cut)
+    examples = model.task_.entities_at(anchor).head(40)
+    again = load(model.save(tmp_path / "m.rg"), cut_db)
+    pd.testing.assert_frame_equal(model.predict(examples), again.predict(examples))

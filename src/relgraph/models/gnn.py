@@ -26,6 +26,7 @@ import io
 import json
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -36,12 +37,22 @@ from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 
 from relgraph.encode import TableStats, TableTensors, encode_database, tensorize
-from relgraph.evaluate.metrics import accuracy, auroc, mae
+from relgraph.evaluate.metrics import accuracy, auroc, mae, map_at_k
 from relgraph.graph import TemporalGraph, TemporalSampler
 from relgraph.graph.csr import match_keys
 from relgraph.graph.timeutil import to_epoch_seconds
 from relgraph.models.base import Model, ModelError
+from relgraph.models.gnn_link import (
+    LinkScorer,
+    candidate_keys,
+    history_counts,
+    label_rows,
+    multi_hot,
+    softmax_loss,
+)
 from relgraph.models.gnn_net import GNNNet
+from relgraph.models.inputs import target_history
+from relgraph.models.seed_features import SeedFeatureStore, SeedScaler
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
 
@@ -74,6 +85,10 @@ class GNNModel(Model):
         refit_with_val (bool): After early stopping, train a fresh net on the
             training and validation examples for the chosen number of epochs.
             (default: False)
+        label_history (bool): Give the entity node the target's own known
+            history (past labels of the same query, see
+            :mod:`relgraph.models.seed_features`); binary and regression
+            tasks with a time window. (default: True)
     """
 
     family = "gnn"
@@ -81,6 +96,7 @@ class GNNModel(Model):
         TaskType.binary_classification,
         TaskType.regression,
         TaskType.multiclass_classification,
+        TaskType.link_prediction,
     )
 
     def __init__(
@@ -99,6 +115,7 @@ class GNNModel(Model):
         verbose: bool = False,
         aggr: str | list[str] = "sum",
         refit_with_val: bool = False,
+        label_history: bool = True,
     ) -> None:
         self.hidden = hidden
         self.layers = layers
@@ -114,6 +131,7 @@ class GNNModel(Model):
         self.verbose = verbose
         self.aggr = aggr
         self.refit_with_val = refit_with_val
+        self.label_history = label_history
 
     # ------------------------------------------------------------ setup
     def _build(
@@ -126,6 +144,7 @@ class GNNModel(Model):
         )
         self.stats_ = stats
         self.tensors_ = {t: v.to(self.device) for t, v in tensors.items()}
+        self._seed_stores: dict[tuple[str, str], SeedFeatureStore] = {}
         self._build_net()
 
     def _build_net(self) -> None:
@@ -140,11 +159,17 @@ class GNNModel(Model):
             self.layers,
             self._out_dim(),
             aggr=self.aggr,
-        ).to(self.device)
+            seed_dim=self.seed_scaler_.width if self.seed_scaler_ else 0,
+        )
+        if self.items_ is not None:  # a submodule: trained, saved and loaded with the net
+            self.net_.link = LinkScorer(len(self.items_), self.hidden)
+        self.net_.to(self.device)
 
     def _out_dim(self) -> int:
         if self.task_.task_type is TaskType.multiclass_classification:
             return len(self.classes_)
+        if self.task_.task_type is TaskType.link_prediction:
+            return self.hidden  # the entity tower
         return 1
 
     def _seeds(
@@ -181,6 +206,12 @@ class GNNModel(Model):
             self.task_.entity_table, rows, visible, random_seed=random_seed
         )
         data = batch.to_hetero_data()
+        if self.seed_scaler_ is not None:
+            seed_x = self._seed_features(rows, anchors, cutoff)
+            data[self.task_.entity_table].seed_x = torch.from_numpy(seed_x)
+        if self.items_ is not None:
+            counts = self._per_example("link", rows, anchors, cutoff, self._link_history)
+            data[self.task_.entity_table].link_history = torch.from_numpy(counts)
         if cutoff is not None:
             shift = torch.from_numpy(anchors - visible)
             for node_type in data.node_types:
@@ -191,9 +222,75 @@ class GNNModel(Model):
                     store.rel_time = store.rel_time + gap
         return data.to(self.device)
 
+    def _uses_history(self, task: Task) -> bool:
+        return (
+            self.label_history
+            and task.horizon is not None
+            and task.task_type in (TaskType.binary_classification, TaskType.regression)
+        )
+
+    def _seed_features(
+        self, rows: np.ndarray, anchors: np.ndarray, cutoff: pd.Timestamp | None
+    ) -> np.ndarray:
+        """Scaled target history of each seed."""
+        return self._per_example(
+            "seed",
+            rows,
+            anchors,
+            cutoff,
+            lambda ex, cut: self.seed_scaler_.transform(target_history(self.task_, ex, cut)),
+        )
+
+    def _prepare(self, rows: np.ndarray, anchors: np.ndarray, cutoff: pd.Timestamp | None) -> None:
+        """Compute the seeds' history inputs in one SQL pass (not one per batch)."""
+        if self.seed_scaler_ is not None:
+            self._seed_features(rows, anchors, cutoff)
+        if self.items_ is not None:
+            self._per_example("link", rows, anchors, cutoff, self._link_history)
+
+    def _link_history(self, examples: pd.DataFrame, cutoff: pd.Timestamp | None) -> np.ndarray:
+        return history_counts(self.task_, self.items_, examples, cutoff)
+
+    def _per_example(
+        self,
+        name: str,
+        rows: np.ndarray,
+        anchors: np.ndarray,
+        cutoff: pd.Timestamp | None,
+        compute: Callable[[pd.DataFrame, pd.Timestamp | None], np.ndarray],
+    ) -> np.ndarray:
+        """Inputs of the seeds that come from SQL over past labels, computed
+        once per (entity, anchor) and then gathered for every batch."""
+        store = self._seed_stores.get((name, str(cutoff)))
+        todo = np.ones(len(rows), dtype=bool) if store is None else store.missing(rows, anchors)
+        if todo.any():
+            pairs = np.unique(np.stack([rows[todo], anchors[todo]]), axis=1)
+            examples = pd.DataFrame(
+                {
+                    self.task_.entity_key: self._entity_keys()[pairs[0]],
+                    "anchor_time": pd.to_datetime(pairs[1], unit="s"),
+                }
+            )
+            values = compute(examples, cutoff)
+            if store is None:
+                store = self._seed_stores[(name, str(cutoff))] = SeedFeatureStore(values.shape[1])
+            store.add(pairs[0], pairs[1], values)
+        return store.get(rows, anchors)
+
+    def _entity_keys(self) -> np.ndarray:
+        if not hasattr(self, "_keys"):
+            task = self.task_
+            column = task.db.arrow(task.entity_table, [task.entity_key])[task.entity_key]
+            self._keys = column.to_numpy(zero_copy_only=False)
+        return self._keys
+
     def _forward(self, data: HeteroData) -> Tensor:
-        """Head outputs (logits, scaled values or class logits) of a batch's seeds."""
-        return self.net_(data, self.tensors_, self.task_.entity_table)
+        """Head outputs (logits, scaled values, class logits, or candidate scores)
+        of a batch's seeds."""
+        out = self.net_(data, self.tensors_, self.task_.entity_table)
+        if self.items_ is not None:
+            out = self.net_.link(out, data[self.task_.entity_table].link_history)
+        return out
 
     def _outputs(
         self,
@@ -215,6 +312,8 @@ class GNNModel(Model):
             s = self.label_stats_
             values = out[:, 0].numpy().astype(float) * s["std"] + s["mean"]
             return np.clip(values, s["min"], s["max"])
+        if kind is TaskType.link_prediction:
+            return out.numpy().astype(float)
         return torch.softmax(out, dim=1).numpy().astype(float)
 
     # ------------------------------------------------------------ fit
@@ -226,8 +325,14 @@ class GNNModel(Model):
         kind = task.task_type
         labels = train["label"]
         self.classes_ = None
+        self.items_ = None
         self.label_stats_: dict[str, float] = {}
-        if kind is TaskType.multiclass_classification:
+        if kind is TaskType.link_prediction:
+            self.items_ = candidate_keys(task)
+            example, item_rows = label_rows(self.items_, list(labels))
+            popularity = np.bincount(item_rows, minlength=len(self.items_)).astype(float)
+            self.prior_ = (popularity / max(popularity.sum(), 1.0)).tolist()
+        elif kind is TaskType.multiclass_classification:
             self.classes_ = sorted(labels.astype(str).unique())
             counts = labels.astype(str).value_counts(normalize=True)
             self.prior_ = [float(counts.get(c, 0.0)) for c in self.classes_]
@@ -251,10 +356,14 @@ class GNNModel(Model):
             for t in task.db.schema.tables
         }
         tensors = {t: v[1] for t, v in encoded.items()}
+        self.seed_scaler_ = None
+        if self._uses_history(task):
+            self.seed_scaler_ = SeedScaler.fit(target_history(task, train))
         self._build(task, stats, tensors)
 
         rows, anchors, ok = self._seeds(train)
         rows, anchors = rows[ok], anchors[ok]
+        self._prepare(rows, anchors, None)
         target = self._targets(train["label"][ok])
         if len(rows) == 0:
             raise ModelError("No training example's entity row exists at its anchor time.")
@@ -263,6 +372,7 @@ class GNNModel(Model):
             v_rows, v_anchors, val_ok = self._seeds(val)
             val = val[val_ok].reset_index(drop=True)
             v_rows, v_anchors = v_rows[val_ok], v_anchors[val_ok]
+            self._prepare(v_rows, v_anchors, None)
 
         loss_fn = self._loss()
         optimizer = torch.optim.Adam(self.net_.parameters(), lr=self.lr)
@@ -355,6 +465,9 @@ class GNNModel(Model):
 
     def _targets(self, labels: pd.Series) -> Tensor:
         kind = self.task_.task_type
+        if kind is TaskType.link_prediction:
+            example, item_rows = label_rows(self.items_, list(labels))
+            return multi_hot(example, item_rows, len(labels), len(self.items_))
         if kind is TaskType.multiclass_classification:
             index = {c: i for i, c in enumerate(self.classes_)}
             codes = labels.astype(str).map(index).fillna(-1).to_numpy()
@@ -370,6 +483,8 @@ class GNNModel(Model):
             return nn.BCEWithLogitsLoss()
         if kind is TaskType.regression:
             return nn.L1Loss()
+        if kind is TaskType.link_prediction:
+            return softmax_loss
         return nn.CrossEntropyLoss()
 
     def _score(self, labels: pd.Series, raw: np.ndarray) -> float:
@@ -382,6 +497,9 @@ class GNNModel(Model):
             return auroc(y, raw)
         if kind is TaskType.regression:
             return -mae(labels.to_numpy(dtype=float), raw)
+        if kind is TaskType.link_prediction:
+            k = self.task_.k or 10
+            return map_at_k(list(labels), self._top_k(raw)[0], k)
         predicted = np.array(self.classes_, dtype=object)[raw.argmax(axis=1)]
         return accuracy(labels.astype(str).to_numpy(), predicted)
 
@@ -417,6 +535,7 @@ class GNNModel(Model):
         rows, anchors, ok = self._seeds(examples, cutoff)
         out = np.zeros((len(examples), self.hidden), dtype=np.float32)
         idx = np.flatnonzero(ok)
+        self._prepare(rows[idx], anchors[idx], cutoff)
         for lo in range(0, len(idx), self.batch_size):
             part = idx[lo : lo + self.batch_size]
             data = self._batch(rows[part], anchors[part], (self.seed, 2**31, lo), cutoff)
@@ -429,10 +548,11 @@ class GNNModel(Model):
         torch.set_num_threads(_THREADS)
         rows, anchors, ok = self._seeds(examples, cutoff)
         kind = self.task_.task_type
-        width = len(self.classes_) if self.classes_ is not None else 1
+        width = len(self.prior_)
         # Examples whose entity does not exist at the anchor get the training prior.
         raw = np.tile(np.asarray(self.prior_, dtype=float), (len(examples), 1))
         if ok.any():
+            self._prepare(rows[ok], anchors[ok], cutoff)
             got = self._raw(rows[ok], anchors[ok], cutoff)
             raw[ok] = got.reshape(-1, width)
         if kind is TaskType.binary_classification:
@@ -440,9 +560,22 @@ class GNNModel(Model):
             return pd.DataFrame({"probability": p, "predicted": (p >= 0.5).astype(int)})
         if kind is TaskType.regression:
             return pd.DataFrame({"prediction": raw[:, 0]})
+        if kind is TaskType.link_prediction:
+            ranked, scores = self._top_k(raw)
+            return pd.DataFrame({"predicted": ranked, "scores": scores})
         out = pd.DataFrame(raw, columns=[f"score_{c}" for c in self.classes_])
         out.insert(0, "predicted", np.array(self.classes_, dtype=object)[raw.argmax(axis=1)])
         return out
+
+    def _top_k(self, raw: np.ndarray) -> tuple[list[list[Any]], list[list[float]]]:
+        """The ``k`` best candidates of every row (keys, best first) and their scores."""
+        k = min(self.task_.k or 10, raw.shape[1])
+        top = np.argpartition(-raw, k - 1, axis=1)[:, :k]
+        order = np.take_along_axis(raw, top, axis=1).argsort(axis=1)[:, ::-1]
+        top = np.take_along_axis(top, order, axis=1)
+        keys = np.asarray(self.items_.to_pylist(), dtype=object)
+        scores = np.take_along_axis(raw, top, axis=1)
+        return keys[top].tolist(), scores.tolist()
 
     def _explain(self, examples: pd.DataFrame, top: int) -> pd.DataFrame:
         from relgraph.models.gnn_explain import explain_gnn
@@ -459,6 +592,8 @@ class GNNModel(Model):
             "prior": self.prior_,
             "stats": {t: s.to_dict() for t, s in self.stats_.items()},
             "history": self.history_,
+            "seed_scaler": self.seed_scaler_.to_dict() if self.seed_scaler_ else None,
+            "items": None if self.items_ is None else self.items_.to_pylist(),
         }
         return {"gnn.json": json.dumps(meta).encode(), "gnn.pt": buf.getvalue()}
 
@@ -468,6 +603,10 @@ class GNNModel(Model):
         self.label_stats_ = meta["label_stats"]
         self.prior_ = meta["prior"]
         self.history_ = meta.get("history", [])
+        scaler = meta.get("seed_scaler")
+        self.seed_scaler_ = SeedScaler.from_dict(scaler) if scaler else None
+        items = meta.get("items")
+        self.items_ = None if items is None else pa.array(items)
         stats = {t: TableStats.from_dict(s) for t, s in meta["stats"].items()}
         db = self.task_.db
         tensors = {

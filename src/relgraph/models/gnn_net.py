@@ -36,6 +36,9 @@ class GNNNet(nn.Module):
         out_dim (int): Outputs of the head (1, or the number of classes).
         aggr (str): Neighbor aggregation of each SAGEConv (``"mean"``, ``"sum"``,
             ``"max"``, or a list such as ``["mean", "sum"]``). (default: ``"mean"``)
+        seed_dim (int): Width of per-example seed features (``seed_x`` on the
+            seed type, e.g. the target's history), added to the seed
+            embeddings after message passing; 0 for none. (default: 0)
     """
 
     def __init__(
@@ -47,6 +50,7 @@ class GNNNet(nn.Module):
         layers: int,
         out_dim: int,
         aggr: str = "mean",
+        seed_dim: int = 0,
     ) -> None:
         super().__init__()
         self.node_types = list(stats)
@@ -68,6 +72,11 @@ class GNNNet(nn.Module):
         self.norms = nn.ModuleList(
             nn.ModuleDict({self._key[t]: nn.LayerNorm(hidden) for t in self.node_types})
             for _ in range(layers)
+        )
+        self.seed_encoder = (
+            nn.Sequential(nn.Linear(seed_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
+            if seed_dim
+            else None
         )
         self.head = nn.Sequential(
             nn.Linear(hidden, hidden), nn.ReLU(), nn.LayerNorm(hidden), nn.Linear(hidden, out_dim)
@@ -106,4 +115,7 @@ class GNNNet(nn.Module):
                 t: x + torch.relu(norms[self._key[t]](out[t])) if t in out else x
                 for t, x in x_dict.items()
             }
-        return x_dict[seed_type][: int(data[seed_type].batch_size)]
+        seeds = x_dict[seed_type][: int(data[seed_type].batch_size)]
+        if self.seed_encoder is not None:
+            seeds = seeds + self.seed_encoder(data[seed_type].seed_x)
+        return seeds

@@ -83,10 +83,21 @@ class TaskInputs:
         frame = self.plan.transform(task.db, examples, cutoff=cutoff)
         if not self.use_history or examples.empty:
             return frame
-        horizon = horizon_timedelta(task)
-        anchors = past_anchors(
-            examples["anchor_time"], horizon, HISTORY_WINDOWS, earliest=task.earliest
-        )
-        history = task.table_at(anchors) if anchors else examples.iloc[:0].assign(label=0.0)
-        hist = label_history_features(history, examples, task.entity_key, horizon, cutoff=cutoff)
+        hist = target_history(task, examples, cutoff)
         return pd.concat([frame, hist], axis=1)
+
+
+def target_history(
+    task: Task, examples: pd.DataFrame, cutoff: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """The target's own history at each example (``target.*`` columns of
+    :func:`~relgraph.features.label_history_features`): the same query's
+    labels at the last :data:`HISTORY_WINDOWS` earlier anchors, as far as they
+    are known at the example's anchor (and by ``cutoff``). Indexed like ``examples``.
+    """
+    horizon = horizon_timedelta(task)
+    anchors = past_anchors(
+        examples["anchor_time"], horizon, HISTORY_WINDOWS, earliest=task.earliest
+    )
+    history = task.table_at(anchors) if anchors else examples.iloc[:0].assign(label=0.0)
+    return label_history_features(history, examples, task.entity_key, horizon, cutoff=cutoff)
