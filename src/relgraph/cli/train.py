@@ -30,7 +30,7 @@ from relgraph.evaluate.report import format_value
 def train_command(
     source: Annotated[str, typer.Argument(help="Database to read (as for inspect).")],
     query: Annotated[str, typer.Argument(help='The PQL query, e.g. "PREDICT ... FOR EACH ...".')],
-    model: Annotated[str, typer.Option(help="Model to fit: gbdt, baseline or prior.")] = "gbdt",
+    model: Annotated[str, typer.Option(help="Model to fit: gbdt, gnn, baseline or prior.")] = "gbdt",
     out_path: Annotated[
         Path | None, typer.Option("--out", help="Save the fitted model here (e.g. churn.rg).")
     ] = None,
@@ -58,8 +58,14 @@ def train_command(
     elif seed is not None:
         params["seed"] = seed
     task = load_task(source, parsed, schema, val_time, test_time, horizon)
-    with err.status(f"fitting {model} on {len(task.table('train')):,} training examples"):
+    what = f"fitting {model} on {len(task.table('train')):,} training examples"
+    if "verbose" in fresh.get_params():  # the model shows its own progress per epoch
+        params.setdefault("verbose", True)
+        err.print(what)
         fitted = make_model(model, **params).fit(task)
+    else:
+        with err.status(what):
+            fitted = make_model(model, **params).fit(task)
     err.print(f"fitted {model} in {fitted.fit_seconds_:.2f} s")
     headline = task.metrics[0]
     info = {"model": model, "metric": headline, "fit_seconds": round(fitted.fit_seconds_, 4)}

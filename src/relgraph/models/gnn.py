@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 import io
 import json
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +32,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 
@@ -78,7 +79,9 @@ class GNNModel(Model):
             subset of the training examples each epoch). (default: None)
         seed (int): Seed of weights, shuffling and sampling. (default: 0)
         device (str): Torch device. (default: ``"cpu"``)
-        verbose (bool): Print one progress line per epoch on stderr. (default: False)
+        verbose (bool): Show a progress bar on stderr (steps of the epoch, loss)
+            and keep one line per epoch (loss, validation score, seconds).
+            (default: False)
         aggr (str | list[str]): Neighbor aggregation of each GraphSAGE
             convolution; ``"sum"`` or ``["mean", "sum"]`` let the model count
             neighbors. (default: ``"sum"``)
@@ -367,7 +370,7 @@ class GNNModel(Model):
         target = self._targets(train["label"][ok])
         if len(rows) == 0:
             raise ModelError("No training example's entity row exists at its anchor time.")
-        val_ok = None
+        val_ok = v_rows = v_anchors = None
         if not val.empty:
             v_rows, v_anchors, val_ok = self._seeds(val)
             val = val[val_ok].reset_index(drop=True)
@@ -375,6 +378,23 @@ class GNNModel(Model):
             self._prepare(v_rows, v_anchors, None)
 
         loss_fn = self._loss()
+        self._bar = _progress_bar(self.verbose)
+        with self._bar:
+            self._train(loss_fn, rows, anchors, target, val, v_rows, v_anchors, val_ok)
+        self.net_.eval()
+
+    def _train(
+        self,
+        loss_fn: Callable[[Tensor, Tensor], Tensor],
+        rows: np.ndarray,
+        anchors: np.ndarray,
+        target: Tensor,
+        val: pd.DataFrame,
+        v_rows: np.ndarray | None,
+        v_anchors: np.ndarray | None,
+        val_ok: np.ndarray | None,
+    ) -> None:
+        """Epochs with early stopping on ``val``, then the optional refit with it."""
         optimizer = torch.optim.Adam(self.net_.parameters(), lr=self.lr)
         rng = np.random.default_rng(self.seed)
         best_score, best_state, best_epoch, stale = -np.inf, None, 0, 0
@@ -419,7 +439,6 @@ class GNNModel(Model):
                 )
                 record = {"epoch": epoch, "loss": loss, "seconds": time.perf_counter() - start}
                 self._log(f"refit with val {epoch + 1}/{best_epoch + 1}", record)
-        self.net_.eval()
 
     def _epoch(
         self,
@@ -437,7 +456,9 @@ class GNNModel(Model):
         if self.max_steps_per_epoch:
             order = order[: self.max_steps_per_epoch * self.batch_size]
         total, seen = 0.0, 0
-        for step, lo in enumerate(range(0, len(order), self.batch_size)):
+        steps = range(0, len(order), self.batch_size)
+        bar = self._bar.add_task(f"epoch {epoch + 1}", total=len(steps), loss=float("nan"))
+        for step, lo in enumerate(steps):
             idx = order[lo : lo + self.batch_size]
             out = self._outputs(rows[idx], anchors[idx], (self.seed, epoch, step))
             loss = loss_fn(out, target[idx].to(self.device))
@@ -446,6 +467,8 @@ class GNNModel(Model):
             optimizer.step()
             total += loss.item() * len(idx)
             seen += len(idx)
+            self._bar.update(bar, advance=1, loss=total / seen)
+        self._bar.remove_task(bar)
         return total / max(seen, 1)
 
     def _known(self, target: Tensor) -> np.ndarray:
@@ -456,11 +479,11 @@ class GNNModel(Model):
 
     def _log(self, what: str, record: dict[str, float]) -> None:
         if self.verbose:
-            print(
+            self._bar.console.print(
                 f"gnn {what}: loss {record['loss']:.4f}"
                 + (f", val {record['val']:.4f}" if "val" in record else "")
                 + f", {record['seconds']:.1f}s",
-                file=sys.stderr,
+                highlight=False,
             )
 
     def _targets(self, labels: pd.Series) -> Tensor:
@@ -624,3 +647,16 @@ def _visible(anchors: np.ndarray, cutoff: pd.Timestamp | None) -> np.ndarray:
         return anchors
     limit = int(to_epoch_seconds(pd.DatetimeIndex([pd.Timestamp(cutoff)])).seconds[0])
     return np.minimum(anchors, limit)
+
+
+def _progress_bar(visible: bool) -> Progress:
+    """Steps of the current epoch with the running loss (hidden unless ``visible``)."""
+    return Progress(
+        TextColumn("gnn {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]:.4f}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True, quiet=not visible),
+        transient=True,
+    )
