@@ -204,7 +204,7 @@ def test_evaluate_models_errors(tasks, db) -> None:
         evaluate_models(task, ["lgbm"])
     with pytest.raises(EvaluationError, match="Unknown protocol"):
         evaluate_models(task, ["prior"], protocol="rolling,relbench")
-    with pytest.raises(ModelError, match="does not support link_prediction"):
+    with pytest.raises(ModelError, match="No model given supports link_prediction"):
         evaluate_models(tasks["link"], ["gbdt"], params=FAST_GBDT)
     ev = evaluate_models(task, ["prior"])
     with pytest.raises(EvaluationError, match="No run of 'gbdt' under protocol 'rolling'"):
@@ -214,3 +214,9 @@ def test_evaluate_models_errors(tasks, db) -> None:
     )
     with pytest.raises(EvaluationError, match="test split has no labelled examples"):
         evaluate_models(late, ["prior"])
+
+
+def test_models_that_do_not_support_the_task_are_left_out_and_said(tasks) -> None:
+    ev = evaluate_models(tasks["link"], ["gbdt", "prior"], params=FAST_GBDT)
+    assert ev.models == ["prior"]
+    assert "not run (link_prediction is not supported): gbdt" in ev.split_note

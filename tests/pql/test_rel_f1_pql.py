@@ -26,7 +26,7 @@ def db(f1_dir: Path):
     return load_rel_f1(f1_dir)
 
 
-@pytest.mark.parametrize("name", sorted(REL_F1_TASKS))
+@pytest.mark.parametrize("name", sorted(SIZES))
 def test_pql_tables_equal_relbench(db, name: str) -> None:
     from tests.bench.rel_f1_reference import reference_table
 
@@ -42,3 +42,24 @@ def test_pql_tables_equal_relbench(db, name: str) -> None:
         pd.testing.assert_frame_equal(
             got, want, check_dtype=False, check_exact=False, rtol=1e-12, obj=f"{name} {split}"
         )
+
+
+def test_driver_circuit_compete_equals_pandas(db) -> None:
+    """The link task's labels: circuits of the races with a result of the driver in (t, t+365d]."""
+    task = REL_F1_TASKS["driver-circuit-compete"].task(db)
+    assert task.metrics[0] == "map@10" and task.k == 10
+    results = db.table("results")[["driverId", "raceId"]]
+    races = db.table("races")[["raceId", "circuitId", "date"]]
+    joined = results.merge(races, on="raceId")
+    test = task.table("test")
+    assert len(test) > 0
+    for anchor in sorted(test["anchor_time"].unique())[:3]:
+        anchor = pd.Timestamp(anchor)
+        window = joined[
+            (joined["date"] > anchor) & (joined["date"] <= anchor + pd.Timedelta(days=365))
+        ]
+        want = window.groupby("driverId")["circuitId"].apply(lambda c: sorted(set(c)))
+        got = test[test["anchor_time"] == anchor].set_index("driverId")["label"]
+        assert sorted(got.index) == sorted(want.index)
+        for driver, circuits in want.items():
+            assert list(got[driver]) == circuits

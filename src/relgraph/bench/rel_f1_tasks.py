@@ -10,6 +10,11 @@ filter has no upper bound, so it adds nothing; DESIGN.md section 6). In PQL:
 - ``driver-top3``: ``MIN`` of an empty window is NULL, so drivers without
   qualifying rows in the window are dropped, not labelled 0.
 - ``driver-position``: ``AVG`` of an empty window is NULL: the same.
+- ``driver-circuit-compete`` (link prediction): the circuits of the races a
+  driver has results in within the next 365 days, ranked, MAP@10. Races link
+  to drivers through results, standings and qualifying; ``VIA`` picks results.
+  Anchors follow the split rule of DESIGN.md section 3 (every 365 days back
+  from ``val_time``; several validation and test anchors, not one per split).
 
 Example:
     >>> REL_F1_TASKS["driver-position"].query
@@ -72,6 +77,13 @@ REL_F1_TASKS: dict[str, RelF1Task] = {
             "PREDICT AVG(results.positionOrder, 0, 60, days) FOR EACH drivers.driverId",
             "60d",
             "mae",
+        ),
+        RelF1Task(
+            "driver-circuit-compete",
+            "PREDICT LIST_DISTINCT(races.circuitId VIA results.driverId, 0, 365, days) "
+            "RANK TOP 10 FOR EACH drivers.driverId",
+            "365d",
+            "map@10",
         ),
     )
 }

@@ -37,6 +37,7 @@ import pandas as pd
 
 from relgraph.errors import RelgraphError
 from relgraph.evaluate.metrics import MetricError, metric
+from relgraph.models.base import ModelError
 from relgraph.models.registry import make_model
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
@@ -375,7 +376,17 @@ def evaluate_models(
         split_sizes={"train": len(task.table("train"))} | {s: len(t) for s, t in tables.items()},
         split_note=task.split_note,
     )
+    unsupported = sorted({m for m, _ in runs if task.task_type not in make_model(m).supported})
+    if unsupported and len(unsupported) == len({m for m, _ in runs}):
+        raise ModelError(
+            f"No model given supports {task.task_type} tasks ({', '.join(unsupported)} do not)."
+        )
+    if unsupported:  # a benchmark mixes task types: leave those models out, and say so
+        note = f"not run ({task.task_type} is not supported): {', '.join(unsupported)}"
+        result.split_note = f"{result.split_note}; {note}" if result.split_note else note
     for model_name, seed in runs:
+        if model_name in unsupported:
+            continue
         label = f"{result.task}: {model_name}" + (f" seed {seed}" if seed is not None else "")
         if progress is not None:
             progress(label, 0)
