@@ -15,7 +15,7 @@ from relgraph.models.gnn import GNNModel
 from relgraph.models.registry import make_model
 from tests.models.test_common import QUERIES
 
-TINY = {"hidden": 16, "epochs": 2, "fanout": (4, 2), "batch_size": 256}
+TINY = {"hidden": 16, "epochs": 2, "fanout": (4, 2), "batch_size": 256, "refit_with_val": False}
 
 
 @pytest.fixture(scope="module")

@@ -133,7 +133,7 @@ class GBDTModel(Model):
         if train.empty:
             raise ModelError("The training split has no labelled examples.")
         self.inputs_ = TaskInputs.fit(task, FeatureConfig(max_hops=self.max_hops))
-        x_train = self.inputs_.transform(task, train)
+        x_train = self._fit_features(task, train, "train")
         self.classes_ = None
         if task.task_type is TaskType.multiclass_classification:
             self.classes_ = sorted(train["label"].astype(str).unique())
@@ -146,7 +146,7 @@ class GBDTModel(Model):
         dtrain = lgb.Dataset(_positional(x_train), y_train, weight=weight, free_raw_data=False)
         callbacks, valid_sets = [], []
         if not val.empty and self.early_stopping_rounds:
-            x_val_frame = self.inputs_.transform(task, val).reindex(columns=self.feature_names_)
+            x_val_frame = self._fit_features(task, val, "val").reindex(columns=self.feature_names_)
             valid_sets = [
                 lgb.Dataset(_positional(x_val_frame), self._encode(val["label"]), reference=dtrain)
             ]
@@ -167,6 +167,11 @@ class GBDTModel(Model):
                 booster = lgb.train(params, lgb.Dataset(_positional(x_all), y_all), rounds)
             self.boosters_.append(booster)
             self.best_iterations_.append(rounds)
+
+    def _fit_features(self, task: Task, examples: pd.DataFrame, split: str) -> pd.DataFrame:
+        """Features of a split's examples while fitting (a hook for subclasses
+        that add columns, e.g. out-of-fold predictions on ``"train"``)."""
+        return self.inputs_.transform(task, examples)
 
     def _encode(self, labels: pd.Series) -> np.ndarray:
         if self.classes_ is None:
@@ -224,7 +229,7 @@ class GBDTModel(Model):
                         "feature": name,
                         "value": _json_value(value),
                         "contribution": float(contrib[i, j]),
-                        "text": describe(name, _json_value(value)),
+                        "text": self._describe(name, _json_value(value)),
                     }
                 )
             details.append(items)
@@ -238,6 +243,10 @@ class GBDTModel(Model):
         out["top_signal"] = signals
         out["contributions"] = details
         return out
+
+    def _describe(self, feature: str, value: Any) -> str:
+        """A short phrase for one feature at one value (a hook for subclasses)."""
+        return describe(feature, value)
 
     # ------------------------------------------------------------ save/load
     def _state(self) -> dict[str, bytes]:

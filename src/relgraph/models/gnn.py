@@ -58,6 +58,8 @@ from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
 
 _THREADS = 2
+#: Examples per forward pass when predicting (no effect on the results).
+_PREDICT_BATCH = 512
 
 
 class GNNModel(Model):
@@ -71,7 +73,9 @@ class GNNModel(Model):
         strategy (str): ``"last"`` (most recent neighbors) or ``"uniform"``.
             (default: ``"last"``)
         epochs (int): Most passes over the training examples. (default: 10)
-        batch_size (int): Examples per step. (default: 512)
+        batch_size (int | None): Examples per step; ``None`` picks one from the
+            training set's size (a sixteenth of it, within 64..512): small
+            training sets need more, smaller steps per epoch. (default: None)
         lr (float): Adam learning rate. (default: 0.005)
         patience (int): Stop after this many epochs without a better
             validation score. (default: 3)
@@ -87,11 +91,14 @@ class GNNModel(Model):
             neighbors. (default: ``"sum"``)
         refit_with_val (bool): After early stopping, train a fresh net on the
             training and validation examples for the chosen number of epochs.
-            (default: False)
+            (default: True)
         label_history (bool): Give the entity node the target's own known
             history (past labels of the same query, see
             :mod:`relgraph.models.seed_features`); binary and regression
             tasks with a time window. (default: True)
+        dropout (float): Dropout after every message-passing layer and in
+            the head. (default: 0.1)
+        weight_decay (float): Adam's L2 penalty on the weights. (default: 0.0)
     """
 
     family = "gnn"
@@ -109,7 +116,7 @@ class GNNModel(Model):
         fanout: tuple[int, ...] | list[int] = (16, 8),
         strategy: str = "last",
         epochs: int = 10,
-        batch_size: int = 512,
+        batch_size: int | None = None,
         lr: float = 0.005,
         patience: int = 3,
         max_steps_per_epoch: int | None = None,
@@ -117,8 +124,10 @@ class GNNModel(Model):
         device: str = "cpu",
         verbose: bool = False,
         aggr: str | list[str] = "sum",
-        refit_with_val: bool = False,
+        refit_with_val: bool = True,
         label_history: bool = True,
+        dropout: float = 0.1,
+        weight_decay: float = 0.0,
     ) -> None:
         self.hidden = hidden
         self.layers = layers
@@ -135,6 +144,8 @@ class GNNModel(Model):
         self.aggr = aggr
         self.refit_with_val = refit_with_val
         self.label_history = label_history
+        self.dropout = dropout
+        self.weight_decay = weight_decay
 
     # ------------------------------------------------------------ setup
     def _build(
@@ -163,6 +174,7 @@ class GNNModel(Model):
             self._out_dim(),
             aggr=self.aggr,
             seed_dim=self.seed_scaler_.width if self.seed_scaler_ else 0,
+            dropout=self.dropout,
         )
         if self.items_ is not None:  # a submodule: trained, saved and loaded with the net
             self.net_.link = LinkScorer(len(self.items_), self.hidden)
@@ -366,6 +378,7 @@ class GNNModel(Model):
 
         rows, anchors, ok = self._seeds(train)
         rows, anchors = rows[ok], anchors[ok]
+        self.batch_size_ = self.batch_size or int(np.clip(len(rows) // 16, 64, 512))
         self._prepare(rows, anchors, None)
         target = self._targets(train["label"][ok])
         if len(rows) == 0:
@@ -395,7 +408,7 @@ class GNNModel(Model):
         val_ok: np.ndarray | None,
     ) -> None:
         """Epochs with early stopping on ``val``, then the optional refit with it."""
-        optimizer = torch.optim.Adam(self.net_.parameters(), lr=self.lr)
+        optimizer = self._optimizer()
         rng = np.random.default_rng(self.seed)
         best_score, best_state, best_epoch, stale = -np.inf, None, 0, 0
         self.history_: list[dict[str, float]] = []
@@ -430,7 +443,7 @@ class GNNModel(Model):
             all_anchors = np.concatenate([anchors, v_anchors[keep]])
             all_target = torch.cat([target, v_target[torch.from_numpy(keep)]])
             self._build_net()
-            optimizer = torch.optim.Adam(self.net_.parameters(), lr=self.lr)
+            optimizer = self._optimizer()
             rng = np.random.default_rng(self.seed)
             for epoch in range(best_epoch + 1):
                 start = time.perf_counter()
@@ -439,6 +452,9 @@ class GNNModel(Model):
                 )
                 record = {"epoch": epoch, "loss": loss, "seconds": time.perf_counter() - start}
                 self._log(f"refit with val {epoch + 1}/{best_epoch + 1}", record)
+
+    def _optimizer(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.net_.parameters(), lr=self.lr, weight_decay=self.weight_decay)
 
     def _epoch(
         self,
@@ -454,12 +470,12 @@ class GNNModel(Model):
         self.net_.train()
         order = rng.permutation(len(rows))
         if self.max_steps_per_epoch:
-            order = order[: self.max_steps_per_epoch * self.batch_size]
+            order = order[: self.max_steps_per_epoch * self.batch_size_]
         total, seen = 0.0, 0
-        steps = range(0, len(order), self.batch_size)
+        steps = range(0, len(order), self.batch_size_)
         bar = self._bar.add_task(f"epoch {epoch + 1}", total=len(steps), loss=float("nan"))
         for step, lo in enumerate(steps):
-            idx = order[lo : lo + self.batch_size]
+            idx = order[lo : lo + self.batch_size_]
             out = self._outputs(rows[idx], anchors[idx], (self.seed, epoch, step))
             loss = loss_fn(out, target[idx].to(self.device))
             optimizer.zero_grad()
@@ -534,8 +550,8 @@ class GNNModel(Model):
         """:meth:`_to_raw` of the seeds, in batches."""
         self.net_.eval()
         parts = []
-        for lo in range(0, len(rows), self.batch_size):
-            hi = lo + self.batch_size
+        for lo in range(0, len(rows), _PREDICT_BATCH):
+            hi = lo + _PREDICT_BATCH
             parts.append(
                 self._outputs(rows[lo:hi], anchors[lo:hi], (self.seed, 2**31, lo), cutoff).cpu()
             )
@@ -559,8 +575,8 @@ class GNNModel(Model):
         out = np.zeros((len(examples), self.hidden), dtype=np.float32)
         idx = np.flatnonzero(ok)
         self._prepare(rows[idx], anchors[idx], cutoff)
-        for lo in range(0, len(idx), self.batch_size):
-            part = idx[lo : lo + self.batch_size]
+        for lo in range(0, len(idx), _PREDICT_BATCH):
+            part = idx[lo : lo + _PREDICT_BATCH]
             data = self._batch(rows[part], anchors[part], (self.seed, 2**31, lo), cutoff)
             out[part] = (
                 self.net_.seed_embedding(data, self.tensors_, self.task_.entity_table).cpu().numpy()

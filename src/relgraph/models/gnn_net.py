@@ -38,7 +38,11 @@ class GNNNet(nn.Module):
             ``"max"``, or a list such as ``["mean", "sum"]``). (default: ``"mean"``)
         seed_dim (int): Width of per-example seed features (``seed_x`` on the
             seed type, e.g. the target's history), added to the seed
-            embeddings after message passing; 0 for none. (default: 0)
+            embeddings after message passing, and also mapped linearly to
+            the output (a shortcut: the target's history alone is a strong
+            predictor that the deep part should not have to relearn); 0 for
+            none. (default: 0)
+        dropout (float): Dropout after every layer and in the head. (default: 0.0)
     """
 
     def __init__(
@@ -51,6 +55,7 @@ class GNNNet(nn.Module):
         out_dim: int,
         aggr: str = "mean",
         seed_dim: int = 0,
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         self.node_types = list(stats)
@@ -78,8 +83,14 @@ class GNNNet(nn.Module):
             if seed_dim
             else None
         )
+        self.seed_linear = nn.Linear(seed_dim, out_dim) if seed_dim else None
+        self.dropout = nn.Dropout(dropout)
         self.head = nn.Sequential(
-            nn.Linear(hidden, hidden), nn.ReLU(), nn.LayerNorm(hidden), nn.Linear(hidden, out_dim)
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
+            nn.LayerNorm(hidden),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, out_dim),
         )
 
     def embed(self, data: HeteroData, tensors: Mapping[str, TableTensors]) -> dict[str, Tensor]:
@@ -101,7 +112,10 @@ class GNNNet(nn.Module):
         self, data: HeteroData, tensors: Mapping[str, TableTensors], seed_type: str
     ) -> Tensor:
         """Head outputs of the seeds (the first ``batch_size`` nodes of ``seed_type``)."""
-        return self.head(self.seed_embedding(data, tensors, seed_type))
+        out = self.head(self.seed_embedding(data, tensors, seed_type))
+        if self.seed_linear is not None:
+            out = out + self.seed_linear(data[seed_type].seed_x)
+        return out
 
     def seed_embedding(
         self, data: HeteroData, tensors: Mapping[str, TableTensors], seed_type: str
@@ -112,7 +126,7 @@ class GNNNet(nn.Module):
         for conv, norms in zip(self.convs, self.norms, strict=True):
             out = conv(x_dict, edge_index_dict)
             x_dict = {
-                t: x + torch.relu(norms[self._key[t]](out[t])) if t in out else x
+                t: x + self.dropout(torch.relu(norms[self._key[t]](out[t]))) if t in out else x
                 for t, x in x_dict.items()
             }
         seeds = x_dict[seed_type][: int(data[seed_type].batch_size)]
