@@ -19,11 +19,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet "$(TORCH)" -e ".[dev]"
 	touch $(STAMP)
 
+# The main job: predictions with reasons, no training step (the icl model learns
+# from the shop's own history at query time); then the schema, the graph and a backtest.
 demo: setup
 	$(VENV)/bin/relgraph demo ecommerce --out demo/shop.duckdb --overwrite
+	$(VENV)/bin/relgraph predict demo/shop.duckdb "$(CHURN)" --limit 15
 	$(VENV)/bin/relgraph inspect demo/shop.duckdb --plot demo/schema.svg
 	$(VENV)/bin/relgraph graph demo/shop.duckdb
-	$(VENV)/bin/relgraph evaluate demo/shop.duckdb "$(CHURN)" --models gbdt,baseline,prior --out demo/report
+	$(VENV)/bin/relgraph evaluate demo/shop.duckdb "$(CHURN)" --models icl,gbdt,baseline,prior --out demo/report
 
 test: setup
 	$(PY) -m pytest -q

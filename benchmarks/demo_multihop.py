@@ -52,7 +52,9 @@ def main() -> None:
     merged = None
     for label, name, params in MODELS:
         print(f"{label} ...", flush=True)
-        ev = evaluate_models(task, [name], args.seeds, name="ecommerce churn", params={name: params})
+        ev = evaluate_models(
+            task, [name], args.seeds, name="ecommerce churn", params={name: params}
+        )
         runs = [dataclasses.replace(run, model=label) for run in ev.runs]
         if merged is None:
             merged = dataclasses.replace(ev, runs=runs)

@@ -23,11 +23,13 @@ from relgraph.errors import (
 )
 from relgraph.models import load, train
 from relgraph.pql.task import Task
+from relgraph.predict import predict
 
 __version__ = "0.1.0"
 
 __all__ = [
     "load",
+    "predict",
     "train",
     "Database",
     "DataValidationError",

@@ -26,7 +26,12 @@ SPLIT_SIZES = {
 
 
 def test_task_names() -> None:
-    assert rel_f1_task_names() == ["driver-dnf", "driver-top3", "driver-position"]
+    assert rel_f1_task_names() == [
+        "driver-dnf",
+        "driver-top3",
+        "driver-position",
+        "driver-circuit-compete",
+    ]
     assert rel_f1_task_names(["driver-top3", "driver-top3"]) == ["driver-top3"]
 
 
@@ -68,7 +73,7 @@ def test_cli_usage_errors_exit_2(tmp_path: Path) -> None:
 
 @pytest.mark.f1
 def test_rel_f1_baselines_report(f1_dir: Path, tmp_path: Path) -> None:
-    report = run_rel_f1(f1_dir, ["baseline", "prior"], seeds=1, protocol="both")
+    report = run_rel_f1(f1_dir, ["baseline", "prior"], seeds=1, protocol="both", tasks=SPLIT_SIZES)
     paths = report.write(tmp_path / "report")
     doc = json.loads(paths["json"].read_text())
     assert doc["dataset"] == "rel-f1"

@@ -1,4 +1,4 @@
-"""``relgraph train --model gnn`` (progress per epoch) and ``relgraph predict`` of the saved file."""
+"""``relgraph train --model gnn`` (progress per epoch), then ``relgraph predict`` with the file."""
 
 from __future__ import annotations
 

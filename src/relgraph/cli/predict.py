@@ -1,9 +1,12 @@
-"""``relgraph predict``: predictions of a saved model (or one fitted on the spot)
-for every entity that exists at an anchor time, with ``top_signal`` on request."""
+"""``relgraph predict``: predictions with reasons for every entity at an anchor
+time. By default no training step: the ``icl`` model learns from the
+database's own history at query time (``relgraph.predict``). ``--model`` takes
+a saved model (``.rg``) or another model name to fit on the spot."""
 
 from __future__ import annotations
 
-import json
+import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +21,12 @@ from relgraph.cli.evaluate import print_table
 from relgraph.cli.labels import _format
 from relgraph.models.base import Model, ModelError
 from relgraph.pql.task import Task
+
+
+class ModeName(StrEnum):
+    fast = "fast"
+    normal = "normal"
+    best = "best"
 
 
 def load_for_query(path: Path, db: Any, query: str) -> Model:
@@ -48,77 +57,154 @@ def predict_command(
     query: Annotated[str, typer.Argument(help='The PQL query, e.g. "PREDICT ... FOR EACH ...".')],
     model: Annotated[
         str,
-        typer.Option(help="A saved model (.rg, from relgraph train), or a model name to fit now."),
-    ] = "gbdt",
+        typer.Option(
+            help="icl (no training: learns from the database's history at query time), "
+            "a saved model (.rg, from relgraph train), or a model name to fit now."
+        ),
+    ] = "icl",
+    mode: Annotated[
+        ModeName,
+        typer.Option(
+            help="icl only: fast (1,000 context examples), normal (5,000), best (20,000)."
+        ),
+    ] = ModeName.fast,
     anchor_time: Annotated[
         str | None,
-        typer.Option(help="Predict as of this time (default: the latest time in the database)."),
+        typer.Option(
+            help="Predict as of this time; nothing later is read "
+            "(default: the latest time in the database)."
+        ),
     ] = None,
     explain: Annotated[
-        bool, typer.Option("--explain", help="Add top_signal: what drove each prediction.")
+        bool,
+        typer.Option(
+            "--explain",
+            help="Add the detailed contributions (table path, column, hops, window) of each row.",
+        ),
     ] = False,
     out_path: Annotated[
         Path | None, typer.Option("--out", help="Write every prediction (.parquet or .csv).")
     ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(help="Write every prediction into the source DuckDB file as this new table."),
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Let --table overwrite an existing table.")
+    ] = False,
     limit: Annotated[int, typer.Option(min=0, help="Rows to show.")] = 20,
     schema: Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")] = None,
 ) -> None:
-    """Predict for every entity that exists at the anchor time (and passes WHERE)."""
+    """Predict for every entity at the anchor time (or the ids of FOR t.pk = v / IN (...)),
+    with a short reason per row (top_signal)."""
     from relgraph.db.database import connect
-    from relgraph.models.registry import MODEL_NAMES, make_model
-    from relgraph.pql import parse
+    from relgraph.models.registry import MODEL_NAMES
 
     if out_path is not None and _format(out_path) is None:
         raise typer.BadParameter(
             f"expected a .parquet or .csv file (got {out_path.name!r})", param_hint="--out"
         )
-    parsed = parse(query)
+    anchor = _anchor(anchor_time)
     saved = Path(model)
     if not saved.is_file() and model not in MODEL_NAMES:
         raise ModelError(
             f"No model file {model!r}, and {model!r} is not a model name "
             f"({', '.join(MODEL_NAMES)}). Pass a file from relgraph train --out, or a name."
         )
+    start = time.perf_counter()
     with err.status(f"reading {source} and inferring its schema"):
         db = connect(source, schema=schema)
+    loading = time.perf_counter() - start
+    if model == "icl" and not saved.is_file():
+        preds = _predict_icl(db, query, anchor, mode.value, explain, loading)
+    else:
+        preds = _predict_fitted(db, query, saved, model, anchor, explain)
+    if out_path is not None:
+        from relgraph.predict import write_predictions
+
+        write_predictions(preds, out_path)
+        err.print(f"wrote {len(preds):,} predictions to {out_path}")
+    if table is not None:
+        from relgraph.predict import write_table
+
+        write_table(preds, source, table, replace=replace)
+        err.print(f"wrote {len(preds):,} predictions to table {table!r} of {source}")
+    title = f"{' '.join(query.split())}\nas of {preds.attrs.get('anchor_time', anchor)}"
+    print_table(predictions_table(preds, limit, title))
+    if explain and "contributions" in preds:
+        print_table(contributions_table(preds, min(limit, 5)))
+
+
+def _anchor(anchor_time: str | None) -> pd.Timestamp | None:
+    if anchor_time is None:
+        return None
+    try:
+        return pd.Timestamp(anchor_time)
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected a date or time such as 2024-06-01 (got {anchor_time!r})",
+            param_hint="--anchor-time",
+        ) from None
+
+
+def _predict_icl(
+    db: Any, query: str, anchor: pd.Timestamp | None, mode: str, explain: bool, loading: float
+) -> pd.DataFrame:
+    from relgraph.predict import predict
+
+    with err.status("predicting from in-context examples (no training step)"):
+        preds = predict(db, query, anchor_time=anchor, mode=mode, explain=explain)
+    info = preds.attrs
+    if info["anchor_note"]:
+        err.print(f"{info['anchor_note']} (pass --anchor-time to choose)", highlight=False)
+    context = info["context"]
+    classes = context.get("classes")
+    shares = f", labels {classes}" if classes else ""
+    err.print(
+        f"task: {info['task_type']}; model: icl ({mode}), no training step; context: "
+        f"{context.get('examples', 0):,} labelled examples from {context.get('anchors', 0)} "
+        f"earlier anchor(s){shares}",
+        highlight=False,
+    )
+    timings = {"loading": loading, **info["timings"]}
+    steps = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in timings.items())
+    compute = sum(v for k, v in timings.items() if k != "loading")
+    err.print(f"time: {steps} ({compute:.2f} s after loading)", highlight=False)
+    return preds
+
+
+def _predict_fitted(
+    db: Any,
+    query: str,
+    saved: Path,
+    name: str,
+    anchor: pd.Timestamp | None,
+    explain: bool,
+) -> pd.DataFrame:
+    from relgraph.models.registry import make_model
+    from relgraph.pql import parse
+
     if saved.is_file():
         fitted = load_for_query(saved, db, query)
         err.print(f"loaded {fitted.family} model from {saved}")
     else:
-        task = Task.from_query(db, parsed)
-        with err.status(f"fitting {model} (no saved model given)"):
-            fitted = make_model(model).fit(task)
-        err.print(f"fitted {model} in {fitted.fit_seconds_:.2f} s")
+        task = Task.from_query(db, parse(query))
+        with err.status(f"fitting {name} (no saved model given)"):
+            fitted = make_model(name).fit(task)
+        err.print(f"fitted {name} in {fitted.fit_seconds_:.2f} s")
     task = fitted.task_
-    if anchor_time is None:
+    if anchor is None:
         anchor = task.latest
         err.print(
             f"anchor time: {anchor} (the latest time in the database; pass --anchor-time to choose)"
         )
-    else:
-        try:
-            anchor = pd.Timestamp(anchor_time)
-        except ValueError:
-            raise typer.BadParameter(
-                f"expected a date or time such as 2024-06-01 (got {anchor_time!r})",
-                param_hint="--anchor-time",
-            ) from None
     examples = task.entities_at(anchor)
     if examples.empty:
         err.print(f"[yellow]warning:[/] no {task.entity_table} to predict at {anchor}")
     with err.status(f"predicting for {len(examples):,} {task.entity_table}"):
         preds = fitted.explain(examples) if explain else fitted.predict(examples)
-    if out_path is not None:
-        written = preds.copy()
-        if "contributions" in written:
-            written["contributions"] = [json.dumps(c) for c in written["contributions"]]
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        if _format(out_path) == "parquet":
-            written.to_parquet(out_path, index=False)
-        else:
-            written.to_csv(out_path, index=False)
-        err.print(f"wrote {len(preds):,} predictions to {out_path}")
-    print_table(predictions_table(preds, limit, f"{task.query.to_pql()}\nas of {anchor}"))
+    preds.attrs["anchor_time"] = str(anchor)
+    return preds
 
 
 def predictions_table(preds: pd.DataFrame, limit: int, title: str) -> Table:
@@ -133,6 +219,28 @@ def predictions_table(preds: pd.DataFrame, limit: int, title: str) -> Table:
         table.add_column(column, justify="right" if numeric else "left")
     for _, row in preds.head(limit).iterrows():
         table.add_row(*[Text(_cell(row[c])) for c in shown])
+    return table
+
+
+def contributions_table(preds: pd.DataFrame, rows: int) -> Table:
+    """The detailed reasons of the first ``rows`` predictions, one line per input."""
+    key = preds.columns[0]
+    table = Table(
+        title=f"why (the strongest inputs of the first {rows} rows)", title_justify="left"
+    )
+    for column in (key, "input", "path", "hops", "window", "weight"):
+        table.add_column(column, justify="right" if column in ("hops", "weight") else "left")
+    for _, row in preds.head(rows).iterrows():
+        for item in row["contributions"]:
+            weight = item.get("contribution", item.get("score"))
+            table.add_row(
+                Text(str(row[key])),
+                Text(item["text"]),
+                Text(str(item.get("path", ""))),
+                Text(str(item.get("hops", ""))),
+                Text(str(item.get("window", ""))),
+                Text("" if weight is None else f"{weight:+.3g}"),
+            )
     return table
 
 

@@ -30,7 +30,9 @@ from relgraph.evaluate.report import format_value
 def train_command(
     source: Annotated[str, typer.Argument(help="Database to read (as for inspect).")],
     query: Annotated[str, typer.Argument(help='The PQL query, e.g. "PREDICT ... FOR EACH ...".')],
-    model: Annotated[str, typer.Option(help="Model to fit: gbdt, gnn, baseline or prior.")] = "gbdt",
+    model: Annotated[
+        str, typer.Option(help="Model to fit: gbdt, gnn, baseline or prior.")
+    ] = "gbdt",
     out_path: Annotated[
         Path | None, typer.Option("--out", help="Save the fitted model here (e.g. churn.rg).")
     ] = None,

@@ -11,11 +11,15 @@ def model_class(family: str) -> type[Model]:
     from relgraph.models.baseline import BaselineModel
     from relgraph.models.gbdt import GBDTModel
     from relgraph.models.gnn import GNNModel
+    from relgraph.models.hybrid import HybridModel
+    from relgraph.models.icl import IclModel
 
     families: dict[str, type[Model]] = {
         "baseline": BaselineModel,
         "gbdt": GBDTModel,
         "gnn": GNNModel,
+        "hybrid": HybridModel,
+        "icl": IclModel,
     }
     if family not in families:
         raise ModelError(f"Unknown model family {family!r}; known: {', '.join(families)}.")
@@ -26,6 +30,8 @@ def model_class(family: str) -> type[Model]:
 MODEL_NAMES: dict[str, tuple[str, dict[str, Any]]] = {
     "gbdt": ("gbdt", {}),
     "gnn": ("gnn", {}),
+    "hybrid": ("hybrid", {}),
+    "icl": ("icl", {}),
     "baseline": ("baseline", {"strategy": "history"}),
     "history": ("baseline", {"strategy": "history"}),
     "prior": ("baseline", {"strategy": "prior"}),

@@ -1,0 +1,564 @@
+"""The in-context predictor (DESIGN.md section 5, ``icl``): no training step.
+
+At query time, for each anchor time ``t`` of the examples to predict:
+
+1. **context**: the query's own labels at earlier anchors ``t - Δ, t - 2Δ, ...``
+   whose windows end by ``t`` (and by ``cutoff`` under RelBench's protocol),
+   most recent first, up to the mode's size, each class kept present
+   (:mod:`relgraph.models.icl_context`). A target without a window uses the
+   entities labelled by ``t`` as context and predicts the others;
+2. **features**: the automatic relational features plus the target's own
+   history (:class:`~relgraph.models.inputs.TaskInputs`) of the context and
+   query rows, from rows visible at each row's anchor;
+3. **prediction**: a small LightGBM model fitted on the context with a fixed
+   number of rounds (no early stopping, no tuning), about a tenth of a second
+   in ``fast`` mode. Link prediction ranks candidates by the entity's own past
+   targets and their popularity (:mod:`relgraph.models.icl_links`).
+
+``fit`` only binds the task. Every prediction reads nothing after its anchor.
+
+Example:
+    >>> import relgraph as rg
+    >>> from relgraph.bench.demo import make_ecommerce
+    >>> db = rg.connect(make_ecommerce(scale=0.05))
+    >>> task = rg.Task.from_query(db, "PREDICT COUNT(orders.*, 0, 30, days) = 0 "
+    ...                           "FOR EACH customers.customer_id")
+    >>> model = IclModel().fit(task)
+    >>> preds = model.predict(task.entities_at("2024-10-01").head(3))
+    >>> list(preds.columns), model.last_context_["examples"] > 100
+    (['customer_id', 'anchor_time', 'probability', 'predicted'], True)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+# As in gbdt: idle OpenMP threads must not spin (they would steal DuckDB's cores).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import lightgbm as lgb  # noqa: E402
+import numpy as np
+import pandas as pd
+
+from relgraph.features import FeatureConfig, FeaturePlan
+from relgraph.models.base import Model, ModelError
+from relgraph.models.icl_context import (
+    LabelCache,
+    class_counts,
+    context_anchors,
+    context_task,
+    positions,
+    sample_context,
+)
+from relgraph.models.inputs import TaskInputs, horizon_timedelta
+from relgraph.models.signals import describe, window_text
+from relgraph.pql.task import Task
+from relgraph.pql.task_type import TaskType
+
+#: How context is seen under a cutoff before the anchor (``cutoff_lag``).
+LAGS = ("none", "lagged", "blend")
+
+#: Fewest labelled context examples the predictor accepts.
+MIN_CONTEXT = 30
+
+
+@dataclass(frozen=True)
+class Mode:
+    """How much context and how many boosting rounds a mode spends."""
+
+    context_size: int
+    num_boost_round: int
+    learning_rate: float
+    num_leaves: int
+
+
+MODES: dict[str, Mode] = {
+    "fast": Mode(1_000, 100, 0.1, 15),
+    "normal": Mode(5_000, 250, 0.05, 31),
+    "best": Mode(20_000, 500, 0.03, 31),
+}
+
+
+@dataclass
+class _Fit:
+    """One small model: its context (``at``: when each context row is seen),
+    the positions of the examples it predicts, and when those are seen."""
+
+    context: pd.DataFrame
+    rows: np.ndarray
+    seen: pd.DataFrame
+
+
+class IclModel(Model):
+    """Predicts from in-context examples drawn from the database's own history.
+
+    Args:
+        mode (str): ``"fast"`` (1,000 context examples), ``"normal"`` (5,000)
+            or ``"best"`` (20,000): more context and rounds, more time.
+            (default: ``"fast"``)
+        context_size (int | None): Overrides the mode's context size. (default: None)
+        max_hops (int): Longest join path of the features. (default: 2)
+        cutoff_lag (str): Under a ``cutoff`` before an anchor (RelBench's
+            protocol), ``"none"`` fits on context seen at its own anchors,
+            ``"lagged"`` on context seen with the same lag as the query rows,
+            ``"blend"`` averages both. (default: ``"blend"``)
+        seed (int): Random seed of the fitted predictor. (default: 0)
+    """
+
+    family = "icl"
+
+    def __init__(
+        self,
+        mode: str = "fast",
+        context_size: int | None = None,
+        max_hops: int = 2,
+        cutoff_lag: str = "blend",
+        seed: int = 0,
+    ) -> None:
+        self.mode = mode
+        self.context_size = context_size
+        self.max_hops = max_hops
+        self.cutoff_lag = cutoff_lag
+        self.seed = seed
+
+    # ------------------------------------------------------------ fit: bind only
+    def _fit(self, task: Task) -> None:
+        if self.mode not in MODES:
+            raise ModelError(
+                f"IclModel.mode must be one of {', '.join(MODES)} (got {self.mode!r})."
+            )
+        if self.cutoff_lag not in LAGS:
+            raise ModelError(
+                f"IclModel.cutoff_lag must be one of {', '.join(LAGS)} (got {self.cutoff_lag!r})."
+            )
+        self._reset()
+
+    def _reset(self) -> None:
+        self._context_task = context_task(self.task_)
+        self._labels = LabelCache(self._context_task)
+        self._inputs: dict[str, TaskInputs] = {}
+        self.last_context_: dict[str, Any] = {}
+        self.last_timings_: dict[str, float] = {}
+
+    @property
+    def settings(self) -> Mode:
+        """The mode, with ``context_size`` applied."""
+        mode = MODES[self.mode]
+        if self.context_size is not None:
+            mode = Mode(
+                self.context_size, mode.num_boost_round, mode.learning_rate, mode.num_leaves
+            )
+        return mode
+
+    # ------------------------------------------------------------ predict / explain
+    def _predict(self, examples: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:
+        out = self._run(examples, cutoff, top=0)
+        return out.drop(columns=["top_signal", "contributions"], errors="ignore")
+
+    def _explain(self, examples: pd.DataFrame, top: int) -> pd.DataFrame:
+        out = self._run(examples, None, top=max(top, 1))
+        key = self.task_.entity_key
+        front = examples[[key, "anchor_time"]].reset_index(drop=True)
+        front["anchor_time"] = pd.to_datetime(front["anchor_time"])
+        return pd.concat([front, out], axis=1)
+
+    def _run(self, examples: pd.DataFrame, cutoff: pd.Timestamp | None, top: int) -> pd.DataFrame:
+        if examples.empty:
+            return self._empty_output(top)
+        task = self.task_
+        if task.task_type is TaskType.link_prediction:
+            from relgraph.models.icl_links import rank_links
+
+            start = time.perf_counter()
+            out, stats = rank_links(
+                self._context_task, examples, cutoff, self._labels, self.settings, self.seed
+            )
+            self.last_context_ = stats
+            self.last_timings_ = {"labels": stats.pop("label_seconds")}
+            self.last_timings_["prediction"] = (
+                time.perf_counter() - start - self.last_timings_["labels"]
+            )
+            return out
+        if task.is_static:
+            return self._run_static(examples, cutoff, top)
+        return self._run_windowed(examples, cutoff, top)
+
+    def _run_windowed(
+        self, examples: pd.DataFrame, cutoff: pd.Timestamp | None, top: int
+    ) -> pd.DataFrame:
+        task, mode = self.task_, self.settings
+        key = task.entity_key
+        horizon = horizon_timedelta(task)
+        stratify = task.task_type is not TaskType.regression
+        start = time.perf_counter()
+        anchors = pd.to_datetime(examples["anchor_time"])
+        ids = examples[key].to_numpy()
+        fits: list[_Fit] = []
+        contexts: dict[tuple, pd.DataFrame] = {}
+        for t in sorted(anchors.unique()):
+            t = pd.Timestamp(t)
+            wanted = mode.context_size * (2 if stratify else 1)
+            labels = self._labels.gather(context_anchors(t, horizon, task.earliest, cutoff), wanted)
+            context = sample_context(labels, mode.context_size, stratify=stratify, seed=self.seed)
+            self._check_context(context, t, horizon)
+            ident = (tuple(context["anchor_time"].unique()), len(context))
+            context = contexts.setdefault(ident, context)  # the same context, once
+            rows = np.flatnonzero((anchors == t).to_numpy())
+            lag = max(t - pd.Timestamp(cutoff), pd.Timedelta(0)) if cutoff is not None else None
+            variants = [pd.Timedelta(0)]
+            if lag and self.cutoff_lag != "none":
+                # Under a cutoff before t (RelBench's protocol) the query rows are
+                # seen as of the cutoff, a lag before their anchor. A lagged variant
+                # sees the context rows with the same lag before theirs (and the
+                # query rows at the cutoff, windows relative to it), so context and
+                # query look alike; "blend" averages it with the plain variant.
+                variants = [lag] if self.cutoff_lag == "lagged" else [pd.Timedelta(0), lag]
+            for shift in variants:
+                seen = pd.DataFrame({key: ids[rows], "anchor_time": t - shift})
+                fits.append(_Fit(context.assign(at=context["anchor_time"] - shift), rows, seen))
+        label_seconds = time.perf_counter() - start
+        until = min(anchors.min(), cutoff) if cutoff is not None else anchors.min()
+        out = self._fit_predict_all(fits, len(examples), cutoff, top, until)
+        self._record(list(contexts.values()), label_seconds, len(fits))
+        return out
+
+    def _run_static(
+        self, examples: pd.DataFrame, cutoff: pd.Timestamp | None, top: int
+    ) -> pd.DataFrame:
+        task, mode = self.task_, self.settings
+        key = task.entity_key
+        start = time.perf_counter()
+        anchors = pd.to_datetime(examples["anchor_time"])
+        known = anchors.min() if cutoff is None else min(anchors.min(), pd.Timestamp(cutoff))
+        # The entities labelled by the earliest anchor (so by every example's
+        # anchor), less those asked about.
+        labels = self._context_task.table_at([known])
+        labels = labels[~labels[key].isin(examples[key])]
+        stratify = task.task_type is not TaskType.regression
+        context = sample_context(labels, mode.context_size, stratify=stratify, seed=self.seed)
+        self._check_context(context, known, None)
+        label_seconds = time.perf_counter() - start
+        # Each entity is described as of its own time, as its context peers are
+        # (their linked rows appear later, with the label).
+        own = np.minimum(anchors.to_numpy(), self._own_times(examples[key]))
+        seen = pd.DataFrame({key: examples[key].to_numpy(), "anchor_time": own})
+        fit = _Fit(context.assign(at=context["anchor_time"]), np.arange(len(examples)), seen)
+        out = self._fit_predict_all([fit], len(examples), cutoff, top, known)
+        self._record([context], label_seconds, 1)
+        return out
+
+    # ------------------------------------------------------------ the fitted predictor
+    def _fit_predict_all(
+        self,
+        fits: list[_Fit],
+        n: int,
+        cutoff: pd.Timestamp | None,
+        top: int,
+        until: pd.Timestamp,
+    ) -> pd.DataFrame:
+        """Features of every row in one pass, then one small model per fit; a
+        row predicted by several fits gets their mean."""
+        key = self.task_.entity_key
+        start = time.perf_counter()
+        contexts = [f.context[[key, "at"]].rename(columns={"at": "anchor_time"}) for f in fits]
+        rows = pd.concat([*(f.seen for f in fits), *contexts], ignore_index=True)
+        rows["anchor_time"] = pd.to_datetime(rows["anchor_time"]).astype("datetime64[us]")
+        rows = rows.drop_duplicates().reset_index(drop=True)
+        features = self._task_inputs(until).transform(self._context_task, rows, cutoff=cutoff)
+        feature_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        classes = self._classes([f.context for f in fits])
+        total: np.ndarray | None = None
+        count = np.zeros(n)
+        signals: list[Any] = [None] * n
+        details: list[Any] = [None] * n
+        for fit, context in zip(fits, contexts, strict=True):
+            x_context = features.iloc[positions(rows, key, context)]
+            x_query = features.iloc[positions(rows, key, fit.seen)]
+            raw, why, detail = self._fit_predict(
+                x_context, fit.context["label"], x_query, classes, top
+            )
+            if total is None:
+                total = np.zeros((n, *raw.shape[1:]))
+            total[fit.rows] += raw
+            count[fit.rows] += 1
+            for i, row in enumerate(fit.rows):
+                if signals[row] is None and why:  # the first (plain) fit explains
+                    signals[row], details[row] = why[i], detail[i]
+        assert total is not None
+        mean = total / count.reshape(-1, *([1] * (total.ndim - 1)))
+        out = _format(self.task_.task_type, mean, classes)
+        if top:
+            out["top_signal"], out["contributions"] = signals, details
+        self.last_timings_ = {
+            "features": feature_seconds,
+            "prediction": time.perf_counter() - start,
+        }
+        return out
+
+    def _classes(self, contexts: list[pd.DataFrame]) -> list[str] | None:
+        if self.task_.task_type is not TaskType.multiclass_classification:
+            return None
+        return sorted(set().union(*(set(c["label"].astype(str)) for c in contexts)))
+
+    def _params(self, n: int, classes: list[str] | None) -> dict[str, Any]:
+        mode = self.settings
+        params: dict[str, Any] = {
+            "learning_rate": mode.learning_rate,
+            "num_leaves": mode.num_leaves,
+            "min_data_in_leaf": int(np.clip(n // 50, 3, 20)),
+            "feature_fraction": 0.5,
+            "bagging_fraction": 0.8,
+            "bagging_freq": 1,
+            "lambda_l2": 1.0,
+            "seed": self.seed,
+            "max_bin": 63,
+            "force_col_wise": True,
+            "deterministic": True,
+            # One thread: on a thousand rows more threads only wait on each other
+            # (and under load, OpenMP's barriers cost more than the trees).
+            "num_threads": 1,
+            "verbose": -1,
+        }
+        kind = self.task_.task_type
+        if kind is TaskType.binary_classification:
+            params["objective"] = "binary"
+        elif kind is TaskType.regression:
+            params["objective"] = "l1"  # the median: what MAE rewards, robust to outliers
+        else:
+            params.update(objective="multiclass", num_class=len(classes or []))
+        return params
+
+    def _fit_predict(
+        self,
+        x_context: pd.DataFrame,
+        y_context: pd.Series,
+        x_query: pd.DataFrame,
+        classes: list[str] | None,
+        top: int,
+    ) -> tuple[np.ndarray, list[str], list[list[dict[str, Any]]]]:
+        """Fit on the context; the raw predictions of the query rows and, with
+        ``top``, their reasons."""
+        if classes is not None:
+            index = {c: i for i, c in enumerate(classes)}
+            y = y_context.astype(str).map(index).to_numpy()
+        else:
+            y = y_context.to_numpy(dtype=float)
+        params = self._params(len(y), classes)
+        data = lgb.Dataset(_positional(x_context), y, free_raw_data=False)
+        booster = lgb.train(params, data, self.settings.num_boost_round)
+        contrib = None
+        if top:  # contributions add up to the raw score: one pass gives both
+            contrib = booster.predict(_positional(x_query), pred_contrib=True)
+            raw = _from_margin(contrib, x_query.shape[1] + 1, self.task_.task_type)
+        else:
+            raw = booster.predict(_positional(x_query))
+        if classes is not None:
+            raw = raw.reshape(len(raw), len(classes))
+        elif self.task_.task_type is TaskType.regression:
+            raw = np.clip(raw, y.min(), y.max())  # trees on the median can overshoot
+        if contrib is None:
+            return raw, [], []
+        signals, details = _reasons(x_query, contrib, raw, top, self.task_.entity_table)
+        return raw, signals, details
+
+    # ------------------------------------------------------------ helpers
+    def _task_inputs(self, until: pd.Timestamp) -> TaskInputs:
+        """The feature plan, chosen from rows visible at ``until`` (never later)."""
+        task = self.task_
+        stamp = str(pd.Timestamp(until))
+        if stamp not in self._inputs:
+            horizon = horizon_timedelta(task) if task.horizon else pd.Timedelta(days=30)
+            plan = FeaturePlan.fit(
+                task.db, task.entity_table, horizon, until, FeatureConfig(max_hops=self.max_hops)
+            )
+            use_history = task.horizon is not None and task.task_type in (
+                TaskType.binary_classification,
+                TaskType.regression,
+            )
+            self._inputs[stamp] = TaskInputs(plan, use_history)
+        return self._inputs[stamp]
+
+    def _own_times(self, ids: pd.Series) -> np.ndarray:
+        """Each entity's own time (its row's time column; far future for a static table)."""
+        task = self.task_
+        time_column = task.db.schema.tables[task.entity_table].time_column
+        if time_column is None:
+            return np.full(len(ids), np.datetime64("9999-01-01", "us"))
+        frame = task.db.table(task.entity_table)[[task.entity_key, time_column]]
+        own = pd.to_datetime(frame.set_index(task.entity_key)[time_column])
+        return own.reindex(ids.to_numpy()).to_numpy(dtype="datetime64[us]")
+
+    def _check_context(
+        self, context: pd.DataFrame, anchor: pd.Timestamp, horizon: pd.Timedelta | None
+    ) -> None:
+        task = self.task_
+        what = f"{task.query.to_pql()!r} as of {anchor}"
+        where = (
+            f"at the anchors before it whose {horizon.days}-day windows end by then"
+            if horizon is not None
+            else "among the entities labelled by then"
+        )
+        if len(context) < MIN_CONTEXT:
+            raise ModelError(
+                f"Too little history to predict {what}: {len(context)} labelled example(s) "
+                f"{where} (the database starts at {task.earliest}); the in-context predictor "
+                f"needs at least {MIN_CONTEXT}. Choose a later --anchor-time, or a query with a "
+                "shorter window or a wider WHERE."
+            )
+        if task.task_type is TaskType.regression:
+            return
+        counts = class_counts(context["label"])
+        if len(counts) < 2:
+            (only,) = counts
+            raise ModelError(
+                f"The history holds a single class for {what}: all {len(context)} labelled "
+                f"examples {where} have label {only}, so there is no difference to learn "
+                "(every prediction would be the same). Choose a later --anchor-time, or another "
+                "condition or window."
+            )
+
+    def _record(self, contexts: list[pd.DataFrame], label_seconds: float, fits: int) -> None:
+        largest = max(contexts, key=len)
+        self.last_context_ = {
+            "examples": int(len(largest)),
+            "fits": fits,
+            "anchors": int(largest["anchor_time"].nunique()),
+            "first_anchor": str(largest["anchor_time"].min()),
+            "last_anchor": str(largest["anchor_time"].max()),
+        }
+        if self.task_.task_type is not TaskType.regression:
+            self.last_context_["classes"] = class_counts(largest["label"])
+        self.last_timings_ = {"labels": label_seconds, **self.last_timings_}
+
+    def _empty_output(self, top: int) -> pd.DataFrame:
+        kind = self.task_.task_type
+        columns = {
+            TaskType.binary_classification: ["probability", "predicted"],
+            TaskType.regression: ["prediction"],
+            TaskType.multiclass_classification: ["predicted"],
+            TaskType.link_prediction: ["predicted", "scores"],
+        }[kind]
+        if top:
+            columns += ["top_signal", "contributions"]
+        return pd.DataFrame({c: [] for c in columns})
+
+    # ------------------------------------------------------------ save/load: settings only
+    def _state(self) -> dict[str, bytes]:
+        return {
+            "icl.json": json.dumps({"learned": "nothing: context is drawn at query time"}).encode()
+        }
+
+    def _load_state(self, files: dict[str, bytes]) -> None:
+        self._reset()
+
+
+def _positional(x: pd.DataFrame) -> pd.DataFrame:
+    """LightGBM refuses some characters in feature names: it sees positions."""
+    return x.set_axis([f"f{i}" for i in range(x.shape[1])], axis=1)
+
+
+def _format(kind: TaskType, raw: np.ndarray, classes: list[str] | None) -> pd.DataFrame:
+    if kind is TaskType.binary_classification:
+        return pd.DataFrame({"probability": raw, "predicted": (raw >= 0.5).astype(int)})
+    if kind is TaskType.regression:
+        return pd.DataFrame({"prediction": raw})
+    assert classes is not None
+    out = pd.DataFrame(raw, columns=[f"score_{c}" for c in classes])
+    out.insert(0, "predicted", np.array(classes, dtype=object)[raw.argmax(axis=1)])
+    return out
+
+
+def _from_margin(contrib: np.ndarray, width: int, kind: TaskType) -> np.ndarray:
+    """Predictions from per-feature contributions (their sum is the raw score)."""
+    margin = contrib.reshape(len(contrib), -1, width).sum(axis=2)
+    if kind is TaskType.binary_classification:
+        return 1.0 / (1.0 + np.exp(-margin[:, 0]))
+    if kind is TaskType.regression:
+        return margin[:, 0]
+    shifted = np.exp(margin - margin.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def _reasons(
+    x: pd.DataFrame, contrib: np.ndarray, raw: np.ndarray, top: int, entity_table: str
+) -> tuple[list[str], list[list[dict[str, Any]]]]:
+    """``top_signal`` and the ``top`` strongest contributions of each row."""
+    width = x.shape[1] + 1
+    if contrib.shape[1] > width:  # multiclass: one block per class; explain the predicted one
+        pick = raw.reshape(len(raw), -1).argmax(axis=1)
+        contrib = np.stack([contrib[i, p * width : (p + 1) * width] for i, p in enumerate(pick)])
+    contrib = contrib[:, :-1]  # the last column is the bias
+    order = np.argsort(-np.abs(contrib), axis=1)[:, :top]
+    names = list(x.columns)
+    signals, details = [], []
+    for i in range(len(x)):
+        items = []
+        for j in order[i]:
+            value = _json_value(x.iat[i, j])
+            items.append(
+                {
+                    "feature": names[j],
+                    "value": value,
+                    "contribution": float(contrib[i, j]),
+                    "text": _describe(names[j], value, entity_table),
+                    **feature_parts(names[j], entity_table),
+                }
+            )
+        lead = items[0]
+        if lead["contribution"] == 0:
+            signals.append("no single input stands out")
+        else:
+            signals.append(
+                f"{lead['text']} ({'raises' if lead['contribution'] > 0 else 'lowers'} it)"
+            )
+        details.append(items)
+    return signals, details
+
+
+def _describe(name: str, value: Any, entity_table: str) -> str:
+    """As :func:`~relgraph.models.signals.describe`, plus the entity's own age."""
+    if name == f"{entity_table}.age_days" and isinstance(value, int | float):
+        return f"{entity_table}: first seen {value:.0f} days ago"
+    if name.startswith(f"{entity_table}.") and name.endswith(".days_before"):
+        column = name.removesuffix(".days_before")
+        if isinstance(value, int | float):
+            return f"{column}: {value:.0f} days before"
+    return describe(name, value)
+
+
+def feature_parts(name: str, entity_table: str) -> dict[str, Any]:
+    """Where a feature comes from: its table ``path``, ``hops`` from the entity
+    table, and its ``window``.
+
+    Example:
+        >>> feature_parts("orders>order_items.quantity.sum.last_30d", "customers")
+        {'path': 'orders>order_items', 'hops': 2, 'window': 'the last 30 days'}
+        >>> feature_parts("target.mean.last_3", "customers")
+        {'path': 'own history', 'hops': 0, 'window': 'the last 3 windows'}
+    """
+    parts = name.split(".")
+    last = parts[-1]
+    windowed = last == "all" or last.startswith("last_")
+    if parts[0] == "target":
+        return {
+            "path": "own history",
+            "hops": 0,
+            "window": window_text(last, "windows") if windowed else "",
+        }
+    hops = 0 if parts[0] == entity_table else parts[0].count(">") + 1
+    return {"path": parts[0], "hops": hops, "window": window_text(last) if windowed else ""}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value

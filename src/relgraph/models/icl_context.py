@@ -1,0 +1,146 @@
+"""In-context examples of the ``icl`` model: the query's own labels at earlier
+anchors, known by the time of the prediction, sampled to a fixed size.
+
+For a prediction at anchor ``t`` (and an optional ``cutoff``, RelBench's
+protocol), the context anchors are ``t - Δ, t - 2Δ, ...`` whose windows end by
+``min(t, cutoff)``: every context label is known at the prediction's time.
+
+Example:
+    >>> import pandas as pd
+    >>> when = pd.date_range("2024-01-01", periods=6, freq="30D")
+    >>> labels = pd.DataFrame({"id": range(6), "anchor_time": when,
+    ...                        "label": [1, 0, 0, 0, 0, 0]})  # the one positive is the oldest
+    >>> sample_context(labels, 3, stratify=False)["label"].tolist()
+    [0, 0, 0]
+    >>> sample_context(labels, 3, stratify=True)["label"].tolist()
+    [1, 0, 0]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+
+from relgraph.pql import ast
+from relgraph.pql.task import Task
+
+#: Anchors labelled per SQL query while the context grows.
+ANCHORS_PER_QUERY = 32
+
+
+def context_task(task: Task) -> Task:
+    """The task whose labels are the context: the same query ``FOR EACH``
+    entity (``FOR t.pk IN (...)`` asks about a few ids, yet every entity's
+    history is context)."""
+    if task.query.entity.form is ast.EntityForm.EACH:
+        return task
+    entity = dataclasses.replace(task.query.entity, form=ast.EntityForm.EACH, ids=())
+    query = dataclasses.replace(task.query, entity=entity)
+    return Task.from_query(task.db, query, horizon=task.horizon)
+
+
+def context_anchors(
+    anchor: pd.Timestamp,
+    horizon: pd.Timedelta,
+    earliest: pd.Timestamp,
+    cutoff: pd.Timestamp | None = None,
+) -> Iterator[pd.Timestamp]:
+    """``anchor - k * horizon`` (``k = 1, 2, ...``), most recent first, whose
+    window ends by ``anchor`` and by ``cutoff``, back to ``earliest``."""
+    known_end = anchor if cutoff is None else min(anchor, pd.Timestamp(cutoff))
+    k = 1
+    while (a := anchor - k * horizon) >= earliest:
+        if a + horizon <= known_end:
+            yield a
+        k += 1
+
+
+class LabelCache:
+    """Labels of one task by anchor, computed in batches and kept (one SQL
+    query per :data:`ANCHORS_PER_QUERY` anchors)."""
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self._by_anchor: dict[pd.Timestamp, pd.DataFrame] = {}
+
+    def gather(self, anchors: Iterator[pd.Timestamp], rows: int) -> pd.DataFrame:
+        """Labels at ``anchors`` (in the order given) until at least ``rows``
+        examples are gathered or the anchors run out."""
+        parts: list[pd.DataFrame] = []
+        total = 0
+        batch: list[pd.Timestamp] = []
+        for a in anchors:
+            batch.append(a)
+            if len(batch) == ANCHORS_PER_QUERY:
+                total += self._extend(batch, parts)
+                batch = []
+                if total >= rows:
+                    break
+        if batch and total < rows:
+            self._extend(batch, parts)
+        if not parts:
+            return self.task.table_at([])
+        return pd.concat(parts, ignore_index=True)
+
+    def _extend(self, anchors: list[pd.Timestamp], parts: list[pd.DataFrame]) -> int:
+        missing = [a for a in anchors if a not in self._by_anchor]
+        if missing:
+            table = self.task.table_at(missing)
+            groups = dict(iter(table.groupby("anchor_time", sort=False)))
+            for a in missing:
+                self._by_anchor[a] = groups.get(a, table.iloc[:0])
+        new = [self._by_anchor[a] for a in anchors]
+        parts.extend(new)
+        return sum(len(p) for p in new)
+
+
+def sample_context(
+    labels: pd.DataFrame, size: int, *, stratify: bool, seed: int = 0
+) -> pd.DataFrame:
+    """At most ``size`` rows of ``labels``, the most recent anchors first (rows
+    of one anchor in a random order: labels come sorted by key, and the lowest
+    keys are often the oldest entities).
+
+    With ``stratify`` (classification) each class keeps at least
+    ``size / (2 * classes)`` rows when it has them, so a rare class is never
+    crowded out by the recent majority; the rest follows the class shares.
+    """
+    shuffle = np.random.default_rng(seed).permutation(len(labels))
+    ordered = labels.iloc[shuffle].sort_values("anchor_time", ascending=False, kind="stable")
+    if len(ordered) <= size:
+        return ordered.sort_values("anchor_time", kind="stable").reset_index(drop=True)
+    if not stratify:
+        return ordered.head(size).sort_values("anchor_time", kind="stable").reset_index(drop=True)
+    classes = ordered["label"].astype(str)
+    counts = classes.value_counts()
+    floor = max(1, size // (2 * len(counts)))
+    quota = {c: int(min(n, max(floor, round(size * n / len(ordered))))) for c, n in counts.items()}
+    excess = sum(quota.values()) - size
+    while excess > 0:  # take the surplus from the largest quota
+        big = max(quota, key=quota.get)
+        cut = min(excess, quota[big] - min(counts[big], floor))
+        if cut <= 0:
+            break
+        quota[big] -= cut
+        excess -= cut
+    rank = ordered.groupby(classes, sort=False).cumcount()
+    keep = rank.to_numpy() < classes.map(quota).to_numpy()
+    return ordered[keep].sort_values("anchor_time", kind="stable").reset_index(drop=True)
+
+
+def class_counts(labels: pd.Series) -> dict[str, int]:
+    """Examples per class, as plain ``str -> int``."""
+    return {str(k): int(v) for k, v in labels.astype(str).value_counts().items()}
+
+
+def positions(rows: pd.DataFrame, key: str, wanted: pd.DataFrame) -> np.ndarray:
+    """Where each ``(key, anchor_time)`` of ``wanted`` sits in ``rows``."""
+    index = pd.MultiIndex.from_arrays([rows[key], pd.to_datetime(rows["anchor_time"])])
+    pos = index.get_indexer(
+        pd.MultiIndex.from_arrays([wanted[key], pd.to_datetime(wanted["anchor_time"])])
+    )
+    assert (pos >= 0).all()
+    return pos

@@ -1,0 +1,109 @@
+"""``relgraph predict`` without a training step (the ``icl`` default) against
+``relgraph.predict``: the terminal summary, output files, write-back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import relgraph as rg
+from relgraph.bench.demo import make_ecommerce, make_trials, write_duckdb
+from relgraph.cli.main import app
+from relgraph.predict import OutputError, write_predictions, write_table
+
+runner = CliRunner()
+CHURN = "PREDICT COUNT(orders.*, 0, 30, days) = 0 FOR EACH customers.customer_id"
+SPEND = "PREDICT SUM(orders.amount, 0, 30, days) FOR customers.customer_id IN (17, 42)"
+
+
+@pytest.fixture(scope="module")
+def shop_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("predict_icl") / "shop.duckdb"
+    write_duckdb(make_ecommerce(scale=0.05, seed=0), path)
+    return path
+
+
+def _err(result) -> str:
+    return " ".join(result.stderr.split())
+
+
+def test_default_is_icl_with_summary(shop_file: Path) -> None:
+    result = runner.invoke(app, ["predict", str(shop_file), CHURN, "--limit", "3"])
+    assert result.exit_code == 0, result.output
+    err = _err(result)
+    assert "the latest time in the database" in err
+    assert "task: binary_classification; model: icl (fast), no training step" in err
+    assert "labelled examples from" in err
+    for step in ("loading", "labels", "features", "prediction"):
+        assert f"{step} " in err
+    assert "top_signal" in result.stdout and "3 of" in result.stdout
+
+
+def test_out_files_equal_python(shop_file: Path, tmp_path: Path) -> None:
+    expected = rg.predict(rg.connect(shop_file), SPEND, anchor_time="2024-10-01")
+    for name in ("p.csv", "p.parquet"):
+        out = tmp_path / name
+        cmd = ["predict", str(shop_file), SPEND, "--anchor-time", "2024-10-01", "--out", str(out)]
+        result = runner.invoke(app, cmd)
+        assert result.exit_code == 0, result.output
+        got = pd.read_csv(out) if name.endswith(".csv") else pd.read_parquet(out)
+        assert got["customer_id"].tolist() == [17, 42]
+        assert got["prediction"].to_numpy() == pytest.approx(expected["prediction"].to_numpy())
+        assert got["top_signal"].tolist() == expected["top_signal"].tolist()
+
+
+def test_explain_adds_contributions(shop_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "why.parquet"
+    cmd = ["predict", str(shop_file), SPEND, "--explain", "--out", str(out)]
+    result = runner.invoke(app, cmd)
+    assert result.exit_code == 0, result.output
+    assert "why (the strongest inputs" in result.stdout and "hops" in result.stdout
+    first = json.loads(pd.read_parquet(out)["contributions"][0])[0]
+    assert {"feature", "text", "path", "hops", "window", "contribution"} <= set(first)
+
+
+def test_write_back_never_overwrites(tmp_path: Path) -> None:
+    path = tmp_path / "shop.duckdb"
+    write_duckdb(make_ecommerce(scale=0.03, seed=2), path)
+    cmd = ["predict", str(path), SPEND, "--table", "spend_predictions"]
+    assert runner.invoke(app, cmd).exit_code == 0
+    again = runner.invoke(app, cmd)
+    assert again.exit_code == 1
+    assert "Table 'spend_predictions' already exists" in _err(again) and "--replace" in _err(again)
+    assert runner.invoke(app, [*cmd, "--replace"]).exit_code == 0
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute("SELECT customer_id FROM spend_predictions ORDER BY 1").fetchall()
+    assert rows == [(17,), (42,)]
+    overwrite = runner.invoke(app, ["predict", str(path), SPEND, "--table", "orders"])
+    assert overwrite.exit_code == 1 and "already exists" in _err(overwrite)
+
+
+def test_static_target_on_trials(tmp_path: Path) -> None:
+    path = tmp_path / "trials.duckdb"
+    write_duckdb(make_trials(scale=0.1, seed=0), path)
+    query = "PREDICT outcomes.result = 'Positive' FOR EACH studies.study_id"
+    result = runner.invoke(app, ["predict", str(path), query])
+    assert result.exit_code == 0, result.output
+    assert "NCT-4403" in result.stdout
+
+
+def test_errors(shop_file: Path, tmp_path: Path) -> None:
+    base = ["predict", str(shop_file), CHURN]
+    assert runner.invoke(app, [*base, "--mode", "quick"]).exit_code == 2
+    early = runner.invoke(app, [*base, "--anchor-time", "2023-01-20"])
+    assert early.exit_code == 1 and "Too little history" in _err(early)
+    assert "Traceback" not in early.output
+
+
+def test_write_back_needs_a_duckdb_file(tmp_path: Path) -> None:
+    csv = tmp_path / "customers.csv"
+    pd.DataFrame({"customer_id": [1]}).to_csv(csv, index=False)
+    with pytest.raises(OutputError, match="writes back into a DuckDB file only"):
+        write_table(pd.DataFrame({"x": [1]}), csv, "t")
+    with pytest.raises(OutputError, match="Expected a .csv or .parquet file"):
+        write_predictions(pd.DataFrame({"x": [1]}), tmp_path / "p.xlsx")

@@ -1,0 +1,201 @@
+"""The in-context predictor (``icl``) and ``relgraph.predict``: every task type
+end to end on small demo databases, its error messages, and that nothing after
+the anchor (or the cutoff) is read."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import relgraph as rg
+from relgraph.bench.demo import make_ecommerce, make_trials
+from relgraph.evaluate.evaluation import evaluate_models
+from relgraph.models.base import ModelError
+from relgraph.models.icl import IclModel, feature_parts
+from relgraph.models.icl_context import context_anchors, sample_context
+
+CHURN = (
+    "PREDICT COUNT(orders.*, 0, 30, days) = 0 FOR EACH customers.customer_id "
+    "WHERE COUNT(orders.*, -90, 0, days) > 0"
+)
+SPEND = "PREDICT SUM(orders.amount, 0, 30, days) FOR customers.customer_id IN (17, 42)"
+CHANNEL = "PREDICT FIRST(orders.channel, 0, 30, days) FOR EACH customers.customer_id"
+BASKET = (
+    "PREDICT LIST_DISTINCT(order_items.product_id, 0, 30, days) RANK TOP 5 "
+    "FOR EACH customers.customer_id"
+)
+ANCHOR = "2024-10-01"
+
+
+@pytest.fixture(scope="module")
+def shop() -> dict[str, pd.DataFrame]:
+    return make_ecommerce(scale=0.06, seed=1)
+
+
+@pytest.fixture(scope="module")
+def db(shop) -> rg.Database:
+    return rg.connect(shop)
+
+
+# ---------------------------------------------------------------- every task type
+def test_binary_with_reasons(db: rg.Database) -> None:
+    preds = rg.predict(db, CHURN, anchor_time=ANCHOR, explain=True)
+    assert list(preds.columns) == [
+        "customer_id",
+        "anchor_time",
+        "probability",
+        "predicted",
+        "top_signal",
+        "contributions",
+    ]
+    assert len(preds) > 20 and preds["probability"].between(0, 1).all()
+    assert preds["probability"].nunique() > 5  # not a constant
+    assert (preds["anchor_time"] == pd.Timestamp(ANCHOR)).all()
+    assert preds["top_signal"].str.contains(r"\((?:raises|lowers) it\)").all()
+    first = preds["contributions"].iloc[0][0]
+    assert {"feature", "value", "contribution", "text", "path", "hops", "window"} <= set(first)
+    info = preds.attrs
+    assert info["task_type"] == "binary_classification" and info["anchor_note"] == ""
+    assert set(info["context"]["classes"]) == {"0", "1"}
+    assert set(info["timings"]) == {"labels", "features", "prediction"}
+
+
+def test_regression_for_given_ids_learns_from_every_entity(db: rg.Database) -> None:
+    preds = rg.predict(db, SPEND)
+    assert preds["customer_id"].tolist() == [17, 42]
+    assert list(preds.columns) == ["customer_id", "anchor_time", "prediction", "top_signal"]
+    assert np.isfinite(preds["prediction"]).all() and (preds["prediction"] >= 0).all()
+    # the context is every customer's history, not only that of 17 and 42
+    assert preds.attrs["context"]["examples"] >= 100
+    assert "latest time in the database" in preds.attrs["anchor_note"]
+
+
+def test_multiclass_scores_every_context_class(db: rg.Database) -> None:
+    preds = rg.predict(db, CHANNEL, anchor_time=ANCHOR, entities=[1, 2, 3])
+    scores = [c for c in preds.columns if c.startswith("score_")]
+    assert sorted(scores) == ["score_app", "score_store", "score_web"]
+    assert np.allclose(preds[scores].sum(axis=1), 1.0)
+    assert set(preds["predicted"]) <= {"app", "store", "web"}
+
+
+def test_link_prediction_ranks_k_products(db: rg.Database, shop) -> None:
+    preds = rg.predict(db, BASKET, anchor_time=ANCHOR, explain=True)
+    assert {"predicted", "scores", "top_signal", "contributions"} <= set(preds.columns)
+    assert preds["predicted"].map(len).eq(5).all()
+    assert preds["predicted"].map(lambda ids: len(set(ids)) == 5).all()
+    products = set(shop["products"]["product_id"])
+    assert all(set(ids) <= products for ids in preds["predicted"])
+    assert all(list(s) == sorted(s, reverse=True) for s in preds["scores"])
+
+
+def test_link_prediction_beats_the_history_baseline(db: rg.Database) -> None:
+    task = rg.Task.from_query(db, BASKET)
+    result = evaluate_models(task, ["icl", "history"])
+    icl = result.summary("icl", "test", "map@5")["mean"]
+    history = result.summary("history", "test", "map@5")["mean"]
+    assert icl >= history
+
+
+def test_static_target_predicts_the_unlabelled_entities() -> None:
+    trials = rg.connect(make_trials(scale=0.1, seed=0))
+    query = "PREDICT outcomes.result = 'Positive' FOR EACH studies.study_id"
+    preds = rg.predict(trials, query)
+    task = rg.Task.from_query(trials, query)
+    labelled = set(task.table_at([task.latest])["study_id"])
+    assert len(preds) > 0 and not set(preds["study_id"]) & labelled
+    assert "NCT-4403" in set(preds["study_id"])  # has a site, no outcome yet
+    assert preds["probability"].between(0, 1).all()
+    assert preds.attrs["context"]["examples"] >= 30
+
+
+# ---------------------------------------------------------------- messages
+def test_too_little_history_says_so(db: rg.Database) -> None:
+    with pytest.raises(ModelError, match=r"Too little history .* needs at least 30"):
+        rg.predict(db, CHURN, anchor_time="2023-02-15")
+
+
+def test_single_class_history_says_so(db: rg.Database) -> None:
+    never = "PREDICT COUNT(orders.*, 0, 30, days) > 1000 FOR EACH customers.customer_id"
+    with pytest.raises(ModelError, match=r"single class .* have label 0"):
+        rg.predict(db, never, anchor_time=ANCHOR)
+
+
+def test_bad_mode() -> None:
+    with pytest.raises(rg.RelgraphError, match="mode must be one of fast, normal, best"):
+        rg.predict(None, CHURN, mode="quick")
+
+
+# ---------------------------------------------------------------- no leakage
+def test_rows_after_the_anchor_change_nothing(shop) -> None:
+    """Drop every timed row after the anchor: the predictions are identical."""
+    anchor = pd.Timestamp(ANCHOR)
+    times = {
+        "customers": "signup_at",
+        "orders": "ordered_at",
+        "order_items": "ordered_at",
+        "reviews": "reviewed_at",
+    }
+    cut = {
+        name: frame[frame[times[name]] <= anchor] if name in times else frame
+        for name, frame in shop.items()
+    }
+    full = rg.predict(rg.connect(shop), CHURN, anchor_time=anchor, explain=True)
+    past = rg.predict(rg.connect(cut), CHURN, anchor_time=anchor, explain=True)
+    pd.testing.assert_frame_equal(full, past)
+
+
+def test_context_windows_end_by_the_anchor_and_cutoff() -> None:
+    day = pd.Timedelta(days=1)
+    t = pd.Timestamp("2024-06-01")
+    anchors = list(context_anchors(t, 30 * day, t - 100 * day))
+    assert anchors == [t - 30 * day, t - 60 * day, t - 90 * day]
+    assert all(a + 30 * day <= t for a in anchors)
+    cut = list(context_anchors(t, 30 * day, t - 100 * day, cutoff=t - 45 * day))
+    assert cut == [t - 90 * day]
+
+
+def test_stratified_context_keeps_the_rare_class() -> None:
+    when = pd.date_range("2020-01-01", periods=200, freq="D")
+    labels = pd.DataFrame({"id": range(200), "anchor_time": when, "label": 0})
+    labels.loc[:9, "label"] = 1  # ten positives, all old
+    sample = sample_context(labels, 50, stratify=True)
+    assert len(sample) == 50 and sample["label"].sum() == 10
+    assert sample_context(labels, 50, stratify=False)["label"].sum() == 0
+
+
+# ---------------------------------------------------------------- harness
+def test_icl_in_the_evaluation_harness(db: rg.Database) -> None:
+    task = rg.Task.from_query(db, CHURN)
+    result = evaluate_models(task, ["icl", "prior"], protocol="both")
+    for protocol in ("rolling", "relbench"):
+        auroc = result.summary("icl", "test", "auroc", protocol)["mean"]
+        assert 0.6 < auroc <= 1.0
+    test = task.table("test")
+    lagged = IclModel(cutoff_lag="lagged").fit(task)
+    lagged.predict(test, cutoff=task.test_time)
+    # under the cutoff every test anchor shares one context that ends by test_time
+    last = pd.Timestamp(lagged.last_context_["last_anchor"])
+    assert last + pd.Timedelta(days=30) <= task.test_time
+    assert lagged.last_context_["fits"] == test["anchor_time"].nunique()
+    blend = IclModel().fit(task)  # one plain and one lagged fit per anchor after the cutoff
+    blend.predict(test, cutoff=task.test_time)
+    after = (test["anchor_time"].drop_duplicates() > task.test_time).sum()
+    assert blend.last_context_["fits"] == test["anchor_time"].nunique() + after
+
+
+def test_feature_parts() -> None:
+    assert feature_parts("customers.age", "customers") == {
+        "path": "customers",
+        "hops": 0,
+        "window": "",
+    }
+
+
+def test_save_load_keeps_settings(db: rg.Database, tmp_path) -> None:
+    task = rg.Task.from_query(db, CHURN)
+    model = IclModel(mode="normal", context_size=300).fit(task)
+    examples = task.entities_at(ANCHOR)
+    again = rg.load(model.save(tmp_path / "icl.rg"), db)
+    assert again.get_params() == model.get_params()
+    pd.testing.assert_frame_equal(model.predict(examples), again.predict(examples))
