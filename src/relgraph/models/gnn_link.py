@@ -3,15 +3,18 @@
 Two towers meet in a dot product: the GNN's embedding of the entity at its
 anchor time (after message passing over its temporal subgraph) and a learned
 embedding of every candidate (each row of the table the foreign key points
-to). Each candidate also has a popularity bias, and the entity's own recent
-targets add ``w * log(1 + times seen in its last windows)``, the signal the
-history baseline ranks by, so the towers learn what history does not say.
+to). Each candidate also has a learned bias; two inputs known at the anchor
+add learned multiples of ``log(1 + times the candidate was among the entity's
+targets in its last windows)`` (the signal the history baseline ranks by) and
+of the candidate's recent popularity (its share among all entities' targets
+in the last windows: new candidates, which have no trained embedding yet,
+rank by it), so the towers learn what history does not say.
 The loss is a softmax over all candidates, averaged over the true targets.
 
 Example:
     >>> scorer = LinkScorer(num_items=5, hidden=8)
     >>> entity = torch.zeros(2, 8)
-    >>> scorer(entity, torch.zeros(2, 5)).shape
+    >>> scorer(entity, torch.zeros(2, 10)).shape  # past counts, then popularity
     torch.Size([2, 5])
 """
 
@@ -42,10 +45,18 @@ class LinkScorer(nn.Module):
         nn.init.normal_(self.items.weight, std=0.1)
         self.bias = nn.Parameter(torch.zeros(num_items))
         self.history_weight = nn.Parameter(torch.tensor(1.0))
+        self.popularity_weight = nn.Parameter(torch.tensor(1.0))
 
     def forward(self, entity: Tensor, history: Tensor) -> Tensor:
-        """``(batch, num_items)`` scores; ``history`` holds past counts per candidate."""
-        return entity @ self.items.weight.T + self.bias + self.history_weight * torch.log1p(history)
+        """``(batch, num_items)`` scores. ``history`` is ``(batch, 2 * num_items)``:
+        the entity's past counts per candidate, then the candidates' recent popularity."""
+        own, popularity = history.chunk(2, dim=1)
+        return (
+            entity @ self.items.weight.T
+            + self.bias
+            + self.history_weight * torch.log1p(own)
+            + self.popularity_weight * torch.log1p(100.0 * popularity)
+        )
 
 
 def softmax_loss(scores: Tensor, targets: Tensor) -> Tensor:
@@ -83,11 +94,44 @@ def multi_hot(example: np.ndarray, rows: np.ndarray, n: int, num_items: int) -> 
 def history_counts(
     task: Task, keys: pa.Array, examples: pd.DataFrame, cutoff: pd.Timestamp | None
 ) -> np.ndarray:
-    """``(len(examples), num_items)``: how often each candidate was among the
-    entity's targets in its last windows known at the anchor (and by ``cutoff``)."""
+    """``(len(examples), 2 * num_items)``: how often each candidate was among the
+    entity's targets in its last windows known at the anchor (and by ``cutoff``),
+    then each candidate's share among all entities' targets in the
+    :data:`POPULARITY_WINDOWS` latest windows known then."""
+    examples = examples.reset_index(drop=True)
     counts = np.zeros((len(examples), len(keys)), dtype=np.float32)
-    past = past_labels(task, examples.reset_index(drop=True), cutoff)
+    past = past_labels(task, examples, cutoff)
     if len(past):
         example, rows = label_rows(keys, list(past["label"]))
         np.add.at(counts, (past["row"].to_numpy(dtype=np.int64)[example], rows), 1.0)
-    return counts
+    return np.concatenate([counts, recent_popularity(task, keys, examples, cutoff)], axis=1)
+
+
+#: Windows of all entities' targets that make a candidate's recent popularity.
+POPULARITY_WINDOWS = 2
+
+
+def recent_popularity(
+    task: Task, keys: pa.Array, examples: pd.DataFrame, cutoff: pd.Timestamp | None
+) -> np.ndarray:
+    """Per example, each candidate's share among the targets of every entity
+    labelled at the latest anchors whose windows ended by the example's anchor."""
+    step = pd.Timedelta(seconds=task.horizon.seconds)
+    anchor_times = pd.to_datetime(examples["anchor_time"])
+    out = np.zeros((len(examples), len(keys)), dtype=np.float32)
+    for anchor in anchor_times.unique():
+        anchor = pd.Timestamp(anchor)
+        known = anchor if cutoff is None else min(anchor, pd.Timestamp(cutoff))
+        # the latest past anchor on the example's own grid whose window has ended
+        lag = max(1, int(np.ceil((anchor - known) / step)) + 1)
+        past = [anchor - (lag + k) * step for k in range(POPULARITY_WINDOWS)]
+        past = [a for a in past if a >= task.earliest]
+        if not past:
+            continue
+        labels = task.table_at(past)["label"]
+        if labels.empty:
+            continue
+        _, rows = label_rows(keys, list(labels))
+        share = np.bincount(rows, minlength=len(keys)) / len(labels)
+        out[(anchor_times == anchor).to_numpy()] = share
+    return out
