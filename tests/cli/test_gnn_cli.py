@@ -52,11 +52,12 @@ def test_train_gnn_shows_epochs_and_saves_what_python_gets(trained, shop_file: P
 def test_predict_with_saved_gnn(trained, shop_file: Path, tmp_path: Path) -> None:
     path, _, _ = trained
     out = tmp_path / "preds.parquet"
-    cmd = ["predict", str(shop_file), CHURN, "--model", str(path), "--out", str(out)]
+    cmd = ["predict", str(shop_file), CHURN, "--model", str(path), "--explain", "--out", str(out)]
     result = runner.invoke(app, cmd)
     assert result.exit_code == 0, result.output
     import pandas as pd
 
     preds = pd.read_parquet(out)
-    assert {"customer_id", "anchor_time", "probability"} <= set(preds.columns)
+    assert {"customer_id", "anchor_time", "probability", "top_signal"} <= set(preds.columns)
     assert preds["probability"].between(0, 1).all()
+    assert preds["top_signal"].str.len().gt(0).all()
