@@ -29,6 +29,7 @@ import pandas as pd
 
 from relgraph.models.base import Model, ModelError
 from relgraph.models.history import past_labels
+from relgraph.models.outputs import plain
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
 
@@ -62,7 +63,7 @@ class BaselineModel(Model):
         else:
             counts = Counter(item for items in labels for item in items)
             k = task.k or 10
-            self.prior_ = [_plain(item) for item, _ in counts.most_common(k)]
+            self.prior_ = [plain(item) for item, _ in counts.most_common(k)]
 
     def _predict(self, examples: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:
         task, n = self.task_, len(examples)
@@ -91,7 +92,7 @@ class BaselineModel(Model):
         if history is not None and len(history):
             for row, labels in history.groupby("row")["label"]:
                 own = Counter(item for items in labels for item in items)
-                mine = [_plain(item) for item, _ in own.most_common(k)]
+                mine = [plain(item) for item, _ in own.most_common(k)]
                 ranked[int(row)] = (mine + [x for x in self.prior_ if x not in mine])[:k]
         scores = [list(np.linspace(1.0, 0.0, len(r), endpoint=False)) for r in ranked]
         return pd.DataFrame({"predicted": ranked, "scores": scores})
@@ -101,8 +102,3 @@ class BaselineModel(Model):
 
     def _load_state(self, files: dict[str, bytes]) -> None:
         self.prior_ = json.loads(files["baseline.json"])["prior"]
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars -> Python scalars (for JSON)."""
-    return value.item() if isinstance(value, np.generic) else value

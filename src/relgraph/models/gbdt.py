@@ -33,6 +33,7 @@ import pandas as pd
 from relgraph.features import FeatureConfig, FeaturePlan
 from relgraph.models.base import Model, ModelError
 from relgraph.models.inputs import TaskInputs
+from relgraph.models.outputs import format_predictions, json_value, positional
 from relgraph.models.signals import describe
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
@@ -143,12 +144,12 @@ class GBDTModel(Model):
         if self.half_life_days:
             age = (task.val_time - pd.to_datetime(train["anchor_time"])).dt.days.to_numpy()
             weight = 0.5 ** (age / self.half_life_days)
-        dtrain = lgb.Dataset(_positional(x_train), y_train, weight=weight, free_raw_data=False)
+        dtrain = lgb.Dataset(positional(x_train), y_train, weight=weight, free_raw_data=False)
         callbacks, valid_sets = [], []
         if not val.empty and self.early_stopping_rounds:
             x_val_frame = self._fit_features(task, val, "val").reindex(columns=self.feature_names_)
             valid_sets = [
-                lgb.Dataset(_positional(x_val_frame), self._encode(val["label"]), reference=dtrain)
+                lgb.Dataset(positional(x_val_frame), self._encode(val["label"]), reference=dtrain)
             ]
             callbacks = [lgb.early_stopping(self.early_stopping_rounds, verbose=False)]
         self.boosters_, self.best_iterations_ = [], []
@@ -164,7 +165,7 @@ class GBDTModel(Model):
                 # the examples nearest to the future being predicted).
                 x_all = pd.concat([x_train, x_val_frame], ignore_index=True)
                 y_all = np.concatenate([y_train, self._encode(val["label"])])
-                booster = lgb.train(params, lgb.Dataset(_positional(x_all), y_all), rounds)
+                booster = lgb.train(params, lgb.Dataset(positional(x_all), y_all), rounds)
             self.boosters_.append(booster)
             self.best_iterations_.append(rounds)
 
@@ -186,7 +187,7 @@ class GBDTModel(Model):
 
     def _booster_predict(self, x: pd.DataFrame, **kwargs: Any) -> np.ndarray:
         """The ensemble's mean output (contributions are additive: their mean too)."""
-        x = _positional(x)
+        x = positional(x)
         outputs = [
             b.predict(x, num_iteration=it, **kwargs)
             for b, it in zip(self.boosters_, self.best_iterations_, strict=True)
@@ -198,14 +199,7 @@ class GBDTModel(Model):
         return self._format(raw)
 
     def _format(self, raw: np.ndarray) -> pd.DataFrame:
-        kind = self.task_.task_type
-        if kind is TaskType.binary_classification:
-            return pd.DataFrame({"probability": raw, "predicted": (raw >= 0.5).astype(int)})
-        if kind is TaskType.regression:
-            return pd.DataFrame({"prediction": raw})
-        out = pd.DataFrame(raw, columns=[f"score_{c}" for c in self.classes_])
-        out.insert(0, "predicted", np.array(self.classes_, dtype=object)[raw.argmax(axis=1)])
-        return out
+        return format_predictions(self.task_.task_type, raw, self.classes_)
 
     def _explain(self, examples: pd.DataFrame, top: int) -> pd.DataFrame:
         x = self._features(examples, None)
@@ -227,9 +221,9 @@ class GBDTModel(Model):
                 items.append(
                     {
                         "feature": name,
-                        "value": _json_value(value),
+                        "value": json_value(value),
                         "contribution": float(contrib[i, j]),
-                        "text": self._describe(name, _json_value(value)),
+                        "text": self._describe(name, json_value(value)),
                     }
                 )
             details.append(items)
@@ -272,16 +266,3 @@ class GBDTModel(Model):
             lgb.Booster(model_str=files[f"booster_{i}.txt"].decode())
             for i in range(len(self.best_iterations_))
         ]
-
-
-def _positional(x: pd.DataFrame) -> pd.DataFrame:
-    """LightGBM refuses some characters in feature names: it sees positions."""
-    return x.set_axis([f"f{i}" for i in range(x.shape[1])], axis=1)
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    return value

@@ -53,6 +53,7 @@ from relgraph.models.gnn_link import (
 )
 from relgraph.models.gnn_net import GNNNet
 from relgraph.models.inputs import target_history
+from relgraph.models.outputs import format_predictions
 from relgraph.models.seed_features import SeedFeatureStore, SeedScaler
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
@@ -193,9 +194,10 @@ class GNNModel(Model):
         """Entity rows, anchor seconds, and which examples can be sampled
         (the entity exists and its row is visible at the anchor, and by ``cutoff``)."""
         task = self.task_
-        keys = task.db.arrow(task.entity_table, [task.entity_key])[task.entity_key]
         values = pa.array(examples[task.entity_key].to_numpy())
-        rows = match_keys(keys, values, where=f"{task.entity_table}.{task.entity_key}")
+        rows = match_keys(
+            self._entity_column(), values, where=f"{task.entity_table}.{task.entity_key}"
+        )
         anchors = to_epoch_seconds(pd.to_datetime(examples["anchor_time"])).seconds
         anchors = np.asarray(anchors, dtype=np.int64)
         ok = rows >= 0
@@ -292,12 +294,15 @@ class GNNModel(Model):
             store.add(pairs[0], pairs[1], values)
         return store.get(rows, anchors)
 
-    def _entity_keys(self) -> np.ndarray:
+    def _entity_column(self) -> pa.ChunkedArray:
+        """The entity table's keys by row (read once)."""
         if not hasattr(self, "_keys"):
             task = self.task_
-            column = task.db.arrow(task.entity_table, [task.entity_key])[task.entity_key]
-            self._keys = column.to_numpy(zero_copy_only=False)
+            self._keys = task.db.arrow(task.entity_table, [task.entity_key])[task.entity_key]
         return self._keys
+
+    def _entity_keys(self) -> np.ndarray:
+        return self._entity_column().to_numpy()
 
     def _forward(self, data: HeteroData) -> Tensor:
         """Head outputs (logits, scaled values, class logits, or candidate scores)
@@ -594,17 +599,12 @@ class GNNModel(Model):
             self._prepare(rows[ok], anchors[ok], cutoff)
             got = self._raw(rows[ok], anchors[ok], cutoff)
             raw[ok] = got.reshape(-1, width)
-        if kind is TaskType.binary_classification:
-            p = raw[:, 0]
-            return pd.DataFrame({"probability": p, "predicted": (p >= 0.5).astype(int)})
-        if kind is TaskType.regression:
-            return pd.DataFrame({"prediction": raw[:, 0]})
         if kind is TaskType.link_prediction:
             ranked, scores = self._top_k(raw)
             return pd.DataFrame({"predicted": ranked, "scores": scores})
-        out = pd.DataFrame(raw, columns=[f"score_{c}" for c in self.classes_])
-        out.insert(0, "predicted", np.array(self.classes_, dtype=object)[raw.argmax(axis=1)])
-        return out
+        if kind is TaskType.multiclass_classification:
+            return format_predictions(kind, raw, self.classes_)
+        return format_predictions(kind, raw[:, 0], None)
 
     def _top_k(self, raw: np.ndarray) -> tuple[list[list[Any]], list[list[float]]]:
         """The ``k`` best candidates of every row (keys, best first) and their scores."""

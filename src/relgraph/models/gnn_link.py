@@ -118,20 +118,28 @@ def recent_popularity(
     labelled at the latest anchors whose windows ended by the example's anchor."""
     step = pd.Timedelta(seconds=task.horizon.seconds)
     anchor_times = pd.to_datetime(examples["anchor_time"])
-    out = np.zeros((len(examples), len(keys)), dtype=np.float32)
+    windows: dict[pd.Timestamp, list[pd.Timestamp]] = {}
     for anchor in anchor_times.unique():
         anchor = pd.Timestamp(anchor)
         known = anchor if cutoff is None else min(anchor, pd.Timestamp(cutoff))
-        # the latest past anchor on the example's own grid whose window has ended
+        # the latest past anchors on the example's own grid whose windows have ended
         lag = max(1, int(np.ceil((anchor - known) / step)) + 1)
         past = [anchor - (lag + k) * step for k in range(POPULARITY_WINDOWS)]
-        past = [a for a in past if a >= task.earliest]
-        if not past:
+        windows[anchor] = [a for a in past if a >= task.earliest]
+    out = np.zeros((len(examples), len(keys)), dtype=np.float32)
+    needed = sorted({a for past in windows.values() for a in past})
+    if not needed:
+        return out
+    labels = task.table_at(needed)  # one SQL pass for the windows of every example
+    label_anchor = pd.DatetimeIndex(labels["anchor_time"]).as_unit("ns").to_numpy()
+    example, rows = label_rows(keys, list(labels["label"]))
+    pair_anchor = label_anchor[example]
+    for anchor, past in windows.items():
+        past_anchors = pd.DatetimeIndex(past).as_unit("ns").to_numpy()
+        count = int(np.isin(label_anchor, past_anchors).sum())
+        if count == 0:
             continue
-        labels = task.table_at(past)["label"]
-        if labels.empty:
-            continue
-        _, rows = label_rows(keys, list(labels))
-        share = np.bincount(rows, minlength=len(keys)) / len(labels)
+        chosen = rows[np.isin(pair_anchor, past_anchors)]
+        share = np.bincount(chosen, minlength=len(keys)) / count
         out[(anchor_times == anchor).to_numpy()] = share
     return out

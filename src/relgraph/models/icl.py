@@ -55,6 +55,7 @@ from relgraph.models.icl_context import (
     sample_context,
 )
 from relgraph.models.inputs import TaskInputs, horizon_timedelta
+from relgraph.models.outputs import format_predictions, json_value, positional
 from relgraph.models.signals import describe, window_text
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
@@ -291,7 +292,7 @@ class IclModel(Model):
                     signals[row], details[row] = why[i], detail[i]
         assert total is not None
         mean = total / count.reshape(-1, *([1] * (total.ndim - 1)))
-        out = _format(self.task_.task_type, mean, classes)
+        out = format_predictions(self.task_.task_type, mean, classes)
         if top:
             out["top_signal"], out["contributions"] = signals, details
         self.last_timings_ = {
@@ -349,14 +350,14 @@ class IclModel(Model):
         else:
             y = y_context.to_numpy(dtype=float)
         params = self._params(len(y), classes)
-        data = lgb.Dataset(_positional(x_context), y, free_raw_data=False)
+        data = lgb.Dataset(positional(x_context), y, free_raw_data=False)
         booster = lgb.train(params, data, self.settings.num_boost_round)
         contrib = None
         if top:  # contributions add up to the raw score: one pass gives both
-            contrib = booster.predict(_positional(x_query), pred_contrib=True)
+            contrib = booster.predict(positional(x_query), pred_contrib=True)
             raw = _from_margin(contrib, x_query.shape[1] + 1, self.task_.task_type)
         else:
-            raw = booster.predict(_positional(x_query))
+            raw = booster.predict(positional(x_query))
         if classes is not None:
             raw = raw.reshape(len(raw), len(classes))
         elif self.task_.task_type is TaskType.regression:
@@ -457,22 +458,6 @@ class IclModel(Model):
         self._reset()
 
 
-def _positional(x: pd.DataFrame) -> pd.DataFrame:
-    """LightGBM refuses some characters in feature names: it sees positions."""
-    return x.set_axis([f"f{i}" for i in range(x.shape[1])], axis=1)
-
-
-def _format(kind: TaskType, raw: np.ndarray, classes: list[str] | None) -> pd.DataFrame:
-    if kind is TaskType.binary_classification:
-        return pd.DataFrame({"probability": raw, "predicted": (raw >= 0.5).astype(int)})
-    if kind is TaskType.regression:
-        return pd.DataFrame({"prediction": raw})
-    assert classes is not None
-    out = pd.DataFrame(raw, columns=[f"score_{c}" for c in classes])
-    out.insert(0, "predicted", np.array(classes, dtype=object)[raw.argmax(axis=1)])
-    return out
-
-
 def _from_margin(contrib: np.ndarray, width: int, kind: TaskType) -> np.ndarray:
     """Predictions from per-feature contributions (their sum is the raw score)."""
     margin = contrib.reshape(len(contrib), -1, width).sum(axis=2)
@@ -499,7 +484,7 @@ def _reasons(
     for i in range(len(x)):
         items = []
         for j in order[i]:
-            value = _json_value(x.iat[i, j])
+            value = json_value(x.iat[i, j])
             items.append(
                 {
                     "feature": names[j],
@@ -552,13 +537,3 @@ def feature_parts(name: str, entity_table: str) -> dict[str, Any]:
         }
     hops = 0 if parts[0] == entity_table else parts[0].count(">") + 1
     return {"path": parts[0], "hops": hops, "window": window_text(last) if windowed else ""}
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value

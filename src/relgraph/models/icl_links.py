@@ -33,6 +33,7 @@ import pandas as pd
 
 from relgraph.models.icl_context import LabelCache, context_anchors
 from relgraph.models.inputs import horizon_timedelta
+from relgraph.models.outputs import plain
 from relgraph.pql.task import Task
 
 #: Past windows that describe an entity's own targets.
@@ -93,10 +94,10 @@ def rank_links(
         for pos, group in zip(rows, _ranked(pairs, key, query, k), strict=True):
             items = list(group["item"])
             extra = [i for i in fill if i not in set(items)][: k - len(items)]
-            predicted[pos] = [_plain(i) for i in items + extra]
+            predicted[pos] = [plain(i) for i in items + extra]
             scores[pos] = [float(s) for s in group["score"]] + [0.0] * len(extra)
             reasons[pos] = _reasons(group) + [
-                {"item": _plain(i), "text": "fills the list (no history)"} for i in extra
+                {"item": plain(i), "text": "fills the list (no history)"} for i in extra
             ]
     out = pd.DataFrame({"predicted": predicted, "scores": scores})
     out["top_signal"] = [r[0]["text"] if r else "no candidates" for r in reasons]
@@ -250,12 +251,8 @@ def _reasons(group: pd.DataFrame) -> list[dict[str, Any]]:
     ):
         if windows > 0:
             ago = "in the last window" if age == 0 else f"{int(age) + 1} windows ago"
-            text = f"{_plain(item)}: in {int(windows)} of its last {LOOKBACK} windows, latest {ago}"
+            text = f"{plain(item)}: in {int(windows)} of its last {LOOKBACK} windows, latest {ago}"
         else:
-            text = f"{_plain(item)}: popular now ({pop:.2f} weighted per active entity)"
-        out.append({"item": _plain(item), "score": float(score), "text": text})
+            text = f"{plain(item)}: popular now ({pop:.2f} weighted per active entity)"
+        out.append({"item": plain(item), "score": float(score), "text": text})
     return out
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value

@@ -1,0 +1,54 @@
+"""Shared pieces of model output: the prediction columns by task type, and
+values made plain for JSON (explanations) and for LightGBM.
+
+Example:
+    >>> import numpy as np
+    >>> from relgraph.pql.task_type import TaskType
+    >>> format_predictions(TaskType.binary_classification, np.array([0.2, 0.7]), None)
+       probability  predicted
+    0          0.2          0
+    1          0.7          1
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from relgraph.pql.task_type import TaskType
+
+
+def format_predictions(kind: TaskType, raw: np.ndarray, classes: list[str] | None) -> pd.DataFrame:
+    """``probability`` and ``predicted`` (binary), ``prediction`` (regression), or
+    ``predicted`` and ``score_<class>`` (multiclass, ``raw`` one column per class)."""
+    if kind is TaskType.binary_classification:
+        return pd.DataFrame({"probability": raw, "predicted": (raw >= 0.5).astype(int)})
+    if kind is TaskType.regression:
+        return pd.DataFrame({"prediction": raw})
+    if classes is None:
+        raise ValueError("multiclass predictions need their classes")
+    out = pd.DataFrame(raw, columns=[f"score_{c}" for c in classes])
+    out.insert(0, "predicted", np.array(classes, dtype=object)[raw.argmax(axis=1)])
+    return out
+
+
+def positional(x: pd.DataFrame) -> pd.DataFrame:
+    """LightGBM refuses some characters in feature names: it sees positions."""
+    return x.set_axis([f"f{i}" for i in range(x.shape[1])], axis=1)
+
+
+def plain(value: Any) -> Any:
+    """numpy scalars -> Python scalars (for JSON)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def json_value(value: Any) -> Any:
+    """A feature value for JSON: Python scalars, ``None`` for NaN, ISO text for times."""
+    value = plain(value)
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
