@@ -40,10 +40,13 @@ def trained(shop_file: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[
 
 def test_train_gnn_shows_epochs_and_saves_what_python_gets(trained, shop_file: Path) -> None:
     path, info, stderr = trained
-    assert "gnn epoch 1/2: loss" in stderr and "val" in stderr
+    # The default ensemble trains three nets, each shown epoch by epoch.
+    assert "gnn net 1/3 epoch 1/2: loss" in stderr and "val" in stderr
+    assert "gnn net 3/3 epoch 2/2: loss" in stderr
     db = rg.connect(shop_file)
     model = load(path, db)
     assert model.family == "gnn" and model.get_params()["hidden"] == 16
+    assert len(model.members_) == 3
     test = model.task_.table("test")
     expected = score_predictions(model.task_, test, model.predict(test), ["auroc"])["auroc"]
     assert info["test"] == pytest.approx(expected)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 import relgraph as rg
 from relgraph.bench.demo import make_ecommerce
@@ -103,9 +105,37 @@ def test_early_stopping_keeps_the_best_epoch(tasks) -> None:
     model = GNNModel(**{**TINY, "epochs": 4, "patience": 1, "max_steps_per_epoch": 1}).fit(
         tasks["regression"]
     )
-    vals = [h["val"] for h in model.history_]
-    assert model.best_epoch_ == int(np.argmax(vals))
-    assert len(vals) == 4 or vals[-1] <= max(vals[:-1])
+    assert model.best_epoch_ == model.best_epochs_[0]
+    for member, best in enumerate(model.best_epochs_):
+        vals = [h["val"] for h in model.history_ if h["member"] == member]
+        assert best == int(np.argmax(vals))
+        assert len(vals) == 4 or vals[-1] <= max(vals[:-1])
+
+
+def test_ensemble_averages_its_members(tasks) -> None:
+    task = tasks["binary"]
+    test = task.table("test")
+    single = GNNModel(**TINY, ensemble=1).fit(task)
+    pair = GNNModel(**TINY, ensemble=2).fit(task)
+    assert len(single.members_) == 1 and len(pair.members_) == 2
+    # The first member is the single net: same seed, same weights.
+    for name, value in single.net_.state_dict().items():
+        assert torch.equal(value, pair.members_[0].state_dict()[name]), name
+    logits = []
+    for net in pair.members_:
+        alone = copy.copy(pair)
+        alone.members_ = [net]
+        p = alone.predict(test)["probability"].to_numpy()
+        logits.append(np.log(p) - np.log1p(-p))
+    assert not np.allclose(logits[0], logits[1])  # the members differ
+    expected = 1.0 / (1.0 + np.exp(-np.mean(logits, axis=0)))
+    np.testing.assert_allclose(pair.predict(test)["probability"], expected, rtol=1e-4)
+
+
+@pytest.mark.parametrize("bad", [0, 1.5, True])
+def test_ensemble_must_be_a_positive_integer(tasks, bad) -> None:
+    with pytest.raises(ModelError, match="ensemble must be an integer >= 1"):
+        GNNModel(**TINY, ensemble=bad).fit(tasks["binary"])
 
 
 LINK = (
@@ -190,3 +220,27 @@ def test_rows_after_the_anchor_change_nothing(kind: str, fitted, tmp_path: Path)
     examples = model.task_.entities_at(anchor).head(40)
     again = load(model.save(tmp_path / "m.rg"), cut_db)
     pd.testing.assert_frame_equal(model.predict(examples), again.predict(examples))
+
+
+def test_cosine_schedule_decays_the_learning_rate(tasks) -> None:
+    model = GNNModel(**TINY, ensemble=1)
+    model.fit(tasks["binary"])
+    optimizer, scheduler = model._optimizer(1000)
+    steps = -(-1000 // model.batch_size_) * model.epochs
+    rates = []
+    for _ in range(steps):
+        rates.append(scheduler.get_last_lr()[0])
+        optimizer.step()
+        scheduler.step()
+    assert rates[0] == pytest.approx(model.lr)
+    assert all(b <= a for a, b in zip(rates, rates[1:]))
+    assert rates[-1] < 0.05 * model.lr
+    constant = GNNModel(**TINY, ensemble=1, schedule=None)
+    constant.fit(tasks["binary"])
+    _, flat = constant._optimizer(1000)
+    for _ in range(steps):
+        flat.optimizer.step()
+        flat.step()
+    assert flat.get_last_lr()[0] == pytest.approx(model.lr)
+    with pytest.raises(ModelError, match="schedule must be 'cosine' or None"):
+        GNNModel(**TINY, schedule="step").fit(tasks["binary"])

@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -59,6 +60,8 @@ from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
 
 _THREADS = 2
+#: Seed offset between ensemble members (seeds 0..4 of a benchmark never share a member).
+_MEMBER_SEED_STEP = 7919
 #: Examples per forward pass when predicting (no effect on the results).
 _PREDICT_BATCH = 512
 
@@ -100,6 +103,15 @@ class GNNModel(Model):
         dropout (float): Dropout after every message-passing layer and in
             the head. (default: 0.1)
         weight_decay (float): Adam's L2 penalty on the weights. (default: 0.0)
+        schedule (str | None): Learning rate over the steps of ``epochs``
+            epochs: ``"cosine"`` decays it to zero along a half cosine;
+            ``None`` keeps it constant. The refit follows the same curve.
+            (default: ``"cosine"``)
+        ensemble (int): Nets trained from different seeds, each with its own
+            early stopping; their head outputs are averaged. Averaging evens
+            out the seed-to-seed spread of a single net (gbdt likewise
+            averages boosters), at ``ensemble`` times the training time.
+            (default: 3)
     """
 
     family = "gnn"
@@ -129,6 +141,8 @@ class GNNModel(Model):
         label_history: bool = True,
         dropout: float = 0.1,
         weight_decay: float = 0.0,
+        schedule: str | None = "cosine",
+        ensemble: int = 3,
     ) -> None:
         self.hidden = hidden
         self.layers = layers
@@ -147,6 +161,8 @@ class GNNModel(Model):
         self.label_history = label_history
         self.dropout = dropout
         self.weight_decay = weight_decay
+        self.schedule = schedule
+        self.ensemble = ensemble
 
     # ------------------------------------------------------------ setup
     def _build(
@@ -160,11 +176,13 @@ class GNNModel(Model):
         self.stats_ = stats
         self.tensors_ = {t: v.to(self.device) for t, v in tensors.items()}
         self._seed_stores: dict[tuple[str, str], SeedFeatureStore] = {}
+        self.members_: list[GNNNet] = []
+        self._net_seed = self.seed
         self._build_net()
 
     def _build_net(self) -> None:
-        """A freshly initialised net (seeded)."""
-        torch.manual_seed(self.seed)
+        """A freshly initialised net (seeded by the member being trained)."""
+        torch.manual_seed(self._net_seed)
         stats = self.stats_
         self.net_ = GNNNet(
             {t: stats[t] for t in self.graph_.node_types},
@@ -306,10 +324,16 @@ class GNNModel(Model):
 
     def _forward(self, data: HeteroData) -> Tensor:
         """Head outputs (logits, scaled values, class logits, or candidate scores)
-        of a batch's seeds."""
-        out = self.net_(data, self.tensors_, self.task_.entity_table)
+        of a batch's seeds: the mean over the ensemble once fitted, the net
+        being trained while fitting."""
+        nets = self.members_ or [self.net_]
+        outs = [self._net_forward(net, data) for net in nets]
+        return outs[0] if len(outs) == 1 else torch.stack(outs).mean(dim=0)
+
+    def _net_forward(self, net: GNNNet, data: HeteroData) -> Tensor:
+        out = net(data, self.tensors_, self.task_.entity_table)
         if self.items_ is not None:
-            out = self.net_.link(out, data[self.task_.entity_table].link_history)
+            out = net.link(out, data[self.task_.entity_table].link_history)
         return out
 
     def _outputs(
@@ -395,11 +419,29 @@ class GNNModel(Model):
             v_rows, v_anchors = v_rows[val_ok], v_anchors[val_ok]
             self._prepare(v_rows, v_anchors, None)
 
+        if isinstance(self.ensemble, bool) or not isinstance(self.ensemble, int) or self.ensemble < 1:
+            raise ModelError(f"GNNModel.ensemble must be an integer >= 1 (got {self.ensemble!r}).")
+        if self.schedule not in ("cosine", None):
+            raise ModelError(
+                f"GNNModel.schedule must be 'cosine' or None (got {self.schedule!r})."
+            )
         loss_fn = self._loss()
         self._bar = _progress_bar(self.verbose)
+        self.history_: list[dict[str, float]] = []
+        self.best_epochs_: list[int] = []
+        members = []
         with self._bar:
-            self._train(loss_fn, rows, anchors, target, val, v_rows, v_anchors, val_ok)
-        self.net_.eval()
+            for member in range(self.ensemble):
+                # Member 0 keeps the model's own seed: ensemble=1 is the single net.
+                self._net_seed = self.seed + _MEMBER_SEED_STEP * member
+                if member:
+                    self._build_net()
+                self._member = member
+                self._train(loss_fn, rows, anchors, target, val, v_rows, v_anchors, val_ok)
+                members.append(self.net_.eval())
+        self.members_ = members
+        self.net_ = members[0]
+        self.best_epoch_ = self.best_epochs_[0]
 
     def _train(
         self,
@@ -413,14 +455,13 @@ class GNNModel(Model):
         val_ok: np.ndarray | None,
     ) -> None:
         """Epochs with early stopping on ``val``, then the optional refit with it."""
-        optimizer = self._optimizer()
-        rng = np.random.default_rng(self.seed)
+        optimizer = self._optimizer(len(rows))
+        rng = np.random.default_rng(self._net_seed)
         best_score, best_state, best_epoch, stale = -np.inf, None, 0, 0
-        self.history_: list[dict[str, float]] = []
         for epoch in range(self.epochs):
             start = time.perf_counter()
             loss = self._epoch(optimizer, loss_fn, rows, anchors, target, rng, epoch)
-            record = {"epoch": epoch, "loss": loss}
+            record = {"member": self._member, "epoch": epoch, "loss": loss}
             if val_ok is not None and len(val):
                 score = self._score(val["label"], self._raw(v_rows, v_anchors))
                 record["val"] = score
@@ -438,7 +479,7 @@ class GNNModel(Model):
                     break
         if best_state is not None:
             self.net_.load_state_dict(best_state)
-        self.best_epoch_ = best_epoch
+        self.best_epochs_.append(best_epoch)
         if self.refit_with_val and val_ok is not None and len(val):
             # Validation labels are known before test_time and nearest to it:
             # once early stopping has chosen the epochs, learn from them too.
@@ -448,22 +489,41 @@ class GNNModel(Model):
             all_anchors = np.concatenate([anchors, v_anchors[keep]])
             all_target = torch.cat([target, v_target[torch.from_numpy(keep)]])
             self._build_net()
-            optimizer = self._optimizer()
-            rng = np.random.default_rng(self.seed)
+            optimizer = self._optimizer(len(all_rows))
+            rng = np.random.default_rng(self._net_seed)
             for epoch in range(best_epoch + 1):
                 start = time.perf_counter()
                 loss = self._epoch(
                     optimizer, loss_fn, all_rows, all_anchors, all_target, rng, epoch
                 )
-                record = {"epoch": epoch, "loss": loss, "seconds": time.perf_counter() - start}
+                record = {
+                    "member": self._member,
+                    "epoch": epoch,
+                    "loss": loss,
+                    "seconds": time.perf_counter() - start,
+                }
                 self._log(f"refit with val {epoch + 1}/{best_epoch + 1}", record)
 
-    def _optimizer(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.net_.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+    def _optimizer(self, num_examples: int) -> tuple[torch.optim.Optimizer, Any]:
+        """Adam and its learning-rate schedule, stepped once per batch."""
+        optimizer = torch.optim.Adam(
+            self.net_.parameters(), lr=self.lr, weight_decay=self.weight_decay
+        )
+        steps = -(-num_examples // self.batch_size_)
+        if self.max_steps_per_epoch:
+            steps = min(steps, self.max_steps_per_epoch)
+        total = max(steps * self.epochs, 1)
+        if self.schedule == "cosine":
+            def factor(step: int) -> float:
+                return 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))
+        else:
+            def factor(step: int) -> float:
+                return 1.0
+        return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
     def _epoch(
         self,
-        optimizer: torch.optim.Optimizer,
+        optimizer: tuple[torch.optim.Optimizer, Any],
         loss_fn: nn.Module,
         rows: np.ndarray,
         anchors: np.ndarray,
@@ -481,11 +541,12 @@ class GNNModel(Model):
         bar = self._bar.add_task(f"epoch {epoch + 1}", total=len(steps), loss=float("nan"))
         for step, lo in enumerate(steps):
             idx = order[lo : lo + self.batch_size_]
-            out = self._outputs(rows[idx], anchors[idx], (self.seed, epoch, step))
+            out = self._outputs(rows[idx], anchors[idx], (self._net_seed, epoch, step))
             loss = loss_fn(out, target[idx].to(self.device))
-            optimizer.zero_grad()
+            optimizer[0].zero_grad()
             loss.backward()
-            optimizer.step()
+            optimizer[0].step()
+            optimizer[1].step()
             total += loss.item() * len(idx)
             seen += len(idx)
             self._bar.update(bar, advance=1, loss=total / seen)
@@ -500,8 +561,9 @@ class GNNModel(Model):
 
     def _log(self, what: str, record: dict[str, float]) -> None:
         if self.verbose:
+            member = f"net {self._member + 1}/{self.ensemble} " if self.ensemble > 1 else ""
             self._bar.console.print(
-                f"gnn {what}: loss {record['loss']:.4f}"
+                f"gnn {member}{what}: loss {record['loss']:.4f}"
                 + (f", val {record['val']:.4f}" if "val" in record else "")
                 + f", {record['seconds']:.1f}s",
                 highlight=False,
@@ -567,6 +629,8 @@ class GNNModel(Model):
     def embed(self, examples: pd.DataFrame, cutoff: pd.Timestamp | None = None) -> np.ndarray:
         """The entity embedding (the input of the head) of every example,
         ``(len(examples), hidden)``; zeros where the entity does not exist yet.
+        With an ensemble, the first net's (embeddings of separately trained
+        nets do not share axes, so they are not averaged).
 
         Example:
             >>> model.embed(task.table("test").head(3)).shape  # doctest: +SKIP
@@ -624,7 +688,8 @@ class GNNModel(Model):
     # ------------------------------------------------------------ save/load
     def _state(self) -> dict[str, bytes]:
         buf = io.BytesIO()
-        torch.save({k: v.cpu() for k, v in self.net_.state_dict().items()}, buf)
+        states = [{k: v.cpu() for k, v in net.state_dict().items()} for net in self.members_]
+        torch.save(states, buf)
         meta = {
             "classes": self.classes_,
             "label_stats": self.label_stats_,
@@ -652,9 +717,16 @@ class GNNModel(Model):
             t: tensorize(db.arrow(t, list(s.columns)), s) for t, s in stats.items() if s.columns
         }
         self._build(self.task_, stats, tensors)
-        state = torch.load(io.BytesIO(files["gnn.pt"]), weights_only=True)
-        self.net_.load_state_dict(state)
-        self.net_.eval()
+        states = torch.load(io.BytesIO(files["gnn.pt"]), weights_only=True)
+        if isinstance(states, dict):  # saved before ensembles: one net
+            states = [states]
+        members = []
+        for state in states:
+            self._build_net()
+            self.net_.load_state_dict(state)
+            members.append(self.net_.eval())
+        self.members_ = members
+        self.net_ = members[0]
 
 
 def _visible(anchors: np.ndarray, cutoff: pd.Timestamp | None) -> np.ndarray:

@@ -62,8 +62,9 @@ class HybridModel(GBDTModel):
     Args:
         gnn (dict | None): Hyperparameters of the GNNs
             (:class:`~relgraph.models.gnn.GNNModel`, e.g. ``{"hidden": 32,
-            "epochs": 5}``); their ``seed`` defaults to this model's.
-            (default: None, the GNN's defaults)
+            "epochs": 5}``); their ``seed`` defaults to this model's, and
+            ``ensemble`` to 1: the fold GNNs are averaged already.
+            (default: None, the GNN's defaults otherwise)
         folds (int): Folds of the out-of-fold GNN predictions, ``>= 2``; one
             GNN is trained per fold. (default: 2)
         embedding_dim (int): Also add the PCA-reduced entity embedding of a
@@ -125,7 +126,7 @@ class HybridModel(GBDTModel):
             del self._oof
 
     def _gnn_params(self) -> dict[str, Any]:
-        return {"seed": self.seed, **self.gnn}
+        return {"seed": self.seed, "ensemble": 1, **self.gnn}
 
     def _assign_folds(self, keys: pd.Series) -> np.ndarray:
         """A fold per example; every anchor of one entity in the same fold."""
