@@ -46,8 +46,10 @@ def test_values_match_pandas() -> None:
         assert row["orders.count.last_30d"] == len(last30)
         if len(mine):
             assert row["orders.amount.mean.all"] == pytest.approx(mine.amount.mean())
-            assert row["orders.amount.last"] == pytest.approx(
-                mine.sort_values("ordered_at").amount.iloc[-1]
+            newest_first = mine.sort_values(["ordered_at", "order_id"], ascending=False)
+            assert row["orders.amount.last"] == pytest.approx(newest_first.amount.iloc[0])
+            assert row["orders.amount.mean.last_5"] == pytest.approx(
+                newest_first.amount.head(5).mean()
             )
             days = (t - mine.ordered_at.max()).total_seconds() / 86400
             assert row["orders.days_since_last"] == pytest.approx(days)
@@ -138,3 +140,29 @@ def test_plan_survives_json() -> None:
     plan = FeaturePlan.fit(db, "customers", "30D", "2024-07-01")
     again = FeaturePlan.from_dict(json.loads(json.dumps(plan.to_dict())))
     assert again == plan
+
+
+def test_rows_at_the_same_time_are_ordered_by_their_key() -> None:
+    # Three orders at the same moment: "last" and "mean of the last n" take
+    # the highest keys first, the same way every run.
+    t = pd.Timestamp("2024-03-01")
+    frames = {
+        "customers": pd.DataFrame({"customer_id": [1], "signup_at": [t - pd.Timedelta(days=90)]}),
+        "orders": pd.DataFrame(
+            {
+                "order_id": [1, 2, 3, 4],
+                "customer_id": [1, 1, 1, 1],
+                "ordered_at": [t - pd.Timedelta(days=9)] + [t - pd.Timedelta(days=2)] * 3,
+                "amount": [10.0, 7.0, 5.0, 3.0],
+            }
+        ),
+    }
+    db = rg.connect(frames)
+    from relgraph.features import FeatureConfig
+
+    plan = FeaturePlan.fit(db, "customers", "30D", t, FeatureConfig(last_n=2))
+    ex = pd.DataFrame({"customer_id": [1], "anchor_time": [t]})
+    for _ in range(3):
+        row = plan.transform(db, ex).iloc[0]
+        assert row["orders.amount.last"] == 3.0
+        assert row["orders.amount.mean.last_2"] == pytest.approx(4.0)

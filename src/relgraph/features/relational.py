@@ -289,19 +289,43 @@ class FeaturePlan:
             if i > 0 and db.schema.tables[t].time_column
         ]
         end = f"t{path.hops}"
+        end_schema = db.schema.tables[path.end]
+        # The joined rows, one per (example, visible row at the path's end),
+        # with the values to aggregate under short names.
+        cols = ["ex.__ex_id", "ex.__t"] + [f"ex.__t_{j}" for j in range(len(self.windows))]
+        numeric = {c: f"__v{i}" for i, c in enumerate(plan.numeric)}
+        cols += [
+            f"{_number(f'{end}.{q(c)}', end_schema.dtypes[c])} AS {v}" for c, v in numeric.items()
+        ]
+        categorical = {c: f"__c{i}" for i, c in enumerate(plan.categories)}
+        cols += [f"{end}.{q(c)} AS {v}" for c, v in categorical.items()]
+        et = None
+        if plan.event_time:
+            et = "__et"
+            cols.append(f"t{plan.event_time[0]}.{q(plan.event_time[1])} AS __et")
+            if numeric:
+                # Rank the rows of each example newest first, once for all
+                # columns (the end table's key breaks ties the same way every
+                # run): the mean of the last n is then a filtered average, not
+                # one sorted list per column.
+                order = f"t{plan.event_time[0]}.{q(plan.event_time[1])} DESC"
+                if end_schema.primary_key:
+                    order += f", {end}.{q(end_schema.primary_key)} DESC"
+                cols.append(f"row_number() OVER (PARTITION BY ex.__ex_id ORDER BY {order}) AS __rn")
+        where = f"WHERE {' AND '.join(visible)}" if visible else ""
+        joined = f"SELECT {', '.join(cols)} FROM {EXAMPLES} ex {' '.join(joins)} {where}"
+
         name = path.name
-        aggs = ["ex.__ex_id", f"count(*) AS {q(name + '.count.all')}"]
+        aggs = ["__ex_id", f"count(*) AS {q(name + '.count.all')}"]
         windows = list(zip(self.window_names, range(len(self.windows)), strict=True))
-        et = f"t{plan.event_time[0]}.{q(plan.event_time[1])}" if plan.event_time else None
         if et:
             for wname, j in windows:
                 aggs.append(
-                    f"count(*) FILTER (WHERE {et} > ex.__t_{j}) AS {q(f'{name}.count.{wname}')}"
+                    f"count(*) FILTER (WHERE {et} > __t_{j}) AS {q(f'{name}.count.{wname}')}"
                 )
-            aggs.append(f"{_days('ex.__t', f'max({et})')} AS {q(name + '.days_since_last')}")
-            aggs.append(f"{_days('ex.__t', f'min({et})')} AS {q(name + '.days_since_first')}")
-        for c in plan.numeric:
-            v = _number(f"{end}.{q(c)}", db.schema.tables[path.end].dtypes[c])
+            aggs.append(f"{_days('__t', f'max({et})')} AS {q(name + '.days_since_last')}")
+            aggs.append(f"{_days('__t', f'min({et})')} AS {q(name + '.days_since_first')}")
+        for c, v in numeric.items():
             base = f"{name}.{c}"
             for fn in ("avg", "sum", "min", "max", "stddev_samp"):
                 aggs.append(f"{fn}({v}) AS {q(f'{base}.{_AGG[fn]}.all')}")
@@ -309,17 +333,15 @@ class FeaturePlan:
                 for wname, j in windows:
                     for fn in ("avg", "sum"):
                         aggs.append(
-                            f"{fn}({v}) FILTER (WHERE {et} > ex.__t_{j}) AS "
+                            f"{fn}({v}) FILTER (WHERE {et} > __t_{j}) AS "
                             f"{q(f'{base}.{_AGG[fn]}.{wname}')}"
                         )
-                aggs.append(f"arg_max({v}, {et}) AS {q(base + '.last')}")
+                # The newest non-missing value (arg_min skips NULL values).
+                aggs.append(f"arg_min({v}, __rn) AS {q(base + '.last')}")
                 n = self.config.last_n
-                aggs.append(
-                    f"list_avg(list_slice(list({v} ORDER BY {et} DESC), 1, {n})) "
-                    f"AS {q(f'{base}.mean.last_{n}')}"
-                )
+                aggs.append(f"avg({v}) FILTER (WHERE __rn <= {n}) AS {q(f'{base}.mean.last_{n}')}")
         for c, vocab in plan.categories.items():
-            v = f"{end}.{q(c)}"
+            v = categorical[c]
             for value in vocab:
                 share = f"avg(CASE WHEN {v} = {_literal(value)} THEN 1.0 ELSE 0.0 END)"
                 label = f"{name}.{c}={value}"
@@ -327,13 +349,9 @@ class FeaturePlan:
                 if et:  # and over the second window (4x the horizon by default)
                     wname, j = windows[min(1, len(windows) - 1)]
                     aggs.append(
-                        f"{share} FILTER (WHERE {et} > ex.__t_{j}) AS {q(f'{label}.share.{wname}')}"
+                        f"{share} FILTER (WHERE {et} > __t_{j}) AS {q(f'{label}.share.{wname}')}"
                     )
-        where = f"WHERE {' AND '.join(visible)}" if visible else ""
-        sql = (
-            f"SELECT {', '.join(aggs)} FROM {EXAMPLES} ex {' '.join(joins)} {where} "
-            "GROUP BY ex.__ex_id, ex.__t"
-        )
+        sql = f"SELECT {', '.join(aggs)} FROM ({joined}) GROUP BY __ex_id, __t"
         return db.con.sql(sql).df()
 
 
