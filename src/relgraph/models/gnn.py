@@ -103,6 +103,11 @@ class GNNModel(Model):
         dropout (float): Dropout after every message-passing layer and in
             the head. (default: 0.1)
         weight_decay (float): Adam's L2 penalty on the weights. (default: 0.0)
+        id_embeddings (int): Static tables (other than the entity table) of at
+            most this many rows get a learned vector per row, so the net can
+            learn what one row means from the labels (customers who bought a
+            defective product churn) where no column says it; 0 turns it off.
+            (default: 0)
         schedule (str | None): Learning rate over the steps of ``epochs``
             epochs: ``"cosine"`` decays it to zero along a half cosine;
             ``None`` keeps it constant. The refit follows the same curve.
@@ -141,6 +146,7 @@ class GNNModel(Model):
         label_history: bool = True,
         dropout: float = 0.1,
         weight_decay: float = 0.0,
+        id_embeddings: int = 0,
         schedule: str | None = "cosine",
         ensemble: int = 3,
     ) -> None:
@@ -161,6 +167,7 @@ class GNNModel(Model):
         self.label_history = label_history
         self.dropout = dropout
         self.weight_decay = weight_decay
+        self.id_embeddings = id_embeddings
         self.schedule = schedule
         self.ensemble = ensemble
 
@@ -194,6 +201,7 @@ class GNNModel(Model):
             aggr=self.aggr,
             seed_dim=self.seed_scaler_.width if self.seed_scaler_ else 0,
             dropout=self.dropout,
+            id_embeddings=self.id_rows_,
         )
         if self.items_ is not None:  # a submodule: trained, saved and loaded with the net
             self.net_.link = LinkScorer(len(self.items_), self.hidden)
@@ -400,6 +408,13 @@ class GNNModel(Model):
             for t in task.db.schema.tables
         }
         tensors = {t: v[1] for t, v in encoded.items()}
+        self.id_rows_ = {
+            name: int(t.num_rows)
+            for name, t in task.db.schema.tables.items()
+            if name != task.entity_table
+            and t.time_column is None
+            and 0 < t.num_rows <= self.id_embeddings
+        }
         self.seed_scaler_ = None
         if self._uses_history(task):
             self.seed_scaler_ = SeedScaler.fit(target_history(task, train))
@@ -419,12 +434,14 @@ class GNNModel(Model):
             v_rows, v_anchors = v_rows[val_ok], v_anchors[val_ok]
             self._prepare(v_rows, v_anchors, None)
 
-        if isinstance(self.ensemble, bool) or not isinstance(self.ensemble, int) or self.ensemble < 1:
+        if (
+            isinstance(self.ensemble, bool)
+            or not isinstance(self.ensemble, int)
+            or self.ensemble < 1
+        ):
             raise ModelError(f"GNNModel.ensemble must be an integer >= 1 (got {self.ensemble!r}).")
         if self.schedule not in ("cosine", None):
-            raise ModelError(
-                f"GNNModel.schedule must be 'cosine' or None (got {self.schedule!r})."
-            )
+            raise ModelError(f"GNNModel.schedule must be 'cosine' or None (got {self.schedule!r}).")
         loss_fn = self._loss()
         self._bar = _progress_bar(self.verbose)
         self.history_: list[dict[str, float]] = []
@@ -514,11 +531,14 @@ class GNNModel(Model):
             steps = min(steps, self.max_steps_per_epoch)
         total = max(steps * self.epochs, 1)
         if self.schedule == "cosine":
+
             def factor(step: int) -> float:
                 return 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))
         else:
+
             def factor(step: int) -> float:
                 return 1.0
+
         return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
     def _epoch(
@@ -698,6 +718,7 @@ class GNNModel(Model):
             "history": self.history_,
             "seed_scaler": self.seed_scaler_.to_dict() if self.seed_scaler_ else None,
             "items": None if self.items_ is None else self.items_.to_pylist(),
+            "id_rows": self.id_rows_,
         }
         return {"gnn.json": json.dumps(meta).encode(), "gnn.pt": buf.getvalue()}
 
@@ -709,6 +730,7 @@ class GNNModel(Model):
         self.history_ = meta.get("history", [])
         scaler = meta.get("seed_scaler")
         self.seed_scaler_ = SeedScaler.from_dict(scaler) if scaler else None
+        self.id_rows_ = meta.get("id_rows", {})
         items = meta.get("items")
         self.items_ = None if items is None else pa.array(items)
         stats = {t: TableStats.from_dict(s) for t, s in meta["stats"].items()}

@@ -43,6 +43,9 @@ class GNNNet(nn.Module):
             predictor that the deep part should not have to relearn); 0 for
             none. (default: 0)
         dropout (float): Dropout after every layer and in the head. (default: 0.0)
+        id_embeddings (Mapping[str, int] | None): Node types that also get a
+            learned vector per row, with their number of rows; rows beyond it
+            (added later) share one extra vector. (default: None)
     """
 
     def __init__(
@@ -56,6 +59,7 @@ class GNNNet(nn.Module):
         aggr: str = "mean",
         seed_dim: int = 0,
         dropout: float = 0.0,
+        id_embeddings: Mapping[str, int] | None = None,
     ) -> None:
         super().__init__()
         self.node_types = list(stats)
@@ -65,6 +69,12 @@ class GNNNet(nn.Module):
         self.encoders = nn.ModuleDict(
             {self._key[t]: TableEncoder(stats[t], hidden) for t in self.node_types}
         )
+        self.id_rows = {t: int(n) for t, n in (id_embeddings or {}).items()}
+        self.id_embeddings = nn.ModuleDict(
+            {self._key[t]: nn.Embedding(n + 1, hidden) for t, n in self.id_rows.items()}
+        )
+        for emb in self.id_embeddings.values():
+            nn.init.normal_(emb.weight, std=0.1)
         self.time_encoder = RelativeTimeEncoder(hidden)
         self.edge_types = [tuple(e) for e in edge_types]
         self.convs = nn.ModuleList(
@@ -105,6 +115,12 @@ class GNNNet(nn.Module):
                 x = encoder(rows, store.seed_time)
             else:
                 x = encoder.constant.expand(n, -1)
+            if t in self.id_rows:
+                n_rows = self.id_rows[t]
+                ids = torch.where(
+                    store.n_id < n_rows, store.n_id, torch.full_like(store.n_id, n_rows)
+                )
+                x = x + self.id_embeddings[self._key[t]](ids)
             x_dict[t] = x + self.time_encoder(store.rel_time, static=self.static[t])
         return x_dict
 

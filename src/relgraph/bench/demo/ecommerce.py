@@ -250,7 +250,9 @@ class _ProductSampler:
         return self.order[np.minimum(index, len(self.order) - 1)]
 
 
-def make_ecommerce(scale: float = 1.0, seed: int = 0) -> dict[str, pd.DataFrame]:
+def make_ecommerce(
+    scale: float = 1.0, seed: int = 0, product_shock: float = 3.5
+) -> dict[str, pd.DataFrame]:
     """Generate the e-commerce demo database.
 
     See the module docstring for the tables and the planted signal.
@@ -261,6 +263,11 @@ def make_ecommerce(scale: float = 1.0, seed: int = 0) -> dict[str, pd.DataFrame]
             (default: ``1.0``)
         seed (int): Seed of :func:`numpy.random.default_rng`; the same
             ``(scale, seed)`` gives identical tables. (default: ``0``)
+        product_shock (float): Weight of a bad product experience in the
+            churn hazard's logit: the strength of the multi-hop signal
+            (customer -> orders -> order_items -> products). The random draws
+            do not depend on it, so only who churns when changes.
+            (``benchmarks.demo_multihop`` varies it.) (default: ``3.5``)
 
     Returns:
         dict[str, pandas.DataFrame]: ``customers``, ``products``, ``orders``,
@@ -323,7 +330,7 @@ def make_ecommerce(scale: float = 1.0, seed: int = 0) -> dict[str, pd.DataFrame]
         rate_noise = 0.8 * rate_noise + rng.normal(0.0, 0.24, n_customers)
         logit = (
             hazard_offset
-            + 3.5 * np.minimum(bad_experience, 1.0)
+            + product_shock * np.minimum(bad_experience, 1.0)
             + 1.5 * negative_reviews
             + 0.5 * decline
         )
