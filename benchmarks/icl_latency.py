@@ -1,0 +1,136 @@
+"""Benchmark: how long ``rg.predict`` (the ``icl`` path of ``relgraph predict``)
+takes after the database is loaded, split into its steps.
+
+Cases (issue 7's latency targets):
+
+- rel-f1, as built by ``relgraph bench rel-f1`` from the raw CSVs: the three
+  driver node tasks, for the drivers with a result in the year before the
+  anchor (the latest time in the database), ``fast`` mode; target under 1 s;
+- the ecommerce demo database (``make_ecommerce(scale=0.5)``): churn of
+  1,000 customers, ``fast`` mode; target under 2 s.
+
+Each case runs once to warm up (imports, DuckDB's first plans), then
+``--repeat`` times; the report gives the median of each step (labels: the
+task and the entities; features; prediction: the fit on the context, the
+predictions and their reasons) and of the total. Output goes to
+``benchmarks/results/icl_latency.json``.
+
+Run::
+
+    python -m benchmarks.icl_latency [--raw ../shared/data/f1] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "icl_latency.json"
+ACTIVE = " WHERE COUNT(results.*, -365, 0, days) > 0"
+F1_QUERIES = {
+    "driver-dnf": "PREDICT COUNT(results.* WHERE results.statusId != 1, 0, 30, days) > 0 "
+    "FOR EACH drivers.driverId" + ACTIVE,
+    "driver-top3": "PREDICT MIN(qualifying.position, 0, 30, days) <= 3 FOR EACH drivers.driverId"
+    + ACTIVE,
+    "driver-position": "PREDICT AVG(results.positionOrder, 0, 60, days) FOR EACH drivers.driverId"
+    + ACTIVE,
+}
+CHURN = "PREDICT COUNT(orders.*, 0, 30, days) = 0 FOR EACH customers.customer_id"
+TARGETS = {"rel-f1": 1.0, "ecommerce": 2.0}
+
+
+def time_case(db: Any, query: str, repeat: int, entities: list | None = None) -> dict[str, Any]:
+    """Median seconds per step of ``rg.predict`` over ``repeat`` runs (after one warm-up)."""
+    import relgraph as rg
+
+    rg.predict(db, query, entities=entities)
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        pred = rg.predict(db, query, entities=entities)
+        total = time.perf_counter() - start
+        runs.append({**pred.attrs["timings"], "total": total})
+    steps = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    return {
+        "query": query,
+        "entities": len(pred),
+        "anchor_time": pred.attrs["anchor_time"],
+        "context_examples": pred.attrs["context"]["examples"],
+        "seconds": steps,
+        "runs": runs,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--raw", type=Path, default=Path("../shared/data/f1"))
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args()
+
+    import duckdb
+    import pandas as pd
+
+    import relgraph as rg
+    from relgraph.bench.demo import make_ecommerce
+
+    cases: dict[str, Any] = {}
+    if args.raw.is_dir():
+        from relgraph.bench.rel_f1 import load_rel_f1
+
+        start = time.perf_counter()
+        f1 = load_rel_f1(args.raw)
+        loading = time.perf_counter() - start
+        for name, query in F1_QUERIES.items():
+            case = time_case(f1, query, args.repeat)
+            cases[f"rel-f1 {name}"] = {"dataset": "rel-f1", "loading": loading, **case}
+    else:
+        print(f"skipping rel-f1: {args.raw} not found")
+
+    start = time.perf_counter()
+    shop = rg.connect(make_ecommerce(scale=0.5))
+    loading = time.perf_counter() - start
+    customers = shop.con.sql("SELECT customer_id FROM customers ORDER BY customer_id").df()
+    entities = customers["customer_id"].head(1000).tolist()
+    case = time_case(shop, CHURN, args.repeat, entities)
+    cases["ecommerce churn"] = {"dataset": "ecommerce", "loading": loading, **case}
+
+    print(
+        f"{'case':<24} {'entities':>8} {'labels':>7} {'features':>9} {'predict':>8} "
+        f"{'total':>7} {'target':>7}"
+    )
+    for name, case in cases.items():
+        s = case["seconds"]
+        target = TARGETS[case["dataset"]]
+        print(
+            f"{name:<24} {case['entities']:>8} {s['labels']:>7.3f} {s['features']:>9.3f} "
+            f"{s['prediction']:>8.3f} {s['total']:>7.3f} {'<' + str(target):>7} "
+            f"{'met' if s['total'] < target else 'NOT met'}"
+        )
+    report = {
+        "benchmark": "icl_latency",
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpu_count": __import__("os").cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "duckdb": duckdb.__version__,
+            "pandas": pd.__version__,
+        },
+        "repeat": args.repeat,
+        "targets_seconds": TARGETS,
+        "cases": cases,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
