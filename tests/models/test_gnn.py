@@ -270,3 +270,28 @@ def test_row_id_embeddings_of_small_static_tables(tasks, db, tmp_path: Path) -> 
     n_id = data["products"].n_id
     assert len(n_id) > 0
     torch.testing.assert_close(moved - base, weight[0].detach() - weight[n_id].detach())
+
+
+def test_a_file_saved_before_ensembles_loads_as_one_net(tasks, db, tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    task = tasks["binary"]
+    test = task.table("test")
+    single = GNNModel(**TINY, ensemble=1).fit(task)
+    path = single.save(tmp_path / "new.rg")
+    # Files of the previous version held one state dict, not a list of them.
+    old = tmp_path / "old.rg"
+    rewritten = 0
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(old, "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name.endswith("gnn.pt"):
+                buf = io.BytesIO()
+                torch.save(torch.load(io.BytesIO(data), weights_only=True)[0], buf)
+                data, rewritten = buf.getvalue(), rewritten + 1
+            dst.writestr(name, data)
+    assert rewritten == 1
+    loaded = load(old, db)
+    assert len(loaded.members_) == 1
+    pd.testing.assert_frame_equal(single.predict(test), loaded.predict(test))
