@@ -12,8 +12,9 @@ At query time, for each anchor time ``t`` of the examples to predict:
    query rows, from rows visible at each row's anchor;
 3. **prediction**: a small LightGBM model fitted on the context with a fixed
    number of rounds (no early stopping, no tuning): with its reasons, 0.2 s
-   in ``fast`` mode on rel-f1 (``benchmarks/icl_latency.py``). Link prediction ranks candidates by the entity's own past
-   targets and their popularity (:mod:`relgraph.models.icl_links`).
+   in ``fast`` mode on rel-f1 (``benchmarks/icl_latency.py``). Link prediction
+   ranks candidates by the entity's own past targets and their popularity
+   (:mod:`relgraph.models.icl_links`).
 
 ``fit`` only binds the task. Every prediction reads nothing after its anchor.
 
