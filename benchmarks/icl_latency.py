@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "icl_latency.json"
+# The bench's driver queries (relgraph.bench.rel_f1_tasks), asked of the drivers
+# active in the last year; dnf without its ASSUMING, which conditions on the future.
 ACTIVE = " WHERE COUNT(results.*, -365, 0, days) > 0"
 F1_QUERIES = {
     "driver-dnf": "PREDICT COUNT(results.* WHERE results.statusId != 1, 0, 30, days) > 0 "

@@ -370,6 +370,15 @@ class GNNModel(Model):
 
     # ------------------------------------------------------------ fit
     def _fit(self, task: Task) -> None:
+        # Bad settings fail before the database is encoded, not after.
+        if (
+            isinstance(self.ensemble, bool)
+            or not isinstance(self.ensemble, int)
+            or self.ensemble < 1
+        ):
+            raise ModelError(f"GNNModel.ensemble must be an integer >= 1 (got {self.ensemble!r}).")
+        if self.schedule not in ("cosine", None):
+            raise ModelError(f"GNNModel.schedule must be 'cosine' or None (got {self.schedule!r}).")
         torch.set_num_threads(_THREADS)
         train, val = task.table("train"), task.table("val")
         if train.empty:
@@ -434,14 +443,6 @@ class GNNModel(Model):
             v_rows, v_anchors = v_rows[val_ok], v_anchors[val_ok]
             self._prepare(v_rows, v_anchors, None)
 
-        if (
-            isinstance(self.ensemble, bool)
-            or not isinstance(self.ensemble, int)
-            or self.ensemble < 1
-        ):
-            raise ModelError(f"GNNModel.ensemble must be an integer >= 1 (got {self.ensemble!r}).")
-        if self.schedule not in ("cosine", None):
-            raise ModelError(f"GNNModel.schedule must be 'cosine' or None (got {self.schedule!r}).")
         loss_fn = self._loss()
         self._bar = _progress_bar(self.verbose)
         self.history_: list[dict[str, float]] = []
@@ -530,14 +531,12 @@ class GNNModel(Model):
         if self.max_steps_per_epoch:
             steps = min(steps, self.max_steps_per_epoch)
         total = max(steps * self.epochs, 1)
-        if self.schedule == "cosine":
+        cosine = self.schedule == "cosine"
 
-            def factor(step: int) -> float:
-                return 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))
-        else:
-
-            def factor(step: int) -> float:
+        def factor(step: int) -> float:
+            if not cosine:
                 return 1.0
+            return 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))
 
         return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
