@@ -138,6 +138,12 @@ def test_ensemble_must_be_a_positive_integer(tasks, bad) -> None:
         GNNModel(**TINY, ensemble=bad).fit(tasks["binary"])
 
 
+@pytest.mark.parametrize("bad", [-1, 1.0, True, "1"])
+def test_entity_aggregates_must_be_hops(tasks, bad) -> None:
+    with pytest.raises(ModelError, match="entity_aggregates must be an integer >= 0"):
+        GNNModel(**TINY, entity_aggregates=bad).fit(tasks["binary"])
+
+
 LINK = (
     "PREDICT LIST_DISTINCT(order_items.product_id, 0, 30, days) RANK TOP 3 "
     "FOR EACH customers.customer_id"
@@ -171,6 +177,7 @@ def test_link_prediction_ranks_candidates(db: rg.Database, tmp_path: Path) -> No
     task = rg.Task.from_query(db, LINK)
     test = task.table("test")
     model = GNNModel(**TINY).fit(task)
+    assert model.seed_plan_ is None and model.seed_scaler_ is None  # no summaries here
     preds = model.predict(test)
     products = set(db.arrow("products", ["product_id"])["product_id"].to_pylist())
     assert list(preds.columns) == ["customer_id", "anchor_time", "predicted", "scores"]
@@ -195,13 +202,44 @@ def test_link_prediction_learns_repeat_purchases() -> None:
     assert gnn >= 0.9 > map_at_k(list(test["label"]), list(prior["predicted"]), 1)
 
 
+def _history_columns(model: GNNModel) -> list[str]:
+    scaler = model.seed_scaler_
+    return [] if scaler is None else [c for c in scaler.columns if c.startswith("target.")]
+
+
 def test_label_history_input(tasks, fitted) -> None:
     binary, multiclass = fitted["binary"], fitted["multiclass"]
     assert binary.seed_scaler_ is not None and binary.net_.seed_encoder is not None
-    assert any(c.startswith("target.") for c in binary.seed_scaler_.columns)
-    assert multiclass.seed_scaler_ is None  # past classes are not numbers
+    assert _history_columns(binary)
+    assert not _history_columns(multiclass)  # past classes are not numbers
     off = GNNModel(**{**TINY, "label_history": False}).fit(tasks["binary"])
-    assert off.seed_scaler_ is None and off.net_.seed_encoder is None
+    assert not _history_columns(off) and off.seed_scaler_.columns  # aggregates only
+    bare = GNNModel(**{**TINY, "label_history": False, "entity_aggregates": 0})
+    bare.fit(tasks["binary"])
+    assert bare.seed_scaler_ is None and bare.net_.seed_encoder is None
+
+
+def test_entity_aggregates_input(tasks, fitted) -> None:
+    """The seed gets the customer's own order counts per window and recency,
+    quantile-mapped (bounded), grouped by join path for explanations."""
+    model = fitted["binary"]
+    scaler = model.seed_scaler_
+    for column in ("orders.count.last_30d", "orders.days_since_last", "orders.amount.sum.all"):
+        assert column in scaler.knots
+    assert not any(c in scaler.knots for c in _history_columns(model))
+    x = model._seed_features(*model._seeds(tasks["binary"].table("test"))[:2], None)
+    n = len(scaler.columns)
+    quantiled = [j for j, c in enumerate(scaler.columns) if c in scaler.knots]
+    assert np.abs(x[:, quantiled]).max() <= np.sqrt(3) + 1e-6
+    assert set(np.unique(x[:, n:])) <= {0.0, 1.0}  # missing flags
+    groups = model.seed_groups()
+    positions = sorted(p for g in groups for p in g.positions)
+    assert positions == list(range(2 * n))  # every input in exactly one group
+    paths = {g.path for g in groups if g.kind == "summary"}
+    assert {"orders", "reviews", "customers"} <= paths
+    assert [g.kind for g in groups][0] == "history"
+    # No aggregate column of another task leaks in: multiclass has no history.
+    assert all(g.kind == "summary" for g in fitted["multiclass"].seed_groups())
 
 
 @pytest.mark.parametrize("kind", ["binary", "regression"])

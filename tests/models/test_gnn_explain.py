@@ -45,7 +45,7 @@ def test_format(kind: str, fitted) -> None:
         assert sizes == sorted(sizes, reverse=True)
         for c in items:
             assert set(c) == KEYS
-            assert c["kind"] in ("rows", "column", "history") and c["rows"] >= 1
+            assert c["kind"] in ("rows", "column", "history", "summary") and c["rows"] >= 1
             assert c["table"] in model.graph_.node_types
             assert c["window"] in windows
             if c["kind"] == "rows":
@@ -53,6 +53,10 @@ def test_format(kind: str, fitted) -> None:
                 assert f"{c['table']} ({c['hop']} hop" in c["text"]
             elif c["kind"] == "column":
                 assert c["column"] in model.stats_[c["table"]].columns
+            elif c["kind"] == "summary":  # one join path's aggregates, as seed inputs
+                paths = {p.path.name for p in model.seed_plan_.paths}
+                assert c["column"] in paths | {model.task_.entity_table}
+                assert f"summary of {c['column']}" in c["text"]
             else:  # the target's own history, given to the net as seed features
                 assert c["table"] == model.task_.entity_table and c["column"] is None
     if kind == "multiclass":
@@ -81,8 +85,10 @@ def test_an_entity_without_neighbours_and_one_not_there_yet(db, fitted) -> None:
     )
     out = model.explain(examples)
     own = out.loc[0, "contributions"]
-    assert own and {c["table"] for c in own} == {"customers"}
-    assert all(c["kind"] in ("column", "history") and c["hop"] == 0 for c in own)
+    assert own and not any(c["kind"] == "rows" for c in own)  # nothing sampled
+    # The own row's columns and history; summaries say "no orders yet".
+    assert all(c["kind"] in ("column", "history", "summary") for c in own)
+    assert all(c["table"] == "customers" for c in own if c["kind"] != "summary")
     assert out.loc[0, "top_signal"] == own[0]["text"]
     assert out.loc[1, "contributions"] == []
     assert "training prior" in out.loc[1, "top_signal"]

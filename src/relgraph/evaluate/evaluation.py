@@ -220,6 +220,9 @@ class ModelRun:
         fit_seconds (float): time to fit (features included).
         predict_seconds (dict[str, float]): per split.
         scores (dict[str, dict[str, float]]): split -> metric -> value.
+        test_predictions (pd.DataFrame | None): the test predictions, kept
+            with ``evaluate_models(..., keep_predictions=True)`` (for paired
+            comparisons on the same examples); not part of reports.
     """
 
     model: str
@@ -228,6 +231,7 @@ class ModelRun:
     fit_seconds: float
     predict_seconds: dict[str, float] = field(default_factory=dict)
     scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    test_predictions: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -337,6 +341,7 @@ def evaluate_models(
     name: str | None = None,
     params: dict[str, dict[str, Any]] | None = None,
     progress: ProgressHook | None = None,
+    keep_predictions: bool = False,
 ) -> TaskEvaluation:
     """Fit each model per seed on ``task``, predict its validation and test
     splits, and record every metric with fit and predict seconds.
@@ -353,6 +358,8 @@ def evaluate_models(
             ``{"gbdt": {"num_boost_round": 30}}``.
         progress (callable, optional): ``progress(description, advance)``, see
             :data:`ProgressHook`.
+        keep_predictions (bool): keep each run's test predictions in
+            :attr:`ModelRun.test_predictions`. (default: ``False``)
 
     Raises:
         ModelError: an unknown model name, or a model that cannot fit the task.
@@ -397,10 +404,11 @@ def evaluate_models(
         shared_seconds: dict[str, float] = {}
         shared_scores: dict[str, dict[str, float]] = {}
         if not tables["val"].empty:  # the same under every protocol
-            seconds, scores = _predict_and_score(task, model, tables["val"], None)
+            seconds, scores, _ = _predict_and_score(task, model, tables["val"], None)
             shared_seconds["val"], shared_scores["val"] = seconds, scores
         for p in protocols:
-            seconds, scores = _predict_and_score(task, model, tables["test"], cutoff_for(task, p))
+            cutoff = cutoff_for(task, p)
+            seconds, scores, predictions = _predict_and_score(task, model, tables["test"], cutoff)
             result.runs.append(
                 ModelRun(
                     model=model_name,
@@ -409,6 +417,7 @@ def evaluate_models(
                     fit_seconds=float(model.fit_seconds_),
                     predict_seconds={**shared_seconds, "test": seconds},
                     scores={**shared_scores, "test": scores},
+                    test_predictions=predictions if keep_predictions else None,
                 )
             )
         if progress is not None:
@@ -418,8 +427,8 @@ def evaluate_models(
 
 def _predict_and_score(
     task: Task, model: Any, examples: pd.DataFrame, cutoff: pd.Timestamp | None
-) -> tuple[float, dict[str, float]]:
+) -> tuple[float, dict[str, float], pd.DataFrame]:
     start = time.perf_counter()
     predictions = model.predict(examples, cutoff=cutoff)
     seconds = time.perf_counter() - start
-    return seconds, score_predictions(task, examples, predictions)
+    return seconds, score_predictions(task, examples, predictions), predictions

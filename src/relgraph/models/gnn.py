@@ -27,6 +27,7 @@ import json
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,7 @@ from torch_geometric.data import HeteroData
 
 from relgraph.encode import TableStats, TableTensors, encode_database, tensorize
 from relgraph.evaluate.metrics import accuracy, auroc, mae, map_at_k
+from relgraph.features import FeatureConfig, FeaturePlan
 from relgraph.graph import TemporalGraph, TemporalSampler
 from relgraph.graph.csr import match_keys
 from relgraph.graph.timeutil import to_epoch_seconds
@@ -53,7 +55,7 @@ from relgraph.models.gnn_link import (
     softmax_loss,
 )
 from relgraph.models.gnn_net import GNNNet
-from relgraph.models.inputs import target_history
+from relgraph.models.inputs import horizon_timedelta, target_history
 from relgraph.models.outputs import format_predictions
 from relgraph.models.seed_features import SeedFeatureStore, SeedScaler
 from relgraph.pql.task import Task
@@ -117,6 +119,14 @@ class GNNModel(Model):
             out the seed-to-seed spread of a single net (gbdt likewise
             averages boosters), at ``ensemble`` times the training time.
             (default: 3)
+        entity_aggregates (int): Also give the entity node flat aggregates of
+            its related rows up to this many hops (counts per window, days
+            since the last row, means and sums: the gbdt model's features of
+            :mod:`relgraph.features`), as seed inputs beside the target's
+            history; 0 turns them off. Message passing over a few dozen
+            sampled neighbours finds recency and windowed counts less surely
+            than an exact aggregate over all of them. Binary, regression
+            and multiclass tasks (not link prediction). (default: 1)
     """
 
     family = "gnn"
@@ -149,6 +159,7 @@ class GNNModel(Model):
         id_embeddings: int = 0,
         schedule: str | None = "cosine",
         ensemble: int = 3,
+        entity_aggregates: int = 1,
     ) -> None:
         self.hidden = hidden
         self.layers = layers
@@ -170,6 +181,7 @@ class GNNModel(Model):
         self.id_embeddings = id_embeddings
         self.schedule = schedule
         self.ensemble = ensemble
+        self.entity_aggregates = entity_aggregates
 
     # ------------------------------------------------------------ setup
     def _build(
@@ -272,16 +284,62 @@ class GNNModel(Model):
             and task.task_type in (TaskType.binary_classification, TaskType.regression)
         )
 
+    def _seed_frame(self, examples: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:
+        """The seeds' inputs before scaling: the target's history, then the
+        entity's flat aggregates (each leakage-free at the example's anchor)."""
+        return pd.concat(self._seed_parts(examples, cutoff), axis=1)
+
+    def _seed_parts(
+        self, examples: pd.DataFrame, cutoff: pd.Timestamp | None
+    ) -> list[pd.DataFrame]:
+        parts = []
+        if self.seed_history_:
+            parts.append(target_history(self.task_, examples, cutoff))
+        if self.seed_plan_ is not None:
+            feats = self.seed_plan_.transform(self.task_.db, examples, cutoff)
+            parts.append(feats.select_dtypes("number").astype(float))
+        return parts
+
+    def seed_groups(self) -> list[SeedGroup]:
+        """The parts of the seed inputs (positions in ``seed_x``): the target's
+        history, the entity's own columns, then one per join path of the
+        aggregates (an explanation occludes them one at a time)."""
+        scaler = self.seed_scaler_
+        if scaler is None:
+            return []
+        n = len(scaler.columns)
+        entity = self.task_.entity_table
+        paths = [] if self.seed_plan_ is None else [p.path for p in self.seed_plan_.paths]
+        groups: dict[tuple[str, str], SeedGroup] = {}
+        aggregates = set(scaler.knots)
+        for j, column in enumerate(scaler.columns):
+            if column not in aggregates:
+                key = ("history", "")
+                group = SeedGroup("history", entity, "", 0)
+            else:
+                path = max(
+                    (p for p in paths if column.startswith(f"{p.name}.")),
+                    key=lambda p: len(p.name),
+                    default=None,
+                )
+                if path is None:  # the entity's own columns
+                    key, group = ("summary", entity), SeedGroup("summary", entity, entity, 0)
+                else:
+                    key = ("summary", path.name)
+                    group = SeedGroup("summary", path.end, path.name, path.hops)
+            groups.setdefault(key, group).positions.extend([j, j + n])
+        return list(groups.values())
+
     def _seed_features(
         self, rows: np.ndarray, anchors: np.ndarray, cutoff: pd.Timestamp | None
     ) -> np.ndarray:
-        """Scaled target history of each seed."""
+        """Scaled seed inputs of each seed (see :meth:`_seed_frame`)."""
         return self._per_example(
             "seed",
             rows,
             anchors,
             cutoff,
-            lambda ex, cut: self.seed_scaler_.transform(target_history(self.task_, ex, cut)),
+            lambda ex, cut: self.seed_scaler_.transform(self._seed_frame(ex, cut)),
         )
 
     def _prepare(self, rows: np.ndarray, anchors: np.ndarray, cutoff: pd.Timestamp | None) -> None:
@@ -377,6 +435,15 @@ class GNNModel(Model):
             or self.ensemble < 1
         ):
             raise ModelError(f"GNNModel.ensemble must be an integer >= 1 (got {self.ensemble!r}).")
+        if (
+            isinstance(self.entity_aggregates, bool)
+            or not isinstance(self.entity_aggregates, int)
+            or self.entity_aggregates < 0
+        ):
+            raise ModelError(
+                "GNNModel.entity_aggregates must be an integer >= 0 (hops; 0 turns them off; "
+                f"got {self.entity_aggregates!r})."
+            )
         if self.schedule not in ("cosine", None):
             raise ModelError(f"GNNModel.schedule must be 'cosine' or None (got {self.schedule!r}).")
         torch.set_num_threads(_THREADS)
@@ -424,9 +491,21 @@ class GNNModel(Model):
             and t.time_column is None
             and 0 < t.num_rows <= self.id_embeddings
         }
+        self.seed_history_ = self._uses_history(task)
+        self.seed_plan_ = None
+        # Not for link prediction: on rel-f1's link task they lowered MAP@10
+        # under the rolling protocol (0.767 -> 0.753, 5 seeds).
+        if self.entity_aggregates and kind is not TaskType.link_prediction:
+            horizon = horizon_timedelta(task) if task.horizon is not None else pd.Timedelta(days=30)
+            config = FeatureConfig(max_hops=self.entity_aggregates)
+            self.seed_plan_ = FeaturePlan.fit(
+                task.db, task.entity_table, horizon, task.val_time, config
+            )
         self.seed_scaler_ = None
-        if self._uses_history(task):
-            self.seed_scaler_ = SeedScaler.fit(target_history(task, train))
+        if self.seed_history_ or self.seed_plan_ is not None:
+            parts = self._seed_parts(train, None)
+            aggregates = parts[-1].columns if self.seed_plan_ is not None else []
+            self.seed_scaler_ = SeedScaler.fit(pd.concat(parts, axis=1), aggregates)
         self._build(task, stats, tensors)
 
         rows, anchors, ok = self._seeds(train)
@@ -718,6 +797,8 @@ class GNNModel(Model):
             "seed_scaler": self.seed_scaler_.to_dict() if self.seed_scaler_ else None,
             "items": None if self.items_ is None else self.items_.to_pylist(),
             "id_rows": self.id_rows_,
+            "seed_history": self.seed_history_,
+            "seed_plan": None if self.seed_plan_ is None else self.seed_plan_.to_dict(),
         }
         return {"gnn.json": json.dumps(meta).encode(), "gnn.pt": buf.getvalue()}
 
@@ -729,6 +810,10 @@ class GNNModel(Model):
         self.history_ = meta.get("history", [])
         scaler = meta.get("seed_scaler")
         self.seed_scaler_ = SeedScaler.from_dict(scaler) if scaler else None
+        # Files saved before entity aggregates: a scaler meant the target's history.
+        self.seed_history_ = meta.get("seed_history", scaler is not None)
+        plan = meta.get("seed_plan")
+        self.seed_plan_ = FeaturePlan.from_dict(plan) if plan else None
         self.id_rows_ = meta.get("id_rows", {})
         items = meta.get("items")
         self.items_ = None if items is None else pa.array(items)
@@ -748,6 +833,19 @@ class GNNModel(Model):
             members.append(self.net_.eval())
         self.members_ = members
         self.net_ = members[0]
+
+
+@dataclass
+class SeedGroup:
+    """One part of the seed inputs: ``kind`` ``"history"`` (the target's own
+    past labels) or ``"summary"`` (the aggregates of join path ``path``, or
+    the entity's own columns when ``path`` is the entity table)."""
+
+    kind: str
+    table: str
+    path: str
+    hops: int
+    positions: list[int] = field(default_factory=list)
 
 
 def _visible(anchors: np.ndarray, cutoff: pd.Timestamp | None) -> np.ndarray:

@@ -13,6 +13,9 @@ without it``: positive means the part raised the prediction). The parts:
   bring from their items.
 - **history**: the target's own past labels, when the net gets them as seed
   features, replaced by a typical history (the training mean).
+- **summary**: the flat aggregates of one join path (``entity_aggregates``:
+  counts per window, recency, averages over all its rows), replaced by
+  typical values (the training median).
 - **columns**: one column of the entity's own row, or of every sampled row of
   a related table, replaced by a typical value (numerical: the training
   median; categorical: the most frequent value; text, lists: empty;
@@ -76,7 +79,7 @@ WINDOWS: tuple[tuple[str, int | None], ...] = (
 class _Part:
     """One occluded part of a batch and its effect on every seed."""
 
-    kind: str  # "rows", "column" or "history"
+    kind: str  # "rows", "column", "history" or "summary"
     table: str
     rows: np.ndarray  # per seed: rows of the part in that seed's subgraph
     delta: np.ndarray  # per seed: output with the part minus output without it
@@ -100,7 +103,8 @@ def explain_gnn(model: GNNModel, examples: pd.DataFrame, top: int = 3) -> pd.Dat
         The columns of ``model.predict(examples)`` plus ``top_signal`` (the
         strongest contribution in words) and ``contributions`` (a list per
         row of JSON-ready dicts: ``kind`` (``"rows"``, ``"column"``, or
-        ``"history"``: the target's own past labels when the net gets them),
+        ``"history"``: the target's own past labels when the net gets them,
+        ``"summary"``: the flat aggregates of one join path, named in ``column``),
         ``table``, ``hop``, ``window``, ``column``, ``rows``,
         ``contribution``, ``text``). Multiclass explains the predicted class.
 
@@ -202,23 +206,28 @@ def _parts(model: GNNModel, data: HeteroData) -> Iterator[_Part]:
                     rows=np.bincount(seed_of[mask], minlength=n_seeds),
                     delta=base - occluded,
                 )
-    # The target's own history, when the net gets it as seed features
-    # (standardised: zeros read as a typical history).
+    # The seed inputs, group by group (the target's own history; the flat
+    # summary of each related table): standardised or quantile-mapped, so
+    # zeros read as a typical value.
     seeds = data[entity]
     if "seed_x" in seeds:
         saved = seeds.seed_x
-        seeds.seed_x = torch.zeros_like(saved)
         try:
-            occluded = _output(model, data, target)
+            for group in model.seed_groups():
+                masked = saved.clone()
+                masked[:, group.positions] = 0.0
+                seeds.seed_x = masked
+                occluded = _output(model, data, target)
+                yield _Part(
+                    kind=group.kind,
+                    table=group.table,
+                    hop=group.hops,
+                    column=group.path or None,
+                    rows=np.ones(n_seeds, dtype=np.int64),
+                    delta=base - occluded,
+                )
         finally:
             seeds.seed_x = saved
-        yield _Part(
-            kind="history",
-            table=entity,
-            hop=0,
-            rows=np.ones(n_seeds, dtype=np.int64),
-            delta=base - occluded,
-        )
     # Columns: the seeds' own, and each related table's (all its sampled rows).
     for table in data.node_types:
         store = data[table]
@@ -399,6 +408,8 @@ def _record(part: _Part, s: int, explained: str) -> dict[str, Any]:
     rows = int(part.rows[s])
     if part.kind == "history":
         what = "own history (earlier labels of this query)"
+    elif part.kind == "summary":
+        what = f"summary of {part.column} (counts, recency, averages)"
     elif part.kind == "rows":
         where = f"{part.hop} hop" + ("s" if part.hop != 1 else "")
         if part.window is not None:

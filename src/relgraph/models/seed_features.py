@@ -17,7 +17,10 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,25 +28,42 @@ import pandas as pd
 
 #: Columns whose scale grows without bound: compared on a log scale.
 _LOG_SCALED = (".count.", "days_since")
+#: Knots of a quantile-mapped column (its training quantiles at these levels).
+_QUANTILE_LEVELS = 33
 
 
 @dataclass
 class SeedScaler:
-    """Fixed column order, log scaling of counts and ages, standardisation
-    fitted on training examples; a missing value becomes 0 plus a flag."""
+    """Fixed column order; a missing value becomes 0 plus a flag.
+
+    Columns in ``knots`` are mapped through their training quantiles onto
+    ``[-sqrt(3), sqrt(3)]`` (a uniform with unit variance): heavy tails and
+    values beyond the training range (sums that grow with time) stay bounded,
+    which a linear layer needs and a tree does not. The other columns (the
+    target's history) are log-scaled where unbounded and standardised.
+    """
 
     columns: list[str]
     mean: list[float]
     std: list[float]
+    knots: dict[str, list[list[float]]] = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, frame: pd.DataFrame) -> SeedScaler:
+    def fit(cls, frame: pd.DataFrame, quantile_columns: Sequence[str] = ()) -> SeedScaler:
         values = _log_scale(frame)
-        mean = np.nanmean(values, axis=0) if len(values) else np.zeros(values.shape[1])
-        std = np.nanstd(values, axis=0) if len(values) else np.ones(values.shape[1])
+        with warnings.catch_warnings():  # a column without any value: handled below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(values, axis=0) if len(values) else np.zeros(values.shape[1])
+            std = np.nanstd(values, axis=0) if len(values) else np.ones(values.shape[1])
         mean = np.nan_to_num(mean)
         std = np.where(np.isfinite(std) & (std > 1e-9), std, 1.0)
-        return cls(list(frame.columns), mean.tolist(), std.tolist())
+        knots = {}
+        raw = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+        wanted = set(quantile_columns)
+        for j, name in enumerate(frame.columns):
+            if name in wanted:
+                knots[name] = _quantile_knots(raw[:, j])
+        return cls(list(frame.columns), mean.tolist(), std.tolist(), knots)
 
     @property
     def width(self) -> int:
@@ -51,18 +71,41 @@ class SeedScaler:
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """``(len(frame), width)`` float32: scaled values, then missing flags."""
-        values = _log_scale(frame.reindex(columns=self.columns))
+        frame = frame.reindex(columns=self.columns)
+        values = _log_scale(frame)
         missing = np.isnan(values)
         scaled = (values - np.asarray(self.mean)) / np.asarray(self.std)
+        if self.knots:
+            raw = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+            for j, name in enumerate(self.columns):
+                if name in self.knots:
+                    xs, levels = self.knots[name]
+                    scaled[:, j] = np.interp(raw[:, j], xs, levels) if xs else 0.0
         scaled[missing] = 0.0
         return np.concatenate([scaled, missing], axis=1).astype(np.float32)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"columns": self.columns, "mean": self.mean, "std": self.std}
+        return {"columns": self.columns, "mean": self.mean, "std": self.std, "knots": self.knots}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SeedScaler:
-        return cls(list(data["columns"]), list(data["mean"]), list(data["std"]))
+        knots = {k: [list(xs), list(lv)] for k, (xs, lv) in data.get("knots", {}).items()}
+        return cls(list(data["columns"]), list(data["mean"]), list(data["std"]), knots)
+
+
+def _quantile_knots(column: np.ndarray) -> list[list[float]]:
+    """Distinct training quantiles and the level each maps to (a value held
+    by many rows, such as a count of 0, maps to the middle of its levels)."""
+    known = column[np.isfinite(column)]
+    if not len(known):
+        return [[], []]
+    levels = np.linspace(-math.sqrt(3.0), math.sqrt(3.0), _QUANTILE_LEVELS)
+    quantiles = np.quantile(known, np.linspace(0.0, 1.0, _QUANTILE_LEVELS))
+    xs, which = np.unique(quantiles, return_inverse=True)
+    mapped = np.bincount(which, weights=levels) / np.bincount(which)
+    if len(xs) == 1:
+        mapped = np.zeros(1)
+    return [xs.tolist(), mapped.tolist()]
 
 
 def _log_scale(frame: pd.DataFrame) -> np.ndarray:
