@@ -21,13 +21,12 @@ Run::
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
-import platform
 import statistics
 import time
 from pathlib import Path
 from typing import Any
+
+from benchmarks.common import write_report
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "gnn_latency.json"
 TARGET_SECONDS = 2.0
@@ -107,21 +106,11 @@ def main() -> None:
             f"{'<' + str(TARGET_SECONDS):>7} {verdict}",
             flush=True,
         )
-    report = {
-        "benchmark": "gnn_latency",
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpu_count": __import__("os").cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-        },
-        "repeat": args.repeat,
-        "target_seconds": TARGET_SECONDS,
-        "cases": cases,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    print(f"wrote {args.out}")
+    write_report(
+        args.out,
+        "gnn_latency",
+        {"repeat": args.repeat, "target_seconds": TARGET_SECONDS, "cases": cases},
+    )
 
 
 if __name__ == "__main__":

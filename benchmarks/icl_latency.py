@@ -23,13 +23,12 @@ Run::
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
-import platform
 import statistics
 import time
 from pathlib import Path
 from typing import Any
+
+from benchmarks.common import write_report
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "icl_latency.json"
 # The bench's driver queries (relgraph.bench.rel_f1_tasks), asked of the drivers
@@ -115,23 +114,13 @@ def main() -> None:
             f"{s['prediction']:>8.3f} {s['total']:>7.3f} {'<' + str(target):>7} "
             f"{'met' if s['total'] < target else 'NOT met'}"
         )
-    report = {
-        "benchmark": "icl_latency",
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpu_count": __import__("os").cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "duckdb": duckdb.__version__,
-            "pandas": pd.__version__,
-        },
-        "repeat": args.repeat,
-        "targets_seconds": TARGETS,
-        "cases": cases,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    print(f"wrote {args.out}")
+    write_report(
+        args.out,
+        "icl_latency",
+        {"repeat": args.repeat, "targets_seconds": TARGETS, "cases": cases},
+        duckdb=duckdb.__version__,
+        pandas=pd.__version__,
+    )
 
 
 if __name__ == "__main__":

@@ -372,11 +372,23 @@ class GNNModel(Model):
                     "anchor_time": pd.to_datetime(pairs[1], unit="s"),
                 }
             )
-            values = compute(examples, cutoff)
-            if store is None:
-                store = self._seed_stores[(name, str(cutoff))] = SeedFeatureStore(values.shape[1])
-            store.add(pairs[0], pairs[1], values)
+            store = self._remember(name, cutoff, pairs[0], pairs[1], compute(examples, cutoff))
         return store.get(rows, anchors)
+
+    def _remember(
+        self,
+        name: str,
+        cutoff: pd.Timestamp | None,
+        rows: np.ndarray,
+        anchors: np.ndarray,
+        values: np.ndarray,
+    ) -> SeedFeatureStore:
+        """Store per-example inputs already computed (see :meth:`_per_example`)."""
+        key = (name, str(cutoff))
+        if key not in self._seed_stores:
+            self._seed_stores[key] = SeedFeatureStore(values.shape[1])
+        self._seed_stores[key].add(rows, anchors, values)
+        return self._seed_stores[key]
 
     def _entity_column(self) -> pa.ChunkedArray:
         """The entity table's keys by row (read once)."""
@@ -502,14 +514,19 @@ class GNNModel(Model):
                 task.db, task.entity_table, horizon, task.val_time, config
             )
         self.seed_scaler_ = None
+        train_seed_frame = None
         if self.seed_history_ or self.seed_plan_ is not None:
             parts = self._seed_parts(train, None)
             aggregates = parts[-1].columns if self.seed_plan_ is not None else []
-            self.seed_scaler_ = SeedScaler.fit(pd.concat(parts, axis=1), aggregates)
+            train_seed_frame = pd.concat(parts, axis=1)
+            self.seed_scaler_ = SeedScaler.fit(train_seed_frame, aggregates)
         self._build(task, stats, tensors)
 
         rows, anchors, ok = self._seeds(train)
         rows, anchors = rows[ok], anchors[ok]
+        if train_seed_frame is not None:  # computed for the scaler: not a second time
+            scaled = self.seed_scaler_.transform(train_seed_frame[ok])
+            self._remember("seed", None, rows, anchors, scaled)
         self.batch_size_ = self.batch_size or int(np.clip(len(rows) // 16, 64, 512))
         self._prepare(rows, anchors, None)
         target = self._targets(train["label"][ok])
