@@ -144,6 +144,12 @@ def test_entity_aggregates_must_be_hops(tasks, bad) -> None:
         GNNModel(**TINY, entity_aggregates=bad).fit(tasks["binary"])
 
 
+@pytest.mark.parametrize("bad", [3, -1, True, 1.0, "1"])
+def test_node_summaries_must_be_0_1_or_2(tasks, bad) -> None:
+    with pytest.raises(ModelError, match="node_summaries must be 0"):
+        GNNModel(**TINY, node_summaries=bad).fit(tasks["binary"])
+
+
 LINK = (
     "PREDICT LIST_DISTINCT(order_items.product_id, 0, 30, days) RANK TOP 3 "
     "FOR EACH customers.customer_id"
@@ -245,7 +251,10 @@ def test_entity_aggregates_input(tasks, fitted) -> None:
 @pytest.mark.parametrize("kind", ["binary", "regression"])
 def test_rows_after_the_anchor_change_nothing(kind: str, fitted, tmp_path: Path) -> None:
     """Leakage: the same model on the database cut at the anchor predicts the same."""
-    model = fitted[kind]
+    _assert_same_on_the_cut_database(fitted[kind], tmp_path)
+
+
+def _assert_same_on_the_cut_database(model: GNNModel, tmp_path: Path) -> None:
     anchor = model.task_.test_time
     tables = make_ecommerce(scale=0.05)
     times = {"customers": "signup_at", "orders": "ordered_at", "order_items": "ordered_at"}
@@ -254,9 +263,8 @@ def test_rows_after_the_anchor_change_nothing(kind: str, fitted, tmp_path: Path)
         name: frame[frame[times[name]] <= anchor] if name in times else frame
         for name, frame in tables.items()
     }
-    cut_db = rg.connect(cut)
     examples = model.task_.entities_at(anchor).head(40)
-    again = load(model.save(tmp_path / "m.rg"), cut_db)
+    again = load(model.save(tmp_path / "m.rg"), rg.connect(cut))
     pd.testing.assert_frame_equal(model.predict(examples), again.predict(examples))
 
 
@@ -333,3 +341,38 @@ def test_a_file_saved_before_ensembles_loads_as_one_net(tasks, db, tmp_path: Pat
     loaded = load(old, db)
     assert len(loaded.members_) == 1
     pd.testing.assert_frame_equal(single.predict(test), loaded.predict(test))
+
+
+def test_node_summaries_reach_every_node_type_and_survive_save_load(
+    tasks, db, tmp_path: Path
+) -> None:
+    task = tasks["binary"]
+    test = task.table("test")
+    model = GNNModel(**TINY, ensemble=1, node_summaries=2).fit(task)
+    assert model.summaries_ is not None
+    data = model._batch(*model._seeds(test.head(8))[:2])
+    for node_type, width in model.summaries_.widths.items():
+        assert data[node_type].summary.shape == (data[node_type].num_nodes, width)
+    assert data["products"].summary.shape[1] > 0
+    # Level 1: only the rows referencing each node (order items reference, nothing
+    # references them); level 2 adds what the referenced rows' summaries say.
+    own = GNNModel(**TINY, ensemble=1, node_summaries=1).fit(task)
+    assert "order_items" not in own.summaries_.widths
+    assert model.summaries_.widths["order_items"] > 0
+    assert own.summaries_.widths["products"] == model.summaries_.widths["products"]
+    loaded = load(model.save(tmp_path / "summaries.rg"), db)
+    assert loaded.summaries_ is not None
+    pd.testing.assert_frame_equal(model.predict(test), loaded.predict(test))
+    # The summaries move the predictions (they are inputs, not decoration).
+    net = model.net_
+    with torch.no_grad():
+        base = net(data, model.tensors_, task.entity_table)
+        for node_type in model.summaries_.widths:
+            data[node_type].summary = torch.zeros_like(data[node_type].summary)
+        zeroed = net(data, model.tensors_, task.entity_table)
+    assert not torch.allclose(base, zeroed)
+
+
+def test_node_summaries_read_nothing_after_the_anchor(tasks, tmp_path: Path) -> None:
+    model = GNNModel(**TINY, ensemble=1, node_summaries=2).fit(tasks["binary"])
+    _assert_same_on_the_cut_database(model, tmp_path)

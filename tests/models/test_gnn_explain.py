@@ -16,6 +16,7 @@ from tests.models.test_common import QUERIES
 
 TINY = {"hidden": 16, "epochs": 2, "fanout": (4, 2), "batch_size": 256}
 KEYS = {"kind", "table", "hop", "window", "column", "rows", "contribution", "text"}
+KINDS = ("rows", "column", "history", "summary", "node_summary")
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,7 @@ def test_format(kind: str, fitted) -> None:
         assert sizes == sorted(sizes, reverse=True)
         for c in items:
             assert set(c) == KEYS
-            assert c["kind"] in ("rows", "column", "history", "summary") and c["rows"] >= 1
+            assert c["kind"] in KINDS and c["rows"] >= 1
             assert c["table"] in model.graph_.node_types
             assert c["window"] in windows
             if c["kind"] == "rows":
@@ -57,6 +58,10 @@ def test_format(kind: str, fitted) -> None:
                 paths = {p.path.name for p in model.seed_plan_.paths}
                 assert c["column"] in paths | {model.task_.entity_table}
                 assert f"summary of {c['column']}" in c["text"]
+            elif c["kind"] == "node_summary":  # one table's rows, summarised on each node
+                assert c["table"] in model.summaries_.summarised_tables()
+                assert c["hop"] is None and c["column"] is None
+                assert f"{c['table']} as summarised on the linked rows" in c["text"]
             else:  # the target's own history, given to the net as seed features
                 assert c["table"] == model.task_.entity_table and c["column"] is None
     if kind == "multiclass":
@@ -87,8 +92,8 @@ def test_an_entity_without_neighbours_and_one_not_there_yet(db, fitted) -> None:
     own = out.loc[0, "contributions"]
     assert own and not any(c["kind"] == "rows" for c in own)  # nothing sampled
     # The own row's columns and history; summaries say "no orders yet".
-    assert all(c["kind"] in ("column", "history", "summary") for c in own)
-    assert all(c["table"] == "customers" for c in own if c["kind"] != "summary")
+    assert all(c["kind"] in ("column", "history", "summary", "node_summary") for c in own)
+    assert all(c["table"] == "customers" for c in own if c["kind"] in ("column", "history"))
     assert out.loc[0, "top_signal"] == own[0]["text"]
     assert out.loc[1, "contributions"] == []
     assert "training prior" in out.loc[1, "top_signal"]
@@ -147,3 +152,16 @@ def test_ecommerce_churn_leans_on_orders(fitted) -> None:
             if c["kind"] == "rows":
                 per_table[c["table"]] = per_table.get(c["table"], 0.0) + abs(c["contribution"])
     assert max(per_table, key=per_table.get) == "orders"
+
+
+def test_node_summaries_are_explained_per_summarised_table(db) -> None:
+    task = rg.Task.from_query(db, QUERIES["binary"])
+    model = GNNModel(**TINY, ensemble=1, node_summaries=2).fit(task)
+    out = model.explain(task.table("test").head(30), top=100)
+    found = {
+        c["table"] for items in out["contributions"] for c in items if c["kind"] == "node_summary"
+    }
+    assert found == set(model.summaries_.summarised_tables())
+    for items in out["contributions"]:
+        for c in items:
+            assert c["kind"] in KINDS

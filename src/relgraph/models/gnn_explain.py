@@ -16,6 +16,9 @@ without it``: positive means the part raised the prediction). The parts:
 - **summary**: the flat aggregates of one join path (``entity_aggregates``:
   counts per window, recency, averages over all its rows), replaced by
   typical values (the training median).
+- **node_summary**: the per-node summaries of one table's rows
+  (``node_summaries``: a product's count of reviews and their average
+  rating, on every sampled node that holds them), set to "no such rows".
 - **columns**: one column of the entity's own row, or of every sampled row of
   a related table, replaced by a typical value (numerical: the training
   median; categorical: the most frequent value; text, lists: empty;
@@ -79,7 +82,7 @@ WINDOWS: tuple[tuple[str, int | None], ...] = (
 class _Part:
     """One occluded part of a batch and its effect on every seed."""
 
-    kind: str  # "rows", "column", "history" or "summary"
+    kind: str  # "rows", "column", "history", "summary" or "node_summary"
     table: str
     rows: np.ndarray  # per seed: rows of the part in that seed's subgraph
     delta: np.ndarray  # per seed: output with the part minus output without it
@@ -104,7 +107,8 @@ def explain_gnn(model: GNNModel, examples: pd.DataFrame, top: int = 3) -> pd.Dat
         strongest contribution in words) and ``contributions`` (a list per
         row of JSON-ready dicts: ``kind`` (``"rows"``, ``"column"``, or
         ``"history"``: the target's own past labels when the net gets them,
-        ``"summary"``: the flat aggregates of one join path, named in ``column``),
+        ``"summary"``: the flat aggregates of one join path, named in ``column``,
+        ``"node_summary"``: the per-node summaries of ``table``'s rows),
         ``table``, ``hop``, ``window``, ``column``, ``rows``,
         ``contribution``, ``text``). Multiclass explains the predicted class.
 
@@ -228,6 +232,30 @@ def _parts(model: GNNModel, data: HeteroData) -> Iterator[_Part]:
                 )
         finally:
             seeds.seed_x = saved
+    # The per-node summaries of one table's rows (node_summaries), on every
+    # node that holds them, set to "no such rows".
+    summaries = model.summaries_
+    for source in summaries.summarised_tables() if summaries is not None else []:
+        saved_summaries = {}
+        for node_type, positions in summaries.positions_of(source).items():
+            store = data[node_type]
+            if "summary" not in store or int(store.num_nodes) == 0:
+                continue
+            saved_summaries[node_type] = store.summary
+            masked = store.summary.clone()
+            masked[:, torch.from_numpy(positions)] = 0.0
+            store.summary = masked
+        try:
+            occluded = _output(model, data, target)
+        finally:
+            for node_type, summary in saved_summaries.items():
+                data[node_type].summary = summary
+        yield _Part(
+            kind="node_summary",
+            table=source,
+            rows=np.ones(n_seeds, dtype=np.int64),
+            delta=base - occluded,
+        )
     # Columns: the seeds' own, and each related table's (all its sampled rows).
     for table in data.node_types:
         store = data[table]
@@ -410,6 +438,8 @@ def _record(part: _Part, s: int, explained: str) -> dict[str, Any]:
         what = "own history (earlier labels of this query)"
     elif part.kind == "summary":
         what = f"summary of {part.column} (counts, recency, averages)"
+    elif part.kind == "node_summary":
+        what = f"{part.table} as summarised on the linked rows (counts, recency, averages)"
     elif part.kind == "rows":
         where = f"{part.hop} hop" + ("s" if part.hop != 1 else "")
         if part.window is not None:

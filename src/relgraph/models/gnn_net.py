@@ -46,6 +46,11 @@ class GNNNet(nn.Module):
         id_embeddings (Mapping[str, int] | None): Node types that also get a
             learned vector per row, with their number of rows; rows beyond it
             (added later) share one extra vector. (default: None)
+        summary_dims (Mapping[str, int] | None): Node types that get
+            per-node summaries (``summary`` on their store, see
+            :mod:`relgraph.models.node_summaries`), with their widths; each
+            is mapped by a small MLP and added to the node's embedding.
+            (default: None)
     """
 
     def __init__(
@@ -60,6 +65,7 @@ class GNNNet(nn.Module):
         seed_dim: int = 0,
         dropout: float = 0.0,
         id_embeddings: Mapping[str, int] | None = None,
+        summary_dims: Mapping[str, int] | None = None,
     ) -> None:
         super().__init__()
         self.node_types = list(stats)
@@ -75,6 +81,15 @@ class GNNNet(nn.Module):
         )
         for emb in self.id_embeddings.values():
             nn.init.normal_(emb.weight, std=0.1)
+        self.summary_encoders = nn.ModuleDict(
+            {
+                self._key[t]: nn.Sequential(
+                    nn.Linear(d, hidden), nn.ReLU(), nn.Linear(hidden, hidden)
+                )
+                for t, d in (summary_dims or {}).items()
+                if d and t in self._key
+            }
+        )
         self.time_encoder = RelativeTimeEncoder(hidden)
         self.edge_types = [tuple(e) for e in edge_types]
         self.convs = nn.ModuleList(
@@ -121,6 +136,8 @@ class GNNNet(nn.Module):
                     store.n_id < n_rows, store.n_id, torch.full_like(store.n_id, n_rows)
                 )
                 x = x + self.id_embeddings[self._key[t]](ids)
+            if self._key[t] in self.summary_encoders:
+                x = x + self.summary_encoders[self._key[t]](store.summary)
             x_dict[t] = x + self.time_encoder(store.rel_time, static=self.static[t])
         return x_dict
 
