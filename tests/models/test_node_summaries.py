@@ -15,8 +15,9 @@ from relgraph.models.node_summaries import NodeSummaries
 DAY = 86_400
 
 
-def _summaries(tables: dict[str, pd.DataFrame], until=None, **kwargs) -> NodeSummaries:
-    db = rg.connect(tables)
+def _summaries(tables, until=None, **kwargs) -> NodeSummaries:
+    """Summaries of a database (or of the tables, connected with inferred links)."""
+    db = tables if isinstance(tables, rg.Database) else rg.connect(tables)
     encoded = encode_database(db, until=until)
     return NodeSummaries(
         TemporalGraph.from_database(db),
@@ -175,3 +176,31 @@ def test_sources_name_the_summarised_table_of_every_column(summaries: NodeSummar
         "reviews: days since latest",
         "reviews: mean rating",
     ]
+
+
+def test_two_links_from_one_table_are_named_by_their_foreign_key() -> None:
+    tables = {
+        "teams": pd.DataFrame({"team_id": [1, 2, 3]}),
+        "matches": pd.DataFrame(
+            {
+                "match_id": [1, 2, 3],
+                "home_id": [1, 1, 2],
+                "away_id": [2, 3, 3],
+                "at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]),
+            }
+        ),
+    }
+    db = rg.connect(tables).link("matches.home_id", "teams.team_id")
+    db = db.link("matches.away_id", "teams.team_id")
+    summaries = _summaries(db)
+    names = summaries.names("teams")
+    assert sorted(names) == [
+        "matches by away_id: count",
+        "matches by away_id: days since latest",
+        "matches by home_id: count",
+        "matches by home_id: days since latest",
+    ]
+    x = summaries.compute("teams", np.arange(3), np.full(3, _seconds(["2024-02-01"])[0]))
+    home = np.expm1(x[:, names.index("matches by home_id: count")]).round().tolist()
+    away = np.expm1(x[:, names.index("matches by away_id: count")]).round().tolist()
+    assert (home, away) == ([2.0, 1.0, 0.0], [0.0, 1.0, 2.0])

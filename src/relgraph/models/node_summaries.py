@@ -57,7 +57,7 @@ import numpy as np
 from relgraph.db.schema import EdgeType
 from relgraph.encode import TableStats, TableTensors
 from relgraph.graph import TemporalGraph
-from relgraph.graph.csr import STATIC_TIME
+from relgraph.graph.csr import CSR, STATIC_TIME
 from relgraph.graph.sampler import visible_end
 
 __all__ = ["NodeSummaries"]
@@ -105,7 +105,7 @@ class NodeSummaries:
     ) -> None:
         self._links: dict[str, list[_Referencing]] = {}
         # (forward edge type, its CSR) per node type: the rows it references.
-        self._parents: dict[str, list[tuple[EdgeType, np.ndarray]]] = {}
+        self._parents: dict[str, list[tuple[EdgeType, CSR]]] = {}
         for edge_type, csr in graph.csr.items():
             if not csr.reverse:
                 if parents:
@@ -130,13 +130,19 @@ class NodeSummaries:
             t: [(e, csr) for e, csr in edges if e[2] in self._links]
             for t, edges in self._parents.items()
         }
+        # In the graph's order, never a set's: the net builds one encoder per
+        # entry, and the order of creation sets the initial weights.
         self.widths: dict[str, int] = {
-            t: len(self.names(t)) for t in set(self._links) | set(self._parents)
+            t: len(self.names(t))
+            for t in graph.node_types
+            if t in self._links or t in self._parents
         }
 
-    @staticmethod
-    def names_of(link: _Referencing) -> list[str]:
-        child = link.edge_type[2]
+    def names_of(self, link: _Referencing) -> list[str]:
+        parent, relation, child = link.edge_type
+        same = [x for x in self._links.get(parent, []) if x.edge_type[2] == child]
+        if len(same) > 1:  # two foreign keys of one table to this one: say which
+            child = f"{child} by {relation.removeprefix('rev_')}"
         names = [f"{child}: count"]
         if link.timed:
             names.append(f"{child}: days since latest")
