@@ -20,13 +20,12 @@ Run::
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import write_report
+from benchmarks.common import latency_arguments, write_report
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "gnn_latency.json"
 TARGET_SECONDS = 2.0
@@ -73,11 +72,7 @@ def time_case(task: Any, repeat: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--raw", type=Path, default=Path("../shared/data/f1"))
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args()
+    args = latency_arguments(__doc__, repeat=3, out=DEFAULT_OUT)
 
     import relgraph as rg
     from relgraph.bench.demo import make_ecommerce

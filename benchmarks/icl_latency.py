@@ -22,13 +22,12 @@ Run::
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import write_report
+from benchmarks.common import latency_arguments, write_report
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "icl_latency.json"
 # The bench's driver queries (relgraph.bench.rel_f1_tasks), asked of the drivers
@@ -69,11 +68,7 @@ def time_case(db: Any, query: str, repeat: int, entities: list | None = None) ->
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--raw", type=Path, default=Path("../shared/data/f1"))
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args()
+    args = latency_arguments(__doc__, repeat=5, out=DEFAULT_OUT)
 
     import duckdb
     import pandas as pd

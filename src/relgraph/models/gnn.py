@@ -279,13 +279,12 @@ class GNNModel(Model):
         )
         data = batch.to_hetero_data()
         if self.summaries_ is not None:
-            for node_type, width in self.summaries_.widths.items():
-                if width:
-                    owner = batch.batch[node_type]
-                    summary = self.summaries_.compute(
-                        node_type, batch.node[node_type], visible[owner], anchors[owner]
-                    )
-                    data[node_type].summary = torch.from_numpy(summary)
+            for node_type in self.summaries_.widths:
+                owner = batch.batch[node_type]
+                summary = self.summaries_.compute(
+                    node_type, batch.node[node_type], visible[owner], anchors[owner]
+                )
+                data[node_type].summary = torch.from_numpy(summary)
         if self.seed_scaler_ is not None:
             seed_x = self._seed_features(rows, anchors, cutoff)
             data[self.task_.entity_table].seed_x = torch.from_numpy(seed_x)
@@ -466,30 +465,20 @@ class GNNModel(Model):
     # ------------------------------------------------------------ fit
     def _fit(self, task: Task) -> None:
         # Bad settings fail before the database is encoded, not after.
-        if (
-            isinstance(self.ensemble, bool)
-            or not isinstance(self.ensemble, int)
-            or self.ensemble < 1
-        ):
-            raise ModelError(f"GNNModel.ensemble must be an integer >= 1 (got {self.ensemble!r}).")
-        if (
-            isinstance(self.entity_aggregates, bool)
-            or not isinstance(self.entity_aggregates, int)
-            or self.entity_aggregates < 0
-        ):
-            raise ModelError(
-                "GNNModel.entity_aggregates must be an integer >= 0 (hops; 0 turns them off; "
-                f"got {self.entity_aggregates!r})."
-            )
-        if (
-            isinstance(self.node_summaries, bool)
-            or not isinstance(self.node_summaries, int)
-            or self.node_summaries not in (0, 1, 2)
-        ):
-            raise ModelError(
-                "GNNModel.node_summaries must be 0 (off), 1 (the rows referencing each node) or "
-                f"2 (also those of the rows it references) (got {self.node_summaries!r})."
-            )
+        _check_integer("ensemble", self.ensemble, lambda n: n >= 1, "an integer >= 1")
+        _check_integer(
+            "entity_aggregates",
+            self.entity_aggregates,
+            lambda n: n >= 0,
+            "an integer >= 0 (hops; 0 turns them off)",
+        )
+        _check_integer(
+            "node_summaries",
+            self.node_summaries,
+            lambda n: n in (0, 1, 2),
+            "0 (off), 1 (the rows referencing each node) or 2 (also those of the rows it "
+            "references)",
+        )
         if self.schedule not in ("cosine", None):
             raise ModelError(f"GNNModel.schedule must be 'cosine' or None (got {self.schedule!r}).")
         torch.set_num_threads(_THREADS)
@@ -900,6 +889,12 @@ class SeedGroup:
     path: str
     hops: int
     positions: list[int] = field(default_factory=list)
+
+
+def _check_integer(name: str, value: Any, ok: Callable[[int], bool], expected: str) -> None:
+    """Raise unless ``value`` is an integer (not a bool) for which ``ok`` holds."""
+    if isinstance(value, bool) or not isinstance(value, int) or not ok(value):
+        raise ModelError(f"GNNModel.{name} must be {expected} (got {value!r}).")
 
 
 def _visible(anchors: np.ndarray, cutoff: pd.Timestamp | None) -> np.ndarray:

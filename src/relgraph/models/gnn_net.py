@@ -87,7 +87,7 @@ class GNNNet(nn.Module):
                     nn.Linear(d, hidden), nn.ReLU(), nn.Linear(hidden, hidden)
                 )
                 for t, d in (summary_dims or {}).items()
-                if d and t in self._key
+                if t in self._key
             }
         )
         self.time_encoder = RelativeTimeEncoder(hidden)

@@ -93,7 +93,8 @@ class NodeSummaries:
             their vocabularies name the categories).
         tensors (Mapping[str, TableTensors]): Every table's raw tensors.
 
-    Node types that no link points at have width 0.
+    :attr:`widths` holds the node types that get summaries (a link points at
+    them, or with ``parents`` at a row they reference), with their widths.
     """
 
     def __init__(
@@ -104,6 +105,7 @@ class NodeSummaries:
         parents: bool = True,
     ) -> None:
         self._links: dict[str, list[_Referencing]] = {}
+        child_values: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {}
         # (forward edge type, its CSR) per node type: the rows it references.
         self._parents: dict[str, list[tuple[EdgeType, CSR]]] = {}
         for edge_type, csr in graph.csr.items():
@@ -112,7 +114,9 @@ class NodeSummaries:
                     self._parents.setdefault(edge_type[0], []).append((edge_type, csr))
                 continue
             parent, _, child = edge_type
-            values, names = _child_values(child, stats.get(child), tensors.get(child))
+            if child not in child_values:  # a table with several links: read once
+                child_values[child] = _child_values(child, stats.get(child), tensors.get(child))
+            values, names = child_values[child]
             values = values[csr.indices] if names else np.zeros((csr.num_edges, 0))
             known = np.isfinite(values)
             zero = np.zeros((1, values.shape[1]))
@@ -132,11 +136,8 @@ class NodeSummaries:
         }
         # In the graph's order, never a set's: the net builds one encoder per
         # entry, and the order of creation sets the initial weights.
-        self.widths: dict[str, int] = {
-            t: len(self.names(t))
-            for t in graph.node_types
-            if t in self._links or t in self._parents
-        }
+        widths = {t: len(self.names(t)) for t in graph.node_types}
+        self.widths: dict[str, int] = {t: w for t, w in widths.items() if w}
 
     def names_of(self, link: _Referencing) -> list[str]:
         parent, relation, child = link.edge_type
