@@ -50,6 +50,7 @@ def predict(
     mode: str = "fast",
     explain: bool = False,
     entities: Any = None,
+    predictor: str = "lightgbm",
 ) -> pd.DataFrame:
     """Predict ``query`` for its entities as of ``anchor_time``, with no training step.
 
@@ -64,6 +65,9 @@ def predict(
         explain (bool): add ``contributions``: the strongest inputs of each row
             (table path, column, hops, window, value, signed weight). (default: False)
         entities (list, optional): these entity ids instead of every entity.
+        predictor (str): ``"lightgbm"`` (a small model fitted on the context),
+            ``"transformer"`` (the pre-trained context transformer, nothing
+            fitted) or ``"blend"`` (their mean). (default: ``"lightgbm"``)
 
     Returns:
         One row per entity: the entity key, ``anchor_time``, the prediction
@@ -79,10 +83,14 @@ def predict(
         PQLError: the query does not parse or fit the schema.
         ModelError: too little history, or a single class in it (the message says which).
     """
-    from relgraph.models.icl import MODES, IclModel  # lightgbm loads when first needed
+    from relgraph.models.icl import MODES, PREDICTORS, IclModel  # lightgbm loads when needed
 
     if mode not in MODES:
         raise RelgraphError(f"predict: mode must be one of {', '.join(MODES)} (got {mode!r}).")
+    if predictor not in PREDICTORS:
+        raise RelgraphError(
+            f"predict: predictor must be one of {', '.join(PREDICTORS)} (got {predictor!r})."
+        )
     start = time.perf_counter()
     task = Task.from_query(db, query)
     note = ""
@@ -93,7 +101,7 @@ def predict(
         anchor = pd.Timestamp(anchor_time)
     examples = _examples(task, anchor, entities)
     entity_seconds = time.perf_counter() - start
-    model = IclModel(mode=mode).fit(task)
+    model = IclModel(mode=mode, predictor=predictor).fit(task)
     preds = model.explain(examples)
     if not explain:
         preds = preds.drop(columns="contributions")
@@ -105,6 +113,7 @@ def predict(
         anchor_time=str(anchor),
         anchor_note=note,
         mode=mode,
+        predictor=model.last_context_.get("predictor", predictor),
         context=model.last_context_,
         timings=timings,
     )

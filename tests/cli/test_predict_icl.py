@@ -32,12 +32,24 @@ def _err(result) -> str:
     return " ".join(result.stderr.split())
 
 
+def test_transformer_predictor(shop_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "preds.csv"
+    args = ["predict", str(shop_file), CHURN, "--predictor", "transformer", "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "model: icl (fast, transformer), no training step" in _err(result)
+    preds = pd.read_csv(out)
+    assert preds["probability"].between(0, 1).all() and preds["top_signal"].notna().all()
+    bad = runner.invoke(app, ["predict", str(shop_file), CHURN, "--predictor", "forest"])
+    assert bad.exit_code != 0 and "forest" in bad.output
+
+
 def test_default_is_icl_with_summary(shop_file: Path) -> None:
     result = runner.invoke(app, ["predict", str(shop_file), CHURN, "--limit", "3"])
     assert result.exit_code == 0, result.output
     err = _err(result)
     assert "the latest time in the database" in err
-    assert "task: binary_classification; model: icl (fast), no training step" in err
+    assert "task: binary_classification; model: icl (fast, lightgbm), no training step" in err
     assert "labelled examples from" in err
     for step in ("loading", "labels", "features", "prediction"):
         assert f"{step} " in err

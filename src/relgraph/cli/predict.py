@@ -29,6 +29,12 @@ class ModeName(StrEnum):
     best = "best"
 
 
+class PredictorName(StrEnum):
+    lightgbm = "lightgbm"
+    transformer = "transformer"
+    blend = "blend"
+
+
 def load_for_query(path: Path, db: Any, query: str) -> Model:
     """Load the model saved at ``path`` for ``db`` and check it answers ``query``.
 
@@ -68,6 +74,13 @@ def predict_command(
             help="icl only: fast (1,000 context examples), normal (5,000), best (20,000)."
         ),
     ] = ModeName.fast,
+    predictor: Annotated[
+        PredictorName,
+        typer.Option(
+            help="icl only: lightgbm (a small model fitted on the context), transformer "
+            "(the pre-trained context transformer, nothing fitted) or blend (their mean)."
+        ),
+    ] = PredictorName.lightgbm,
     anchor_time: Annotated[
         str | None,
         typer.Option(
@@ -116,7 +129,7 @@ def predict_command(
         db = connect(source, schema=schema)
     loading = time.perf_counter() - start
     if model == "icl" and not saved.is_file():
-        preds = _predict_icl(db, query, anchor, mode.value, explain, loading)
+        preds = _predict_icl(db, query, anchor, mode.value, predictor.value, explain, loading)
     else:
         preds = _predict_fitted(db, query, saved, model, anchor, explain)
     if out_path is not None:
@@ -148,12 +161,20 @@ def _anchor(anchor_time: str | None) -> pd.Timestamp | None:
 
 
 def _predict_icl(
-    db: Any, query: str, anchor: pd.Timestamp | None, mode: str, explain: bool, loading: float
+    db: Any,
+    query: str,
+    anchor: pd.Timestamp | None,
+    mode: str,
+    predictor: str,
+    explain: bool,
+    loading: float,
 ) -> pd.DataFrame:
     from relgraph.predict import predict
 
     with err.status("predicting from in-context examples (no training step)"):
-        preds = predict(db, query, anchor_time=anchor, mode=mode, explain=explain)
+        preds = predict(
+            db, query, anchor_time=anchor, mode=mode, explain=explain, predictor=predictor
+        )
     info = preds.attrs
     if info["anchor_note"]:
         err.print(f"{info['anchor_note']} (pass --anchor-time to choose)", highlight=False)
@@ -161,7 +182,8 @@ def _predict_icl(
     classes = context.get("classes")
     shares = f", labels {classes}" if classes else ""
     err.print(
-        f"task: {info['task_type']}; model: icl ({mode}), no training step; context: "
+        f"task: {info['task_type']}; model: icl ({mode}, {info['predictor']}), no training step; "
+        f"context: "
         f"{context.get('examples', 0):,} labelled examples from {context.get('anchors', 0)} "
         f"earlier anchor(s){shares}",
         highlight=False,

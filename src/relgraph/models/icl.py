@@ -68,6 +68,14 @@ LAGS = ("none", "lagged", "blend")
 #: Fewest labelled context examples the predictor accepts.
 MIN_CONTEXT = 30
 
+#: What predicts from the context: a LightGBM model fitted on it, the
+#: pre-trained transformer (no fitting), or the mean of both.
+PREDICTORS = ("lightgbm", "transformer", "blend")
+
+#: Most context rows the transformer sees at once (as in its pretraining);
+#: a larger context is split into parts whose predictions are averaged.
+TRANSFORMER_CONTEXT = 2048
+
 
 @dataclass(frozen=True)
 class Mode:
@@ -114,6 +122,12 @@ class IclModel(Model):
             ``"lagged"`` on context seen with the same lag as the query rows,
             ``"blend"`` averages both. (default: ``"blend"``)
         seed (int): Random seed of the fitted predictor. (default: 0)
+        predictor (str): ``"lightgbm"`` fits a small LightGBM model on the
+            context; ``"transformer"`` predicts with the pre-trained context
+            transformer in one forward pass, nothing fitted
+            (:mod:`relgraph.models.icl_transformer`; binary, regression and
+            up to 10 classes, else LightGBM); ``"blend"`` averages both.
+            (default: ``"lightgbm"``)
     """
 
     family = "icl"
@@ -125,12 +139,14 @@ class IclModel(Model):
         max_hops: int = 2,
         cutoff_lag: str = "blend",
         seed: int = 0,
+        predictor: str = "lightgbm",
     ) -> None:
         self.mode = mode
         self.context_size = context_size
         self.max_hops = max_hops
         self.cutoff_lag = cutoff_lag
         self.seed = seed
+        self.predictor = predictor
 
     # ------------------------------------------------------------ fit: bind only
     def _fit(self, task: Task) -> None:
@@ -141,6 +157,11 @@ class IclModel(Model):
         if self.cutoff_lag not in LAGS:
             raise ModelError(
                 f"IclModel.cutoff_lag must be one of {', '.join(LAGS)} (got {self.cutoff_lag!r})."
+            )
+        if self.predictor not in PREDICTORS:
+            raise ModelError(
+                f"IclModel.predictor must be one of {', '.join(PREDICTORS)} "
+                f"(got {self.predictor!r})."
             )
         self._reset()
 
@@ -346,13 +367,85 @@ class IclModel(Model):
         classes: list[str] | None,
         top: int,
     ) -> tuple[np.ndarray, list[str], list[list[dict[str, Any]]]]:
-        """Fit on the context; the raw predictions of the query rows and, with
-        ``top``, their reasons."""
+        """The raw predictions of the query rows from the context and, with
+        ``top``, their reasons: from LightGBM, the transformer, or both."""
         if classes is not None:
             index = {c: i for i, c in enumerate(classes)}
             y = y_context.astype(str).map(index).to_numpy()
         else:
             y = y_context.to_numpy(dtype=float)
+        use = self._predictor_for(classes)
+        self._used_predictor = use
+        if use == "lightgbm":
+            return self._lightgbm(x_context, y, x_query, classes, top)
+        raw, contributions = self._transformer(x_context, y, x_query, classes, top)
+        if use == "blend":
+            trees, signals, details = self._lightgbm(x_context, y, x_query, classes, top)
+            return (raw + trees) / 2, signals, details
+        if not top:
+            return raw, [], []
+        with_bias = np.concatenate([contributions, np.zeros((len(raw), 1))], axis=1)
+        signals, details = _reasons(x_query, with_bias, raw, top, self.task_.entity_table)
+        return raw, signals, details
+
+    def _predictor_for(self, classes: list[str] | None) -> str:
+        """The predictor asked for, or LightGBM where the transformer has no head."""
+        if self.predictor == "lightgbm":
+            return "lightgbm"
+        if self.task_.task_type is TaskType.multiclass_classification:
+            from relgraph.models.icl_transformer import MAX_CLASSES
+
+            if len(classes or []) > MAX_CLASSES:
+                return "lightgbm"
+        return self.predictor
+
+    def _transformer(
+        self,
+        x_context: pd.DataFrame,
+        y: np.ndarray,
+        x_query: pd.DataFrame,
+        classes: list[str] | None,
+        top: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Predictions (and per-column contributions) of the pre-trained
+        transformer; a context larger than it saw in pretraining is split into
+        random parts whose outputs are averaged."""
+        from relgraph.models.icl_transformer import load_pretrained
+
+        model = load_pretrained()
+        kind = {
+            TaskType.binary_classification: "binary",
+            TaskType.regression: "regression",
+            TaskType.multiclass_classification: "multiclass",
+        }[self.task_.task_type]
+        context, query = _as_numbers(x_context, y, x_query, kind)
+        parts = max(1, -(-len(context) // TRANSFORMER_CONTEXT))
+        order = np.random.default_rng(self.seed).permutation(len(context))
+        raw_sum, contrib_sum = 0.0, 0.0
+        for part in np.array_split(order, parts):
+            n_classes = len(classes) if classes is not None else 2
+            if top:
+                raw, contrib = model.predict_with_attributions(
+                    context[part], y[part], query, kind, n_classes
+                )
+                contrib_sum = contrib_sum + contrib
+            else:
+                raw = model.predict(context[part], y[part], query, kind, n_classes)
+            raw_sum = raw_sum + raw
+        raw = np.asarray(raw_sum) / parts
+        if kind == "binary":
+            raw = raw[:, 1]
+        return raw, np.asarray(contrib_sum) / parts
+
+    def _lightgbm(
+        self,
+        x_context: pd.DataFrame,
+        y: np.ndarray,
+        x_query: pd.DataFrame,
+        classes: list[str] | None,
+        top: int,
+    ) -> tuple[np.ndarray, list[str], list[list[dict[str, Any]]]]:
+        """Fit a small LightGBM model on the context and predict the query rows."""
         params = self._params(len(y), classes)
         data = lgb.Dataset(positional(x_context), y, free_raw_data=False)
         booster = lgb.train(params, data, self.settings.num_boost_round)
@@ -441,6 +534,7 @@ class IclModel(Model):
             "anchors": int(largest["anchor_time"].nunique()),
             "first_anchor": str(largest["anchor_time"].min()),
             "last_anchor": str(largest["anchor_time"].max()),
+            "predictor": getattr(self, "_used_predictor", self.predictor),
         }
         if self.task_.task_type is not TaskType.regression:
             self.last_context_["classes"] = class_counts(largest["label"])
@@ -466,6 +560,33 @@ class IclModel(Model):
 
     def _load_state(self, files: dict[str, bytes]) -> None:
         self._reset()
+
+
+def _as_numbers(
+    x_context: pd.DataFrame, y: np.ndarray, x_query: pd.DataFrame, kind: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Feature tables as float matrices for the transformer: a category becomes
+    its mean label among the context rows (smoothed towards the overall mean;
+    for multiclass its frequency), so its values carry an order; NaN stays."""
+    context, query = [], []
+    for name in x_context.columns:
+        column_c, column_q = x_context[name], x_query[name]
+        if isinstance(column_c.dtype, pd.CategoricalDtype) or column_c.dtype == object:
+            keys_c, keys_q = column_c.astype(str), column_q.astype(str)
+            if kind == "multiclass":
+                table = keys_c.value_counts(normalize=True)
+            else:
+                stats = pd.DataFrame({"key": keys_c.to_numpy(), "y": y}).groupby("key")["y"]
+                # a few rows of a category say little: lean on the overall mean
+                table = (stats.sum() + 10 * y.mean()) / (stats.count() + 10)
+            values_c = keys_c.map(table).to_numpy(dtype=float)
+            values_q = keys_q.map(table).to_numpy(dtype=float)
+        else:
+            values_c = pd.to_numeric(column_c, errors="coerce").to_numpy(dtype=float)
+            values_q = pd.to_numeric(column_q, errors="coerce").to_numpy(dtype=float)
+        context.append(values_c)
+        query.append(values_q)
+    return np.stack(context, axis=1), np.stack(query, axis=1)
 
 
 def _from_margin(contrib: np.ndarray, width: int, kind: TaskType) -> np.ndarray:

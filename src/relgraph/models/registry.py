@@ -32,6 +32,9 @@ MODEL_NAMES: dict[str, tuple[str, dict[str, Any]]] = {
     "gnn": ("gnn", {}),
     "hybrid": ("hybrid", {}),
     "icl": ("icl", {}),
+    # the in-context model with the pre-trained transformer, alone or averaged with LightGBM
+    "icl-transformer": ("icl", {"predictor": "transformer"}),
+    "icl-blend": ("icl", {"predictor": "blend"}),
     "baseline": ("baseline", {"strategy": "history"}),
     "history": ("baseline", {"strategy": "history"}),
     "prior": ("baseline", {"strategy": "prior"}),

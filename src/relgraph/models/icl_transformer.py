@@ -1,0 +1,333 @@
+"""A transformer pre-trained to predict from context: no fitting at query time.
+
+Given labelled context rows and unlabelled query rows of one task (any table
+of numbers), one forward pass predicts the query rows. Its weights ship with
+the package (``weights/icl_transformer.pt``); they were learned once on
+synthetic tasks (:mod:`relgraph.models.icl_prior`) by
+``python -m relgraph.models.icl_pretrain``, never on a user's data.
+
+At query time:
+
+1. **columns to a common scale** (:func:`prepare`): each column becomes the
+   normal score of its rank among the context rows (so counts, amounts and
+   days look alike), missing values become 0 with a missing-indicator column,
+   and the :data:`WIDTH` columns most correlated with the context labels are
+   kept, strongest first, signed so that higher means "more positive";
+2. **one forward pass** (:class:`ContextTransformer`): every row is a token;
+   context tokens also carry their label; in each layer every token attends
+   to the context tokens only, so query rows never see each other and the
+   context is encoded independently of them;
+3. **the output**: class probabilities, or for regression a distribution over
+   the label's normal score whose median is mapped back through the context
+   labels' quantiles (the median is what MAE rewards).
+
+Example:
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(300, 5)); y = (x[:, 0] + 0.3 * rng.normal(size=300) > 0).astype(float)
+    >>> model = load_pretrained()
+    >>> proba = model.predict(x[:200], y[:200], x[200:], "binary")
+    >>> proba.shape, float(((proba[:, 1] > 0.5) == y[200:]).mean()) > 0.8
+    ((100, 2), True)
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+#: Columns the transformer sees (more are ranked and cut; fewer are padded).
+WIDTH = 64
+#: Most classes of a multiclass task.
+MAX_CLASSES = 10
+#: Bins of the regression output, over the normal score of the label.
+BINS = 64
+#: The normal scores the bins cover.
+SCORE_RANGE = 3.5
+#: Where the shipped weights are.
+WEIGHTS = Path(__file__).parent / "weights" / "icl_transformer.pt"
+
+
+# ---------------------------------------------------------------- preprocessing
+def normal_scores(values: torch.Tensor, context: int) -> torch.Tensor:
+    """Each column's values as the normal score of their mid-rank among the
+    first ``context`` rows; NaN stays NaN.
+
+    ``values``: (batch, rows, columns) -> the same shape.
+    """
+    ctx = values[:, :context].transpose(1, 2)  # (batch, columns, context)
+    valid = (~ctx.isnan()).sum(-1, keepdim=True).clamp(min=1)
+    ordered = torch.sort(ctx.nan_to_num(nan=float("inf")), dim=-1).values.contiguous()
+    query = values.transpose(1, 2).contiguous()
+    filled = query.nan_to_num(nan=0.0)
+    left = torch.searchsorted(ordered, filled, right=False)
+    right = torch.searchsorted(ordered, filled, right=True)
+    # inf padding sits after the valid values, so counts above `valid` are clipped
+    left, right = left.clamp(max=valid), right.clamp(max=valid)
+    cdf = (left + right).float() / (2 * valid)
+    cdf = torch.minimum(torch.maximum(cdf, 0.5 / valid), 1 - 0.5 / valid)
+    score = math.sqrt(2) * torch.erfinv(2 * cdf - 1)
+    score = score.masked_fill(query.isnan(), float("nan"))
+    return score.transpose(1, 2)
+
+
+def _label_targets(y: torch.Tensor, kind: str, classes: torch.Tensor) -> torch.Tensor:
+    """What the columns are correlated with: (batch, rows, targets)."""
+    if kind == "multiclass":
+        onehot = F.one_hot(y.long().clamp(min=0), MAX_CLASSES).float()
+        used = torch.arange(MAX_CLASSES, device=y.device) < classes.view(-1, 1, 1)
+        return onehot * used
+    return y.unsqueeze(-1)
+
+
+def prepare(
+    x: torch.Tensor, y_context: torch.Tensor, kind: str, classes: torch.Tensor
+) -> torch.Tensor:
+    """Columns of ``x`` (batch, rows, columns; the first rows are the context,
+    as many as ``y_context`` has) as the transformer sees them:
+    (batch, rows, :data:`WIDTH`).
+
+    For regression ``y_context`` must already be normal scores.
+    """
+    return select_columns(normal_scores(x, y_context.shape[1]), y_context, kind, classes)
+
+
+def select_columns(
+    scores: torch.Tensor, y_context: torch.Tensor, kind: str, classes: torch.Tensor
+) -> torch.Tensor:
+    """Normal scores (NaN = missing) -> missing indicators added, the
+    :data:`WIDTH` columns most correlated with the context labels kept,
+    strongest first, signed to correlate positively (binary, regression)."""
+    batch, rows, _ = scores.shape
+    context = y_context.shape[1]
+    missing = scores[:, :context].isnan().any(dim=1, keepdim=True).expand(batch, rows, -1)
+    indicators = torch.where(missing, scores.isnan().float(), 0.0)
+    # Indicators are only real where their column misses values in the context.
+    indicators = torch.where(
+        missing, indicators - indicators[:, :context].mean(1, keepdim=True), 0.0
+    )
+    columns = torch.cat([scores.nan_to_num(nan=0.0), indicators], dim=-1)
+    # Correlation of each column with the context labels (per class for
+    # multiclass); it only chooses and signs columns, so no gradient flows in it.
+    target = _label_targets(y_context, kind, classes)
+    target = target - target.mean(1, keepdim=True)
+    ctx = columns[:, :context].detach()
+    ctx = ctx - ctx.mean(1, keepdim=True)
+    corr = torch.einsum("brc,brt->bct", ctx, target) / (
+        ctx.norm(dim=1).unsqueeze(-1) * target.norm(dim=1).unsqueeze(1) + 1e-9
+    )
+    if kind == "multiclass":
+        strength, sign = corr.abs().amax(-1), torch.ones_like(corr[..., 0])
+    else:
+        strength, sign = corr[..., 0].abs(), torch.where(corr[..., 0] < 0, -1.0, 1.0)
+    keep = min(WIDTH, columns.shape[-1])
+    order = torch.argsort(strength, dim=-1, descending=True)[:, :keep]
+    picked = torch.gather(columns, 2, order.unsqueeze(1).expand(batch, rows, keep))
+    picked = picked * torch.gather(sign, 1, order).unsqueeze(1)
+    return F.pad(picked, (0, WIDTH - keep)) if keep < WIDTH else picked
+
+
+def score_bins(scores: torch.Tensor) -> torch.Tensor:
+    """The regression bin of each normal score."""
+    edges = (scores + SCORE_RANGE) / (2 * SCORE_RANGE) * BINS
+    return edges.floor().long().clamp(0, BINS - 1)
+
+
+def bin_centres() -> torch.Tensor:
+    width = 2 * SCORE_RANGE / BINS
+    return -SCORE_RANGE + width * (torch.arange(BINS) + 0.5)
+
+
+# ---------------------------------------------------------------- the network
+class _Block(nn.Module):
+    """Pre-norm attention of every row to the context rows, then a feed-forward."""
+
+    def __init__(self, dim: int, heads: int, hidden: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(dim)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.out = nn.Linear(dim, dim)
+        self.norm2 = nn.LayerNorm(dim)
+        self.ffn = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
+
+    def forward(self, h: torch.Tensor, context: int) -> torch.Tensor:
+        batch, rows, dim = h.shape
+        q, k, v = self.qkv(self.norm1(h)).chunk(3, dim=-1)
+
+        def heads(t: torch.Tensor) -> torch.Tensor:
+            return t.view(batch, t.shape[1], self.heads, dim // self.heads).transpose(1, 2)
+
+        attended = F.scaled_dot_product_attention(
+            heads(q), heads(k[:, :context]), heads(v[:, :context])
+        )
+        h = h + self.out(attended.transpose(1, 2).reshape(batch, rows, dim))
+        return h + self.ffn(self.norm2(h))
+
+
+class ContextTransformer(nn.Module):
+    """Predicts query rows from labelled context rows in one forward pass.
+
+    Args:
+        dim (int): Token width. (default: 128)
+        heads (int): Attention heads. (default: 4)
+        layers (int): Attention blocks. (default: 8)
+        hidden (int): Feed-forward width. (default: 384)
+    """
+
+    def __init__(self, dim: int = 128, heads: int = 4, layers: int = 8, hidden: int = 384) -> None:
+        super().__init__()
+        self.config = {"dim": dim, "heads": heads, "layers": layers, "hidden": hidden}
+        self.rows_in = nn.Sequential(nn.Linear(WIDTH, dim), nn.GELU(), nn.Linear(dim, dim))
+        self.class_in = nn.Embedding(MAX_CLASSES, dim)
+        self.value_in = nn.Sequential(nn.Linear(1, dim), nn.GELU(), nn.Linear(dim, dim))
+        self.kind_in = nn.Embedding(3, dim)  # binary, multiclass, regression
+        self.blocks = nn.ModuleList(_Block(dim, heads, hidden) for _ in range(layers))
+        self.norm = nn.LayerNorm(dim)
+        self.class_out = nn.Linear(dim, MAX_CLASSES)
+        self.value_out = nn.Linear(dim, BINS)
+
+    def forward(self, x: torch.Tensor, y_context: torch.Tensor, kind: str) -> torch.Tensor:
+        """Logits of the query rows: classes, or regression bins.
+
+        ``x`` (batch, rows, :data:`WIDTH`) from :func:`prepare`, context rows
+        first; ``y_context`` (batch, context): class indices, or normal scores.
+        """
+        context = y_context.shape[1]
+        h = self.rows_in(x)
+        kind_index = {"binary": 0, "multiclass": 1, "regression": 2}[kind]
+        h = h + self.kind_in.weight[kind_index]
+        if kind == "regression":
+            label = self.value_in(y_context.unsqueeze(-1))
+        else:
+            label = self.class_in(y_context.long())
+        h = torch.cat([h[:, :context] + label, h[:, context:]], dim=1)
+        for block in self.blocks:
+            h = block(h, context)
+        h = self.norm(h[:, context:])
+        return self.value_out(h) if kind == "regression" else self.class_out(h)
+
+    # ------------------------------------------------------------ inference on numpy
+    @torch.no_grad()
+    def predict(
+        self,
+        x_context: np.ndarray,
+        y_context: np.ndarray,
+        x_query: np.ndarray,
+        kind: str,
+        classes: int = 2,
+        chunk: int = 2048,
+    ) -> np.ndarray:
+        """Class probabilities (rows, classes), or regression medians (rows,).
+
+        ``y_context``: 0/1 or class indices (``classes`` of them), or real values.
+        """
+        return self._predict(x_context, y_context, x_query, kind, classes, chunk, attribute=False)[
+            0
+        ]
+
+    def predict_with_attributions(
+        self,
+        x_context: np.ndarray,
+        y_context: np.ndarray,
+        x_query: np.ndarray,
+        kind: str,
+        classes: int = 2,
+        chunk: int = 2048,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`predict`, plus each input column's contribution per query
+        row (gradient times input of the predicted class's log-odds, or of the
+        predicted score; zero for columns the transformer did not keep)."""
+        return self._predict(x_context, y_context, x_query, kind, classes, chunk, attribute=True)
+
+    def _predict(self, x_context, y_context, x_query, kind, classes, chunk, attribute):
+        self.eval()
+        if kind == "multiclass" and not 2 <= classes <= MAX_CLASSES:
+            raise ValueError(f"the transformer handles 2 to {MAX_CLASSES} classes (got {classes})")
+        xc = torch.as_tensor(np.asarray(x_context, dtype=np.float32))
+        xq = torch.as_tensor(np.asarray(x_query, dtype=np.float32))
+        yc = np.asarray(y_context, dtype=np.float64)
+        if kind == "regression":
+            y_model = normal_scores(
+                torch.as_tensor(yc, dtype=torch.float32).view(1, -1, 1), len(yc)
+            )
+            y_model = y_model.view(1, -1)
+        else:
+            y_model = torch.as_tensor(yc, dtype=torch.float32).view(1, -1)
+        n_classes = torch.tensor([classes])
+        outputs, contributions = [], []
+        for start in range(0, len(xq), chunk):
+            x = torch.cat([xc, xq[start : start + chunk]]).unsqueeze(0)
+            with torch.enable_grad() if attribute else torch.no_grad():
+                prepared, columns = self._prepare_tracked(x, y_model, kind, n_classes, attribute)
+                logits = self(prepared, y_model, kind)[0]
+                if kind == "regression":
+                    probs = logits.softmax(-1)
+                    cumulative = probs.cumsum(-1)
+                    centres = bin_centres()
+                    # the median bin, interpolated inside it
+                    index = (cumulative < 0.5).sum(-1).clamp(max=BINS - 1)
+                    below = torch.where(
+                        index > 0,
+                        cumulative.gather(-1, (index - 1).clamp(min=0).unsqueeze(-1)).squeeze(-1),
+                        0.0,
+                    )
+                    inside = probs.gather(-1, index.unsqueeze(-1)).squeeze(-1).clamp(min=1e-9)
+                    width = 2 * SCORE_RANGE / BINS
+                    median = (
+                        centres[index] - width / 2 + width * ((0.5 - below) / inside).clamp(0, 1)
+                    )
+                    score = (probs * centres).sum(-1)  # smooth, for attributions
+                    out, target = median, score
+                else:
+                    logits = logits[:, :classes]
+                    out = logits.softmax(-1)
+                    chosen = out.argmax(-1)
+                    log_p = logits.log_softmax(-1)
+                    picked = log_p.gather(-1, chosen.unsqueeze(-1)).squeeze(-1)
+                    # log-odds of the predicted class (binary: of the positive class)
+                    if kind == "binary":
+                        target = log_p[:, 1] - log_p[:, 0]
+                    else:
+                        target = picked - torch.log1p(-picked.exp().clamp(max=1 - 1e-6))
+                if attribute:
+                    (grad,) = torch.autograd.grad(target.sum(), columns)
+                    query_part = columns[0, len(xc) :]
+                    contributions.append((grad[0, len(xc) :] * query_part).detach().numpy())
+            outputs.append(out.detach().numpy())
+        result = np.concatenate(outputs)
+        if kind == "regression":
+            result = _from_scores(result, yc)
+        return result, (np.concatenate(contributions) if attribute else None)
+
+    def _prepare_tracked(self, x, y_model, kind, classes, attribute):
+        """``prepare``, with the normal scores as a leaf for gradients."""
+        if not attribute:
+            return prepare(x, y_model, kind, classes), None
+        scores = normal_scores(x, y_model.shape[1])
+        leaf = scores.nan_to_num(nan=0.0).detach().requires_grad_(True)
+        tracked = torch.where(scores.isnan(), scores, leaf)
+        return select_columns(tracked, y_model, kind, classes), leaf
+
+
+def _from_scores(scores: np.ndarray, y_context: np.ndarray) -> np.ndarray:
+    """Normal scores back to label values through the context's quantiles."""
+    quantiles = torch.special.ndtr(torch.as_tensor(scores, dtype=torch.float64)).numpy()
+    return np.quantile(y_context, quantiles, method="linear")
+
+
+@lru_cache(maxsize=1)
+def load_pretrained(path: str | None = None) -> ContextTransformer:
+    """The shipped transformer (or one saved by ``icl_pretrain`` at ``path``)."""
+    state: dict[str, Any] = torch.load(path or WEIGHTS, map_location="cpu", weights_only=True)
+    model = ContextTransformer(**state["config"])
+    model.load_state_dict({k: v.float() for k, v in state["weights"].items()})
+    model.eval()
+    return model

@@ -1,0 +1,246 @@
+"""The pre-trained context transformer: its preprocessing, the synthetic prior
+and pretraining loop, the shipped weights on tasks it never saw, and the
+``icl`` model with ``predictor="transformer"`` end to end (every task type,
+reasons, no leakage)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import relgraph as rg
+from relgraph.bench.demo import make_ecommerce
+from relgraph.models.base import ModelError
+from relgraph.models.icl import IclModel
+from relgraph.models.icl_pretrain import pretrain, save
+from relgraph.models.icl_prior import sample_tasks
+from relgraph.models.icl_transformer import (
+    WIDTH,
+    ContextTransformer,
+    load_pretrained,
+    normal_scores,
+    select_columns,
+)
+
+CHURN = (
+    "PREDICT COUNT(orders.*, 0, 30, days) = 0 FOR EACH customers.customer_id "
+    "WHERE COUNT(orders.*, -90, 0, days) > 0"
+)
+SPEND = "PREDICT SUM(orders.amount, 0, 30, days) FOR EACH customers.customer_id"
+CHANNEL = "PREDICT FIRST(orders.channel, 0, 30, days) FOR EACH customers.customer_id"
+ANCHOR = "2024-10-01"
+
+
+def _auroc(y: np.ndarray, score: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, score))
+
+
+# ---------------------------------------------------------------- preprocessing
+def test_normal_scores_rank_against_the_context_only() -> None:
+    x = torch.tensor([[1.0], [2.0], [3.0], [float("nan")], [100.0], [-5.0], [2.0]]).view(1, -1, 1)
+    scores = normal_scores(x, context=4)[0, :, 0]
+    # context 1, 2, 3 (NaN not counted); order kept; NaN stays NaN
+    assert scores[0] < scores[1] < scores[2] and torch.isnan(scores[3])
+    # beyond the context's range: clipped to its extremes; equal values, equal scores
+    assert scores[4] == scores[2] and scores[5] == scores[0] and scores[6] == scores[1]
+    assert abs(float(scores[1])) < 1e-6  # the middle of three is the median
+
+
+def test_select_columns_orders_by_strength_and_signs() -> None:
+    rng = np.random.default_rng(0)
+    y = (rng.random(400) < 0.5).astype(np.float32)
+    noise = rng.normal(size=400)
+    strong_negative = -3 * y + rng.normal(size=400)
+    weak = y + 2 * rng.normal(size=400)
+    x = torch.tensor(np.stack([noise, weak, strong_negative], 1), dtype=torch.float32)[None]
+    out = select_columns(normal_scores(x, 400), torch.tensor(y)[None], "binary", torch.tensor([2]))
+    assert out.shape == (1, 400, WIDTH)
+    first = out[0, :, 0].numpy()
+    # the strong column comes first, sign flipped so it rises with the label
+    assert np.corrcoef(first, y)[0, 1] > 0.7
+    assert np.allclose(out[0, :, 3:].numpy(), 0)  # padding
+
+
+def test_missing_values_become_an_indicator_column() -> None:
+    rng = np.random.default_rng(1)
+    y = (rng.random(300) < 0.4).astype(np.float32)
+    x = rng.normal(size=(300, 1))
+    x[y == 1, 0] = np.nan  # missing exactly where the label is 1
+    x = torch.tensor(x, dtype=torch.float32)[None]
+    out = select_columns(normal_scores(x, 300), torch.tensor(y)[None], "binary", torch.tensor([2]))
+    assert np.corrcoef(out[0, :, 0].numpy(), y)[0, 1] > 0.99
+
+
+# ---------------------------------------------------------------- prior and pretraining
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "regression"])
+def test_prior_draws_tasks_of_each_kind(kind: str) -> None:
+    tasks = sample_tasks(kind, batch=8, rows=300, columns=20, seed=3)
+    assert tasks.x.shape == (8, 300, 20) and tasks.y.shape == (8, 300)
+    again = sample_tasks(kind, batch=8, rows=300, columns=20, seed=3)
+    assert torch.equal(tasks.x.nan_to_num(-1), again.x.nan_to_num(-1))  # seeded
+    if kind == "binary":
+        assert set(tasks.y.unique().tolist()) <= {0.0, 1.0}
+    if kind == "multiclass":
+        assert ((tasks.y >= 0) & (tasks.y < tasks.classes.view(-1, 1))).all()
+        assert (tasks.classes >= 3).all() and (tasks.classes <= 10).all()
+    if kind == "regression":
+        assert torch.isfinite(tasks.y).all() and tasks.y.std() > 0
+
+
+def test_pretraining_lowers_the_loss() -> None:
+    torch.manual_seed(0)
+    model = ContextTransformer(dim=32, heads=2, layers=2, hidden=64)
+    log = pretrain(model, steps=60, tokens=6_000, max_context=128, seed=1, lr=2e-3)
+    binary = [r["loss"] for r in log if r["kind"] == "binary"]
+    assert np.mean(binary[-8:]) < np.mean(binary[:8]) - 0.02
+
+
+def test_saved_weights_load_and_predict_alike(tmp_path) -> None:
+    model = ContextTransformer(dim=16, heads=2, layers=1, hidden=32)
+    path = save(model, tmp_path / "w.pt", {"steps": 0})
+    again = load_pretrained(str(path))
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 4))
+    y = (x[:, 0] > 0).astype(float)
+    first = model.predict(x[:40], y[:40], x[40:], "binary")
+    second = again.predict(x[:40], y[:40], x[40:], "binary")
+    assert np.allclose(first, second, atol=2e-3)  # stored in half precision
+
+
+# ---------------------------------------------------------------- the shipped weights
+def test_shipped_weights_learn_from_context_on_unseen_tasks() -> None:
+    """Tasks the transformer never saw: it must do far better than chance."""
+    model = load_pretrained()
+    rng = np.random.default_rng(7)
+    n = 700
+    x = rng.lognormal(size=(n, 12))  # skewed, like counts and sums
+    x[rng.random(x.shape) < 0.1] = np.nan
+    signal = np.log(np.nan_to_num(x[:, 2], nan=1.0)) - 0.7 * np.log(np.nan_to_num(x[:, 5], nan=1.0))
+    y = (signal + 0.5 * rng.normal(size=n) > 0.8).astype(float)
+    proba = model.predict(x[:500], y[:500], x[500:], "binary")
+    assert proba.shape == (200, 2) and np.allclose(proba.sum(1), 1, atol=1e-5)
+    assert _auroc(y[500:], proba[:, 1]) > 0.85
+
+    value = np.exp(signal) * 10 + rng.normal(size=n)
+    median = model.predict(x[:500], value[:500], x[500:], "regression")
+    mae = np.abs(median - value[500:]).mean()
+    assert mae < 0.7 * np.abs(np.median(value[:500]) - value[500:]).mean()
+    assert median.min() >= value[:500].min() and median.max() <= value[:500].max()
+
+    classes = np.digitize(signal, np.quantile(signal[:500], [0.33, 0.66]))
+    order = np.array([2, 0, 1])[classes]  # class indices carry no order
+    scores = model.predict(x[:500], order[:500], x[500:], "multiclass", classes=3)
+    assert scores.shape == (200, 3)
+    assert (scores.argmax(1) == order[500:]).mean() > 0.6
+
+
+def test_query_rows_do_not_see_each_other() -> None:
+    model = load_pretrained()
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(260, 5))
+    y = (x[:, 1] > 0).astype(float)
+    together = model.predict(x[:200], y[:200], x[200:], "binary")
+    alone = np.concatenate(
+        [model.predict(x[:200], y[:200], x[i : i + 1], "binary") for i in range(200, 260)]
+    )
+    assert np.allclose(together, alone, atol=1e-5)
+
+
+def test_attributions_point_at_the_signal() -> None:
+    model = load_pretrained()
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(500, 6))
+    y = (x[:, 4] + 0.3 * rng.normal(size=500) > 0).astype(float)
+    proba, contributions = model.predict_with_attributions(x[:400], y[:400], x[400:], "binary")
+    assert contributions.shape == (100, 6)
+    assert np.abs(contributions).mean(0).argmax() == 4
+    # a high value of the signal raises the probability
+    assert np.corrcoef(contributions[:, 4], x[400:, 4])[0, 1] > 0.5
+    assert np.allclose(proba, model.predict(x[:400], y[:400], x[400:], "binary"), atol=1e-5)
+
+
+# ---------------------------------------------------------------- icl with the transformer
+@pytest.fixture(scope="module")
+def shop() -> dict[str, pd.DataFrame]:
+    return make_ecommerce(scale=0.06, seed=1)
+
+
+@pytest.fixture(scope="module")
+def db(shop) -> rg.Database:
+    return rg.connect(shop)
+
+
+def test_binary_with_reasons(db: rg.Database) -> None:
+    preds = rg.predict(db, CHURN, anchor_time=ANCHOR, explain=True, predictor="transformer")
+    assert list(preds.columns) == [
+        "customer_id",
+        "anchor_time",
+        "probability",
+        "predicted",
+        "top_signal",
+        "contributions",
+    ]
+    assert preds["probability"].between(0, 1).all() and preds["probability"].nunique() > 5
+    assert preds["top_signal"].str.contains(r"\((?:raises|lowers) it\)").all()
+    assert preds.attrs["predictor"] == "transformer"
+    first = preds["contributions"].iloc[0][0]
+    assert {"feature", "value", "contribution", "text", "path", "hops", "window"} <= set(first)
+
+
+def test_regression_and_multiclass(db: rg.Database) -> None:
+    spend = rg.predict(db, SPEND, anchor_time=ANCHOR, predictor="transformer")
+    assert np.isfinite(spend["prediction"]).all() and (spend["prediction"] >= 0).all()
+    channel = rg.predict(
+        db, CHANNEL, anchor_time=ANCHOR, entities=[1, 2, 3], predictor="transformer"
+    )
+    scores = [c for c in channel.columns if c.startswith("score_")]
+    assert sorted(scores) == ["score_app", "score_store", "score_web"]
+    assert np.allclose(channel[scores].sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_blend_is_the_mean_of_both(db: rg.Database) -> None:
+    task = rg.Task.from_query(db, CHURN)
+    examples = task.entities_at(ANCHOR)
+    out = {
+        p: IclModel(predictor=p).fit(task).predict(examples)["probability"].to_numpy()
+        for p in ("lightgbm", "transformer", "blend")
+    }
+    assert np.allclose(out["blend"], (out["lightgbm"] + out["transformer"]) / 2)
+
+
+def test_transformer_in_the_evaluation_harness(db: rg.Database) -> None:
+    from relgraph.evaluate.evaluation import evaluate_models
+
+    task = rg.Task.from_query(db, CHURN)
+    result = evaluate_models(task, ["icl-transformer"])
+    assert 0.6 < result.summary("icl-transformer", "test", "auroc")["mean"] <= 1.0
+
+
+def test_rows_after_the_anchor_change_nothing(shop) -> None:
+    anchor = pd.Timestamp(ANCHOR)
+    times = {
+        "customers": "signup_at",
+        "orders": "ordered_at",
+        "order_items": "ordered_at",
+        "reviews": "reviewed_at",
+    }
+    cut = {
+        name: frame[frame[times[name]] <= anchor] if name in times else frame
+        for name, frame in shop.items()
+    }
+    full = rg.predict(rg.connect(shop), CHURN, anchor_time=anchor, predictor="transformer")
+    past = rg.predict(rg.connect(cut), CHURN, anchor_time=anchor, predictor="transformer")
+    pd.testing.assert_frame_equal(full, past)
+
+
+def test_bad_predictor() -> None:
+    with pytest.raises(rg.RelgraphError, match="predictor must be one of lightgbm"):
+        rg.predict(None, CHURN, predictor="forest")
+    db = rg.connect(make_ecommerce(scale=0.02, seed=0))
+    task = rg.Task.from_query(db, CHURN)
+    with pytest.raises(ModelError, match="IclModel.predictor must be one of"):
+        IclModel(predictor="forest").fit(task)
