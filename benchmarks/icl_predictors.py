@@ -1,6 +1,6 @@
 """Benchmark: the in-context model's predictors side by side, in one run.
 
-``icl`` fits a small LightGBM model on the context at query time;
+``icl-lightgbm`` fits a small LightGBM model on the context at query time;
 ``icl-transformer`` predicts with the pre-trained context transformer (no
 fitting); ``icl-blend`` averages both. Each is scored on the same test
 examples, rolling protocol (each example sees all rows up to its own anchor),
@@ -12,7 +12,7 @@ with the same context, features and mode:
   ecommerce first order's channel (multiclass), trials outcome (AUROC).
 
 Reported per task and predictor: the test metric, its difference from
-``icl`` (LightGBM), and the prediction seconds over the whole test split.
+``icl-lightgbm``, and the prediction seconds over the whole test split.
 Output goes to ``benchmarks/results/icl_predictors.json``.
 
 Run::
@@ -30,7 +30,7 @@ from typing import Any
 from benchmarks.common import write_report
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "icl_predictors.json"
-MODELS = ["icl", "icl-transformer", "icl-blend"]
+MODELS = ["icl-lightgbm", "icl-transformer", "icl-blend"]
 F1_TASKS = ["driver-dnf", "driver-top3", "driver-position"]
 DEMO_QUERIES = {
     "ecommerce churn": (
@@ -104,13 +104,13 @@ def main() -> None:
         rows += _rows(evaluation, name)
     seconds = time.perf_counter() - start
 
-    reference = {r["task"]: r["test"] for r in rows if r["model"] == "icl"}
-    print(f"{'task':<30} {'model':<16} {'metric':<9} {'test':>8} {'vs icl':>8} {'predict s':>10}")
+    reference = {r["task"]: r["test"] for r in rows if r["model"] == "icl-lightgbm"}
+    print(f"{'task':<30} {'model':<16} {'metric':<9} {'test':>8} {'vs lgbm':>8} {'predict s':>10}")
     for r in rows:
-        r["minus_icl"] = r["test"] - reference[r["task"]]
+        r["minus_lightgbm"] = r["test"] - reference[r["task"]]
         print(
             f"{r['task']:<30} {r['model']:<16} {r['metric']:<9} {r['test']:>8.4f} "
-            f"{r['minus_icl']:>+8.4f} {r['predict_seconds']:>10.2f}"
+            f"{r['minus_lightgbm']:>+8.4f} {r['predict_seconds']:>10.2f}"
         )
     write_report(
         args.out,

@@ -50,7 +50,7 @@ def predict(
     mode: str = "fast",
     explain: bool = False,
     entities: Any = None,
-    predictor: str = "lightgbm",
+    predictor: str | None = None,
 ) -> pd.DataFrame:
     """Predict ``query`` for its entities as of ``anchor_time``, with no training step.
 
@@ -65,9 +65,10 @@ def predict(
         explain (bool): add ``contributions``: the strongest inputs of each row
             (table path, column, hops, window, value, signed weight). (default: False)
         entities (list, optional): these entity ids instead of every entity.
-        predictor (str): ``"lightgbm"`` (a small model fitted on the context),
-            ``"transformer"`` (the pre-trained context transformer, nothing
-            fitted) or ``"blend"`` (their mean). (default: ``"lightgbm"``)
+        predictor (str, optional): ``"transformer"`` (the pre-trained context
+            transformer, nothing fitted), ``"lightgbm"`` (a small model fitted
+            on the context) or ``"blend"`` (their mean). (default: the mode's:
+            ``fast`` transformer, ``normal`` and ``best`` blend)
 
     Returns:
         One row per entity: the entity key, ``anchor_time``, the prediction
@@ -87,7 +88,7 @@ def predict(
 
     if mode not in MODES:
         raise RelgraphError(f"predict: mode must be one of {', '.join(MODES)} (got {mode!r}).")
-    if predictor not in PREDICTORS:
+    if predictor is not None and predictor not in PREDICTORS:
         raise RelgraphError(
             f"predict: predictor must be one of {', '.join(PREDICTORS)} (got {predictor!r})."
         )
@@ -113,7 +114,7 @@ def predict(
         anchor_time=str(anchor),
         anchor_note=note,
         mode=mode,
-        predictor=model.last_context_.get("predictor", predictor),
+        predictor=model.last_context_.get("predictor"),
         context=model.last_context_,
         timings=timings,
     )

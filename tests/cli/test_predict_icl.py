@@ -49,7 +49,7 @@ def test_default_is_icl_with_summary(shop_file: Path) -> None:
     assert result.exit_code == 0, result.output
     err = _err(result)
     assert "the latest time in the database" in err
-    assert "task: binary_classification; model: icl (fast, lightgbm), no training step" in err
+    assert "task: binary_classification; model: icl (fast, transformer), no training step" in err
     assert "labelled examples from" in err
     for step in ("loading", "labels", "features", "prediction"):
         assert f"{step} " in err

@@ -244,3 +244,18 @@ def test_bad_predictor() -> None:
     task = rg.Task.from_query(db, CHURN)
     with pytest.raises(ModelError, match="IclModel.predictor must be one of"):
         IclModel(predictor="forest").fit(task)
+
+
+def test_each_mode_has_its_predictor(db: rg.Database) -> None:
+    fast = rg.predict(db, CHURN, anchor_time=ANCHOR, entities=[1, 2, 3])
+    assert fast.attrs["predictor"] == "transformer"
+    normal = rg.predict(db, CHURN, anchor_time=ANCHOR, entities=[1, 2, 3], mode="normal")
+    assert normal.attrs["predictor"] == "blend"
+    asked = rg.predict(db, CHURN, anchor_time=ANCHOR, entities=[1, 2, 3], predictor="lightgbm")
+    assert asked.attrs["predictor"] == "lightgbm"
+
+
+def test_more_classes_than_the_transformer_has_fall_back_to_lightgbm(db: rg.Database) -> None:
+    model = IclModel(predictor="transformer").fit(rg.Task.from_query(db, CHANNEL))
+    assert model._predictor_for([str(i) for i in range(10)]) == "transformer"
+    assert model._predictor_for([str(i) for i in range(11)]) == "lightgbm"

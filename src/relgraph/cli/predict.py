@@ -75,12 +75,13 @@ def predict_command(
         ),
     ] = ModeName.fast,
     predictor: Annotated[
-        PredictorName,
+        PredictorName | None,
         typer.Option(
-            help="icl only: lightgbm (a small model fitted on the context), transformer "
-            "(the pre-trained context transformer, nothing fitted) or blend (their mean)."
+            help="icl only: transformer (the pre-trained context transformer, nothing "
+            "fitted), lightgbm (a small model fitted on the context) or blend (their "
+            "mean). Default: the mode's (fast: transformer; normal, best: blend)."
         ),
-    ] = PredictorName.lightgbm,
+    ] = None,
     anchor_time: Annotated[
         str | None,
         typer.Option(
@@ -129,7 +130,8 @@ def predict_command(
         db = connect(source, schema=schema)
     loading = time.perf_counter() - start
     if model == "icl" and not saved.is_file():
-        preds = _predict_icl(db, query, anchor, mode.value, predictor.value, explain, loading)
+        chosen = predictor.value if predictor is not None else None
+        preds = _predict_icl(db, query, anchor, mode.value, chosen, explain, loading)
     else:
         preds = _predict_fitted(db, query, saved, model, anchor, explain)
     if out_path is not None:
@@ -165,7 +167,7 @@ def _predict_icl(
     query: str,
     anchor: pd.Timestamp | None,
     mode: str,
-    predictor: str,
+    predictor: str | None,
     explain: bool,
     loading: float,
 ) -> pd.DataFrame:

@@ -79,7 +79,8 @@ TRANSFORMER_CONTEXT = 2048
 
 @dataclass(frozen=True)
 class Mode:
-    """How much context and how many boosting rounds a mode spends."""
+    """How much context a mode uses, what predicts from it, and how many
+    boosting rounds the LightGBM predictor spends."""
 
     context_size: int
     num_boost_round: int
@@ -87,12 +88,16 @@ class Mode:
     num_leaves: int
     #: Backward windows of the features, in horizons (see FeatureConfig).
     window_multiples: tuple[float, ...] = (1, 4, 12)
+    #: The predictor when none is asked for (see PREDICTORS).
+    predictor: str = "blend"
 
 
 MODES: dict[str, Mode] = {
-    # fast: two windows and fewer, larger boosting steps keep rel-f1 near a
-    # second (benchmarks/icl_latency.py).
-    "fast": Mode(1_000, 60, 0.15, 15, (1, 12)),
+    # fast: the pre-trained transformer alone (nothing fitted) and two feature
+    # windows keep rel-f1 near a second (benchmarks/icl_latency.py); the others
+    # average it with a LightGBM model fitted on the context, which measured
+    # better than either alone (benchmarks/icl_predictors.py).
+    "fast": Mode(1_000, 60, 0.15, 15, (1, 12), predictor="transformer"),
     "normal": Mode(5_000, 250, 0.05, 31),
     "best": Mode(20_000, 500, 0.03, 31),
 }
@@ -122,12 +127,13 @@ class IclModel(Model):
             ``"lagged"`` on context seen with the same lag as the query rows,
             ``"blend"`` averages both. (default: ``"blend"``)
         seed (int): Random seed of the fitted predictor. (default: 0)
-        predictor (str): ``"lightgbm"`` fits a small LightGBM model on the
-            context; ``"transformer"`` predicts with the pre-trained context
-            transformer in one forward pass, nothing fitted
-            (:mod:`relgraph.models.icl_transformer`; binary, regression and
-            up to 10 classes, else LightGBM); ``"blend"`` averages both.
-            (default: ``"lightgbm"``)
+        predictor (str | None): ``"transformer"`` predicts with the
+            pre-trained context transformer in one forward pass, nothing
+            fitted (:mod:`relgraph.models.icl_transformer`; binary,
+            regression and up to 10 classes, else LightGBM); ``"lightgbm"``
+            fits a small LightGBM model on the context; ``"blend"`` averages
+            both. ``None``: the mode's (``fast``: transformer; ``normal`` and
+            ``best``: blend). (default: None)
     """
 
     family = "icl"
@@ -139,7 +145,7 @@ class IclModel(Model):
         max_hops: int = 2,
         cutoff_lag: str = "blend",
         seed: int = 0,
-        predictor: str = "lightgbm",
+        predictor: str | None = None,
     ) -> None:
         self.mode = mode
         self.context_size = context_size
@@ -158,7 +164,7 @@ class IclModel(Model):
             raise ModelError(
                 f"IclModel.cutoff_lag must be one of {', '.join(LAGS)} (got {self.cutoff_lag!r})."
             )
-        if self.predictor not in PREDICTORS:
+        if self.predictor is not None and self.predictor not in PREDICTORS:
             raise ModelError(
                 f"IclModel.predictor must be one of {', '.join(PREDICTORS)} "
                 f"(got {self.predictor!r})."
@@ -378,10 +384,11 @@ class IclModel(Model):
         self._used_predictor = use
         if use == "lightgbm":
             return self._lightgbm(x_context, y, x_query, classes, top)
-        raw, contributions = self._transformer(x_context, y, x_query, classes, top)
-        if use == "blend":
+        if use == "blend":  # the reasons come from the trees: no gradients needed
+            raw, _ = self._transformer(x_context, y, x_query, classes, 0)
             trees, signals, details = self._lightgbm(x_context, y, x_query, classes, top)
             return (raw + trees) / 2, signals, details
+        raw, contributions = self._transformer(x_context, y, x_query, classes, top)
         if not top:
             return raw, [], []
         with_bias = np.concatenate([contributions, np.zeros((len(raw), 1))], axis=1)
@@ -389,15 +396,17 @@ class IclModel(Model):
         return raw, signals, details
 
     def _predictor_for(self, classes: list[str] | None) -> str:
-        """The predictor asked for, or LightGBM where the transformer has no head."""
-        if self.predictor == "lightgbm":
+        """The predictor asked for (or the mode's), LightGBM where the
+        transformer has no head (more than 10 classes)."""
+        asked = self.predictor or self.settings.predictor
+        if asked == "lightgbm":
             return "lightgbm"
         if self.task_.task_type is TaskType.multiclass_classification:
             from relgraph.models.icl_transformer import MAX_CLASSES
 
             if len(classes or []) > MAX_CLASSES:
                 return "lightgbm"
-        return self.predictor
+        return asked
 
     def _transformer(
         self,
@@ -534,7 +543,9 @@ class IclModel(Model):
             "anchors": int(largest["anchor_time"].nunique()),
             "first_anchor": str(largest["anchor_time"].min()),
             "last_anchor": str(largest["anchor_time"].max()),
-            "predictor": getattr(self, "_used_predictor", self.predictor),
+            "predictor": getattr(self, "_used_predictor", None)
+            or self.predictor
+            or self.settings.predictor,
         }
         if self.task_.task_type is not TaskType.regression:
             self.last_context_["classes"] = class_counts(largest["label"])

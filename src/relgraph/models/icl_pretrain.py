@@ -55,7 +55,12 @@ MAX_COLUMNS = 160
 
 
 def training_step_tasks(
-    step: int, seed: int, tokens: int, max_context: int, device: str | torch.device
+    step: int,
+    seed: int,
+    tokens: int,
+    max_context: int,
+    device: str | torch.device,
+    class_score_share: float = 0.5,
 ) -> tuple[str, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """One step's tasks: kind, prepared inputs, context labels (as the model
     takes them), query targets and class counts."""
@@ -70,7 +75,15 @@ def training_step_tasks(
     rows = context + QUERIES
     columns = int(torch.randint(1, MAX_COLUMNS + 1, (), generator=host))
     batch = max(1, tokens // rows)
-    tasks = sample_tasks(kind, batch, rows, columns, seed=seed * 1_000_003 + step, device=device)
+    tasks = sample_tasks(
+        kind,
+        batch,
+        rows,
+        columns,
+        seed=seed * 1_000_003 + step,
+        device=device,
+        class_score_share=class_score_share,
+    )
     y = tasks.y
     if kind == "regression":
         scores = normal_scores(y.unsqueeze(-1), context).squeeze(-1)
@@ -108,6 +121,7 @@ def pretrain(
     device: str | torch.device = "cpu",
     log_every: int = 0,
     checkpoint: Path | None = None,
+    class_score_share: float = 0.5,
 ) -> list[dict[str, Any]]:
     """Train ``model`` in place for ``steps`` (or until ``minutes`` pass);
     return the loss of every step. With ``checkpoint``, the weights are saved
@@ -136,7 +150,7 @@ def pretrain(
         for group in optimizer.param_groups:
             group["lr"] = lr * scale
         kind, x, y_context, target, classes = training_step_tasks(
-            step, seed, tokens, max_context, device
+            step, seed, tokens, max_context, device, class_score_share
         )
         with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=use_bf16):
             loss = task_loss(model, kind, x, y_context, target, classes)
@@ -182,11 +196,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--layers", type=int, default=8)
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--hidden", type=int, default=384)
+    parser.add_argument(
+        "--class-score-share",
+        type=float,
+        default=0.5,
+        help="multiclass tasks whose label is the highest per-class score (0: first stage)",
+    )
+    parser.add_argument(
+        "--init", default=None, help="continue from these weights (their size wins over --dim etc.)"
+    )
     args = parser.parse_args(argv)
     if args.steps is None and args.minutes is None:
         parser.error("give --steps, --minutes or both")
     torch.manual_seed(args.seed)
     model = ContextTransformer(args.dim, args.heads, args.layers, args.hidden)
+    earlier: dict[str, Any] = {}
+    if args.init:
+        state = torch.load(args.init, map_location="cpu", weights_only=True)
+        model = ContextTransformer(**state["config"])
+        model.load_state_dict({k: v.float() for k, v in state["weights"].items()})
+        earlier = state["trained"]
     started = time.perf_counter()
     log = pretrain(
         model,
@@ -199,6 +228,7 @@ def main(argv: list[str] | None = None) -> None:
         device=args.device,
         log_every=50,
         checkpoint=Path(args.out),
+        class_score_share=args.class_score_share,
     )
     info = {
         "steps": len(log),
@@ -206,6 +236,7 @@ def main(argv: list[str] | None = None) -> None:
         "tokens": args.tokens,
         "max_context": args.max_context,
         "lr": args.lr,
+        "class_score_share": args.class_score_share,
         "device": torch.cuda.get_device_name() if args.device.startswith("cuda") else args.device,
         "seconds": round(time.perf_counter() - started, 1),
         "final_loss": {
@@ -216,6 +247,8 @@ def main(argv: list[str] | None = None) -> None:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": "python -m relgraph.models.icl_pretrain " + " ".join(argv),
     }
+    if earlier:
+        info["continued_from"] = earlier
     path = save(model.cpu(), args.out, info)
     print(f"wrote {path} after {len(log)} steps: {info['final_loss']}")
 

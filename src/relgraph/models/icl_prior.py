@@ -18,7 +18,8 @@ How a task is drawn (all batched in torch, so it runs on a GPU as well):
    for zero-inflation, rounding), noise, and sometimes missing values (more
    often where the latent value is low: "no rows, no average");
 4. the label: the latent value thresholded at a random rate (binary), cut in
-   2-10 classes (multiclass), or shaped and rounded (regression).
+   3-10 classes or the highest of per-class scores (multiclass), or shaped
+   and rounded (regression).
 
 Example:
     >>> task = sample_tasks("binary", batch=2, rows=50, columns=7, seed=0)
@@ -143,10 +144,13 @@ def sample_tasks(
     columns: int,
     seed: int = 0,
     device: str | torch.device = "cpu",
+    class_score_share: float = 0.5,
 ) -> SyntheticTasks:
     """Draw ``batch`` tasks of one ``kind`` with ``rows`` rows and ``columns``
     feature columns each (see the module docstring); the same ``seed`` gives
-    the same tasks on the same device."""
+    the same tasks on the same device. ``class_score_share``: how many
+    multiclass tasks take the highest of per-class scores (the others cut one
+    latent value); 0 draws exactly the tasks of the first pretraining stage."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS} (got {kind!r})")
     g = _Generators(seed, device)
@@ -171,6 +175,20 @@ def sample_tasks(
     # Only part of it is predictable.
     noise_level = 0.1 + 1.4 * float(torch.rand((), generator=g.host))
     noisy_value = value + noise_level * torch.randn(batch, rows, generator=g.dev, device=device)
+    # Multiclass, half the time: each class has its own score (a customer's
+    # usual channel, say), the label is the highest, noisily; proxies are scores.
+    class_scores = None
+    # (with a share of 0 nothing is drawn here, so the stream is the first stage's)
+    if (
+        kind == "multiclass"
+        and class_score_share > 0
+        and torch.rand((), generator=g.host) < class_score_share
+    ):
+        layers = int(torch.randint(1, 3, (), generator=g.host))
+        class_scores = _standardise(_random_mlp(z, 10, g, layers=layers))
+        class_scores = class_scores + 0.7 * torch.randn(
+            batch, 1, 10, generator=g.dev, device=device
+        )
 
     # Columns: views of z, noisy proxies of the target, pure noise.
     proxies = int(torch.randint(0, min(4, columns) + 1, (), generator=g.host))
@@ -193,9 +211,12 @@ def sample_tasks(
         parts.append(mixed)
     if proxies:
         spread = _uniform((batch, 1, proxies), 0.2, 2.5, g, device)
+        if class_scores is None:
+            target = value.unsqueeze(-1)
+        else:  # classes 0-2 exist in every task
+            target = class_scores[..., torch.randint(0, 3, (proxies,), generator=g.host).to(device)]
         parts.append(
-            value.unsqueeze(-1)
-            + spread * torch.randn(batch, rows, proxies, generator=g.dev, device=device)
+            target + spread * torch.randn(batch, rows, proxies, generator=g.dev, device=device)
         )
     if pure_noise:
         parts.append(torch.randn(batch, rows, pure_noise, generator=g.dev, device=device))
@@ -219,6 +240,13 @@ def sample_tasks(
         y = (noisy_value > threshold).float()
         flip = torch.rand(batch, 1, generator=g.dev, device=device) < 0.5  # rare class either way
         y = torch.where(flip, 1 - y, y)
+    elif kind == "multiclass" and class_scores is not None:
+        classes = torch.randint(3, 11, (batch,), generator=g.dev, device=device)
+        noisy = class_scores + noise_level * torch.randn(
+            batch, rows, 10, generator=g.dev, device=device
+        )
+        unused = torch.arange(10, device=device) >= classes.view(-1, 1, 1)
+        y = noisy.masked_fill(unused, float("-inf")).argmax(-1).float()
     elif kind == "multiclass":
         classes = torch.randint(3, 11, (batch,), generator=g.dev, device=device)
         cuts = torch.sort(torch.rand(batch, 10, generator=g.dev, device=device), dim=1).values

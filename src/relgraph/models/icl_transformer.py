@@ -51,6 +51,8 @@ MAX_CLASSES = 10
 BINS = 64
 #: The normal scores the bins cover.
 SCORE_RANGE = 3.5
+#: Multiclass by one binary pass per class (see ``_one_vs_rest``), not the multiclass head.
+ONE_VS_REST = True
 #: Where the shipped weights are.
 WEIGHTS = Path(__file__).parent / "weights" / "icl_transformer.pt"
 
@@ -158,17 +160,32 @@ class _Block(nn.Module):
         self.norm2 = nn.LayerNorm(dim)
         self.ffn = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
 
-    def forward(self, h: torch.Tensor, context: int) -> torch.Tensor:
-        batch, rows, dim = h.shape
-        q, k, v = self.qkv(self.norm1(h)).chunk(3, dim=-1)
+    def forward(
+        self, context: torch.Tensor, query: torch.Tensor, track_context: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Context rows attend to each other, query rows to the context rows.
+
+        ``track_context=False`` keeps the context path out of autograd (the
+        query rows' gradients do not need it)."""
+        dim = context.shape[-1]
+        with torch.set_grad_enabled(track_context and torch.is_grad_enabled()):
+            q, k, v = self.qkv(self.norm1(context)).chunk(3, dim=-1)
+            context = self._residual(context, self._attend(q, k, v))
+        # the query rows need only their own queries: a third of the projection
+        q_rows = F.linear(self.norm1(query), self.qkv.weight[:dim], self.qkv.bias[:dim])
+        return context, self._residual(query, self._attend(q_rows, k, v))
+
+    def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        batch, rows, dim = q.shape
 
         def heads(t: torch.Tensor) -> torch.Tensor:
-            return t.view(batch, t.shape[1], self.heads, dim // self.heads).transpose(1, 2)
+            return t.reshape(batch, t.shape[1], self.heads, dim // self.heads).transpose(1, 2)
 
-        attended = F.scaled_dot_product_attention(
-            heads(q), heads(k[:, :context]), heads(v[:, :context])
-        )
-        h = h + self.out(attended.transpose(1, 2).reshape(batch, rows, dim))
+        out = F.scaled_dot_product_attention(heads(q), heads(k), heads(v))
+        return out.transpose(1, 2).reshape(batch, rows, dim)
+
+    def _residual(self, h: torch.Tensor, attended: torch.Tensor) -> torch.Tensor:
+        h = h + self.out(attended)
         return h + self.ffn(self.norm2(h))
 
 
@@ -194,24 +211,28 @@ class ContextTransformer(nn.Module):
         self.class_out = nn.Linear(dim, MAX_CLASSES)
         self.value_out = nn.Linear(dim, BINS)
 
-    def forward(self, x: torch.Tensor, y_context: torch.Tensor, kind: str) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, y_context: torch.Tensor, kind: str, track_context: bool = True
+    ) -> torch.Tensor:
         """Logits of the query rows: classes, or regression bins.
 
         ``x`` (batch, rows, :data:`WIDTH`) from :func:`prepare`, context rows
         first; ``y_context`` (batch, context): class indices, or normal scores.
+        ``track_context=False``: no gradients through the context rows (for
+        attributions of the query rows' inputs).
         """
-        context = y_context.shape[1]
-        h = self.rows_in(x)
+        n = y_context.shape[1]
         kind_index = {"binary": 0, "multiclass": 1, "regression": 2}[kind]
-        h = h + self.kind_in.weight[kind_index]
-        if kind == "regression":
-            label = self.value_in(y_context.unsqueeze(-1))
-        else:
-            label = self.class_in(y_context.long())
-        h = torch.cat([h[:, :context] + label, h[:, context:]], dim=1)
+        with torch.set_grad_enabled(track_context and torch.is_grad_enabled()):
+            if kind == "regression":
+                label = self.value_in(y_context.unsqueeze(-1))
+            else:
+                label = self.class_in(y_context.long())
+            context = self.rows_in(x[:, :n]) + self.kind_in.weight[kind_index] + label
+        query = self.rows_in(x[:, n:]) + self.kind_in.weight[kind_index]
         for block in self.blocks:
-            h = block(h, context)
-        h = self.norm(h[:, context:])
+            context, query = block(context, query, track_context)
+        h = self.norm(query)
         return self.value_out(h) if kind == "regression" else self.class_out(h)
 
     # ------------------------------------------------------------ inference on numpy
@@ -251,6 +272,8 @@ class ContextTransformer(nn.Module):
         self.eval()
         if kind == "multiclass" and not 2 <= classes <= MAX_CLASSES:
             raise ValueError(f"the transformer handles 2 to {MAX_CLASSES} classes (got {classes})")
+        if kind == "multiclass" and ONE_VS_REST:
+            return self._one_vs_rest(x_context, y_context, x_query, classes, chunk, attribute)
         xc = torch.as_tensor(np.asarray(x_context, dtype=np.float32))
         xq = torch.as_tensor(np.asarray(x_query, dtype=np.float32))
         yc = np.asarray(y_context, dtype=np.float64)
@@ -267,7 +290,7 @@ class ContextTransformer(nn.Module):
             x = torch.cat([xc, xq[start : start + chunk]]).unsqueeze(0)
             with torch.enable_grad() if attribute else torch.no_grad():
                 prepared, columns = self._prepare_tracked(x, y_model, kind, n_classes, attribute)
-                logits = self(prepared, y_model, kind)[0]
+                logits = self(prepared, y_model, kind, track_context=not attribute)[0]
                 if kind == "regression":
                     probs = logits.softmax(-1)
                     cumulative = probs.cumsum(-1)
@@ -299,21 +322,43 @@ class ContextTransformer(nn.Module):
                         target = picked - torch.log1p(-picked.exp().clamp(max=1 - 1e-6))
                 if attribute:
                     (grad,) = torch.autograd.grad(target.sum(), columns)
-                    query_part = columns[0, len(xc) :]
-                    contributions.append((grad[0, len(xc) :] * query_part).detach().numpy())
+                    contributions.append((grad[0] * columns[0]).detach().numpy())
             outputs.append(out.detach().numpy())
         result = np.concatenate(outputs)
         if kind == "regression":
             result = _from_scores(result, yc)
         return result, (np.concatenate(contributions) if attribute else None)
 
+    def _one_vs_rest(self, x_context, y_context, x_query, classes, chunk, attribute):
+        """Multiclass as one binary question per class ("this class or another?"),
+        normalised: each pass picks and signs the columns for its own class."""
+        labels = np.asarray(y_context)
+        scores, contributions = [], []
+        for c in range(classes):
+            proba, contrib = self._predict(
+                x_context, (labels == c).astype(float), x_query, "binary", 2, chunk, attribute
+            )
+            scores.append(proba[:, 1])
+            contributions.append(contrib)
+        proba = np.stack(scores, axis=1)
+        proba = proba / proba.sum(axis=1, keepdims=True)
+        if not attribute:
+            return proba, None
+        chosen = proba.argmax(axis=1)
+        stacked = np.stack(contributions, axis=0)  # (classes, rows, columns)
+        return proba, stacked[chosen, np.arange(len(chosen))]
+
     def _prepare_tracked(self, x, y_model, kind, classes, attribute):
-        """``prepare``, with the normal scores as a leaf for gradients."""
+        """``prepare``, with the query rows' normal scores as a leaf for
+        gradients (the context rows stay constants: the backward pass then
+        runs through the query rows only)."""
         if not attribute:
             return prepare(x, y_model, kind, classes), None
-        scores = normal_scores(x, y_model.shape[1])
-        leaf = scores.nan_to_num(nan=0.0).detach().requires_grad_(True)
-        tracked = torch.where(scores.isnan(), scores, leaf)
+        context = y_model.shape[1]
+        scores = normal_scores(x, context)
+        leaf = scores[:, context:].nan_to_num(nan=0.0).detach().requires_grad_(True)
+        query = torch.where(scores[:, context:].isnan(), scores[:, context:], leaf)
+        tracked = torch.cat([scores[:, :context], query], dim=1)
         return select_columns(tracked, y_model, kind, classes), leaf
 
 

@@ -32,8 +32,10 @@ MODEL_NAMES: dict[str, tuple[str, dict[str, Any]]] = {
     "gnn": ("gnn", {}),
     "hybrid": ("hybrid", {}),
     "icl": ("icl", {}),
-    # the in-context model with the pre-trained transformer, alone or averaged with LightGBM
+    # the in-context model with one predictor whatever the mode: the pre-trained
+    # transformer, a LightGBM model fitted on the context, or their mean
     "icl-transformer": ("icl", {"predictor": "transformer"}),
+    "icl-lightgbm": ("icl", {"predictor": "lightgbm"}),
     "icl-blend": ("icl", {"predictor": "blend"}),
     "baseline": ("baseline", {"strategy": "history"}),
     "history": ("baseline", {"strategy": "history"}),
