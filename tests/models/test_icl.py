@@ -39,8 +39,9 @@ def db(shop) -> rg.Database:
 
 
 # ---------------------------------------------------------------- every task type
-def test_binary_with_reasons(db: rg.Database) -> None:
-    preds = rg.predict(db, CHURN, anchor_time=ANCHOR, explain=True)
+@pytest.mark.parametrize("predictor", ["transformer", "lightgbm"])
+def test_binary_with_reasons(db: rg.Database, predictor: str) -> None:
+    preds = rg.predict(db, CHURN, anchor_time=ANCHOR, explain=True, predictor=predictor)
     assert list(preds.columns) == [
         "customer_id",
         "anchor_time",
@@ -61,8 +62,9 @@ def test_binary_with_reasons(db: rg.Database) -> None:
     assert set(info["timings"]) == {"labels", "features", "prediction"}
 
 
-def test_regression_for_given_ids_learns_from_every_entity(db: rg.Database) -> None:
-    preds = rg.predict(db, SPEND)
+@pytest.mark.parametrize("predictor", ["transformer", "lightgbm"])
+def test_regression_for_given_ids_learns_from_every_entity(db: rg.Database, predictor: str) -> None:
+    preds = rg.predict(db, SPEND, predictor=predictor)
     assert preds["customer_id"].tolist() == [17, 42]
     assert list(preds.columns) == ["customer_id", "anchor_time", "prediction", "top_signal"]
     assert np.isfinite(preds["prediction"]).all() and (preds["prediction"] >= 0).all()
@@ -71,8 +73,9 @@ def test_regression_for_given_ids_learns_from_every_entity(db: rg.Database) -> N
     assert "latest time in the database" in preds.attrs["anchor_note"]
 
 
-def test_multiclass_scores_every_context_class(db: rg.Database) -> None:
-    preds = rg.predict(db, CHANNEL, anchor_time=ANCHOR, entities=[1, 2, 3])
+@pytest.mark.parametrize("predictor", ["transformer", "lightgbm"])
+def test_multiclass_scores_every_context_class(db: rg.Database, predictor: str) -> None:
+    preds = rg.predict(db, CHANNEL, anchor_time=ANCHOR, entities=[1, 2, 3], predictor=predictor)
     scores = [c for c in preds.columns if c.startswith("score_")]
     assert sorted(scores) == ["score_app", "score_store", "score_web"]
     assert np.allclose(preds[scores].sum(axis=1), 1.0)
@@ -127,7 +130,8 @@ def test_bad_mode() -> None:
 
 
 # ---------------------------------------------------------------- no leakage
-def test_rows_after_the_anchor_change_nothing(shop) -> None:
+@pytest.mark.parametrize("predictor", ["transformer", "lightgbm", "blend"])
+def test_rows_after_the_anchor_change_nothing(shop, predictor: str) -> None:
     """Drop every timed row after the anchor: the predictions are identical."""
     anchor = pd.Timestamp(ANCHOR)
     times = {
@@ -140,8 +144,10 @@ def test_rows_after_the_anchor_change_nothing(shop) -> None:
         name: frame[frame[times[name]] <= anchor] if name in times else frame
         for name, frame in shop.items()
     }
-    full = rg.predict(rg.connect(shop), CHURN, anchor_time=anchor, explain=True)
-    past = rg.predict(rg.connect(cut), CHURN, anchor_time=anchor, explain=True)
+    full = rg.predict(
+        rg.connect(shop), CHURN, anchor_time=anchor, explain=True, predictor=predictor
+    )
+    past = rg.predict(rg.connect(cut), CHURN, anchor_time=anchor, explain=True, predictor=predictor)
     pd.testing.assert_frame_equal(full, past)
 
 
@@ -199,3 +205,43 @@ def test_save_load_keeps_settings(db: rg.Database, tmp_path) -> None:
     again = rg.load(model.save(tmp_path / "icl.rg"), db)
     assert again.get_params() == model.get_params()
     pd.testing.assert_frame_equal(model.predict(examples), again.predict(examples))
+
+
+# ---------------------------------------------------------------- predictors
+def test_blend_is_the_mean_of_both(db: rg.Database) -> None:
+    task = rg.Task.from_query(db, CHURN)
+    examples = task.entities_at(ANCHOR)
+    out = {
+        p: IclModel(predictor=p).fit(task).predict(examples)["probability"].to_numpy()
+        for p in ("lightgbm", "transformer", "blend")
+    }
+    assert np.allclose(out["blend"], (out["lightgbm"] + out["transformer"]) / 2)
+
+
+def test_lightgbm_in_the_evaluation_harness(db: rg.Database) -> None:
+    task = rg.Task.from_query(db, CHURN)
+    result = evaluate_models(task, ["icl-lightgbm"])  # "icl" (fast) is the transformer
+    assert 0.6 < result.summary("icl-lightgbm", "test", "auroc")["mean"] <= 1.0
+
+
+def test_bad_predictor(db: rg.Database) -> None:
+    with pytest.raises(rg.RelgraphError, match="predictor must be one of lightgbm"):
+        rg.predict(None, CHURN, predictor="forest")
+    task = rg.Task.from_query(db, CHURN)
+    with pytest.raises(ModelError, match="IclModel.predictor must be one of"):
+        IclModel(predictor="forest").fit(task)
+
+
+def test_each_mode_has_its_predictor(db: rg.Database) -> None:
+    fast = rg.predict(db, CHURN, anchor_time=ANCHOR, entities=[1, 2, 3])
+    assert fast.attrs["predictor"] == "transformer"
+    normal = rg.predict(db, CHURN, anchor_time=ANCHOR, entities=[1, 2, 3], mode="normal")
+    assert normal.attrs["predictor"] == "blend"
+    asked = rg.predict(db, CHURN, anchor_time=ANCHOR, entities=[1, 2, 3], predictor="lightgbm")
+    assert asked.attrs["predictor"] == "lightgbm"
+
+
+def test_more_classes_than_the_transformer_has_fall_back_to_lightgbm(db: rg.Database) -> None:
+    model = IclModel(predictor="transformer").fit(rg.Task.from_query(db, CHANNEL))
+    assert model._predictor_for([str(i) for i in range(10)]) == "transformer"
+    assert model._predictor_for([str(i) for i in range(11)]) == "lightgbm"

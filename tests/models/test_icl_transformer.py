@@ -1,19 +1,13 @@
 """The pre-trained context transformer: its preprocessing, the synthetic prior
-and pretraining loop, the shipped weights on tasks it never saw, and the
-``icl`` model with ``predictor="transformer"`` end to end (every task type,
-reasons, no leakage)."""
+and pretraining loop, and the shipped weights on tasks they never saw. The
+``icl`` model with each predictor, end to end, is tested in test_icl.py."""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
-import relgraph as rg
-from relgraph.bench.demo import make_ecommerce
-from relgraph.models.base import ModelError
-from relgraph.models.icl import IclModel
 from relgraph.models.icl_pretrain import pretrain, save
 from relgraph.models.icl_prior import sample_tasks
 from relgraph.models.icl_transformer import (
@@ -23,14 +17,6 @@ from relgraph.models.icl_transformer import (
     normal_scores,
     select_columns,
 )
-
-CHURN = (
-    "PREDICT COUNT(orders.*, 0, 30, days) = 0 FOR EACH customers.customer_id "
-    "WHERE COUNT(orders.*, -90, 0, days) > 0"
-)
-SPEND = "PREDICT SUM(orders.amount, 0, 30, days) FOR EACH customers.customer_id"
-CHANNEL = "PREDICT FIRST(orders.channel, 0, 30, days) FOR EACH customers.customer_id"
-ANCHOR = "2024-10-01"
 
 
 def _auroc(y: np.ndarray, score: np.ndarray) -> float:
@@ -155,107 +141,9 @@ def test_attributions_point_at_the_signal() -> None:
     rng = np.random.default_rng(4)
     x = rng.normal(size=(500, 6))
     y = (x[:, 4] + 0.3 * rng.normal(size=500) > 0).astype(float)
-    proba, contributions = model.predict_with_attributions(x[:400], y[:400], x[400:], "binary")
+    proba, contributions = model.predict(x[:400], y[:400], x[400:], "binary", attributions=True)
     assert contributions.shape == (100, 6)
     assert np.abs(contributions).mean(0).argmax() == 4
     # a high value of the signal raises the probability
     assert np.corrcoef(contributions[:, 4], x[400:, 4])[0, 1] > 0.5
     assert np.allclose(proba, model.predict(x[:400], y[:400], x[400:], "binary"), atol=1e-5)
-
-
-# ---------------------------------------------------------------- icl with the transformer
-@pytest.fixture(scope="module")
-def shop() -> dict[str, pd.DataFrame]:
-    return make_ecommerce(scale=0.06, seed=1)
-
-
-@pytest.fixture(scope="module")
-def db(shop) -> rg.Database:
-    return rg.connect(shop)
-
-
-def test_binary_with_reasons(db: rg.Database) -> None:
-    preds = rg.predict(db, CHURN, anchor_time=ANCHOR, explain=True, predictor="transformer")
-    assert list(preds.columns) == [
-        "customer_id",
-        "anchor_time",
-        "probability",
-        "predicted",
-        "top_signal",
-        "contributions",
-    ]
-    assert preds["probability"].between(0, 1).all() and preds["probability"].nunique() > 5
-    assert preds["top_signal"].str.contains(r"\((?:raises|lowers) it\)").all()
-    assert preds.attrs["predictor"] == "transformer"
-    first = preds["contributions"].iloc[0][0]
-    assert {"feature", "value", "contribution", "text", "path", "hops", "window"} <= set(first)
-
-
-def test_regression_and_multiclass(db: rg.Database) -> None:
-    spend = rg.predict(db, SPEND, anchor_time=ANCHOR, predictor="transformer")
-    assert np.isfinite(spend["prediction"]).all() and (spend["prediction"] >= 0).all()
-    channel = rg.predict(
-        db, CHANNEL, anchor_time=ANCHOR, entities=[1, 2, 3], predictor="transformer"
-    )
-    scores = [c for c in channel.columns if c.startswith("score_")]
-    assert sorted(scores) == ["score_app", "score_store", "score_web"]
-    assert np.allclose(channel[scores].sum(axis=1), 1.0, atol=1e-5)
-
-
-def test_blend_is_the_mean_of_both(db: rg.Database) -> None:
-    task = rg.Task.from_query(db, CHURN)
-    examples = task.entities_at(ANCHOR)
-    out = {
-        p: IclModel(predictor=p).fit(task).predict(examples)["probability"].to_numpy()
-        for p in ("lightgbm", "transformer", "blend")
-    }
-    assert np.allclose(out["blend"], (out["lightgbm"] + out["transformer"]) / 2)
-
-
-def test_transformer_in_the_evaluation_harness(db: rg.Database) -> None:
-    from relgraph.evaluate.evaluation import evaluate_models
-
-    task = rg.Task.from_query(db, CHURN)
-    result = evaluate_models(task, ["icl-transformer"])
-    assert 0.6 < result.summary("icl-transformer", "test", "auroc")["mean"] <= 1.0
-
-
-def test_rows_after_the_anchor_change_nothing(shop) -> None:
-    anchor = pd.Timestamp(ANCHOR)
-    times = {
-        "customers": "signup_at",
-        "orders": "ordered_at",
-        "order_items": "ordered_at",
-        "reviews": "reviewed_at",
-    }
-    cut = {
-        name: frame[frame[times[name]] <= anchor] if name in times else frame
-        for name, frame in shop.items()
-    }
-    full = rg.predict(rg.connect(shop), CHURN, anchor_time=anchor, predictor="transformer")
-    past = rg.predict(rg.connect(cut), CHURN, anchor_time=anchor, predictor="transformer")
-    pd.testing.assert_frame_equal(full, past)
-
-
-def test_bad_predictor() -> None:
-    with pytest.raises(rg.RelgraphError, match="predictor must be one of lightgbm"):
-        rg.predict(None, CHURN, predictor="forest")
-    db = rg.connect(make_ecommerce(scale=0.02, seed=0))
-    task = rg.Task.from_query(db, CHURN)
-    with pytest.raises(ModelError, match="IclModel.predictor must be one of"):
-        IclModel(predictor="forest").fit(task)
-
-
-def test_each_mode_has_its_predictor(db: rg.Database) -> None:
-    fast = rg.predict(db, CHURN, anchor_time=ANCHOR, entities=[1, 2, 3])
-    assert fast.attrs["predictor"] == "transformer"
-    normal = rg.predict(db, CHURN, anchor_time=ANCHOR, entities=[1, 2, 3], mode="normal")
-    assert normal.attrs["predictor"] == "blend"
-    asked = rg.predict(db, CHURN, anchor_time=ANCHOR, entities=[1, 2, 3], predictor="lightgbm")
-    assert asked.attrs["predictor"] == "lightgbm"
-
-
-def test_more_classes_than_the_transformer_has_fall_back_to_lightgbm(db: rg.Database) -> None:
-    model = IclModel(predictor="transformer").fit(rg.Task.from_query(db, CHANNEL))
-    assert model._predictor_for([str(i) for i in range(10)]) == "transformer"
-    assert model._predictor_for([str(i) for i in range(11)]) == "lightgbm"

@@ -434,8 +434,8 @@ class IclModel(Model):
         for part in np.array_split(order, parts):
             n_classes = len(classes) if classes is not None else 2
             if top:
-                raw, contrib = model.predict_with_attributions(
-                    context[part], y[part], query, kind, n_classes
+                raw, contrib = model.predict(
+                    context[part], y[part], query, kind, n_classes, attributions=True
                 )
                 contrib_sum = contrib_sum + contrib
             else:

@@ -236,7 +236,6 @@ class ContextTransformer(nn.Module):
         return self.value_out(h) if kind == "regression" else self.class_out(h)
 
     # ------------------------------------------------------------ inference on numpy
-    @torch.no_grad()
     def predict(
         self,
         x_context: np.ndarray,
@@ -244,29 +243,21 @@ class ContextTransformer(nn.Module):
         x_query: np.ndarray,
         kind: str,
         classes: int = 2,
+        attributions: bool = False,
         chunk: int = 2048,
-    ) -> np.ndarray:
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Class probabilities (rows, classes), or regression medians (rows,).
 
-        ``y_context``: 0/1 or class indices (``classes`` of them), or real values.
+        ``y_context``: 0/1 or class indices (``classes`` of them), or real
+        values. With ``attributions``, also each input column's contribution
+        per query row: gradient times input of the predicted class's log-odds
+        (binary: the positive class's), or of the predicted mean normal score;
+        zero for columns the transformer did not keep.
         """
-        return self._predict(x_context, y_context, x_query, kind, classes, chunk, attribute=False)[
-            0
-        ]
-
-    def predict_with_attributions(
-        self,
-        x_context: np.ndarray,
-        y_context: np.ndarray,
-        x_query: np.ndarray,
-        kind: str,
-        classes: int = 2,
-        chunk: int = 2048,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """As :meth:`predict`, plus each input column's contribution per query
-        row (gradient times input of the predicted class's log-odds, or of the
-        predicted score; zero for columns the transformer did not keep)."""
-        return self._predict(x_context, y_context, x_query, kind, classes, chunk, attribute=True)
+        values, contributions = self._predict(
+            x_context, y_context, x_query, kind, classes, chunk, attributions
+        )
+        return (values, contributions) if attributions else values
 
     def _predict(self, x_context, y_context, x_query, kind, classes, chunk, attribute):
         self.eval()
@@ -291,35 +282,7 @@ class ContextTransformer(nn.Module):
             with torch.enable_grad() if attribute else torch.no_grad():
                 prepared, columns = self._prepare_tracked(x, y_model, kind, n_classes, attribute)
                 logits = self(prepared, y_model, kind, track_context=not attribute)[0]
-                if kind == "regression":
-                    probs = logits.softmax(-1)
-                    cumulative = probs.cumsum(-1)
-                    centres = bin_centres()
-                    # the median bin, interpolated inside it
-                    index = (cumulative < 0.5).sum(-1).clamp(max=BINS - 1)
-                    below = torch.where(
-                        index > 0,
-                        cumulative.gather(-1, (index - 1).clamp(min=0).unsqueeze(-1)).squeeze(-1),
-                        0.0,
-                    )
-                    inside = probs.gather(-1, index.unsqueeze(-1)).squeeze(-1).clamp(min=1e-9)
-                    width = 2 * SCORE_RANGE / BINS
-                    median = (
-                        centres[index] - width / 2 + width * ((0.5 - below) / inside).clamp(0, 1)
-                    )
-                    score = (probs * centres).sum(-1)  # smooth, for attributions
-                    out, target = median, score
-                else:
-                    logits = logits[:, :classes]
-                    out = logits.softmax(-1)
-                    chosen = out.argmax(-1)
-                    log_p = logits.log_softmax(-1)
-                    picked = log_p.gather(-1, chosen.unsqueeze(-1)).squeeze(-1)
-                    # log-odds of the predicted class (binary: of the positive class)
-                    if kind == "binary":
-                        target = log_p[:, 1] - log_p[:, 0]
-                    else:
-                        target = picked - torch.log1p(-picked.exp().clamp(max=1 - 1e-6))
+                out, target = _outputs(logits, kind, classes)
                 if attribute:
                     (grad,) = torch.autograd.grad(target.sum(), columns)
                     contributions.append((grad[0] * columns[0]).detach().numpy())
@@ -360,6 +323,34 @@ class ContextTransformer(nn.Module):
         query = torch.where(scores[:, context:].isnan(), scores[:, context:], leaf)
         tracked = torch.cat([scores[:, :context], query], dim=1)
         return select_columns(tracked, y_model, kind, classes), leaf
+
+
+def _outputs(logits: torch.Tensor, kind: str, classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """What the query rows get (class probabilities, or the median normal
+    score), and a smooth quantity to attribute: the log-odds of the predicted
+    class (binary: of the positive class), or the mean normal score."""
+    if kind == "regression":
+        probs = logits.softmax(-1)
+        centres = bin_centres()
+        return _median_of_bins(probs, centres), (probs * centres).sum(-1)
+    logits = logits[:, :classes]
+    log_p = logits.log_softmax(-1)
+    if kind == "binary":
+        return log_p.exp(), log_p[:, 1] - log_p[:, 0]
+    picked = log_p.max(-1).values
+    return log_p.exp(), picked - torch.log1p(-picked.exp().clamp(max=1 - 1e-6))
+
+
+def _median_of_bins(probs: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
+    """The median of a distribution over equal bins, interpolated inside its bin."""
+    cumulative = probs.cumsum(-1)
+    index = (cumulative < 0.5).sum(-1).clamp(max=BINS - 1)
+    below = torch.where(
+        index > 0, cumulative.gather(-1, (index - 1).clamp(min=0).unsqueeze(-1)).squeeze(-1), 0.0
+    )
+    inside = probs.gather(-1, index.unsqueeze(-1)).squeeze(-1).clamp(min=1e-9)
+    width = 2 * SCORE_RANGE / BINS
+    return centres[index] - width / 2 + width * ((0.5 - below) / inside).clamp(0, 1)
 
 
 def _from_scores(scores: np.ndarray, y_context: np.ndarray) -> np.ndarray:
