@@ -37,6 +37,7 @@ bench: setup
 	$(PY) -m benchmarks.labels
 	$(PY) -m benchmarks.demo_multihop
 	$(PY) -m benchmarks.icl_latency
+	$(PY) -m benchmarks.icl_predictors
 	$(PY) -m benchmarks.gnn_latency
 	if [ -d ../shared/data/f1 ]; then $(VENV)/bin/relgraph bench rel-f1 --raw ../shared/data/f1 \
 		--models gnn,gbdt,baseline,prior --seeds 5 --protocol both --out benchmarks/results/rel-f1; \
