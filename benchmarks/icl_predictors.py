@@ -8,9 +8,10 @@ protocol (each example sees all rows up to its own anchor) and, for rel-f1,
 also RelBench's (the database cut at the test time):
 
 - rel-f1 (from the raw CSVs, skipped when absent): driver-dnf, driver-top3
-  (AUROC), driver-position (MAE);
+  (AUROC), driver-position (MAE), driver-circuit-compete (MAP@10);
 - the demo databases: ecommerce churn (AUROC), ecommerce 30-day spend (MAE),
-  ecommerce first order's channel (multiclass), trials outcome (AUROC).
+  ecommerce first order's channel (multiclass), the products of the next
+  30 days (RANK TOP 10), trials outcome (AUROC).
 
 Reported per task and predictor: the test metric, its difference from
 ``icl-lightgbm``, and the prediction seconds over the whole test split.
@@ -32,7 +33,7 @@ from benchmarks.common import write_report
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "icl_predictors.json"
 MODELS = ["icl-lightgbm", "icl-transformer", "icl-blend"]
-F1_TASKS = ["driver-dnf", "driver-top3", "driver-position"]
+F1_TASKS = ["driver-dnf", "driver-top3", "driver-position", "driver-circuit-compete"]
 DEMO_QUERIES = {
     "ecommerce churn": (
         "ecommerce",
@@ -45,6 +46,11 @@ DEMO_QUERIES = {
     "ecommerce channel": (
         "ecommerce",
         "PREDICT FIRST(orders.channel, 0, 30, days) FOR EACH customers.customer_id",
+    ),
+    "ecommerce basket": (
+        "ecommerce",
+        "PREDICT LIST_DISTINCT(order_items.product_id, 0, 30, days) RANK TOP 10 "
+        "FOR EACH customers.customer_id",
     ),
     "trials outcome": (
         "trials",

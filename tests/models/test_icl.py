@@ -82,8 +82,10 @@ def test_multiclass_scores_every_context_class(db: rg.Database, predictor: str) 
     assert set(preds["predicted"]) <= {"app", "store", "web"}
 
 
-def test_link_prediction_ranks_k_products(db: rg.Database, shop) -> None:
-    preds = rg.predict(db, BASKET, anchor_time=ANCHOR, explain=True)
+@pytest.mark.parametrize("predictor", ["transformer", "lightgbm", "blend"])
+def test_link_prediction_ranks_k_products(db: rg.Database, shop, predictor: str) -> None:
+    preds = rg.predict(db, BASKET, anchor_time=ANCHOR, explain=True, predictor=predictor)
+    assert preds.attrs["predictor"] == predictor
     assert {"predicted", "scores", "top_signal", "contributions"} <= set(preds.columns)
     assert preds["predicted"].map(len).eq(5).all()
     assert preds["predicted"].map(lambda ids: len(set(ids)) == 5).all()

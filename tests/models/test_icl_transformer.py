@@ -136,6 +136,20 @@ def test_query_rows_do_not_see_each_other() -> None:
     assert np.allclose(together, alone, atol=1e-5)
 
 
+def test_chunks_of_query_rows_agree() -> None:
+    """The context is encoded once; every chunk of query rows is scaled against it alone."""
+    model = load_pretrained()
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(400, 6))
+    y = rng.exponential(size=400)
+    whole = model.predict(x[:300], y[:300], x[300:], "regression")
+    chunked, contributions = model.predict(
+        x[:300], y[:300], x[300:], "regression", attributions=True, chunk=7
+    )
+    assert np.allclose(whole, chunked, atol=1e-4)
+    assert contributions.shape == (100, 6)
+
+
 def test_attributions_point_at_the_signal() -> None:
     model = load_pretrained()
     rng = np.random.default_rng(4)

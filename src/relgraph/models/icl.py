@@ -207,8 +207,15 @@ class IclModel(Model):
 
             start = time.perf_counter()
             out, stats = rank_links(
-                self._context_task, examples, cutoff, self._labels, self.settings, self.seed
+                self._context_task,
+                examples,
+                cutoff,
+                self._labels,
+                self.settings,
+                self.seed,
+                self.predictor or self.settings.predictor,
             )
+            stats["predictor"] = self.predictor or self.settings.predictor
             self.last_context_ = stats
             self.last_timings_ = {"labels": stats.pop("label_seconds")}
             self.last_timings_["prediction"] = (

@@ -5,9 +5,13 @@ described from the query's own past labels, known at the prediction's time:
 how many of the entity's last ``LOOKBACK`` windows held the candidate, how
 recently (weights decaying by window), and how popular the candidate was
 across all entities. Candidates are the entity's own past targets plus the
-most popular ones. A small LightGBM model learns how to weigh these from the
-latest few labelled windows (the in-context examples), then ranks; with too
-few of them, a fixed blend (own recency first, popularity second) ranks.
+most popular ones. The pairs of the latest few labelled windows, each marked
+by whether the entity's window held the candidate, are the in-context
+examples: a small LightGBM model learns how to weigh the features from them
+(``lightgbm``), or the pre-trained context transformer scores the pairs from
+them directly (``transformer``; at most 2,048 of them, every positive kept
+first), or both are averaged (``blend``). With too few positives a fixed
+blend (own recency first, popularity second) ranks.
 
 Example:
     >>> import relgraph as rg
@@ -64,9 +68,11 @@ def rank_links(
     labels: LabelCache,
     mode: Any,
     seed: int,
+    predictor: str = "lightgbm",
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Ranked candidates per example: ``predicted`` (ids) and ``scores``,
-    ``top_signal`` and ``contributions`` (one reason per ranked id)."""
+    ``top_signal`` and ``contributions`` (one reason per ranked id).
+    ``predictor``: ``"lightgbm"``, ``"transformer"`` or ``"blend"``."""
     key = task.entity_key
     k = task.k or 10
     horizon = horizon_timedelta(task)
@@ -86,10 +92,12 @@ def rank_links(
         rows = np.flatnonzero((anchors == t).to_numpy())
         query = examples[key].to_numpy()[rows]
         pairs = _pairs(history, known_end, horizon, query, k, key)
-        model, n = _learn(history, grid[:LEARN_WINDOWS], horizon, k, key, mode, seed)
-        learned += int(model is not None)
+        train = _examples(history, grid[:LEARN_WINDOWS], horizon, k, key)
+        n = int(train["y"].sum()) if train is not None else 0
+        usable = train is not None and n >= MIN_POSITIVES and train["y"].nunique() == 2
+        learned += int(usable)
         used += n
-        pairs["score"] = _score(model, pairs)
+        pairs["score"] = _score(train if usable else None, pairs, mode, seed, predictor)
         fill = _fill_items(task, known_end, history, k)
         for pos, group in zip(rows, _ranked(pairs, key, query, k), strict=True):
             items = list(group["item"])
@@ -163,18 +171,16 @@ def _pairs(
     return pairs.reset_index(drop=True)
 
 
-def _learn(
+def _examples(
     history: pd.DataFrame,
     refs: list[pd.Timestamp],
     horizon: pd.Timedelta,
     k: int,
     key: str,
-    mode: Any,
-    seed: int,
-) -> tuple[lgb.Booster | None, int]:
-    """Weights learned on the latest labelled windows: for each, the pairs
-    built from the windows before it, labelled by whether the entity's
-    window held the candidate."""
+) -> pd.DataFrame | None:
+    """The in-context pairs: for each of the latest labelled windows, the pairs
+    built from the windows before it, ``y`` = whether the entity's window held
+    the candidate."""
     parts = []
     for ref in refs:
         truth = history[pd.to_datetime(history["anchor_time"]) == ref]
@@ -184,11 +190,26 @@ def _learn(
         hit = pd.MultiIndex.from_frame(truth[[key, "item"]])
         pairs["y"] = pd.MultiIndex.from_frame(pairs[[key, "item"]]).isin(hit).astype(int)
         parts.append(pairs)
-    if not parts:
-        return None, 0
-    train = pd.concat(parts, ignore_index=True)
-    if train["y"].sum() < MIN_POSITIVES or train["y"].nunique() < 2:
-        return None, int(train["y"].sum())
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
+def _score(
+    train: pd.DataFrame | None, pairs: pd.DataFrame, mode: Any, seed: int, predictor: str
+) -> np.ndarray:
+    if pairs.empty:
+        return np.zeros(0)
+    if train is None:  # own recency first; popularity breaks ties and ranks newcomers
+        return (pairs["own_recency"] + 0.1 * pairs["pop_recency"]).to_numpy(dtype=float)
+    x = pairs[FEATURES].to_numpy(dtype=float)
+    scores = []
+    if predictor in ("lightgbm", "blend"):
+        scores.append(_lightgbm(train, mode, seed).predict(x))
+    if predictor in ("transformer", "blend"):
+        scores.append(_transformer_scores(train, x, seed))
+    return np.mean(scores, axis=0)
+
+
+def _lightgbm(train: pd.DataFrame, mode: Any, seed: int) -> lgb.Booster:
     params = {
         "objective": "binary",
         "learning_rate": 0.1,
@@ -200,16 +221,26 @@ def _learn(
         "verbose": -1,
     }
     data = lgb.Dataset(train[FEATURES].to_numpy(dtype=float), train["y"].to_numpy())
-    rounds = min(mode.num_boost_round, 150)
-    return lgb.train(params, data, rounds), int(train["y"].sum())
+    return lgb.train(params, data, min(mode.num_boost_round, 150))
 
 
-def _score(model: lgb.Booster | None, pairs: pd.DataFrame) -> np.ndarray:
-    if pairs.empty:
-        return np.zeros(0)
-    if model is None:  # own recency first; popularity breaks ties and ranks newcomers
-        return (pairs["own_recency"] + 0.1 * pairs["pop_recency"]).to_numpy(dtype=float)
-    return model.predict(pairs[FEATURES].to_numpy(dtype=float))
+def _transformer_scores(train: pd.DataFrame, x: np.ndarray, seed: int) -> np.ndarray:
+    """The transformer's probability that each pair is a hit, from at most
+    :data:`~relgraph.models.icl.TRANSFORMER_CONTEXT` labelled pairs (every
+    positive first, up to half of them; negatives drawn at random)."""
+    from relgraph.models.icl import TRANSFORMER_CONTEXT
+    from relgraph.models.icl_transformer import load_pretrained
+
+    rng = np.random.default_rng(seed)
+    y = train["y"].to_numpy()
+    positives, negatives = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    half = TRANSFORMER_CONTEXT // 2
+    positives = rng.permutation(positives)[:half]
+    negatives = rng.permutation(negatives)[: TRANSFORMER_CONTEXT - len(positives)]
+    rows = np.sort(np.concatenate([positives, negatives]))
+    context = train[FEATURES].to_numpy(dtype=float)[rows]
+    proba = load_pretrained().predict(context, y[rows].astype(float), x, "binary")
+    return proba[:, 1]
 
 
 def _ranked(pairs: pd.DataFrame, key: str, entities: np.ndarray, k: int):

@@ -53,6 +53,8 @@ BINS = 64
 SCORE_RANGE = 3.5
 #: Multiclass by one binary pass per class (see ``_one_vs_rest``), not the multiclass head.
 ONE_VS_REST = True
+#: The kinds of task, as the network's kind embedding numbers them.
+_KINDS = {"binary": 0, "multiclass": 1, "regression": 2}
 #: Where the shipped weights are.
 WEIGHTS = Path(__file__).parent / "weights" / "icl_transformer.pt"
 
@@ -160,20 +162,20 @@ class _Block(nn.Module):
         self.norm2 = nn.LayerNorm(dim)
         self.ffn = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
 
-    def forward(
-        self, context: torch.Tensor, query: torch.Tensor, track_context: bool = True
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Context rows attend to each other, query rows to the context rows.
+    def context_step(
+        self, context: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Context rows attend to each other: the updated rows, and the keys and
+        values the query rows attend to."""
+        q, k, v = self.qkv(self.norm1(context)).chunk(3, dim=-1)
+        return self._residual(context, self._attend(q, k, v)), k, v
 
-        ``track_context=False`` keeps the context path out of autograd (the
-        query rows' gradients do not need it)."""
-        dim = context.shape[-1]
-        with torch.set_grad_enabled(track_context and torch.is_grad_enabled()):
-            q, k, v = self.qkv(self.norm1(context)).chunk(3, dim=-1)
-            context = self._residual(context, self._attend(q, k, v))
+    def query_step(self, query: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """Query rows attend to the context rows (never to each other)."""
+        dim = query.shape[-1]
         # the query rows need only their own queries: a third of the projection
-        q_rows = F.linear(self.norm1(query), self.qkv.weight[:dim], self.qkv.bias[:dim])
-        return context, self._residual(query, self._attend(q_rows, k, v))
+        q = F.linear(self.norm1(query), self.qkv.weight[:dim], self.qkv.bias[:dim])
+        return self._residual(query, self._attend(q, k, v))
 
     def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         batch, rows, dim = q.shape
@@ -211,28 +213,39 @@ class ContextTransformer(nn.Module):
         self.class_out = nn.Linear(dim, MAX_CLASSES)
         self.value_out = nn.Linear(dim, BINS)
 
-    def forward(
-        self, x: torch.Tensor, y_context: torch.Tensor, kind: str, track_context: bool = True
-    ) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, y_context: torch.Tensor, kind: str) -> torch.Tensor:
         """Logits of the query rows: classes, or regression bins.
 
         ``x`` (batch, rows, :data:`WIDTH`) from :func:`prepare`, context rows
         first; ``y_context`` (batch, context): class indices, or normal scores.
-        ``track_context=False``: no gradients through the context rows (for
-        attributions of the query rows' inputs).
         """
         n = y_context.shape[1]
-        kind_index = {"binary": 0, "multiclass": 1, "regression": 2}[kind]
-        with torch.set_grad_enabled(track_context and torch.is_grad_enabled()):
-            if kind == "regression":
-                label = self.value_in(y_context.unsqueeze(-1))
-            else:
-                label = self.class_in(y_context.long())
-            context = self.rows_in(x[:, :n]) + self.kind_in.weight[kind_index] + label
-        query = self.rows_in(x[:, n:]) + self.kind_in.weight[kind_index]
+        return self.query_logits(x[:, n:], self.encode_context(x[:, :n], y_context, kind), kind)
+
+    def encode_context(
+        self, x_context: torch.Tensor, y_context: torch.Tensor, kind: str
+    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """The keys and values of the context rows in every block: all that
+        query rows need, so any number of them can be predicted from one encoding."""
+        if kind == "regression":
+            label = self.value_in(y_context.unsqueeze(-1))
+        else:
+            label = self.class_in(y_context.long())
+        h = self.rows_in(x_context) + self.kind_in.weight[_KINDS[kind]] + label
+        cache = []
         for block in self.blocks:
-            context, query = block(context, query, track_context)
-        h = self.norm(query)
+            h, k, v = block.context_step(h)
+            cache.append((k, v))
+        return cache
+
+    def query_logits(
+        self, x_query: torch.Tensor, cache: list[tuple[torch.Tensor, torch.Tensor]], kind: str
+    ) -> torch.Tensor:
+        """Logits of query rows from an encoded context."""
+        h = self.rows_in(x_query) + self.kind_in.weight[_KINDS[kind]]
+        for block, (k, v) in zip(self.blocks, cache, strict=True):
+            h = block.query_step(h, k, v)
+        h = self.norm(h)
         return self.value_out(h) if kind == "regression" else self.class_out(h)
 
     # ------------------------------------------------------------ inference on numpy
@@ -277,11 +290,17 @@ class ContextTransformer(nn.Module):
             y_model = torch.as_tensor(yc, dtype=torch.float32).view(1, -1)
         n_classes = torch.tensor([classes])
         outputs, contributions = [], []
+        cache = None
         for start in range(0, len(xq), chunk):
+            # Each chunk is scaled against the context alone, so chunks agree and
+            # the context is encoded once.
             x = torch.cat([xc, xq[start : start + chunk]]).unsqueeze(0)
             with torch.enable_grad() if attribute else torch.no_grad():
                 prepared, columns = self._prepare_tracked(x, y_model, kind, n_classes, attribute)
-                logits = self(prepared, y_model, kind, track_context=not attribute)[0]
+                if cache is None:
+                    with torch.no_grad():
+                        cache = self.encode_context(prepared[:, : len(xc)], y_model, kind)
+                logits = self.query_logits(prepared[:, len(xc) :], cache, kind)[0]
                 out, target = _outputs(logits, kind, classes)
                 if attribute:
                     (grad,) = torch.autograd.grad(target.sum(), columns)
