@@ -10,10 +10,14 @@ At query time, for each anchor time ``t`` of the examples to predict:
 2. **features**: the automatic relational features plus the target's own
    history (:class:`~relgraph.models.inputs.TaskInputs`) of the context and
    query rows, from rows visible at each row's anchor;
-3. **prediction**: a small LightGBM model fitted on the context with a fixed
-   number of rounds (no early stopping, no tuning): with its reasons, 0.2 s
-   in ``fast`` mode on rel-f1 (``benchmarks/icl_latency.py``). Link prediction
-   ranks candidates by the entity's own past targets and their popularity
+3. **prediction**, by the mode's predictor (or the one asked for): the
+   pre-trained context transformer in one forward pass, nothing fitted
+   (:mod:`relgraph.models.icl_transformer`, ``fast``); a small LightGBM model
+   fitted on the context with a fixed number of rounds (no early stopping, no
+   tuning); or the mean of both (``normal``, ``best``). With its reasons,
+   0.15-0.2 s in ``fast`` mode on rel-f1 (``benchmarks/icl_latency.py``).
+   Link prediction scores (entity, candidate) pairs described by the entity's
+   own past targets and their popularity the same ways
    (:mod:`relgraph.models.icl_links`).
 
 ``fit`` only binds the task. Every prediction reads nothing after its anchor.
