@@ -161,3 +161,21 @@ def test_attributions_point_at_the_signal() -> None:
     # a high value of the signal raises the probability
     assert np.corrcoef(contributions[:, 4], x[400:, 4])[0, 1] > 0.5
     assert np.allclose(proba, model.predict(x[:400], y[:400], x[400:], "binary"), atol=1e-5)
+
+
+def test_pretraining_script_writes_loadable_weights_and_continues(tmp_path) -> None:
+    from relgraph.models.icl_pretrain import main
+
+    small = ["--tokens", "2000", "--max-context", "32", "--dim", "16", "--heads", "2"]
+    small += ["--layers", "1", "--hidden", "32"]
+    first = tmp_path / "first.pt"
+    main(["--steps", "3", "--out", str(first), *small])
+    state = torch.load(first, weights_only=True)
+    assert state["trained"]["steps"] == 3 and state["config"]["dim"] == 16
+    second = tmp_path / "second.pt"
+    main(["--steps", "2", "--init", str(first), "--out", str(second), *small])
+    state = torch.load(second, weights_only=True)
+    assert state["trained"]["continued_from"]["steps"] == 3
+    model = load_pretrained(str(second))
+    x = np.random.default_rng(0).normal(size=(40, 3))
+    assert model.predict(x[:30], (x[:30, 0] > 0).astype(float), x[30:], "binary").shape == (10, 2)
