@@ -5,6 +5,7 @@ and pretraining loop, and the shipped weights on tasks they never saw. The
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -173,9 +174,50 @@ def test_pretraining_script_writes_loadable_weights_and_continues(tmp_path) -> N
     state = torch.load(first, weights_only=True)
     assert state["trained"]["steps"] == 3 and state["config"]["dim"] == 16
     second = tmp_path / "second.pt"
-    main(["--steps", "2", "--init", str(first), "--out", str(second), *small])
+    with pytest.raises(SystemExit):  # the same seed would draw the first run's tasks again
+        main(["--steps", "2", "--init", str(first), "--out", str(second), *small])
+    main(["--steps", "2", "--seed", "1", "--init", str(first), "--out", str(second), *small])
     state = torch.load(second, weights_only=True)
     assert state["trained"]["continued_from"]["steps"] == 3
     model = load_pretrained(str(second))
     x = np.random.default_rng(0).normal(size=(40, 3))
     assert model.predict(x[:30], (x[:30, 0] > 0).astype(float), x[30:], "binary").shape == (10, 2)
+
+
+def test_pretrain_rejects_no_steps() -> None:
+    model = ContextTransformer(dim=16, heads=2, layers=1, hidden=32)
+    with pytest.raises(ValueError, match="steps must be at least 1"):
+        pretrain(model, steps=0)
+
+
+def test_regression_maps_scores_back_to_the_labels() -> None:
+    """The context's own extremes map back to themselves (no pull to the middle)."""
+    from relgraph.models.icl_transformer import _from_scores
+
+    y = np.random.default_rng(0).exponential(size=30)
+    scores = normal_scores(torch.tensor(y, dtype=torch.float32).view(1, -1, 1), 30)
+    back = _from_scores(scores.view(-1).numpy(), y)
+    assert np.allclose(back, y, rtol=1e-4)
+
+
+def test_empty_query_and_absent_classes() -> None:
+    model = load_pretrained()
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(100, 3))
+    assert model.predict(x, (x[:, 0] > 0).astype(float), x[:0], "binary").shape == (0, 2)
+    labels = (x[:, 0] > 0).astype(int)  # classes 0 and 1 of 3: class 2 never seen
+    scores = model.predict(x[:80], labels[:80], x[80:], "multiclass", classes=3)
+    assert np.allclose(scores[:, 2], 0) and np.allclose(scores.sum(1), 1)
+
+
+def test_categories_are_encoded_leaving_each_context_row_out() -> None:
+    from relgraph.models.icl import _as_numbers
+
+    rng = np.random.default_rng(0)
+    y = (rng.random(1000) < 0.5).astype(float)
+    noise = pd.Series(rng.integers(0, 50, 1000).astype(str)).astype("category")
+    frame = pd.DataFrame({"c": noise, "t": pd.to_datetime(["2024-01-02"] * 999 + [None])})
+    context, query = _as_numbers(frame, y, frame.head(5), "binary")
+    # with its own label left out, a noise category tells nothing in the context
+    assert abs(np.corrcoef(context[:, 0], y)[0, 1]) < 0.1
+    assert np.isnan(context[-1, 1]) and context[0, 1] == pytest.approx(19724.0)

@@ -587,28 +587,49 @@ class IclModel(Model):
 def _as_numbers(
     x_context: pd.DataFrame, y: np.ndarray, x_query: pd.DataFrame, kind: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Feature tables as float matrices for the transformer: a category becomes
-    its mean label among the context rows (smoothed towards the overall mean;
-    for multiclass its frequency), so its values carry an order; NaN stays."""
+    """Feature tables as float matrices for the transformer: a category (or
+    text) becomes its mean label among the context rows, smoothed towards the
+    overall mean, leaving each context row's own label out (else a category
+    would look more telling in the context than it is); for multiclass its
+    frequency. Times become days since 1970. NaN stays NaN."""
     context, query = [], []
     for name in x_context.columns:
         column_c, column_q = x_context[name], x_query[name]
-        if isinstance(column_c.dtype, pd.CategoricalDtype) or column_c.dtype == object:
-            keys_c, keys_q = column_c.astype(str), column_q.astype(str)
-            if kind == "multiclass":
-                table = keys_c.value_counts(normalize=True)
-            else:
-                stats = pd.DataFrame({"key": keys_c.to_numpy(), "y": y}).groupby("key")["y"]
-                # a few rows of a category say little: lean on the overall mean
-                table = (stats.sum() + 10 * y.mean()) / (stats.count() + 10)
-            values_c = keys_c.map(table).to_numpy(dtype=float)
-            values_q = keys_q.map(table).to_numpy(dtype=float)
+        dtype = column_c.dtype
+        if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype):
+            values_c, values_q = _category_values(column_c, column_q, y, kind)
+        elif pd.api.types.is_datetime64_any_dtype(dtype):
+            values_c, values_q = (_days(column_c), _days(column_q))
         else:
             values_c = pd.to_numeric(column_c, errors="coerce").to_numpy(dtype=float)
             values_q = pd.to_numeric(column_q, errors="coerce").to_numpy(dtype=float)
         context.append(values_c)
         query.append(values_q)
     return np.stack(context, axis=1), np.stack(query, axis=1)
+
+
+def _category_values(
+    column_c: pd.Series, column_q: pd.Series, y: np.ndarray, kind: str
+) -> tuple[np.ndarray, np.ndarray]:
+    keys_c, keys_q = column_c.astype(str).to_numpy(), column_q.astype(str).to_numpy()
+    if kind == "multiclass":
+        share = pd.Series(keys_c).value_counts(normalize=True)
+        return pd.Series(keys_c).map(share).to_numpy(float), pd.Series(keys_q).map(share).to_numpy(
+            float
+        )
+    prior, weight = float(np.mean(y)), 10.0  # a few rows of a category say little
+    stats = pd.DataFrame({"key": keys_c, "y": y}).groupby("key")["y"].agg(["sum", "count"])
+    total = pd.Series(keys_c).map(stats["sum"]).to_numpy(float)
+    count = pd.Series(keys_c).map(stats["count"]).to_numpy(float)
+    values_c = (total - y + weight * prior) / (count - 1 + weight)  # leave one out
+    table = (stats["sum"] + weight * prior) / (stats["count"] + weight)
+    return values_c, pd.Series(keys_q).map(table).to_numpy(float)
+
+
+def _days(column: pd.Series) -> np.ndarray:
+    times = pd.to_datetime(column)
+    days = (times - pd.Timestamp("1970-01-01")).dt.total_seconds().to_numpy(float) / 86400
+    return np.where(times.isna().to_numpy(), np.nan, days)
 
 
 def _from_margin(contrib: np.ndarray, width: int, kind: TaskType) -> np.ndarray:

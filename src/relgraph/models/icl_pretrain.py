@@ -128,10 +128,12 @@ def pretrain(
     there at every log line too (a run cut short still leaves them)."""
     if steps is None and minutes is None:
         raise ValueError("give steps, minutes or both")
+    if (steps is not None and steps < 1) or (minutes is not None and minutes <= 0):
+        raise ValueError(f"steps must be at least 1 and minutes positive (got {steps}, {minutes})")
     torch.manual_seed(seed)
     model.to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01, betas=(0.9, 0.98))
-    planned = steps or 10**9
+    planned = steps if steps is not None else 10**9
     warmup = min(500, max(1, planned // 20))
     use_bf16 = torch.device(device).type == "cuda"
     start = time.perf_counter()
@@ -216,6 +218,11 @@ def main(argv: list[str] | None = None) -> None:
         model = ContextTransformer(**state["config"])
         model.load_state_dict({k: v.float() for k, v in state["weights"].items()})
         earlier = state["trained"]
+        if earlier.get("seed") == args.seed:  # tasks are seeded by (seed, step)
+            parser.error(
+                f"--init continues a run of seed {args.seed}: give another --seed, "
+                "or the same tasks would be drawn again"
+            )
     started = time.perf_counter()
     log = pretrain(
         model,

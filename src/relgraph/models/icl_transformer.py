@@ -276,6 +276,9 @@ class ContextTransformer(nn.Module):
         self.eval()
         if kind == "multiclass" and not 2 <= classes <= MAX_CLASSES:
             raise ValueError(f"the transformer handles 2 to {MAX_CLASSES} classes (got {classes})")
+        if len(x_query) == 0:
+            shape = (0,) if kind == "regression" else (0, classes)
+            return np.zeros(shape), (np.zeros((0, np.shape(x_context)[1])) if attribute else None)
         if kind == "multiclass" and ONE_VS_REST:
             return self._one_vs_rest(x_context, y_context, x_query, classes, chunk, attribute)
         xc = torch.as_tensor(np.asarray(x_context, dtype=np.float32))
@@ -317,6 +320,10 @@ class ContextTransformer(nn.Module):
         labels = np.asarray(y_context)
         scores, contributions = [], []
         for c in range(classes):
+            if not (labels == c).any():  # a class this context never shows scores 0
+                scores.append(np.zeros(len(x_query)))
+                contributions.append(np.zeros(np.shape(x_query)) if attribute else None)
+                continue
             proba, contrib = self._predict(
                 x_context, (labels == c).astype(float), x_query, "binary", 2, chunk, attribute
             )
@@ -375,7 +382,8 @@ def _median_of_bins(probs: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
 def _from_scores(scores: np.ndarray, y_context: np.ndarray) -> np.ndarray:
     """Normal scores back to label values through the context's quantiles."""
     quantiles = torch.special.ndtr(torch.as_tensor(scores, dtype=torch.float64)).numpy()
-    return np.quantile(y_context, quantiles, method="linear")
+    # "hazen" puts the i-th of n sorted labels at (i + 0.5) / n, as normal_scores does
+    return np.quantile(y_context, quantiles, method="hazen")
 
 
 @lru_cache(maxsize=1)
