@@ -210,7 +210,7 @@ def test_empty_query_and_absent_classes() -> None:
     assert np.allclose(scores[:, 2], 0) and np.allclose(scores.sum(1), 1)
 
 
-def test_categories_are_encoded_leaving_each_context_row_out() -> None:
+def test_categories_are_encoded_out_of_fold() -> None:
     from relgraph.models.icl import _as_numbers
 
     rng = np.random.default_rng(0)
@@ -218,6 +218,12 @@ def test_categories_are_encoded_leaving_each_context_row_out() -> None:
     noise = pd.Series(rng.integers(0, 50, 1000).astype(str)).astype("category")
     frame = pd.DataFrame({"c": noise, "t": pd.to_datetime(["2024-01-02"] * 999 + [None])})
     context, query = _as_numbers(frame, y, frame.head(5), "binary")
-    # with its own label left out, a noise category tells nothing in the context
+    # from the other folds' labels, a noise category tells nothing in the context
     assert abs(np.corrcoef(context[:, 0], y)[0, 1]) < 0.1
+    # a telling one still does
+    telling = pd.Series(np.where(y == 1, "a", "b")).where(np.arange(1000) % 4 > 0, "c")
+    ctx, _ = _as_numbers(
+        pd.DataFrame({"c": telling.astype("category")}), y, frame.head(0), "binary"
+    )
+    assert np.corrcoef(ctx[:, 0], y)[0, 1] > 0.8
     assert np.isnan(context[-1, 1]) and context[0, 1] == pytest.approx(19724.0)

@@ -79,6 +79,9 @@ PREDICTORS = ("lightgbm", "transformer", "blend")
 #: Most context rows the transformer sees at once (as in its pretraining);
 #: a larger context is split into parts whose predictions are averaged.
 TRANSFORMER_CONTEXT = 2048
+#: Folds of the context rows' category encoding (each row's value comes from
+#: the other folds' labels; see _as_numbers).
+CATEGORY_FOLDS = 5
 
 
 @dataclass(frozen=True)
@@ -589,8 +592,11 @@ def _as_numbers(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Feature tables as float matrices for the transformer: a category (or
     text) becomes its mean label among the context rows, smoothed towards the
-    overall mean, leaving each context row's own label out (else a category
-    would look more telling in the context than it is); for multiclass its
+    overall mean; a context row's value comes from the other folds' rows (with
+    its own label in, a category looks more telling in the context than it is;
+    with only its own left out, its value moves against its label, which the
+    transformer picks up: trials outcome AUROC 0.658 in-sample, 0.607 leaving
+    one out, 0.707 out of fold). For multiclass a category becomes its
     frequency. Times become days since 1970. NaN stays NaN."""
     context, query = [], []
     for name in x_context.columns:
@@ -614,16 +620,28 @@ def _category_values(
     keys_c, keys_q = column_c.astype(str).to_numpy(), column_q.astype(str).to_numpy()
     if kind == "multiclass":
         share = pd.Series(keys_c).value_counts(normalize=True)
-        return pd.Series(keys_c).map(share).to_numpy(float), pd.Series(keys_q).map(share).to_numpy(
-            float
-        )
-    prior, weight = float(np.mean(y)), 10.0  # a few rows of a category say little
-    stats = pd.DataFrame({"key": keys_c, "y": y}).groupby("key")["y"].agg(["sum", "count"])
-    total = pd.Series(keys_c).map(stats["sum"]).to_numpy(float)
-    count = pd.Series(keys_c).map(stats["count"]).to_numpy(float)
-    values_c = (total - y + weight * prior) / (count - 1 + weight)  # leave one out
+        return _mapped(keys_c, share), _mapped(keys_q, share)
+    values_c = np.empty(len(keys_c))
+    folds = np.arange(len(keys_c)) % CATEGORY_FOLDS
+    for fold in range(CATEGORY_FOLDS):
+        held = folds == fold
+        values_c[held] = _mapped(keys_c[held], _label_means(keys_c[~held], y[~held]))
+    return values_c, _mapped(keys_q, _label_means(keys_c, y))
+
+
+def _label_means(keys: np.ndarray, y: np.ndarray) -> pd.Series:
+    """Each category's mean label, smoothed towards the overall mean (a few
+    rows of a category say little); ``prior`` for categories not seen."""
+    prior, weight = float(np.mean(y)), 10.0
+    stats = pd.DataFrame({"key": keys, "y": y}).groupby("key")["y"].agg(["sum", "count"])
     table = (stats["sum"] + weight * prior) / (stats["count"] + weight)
-    return values_c, pd.Series(keys_q).map(table).to_numpy(float)
+    table.attrs["prior"] = prior
+    return table
+
+
+def _mapped(keys: np.ndarray, table: pd.Series) -> np.ndarray:
+    values = pd.Series(keys).map(table).to_numpy(float)
+    return np.where(np.isnan(values), table.attrs.get("prior", np.nan), values)
 
 
 def _days(column: pd.Series) -> np.ndarray:
