@@ -79,6 +79,12 @@ PREDICTORS = ("lightgbm", "transformer", "blend")
 #: Most context rows the transformer sees at once (as in its pretraining);
 #: a larger context is split into parts whose predictions are averaged.
 TRANSFORMER_CONTEXT = 2048
+#: The transformer's name for each task type it predicts.
+_TRANSFORMER_KINDS = {
+    TaskType.binary_classification: "binary",
+    TaskType.regression: "regression",
+    TaskType.multiclass_classification: "multiclass",
+}
 #: Folds of the context rows' category encoding (each row's value comes from
 #: the other folds' labels; see _as_numbers).
 CATEGORY_FOLDS = 5
@@ -184,6 +190,7 @@ class IclModel(Model):
         self._inputs: dict[str, TaskInputs] = {}
         self.last_context_: dict[str, Any] = {}
         self.last_timings_: dict[str, float] = {}
+        self._used_predictor: str | None = None  # the last fit's (after fallbacks)
 
     @property
     def settings(self) -> Mode:
@@ -192,6 +199,11 @@ class IclModel(Model):
         if self.context_size is not None:
             mode = dataclasses.replace(mode, context_size=self.context_size)
         return mode
+
+    @property
+    def asked_predictor(self) -> str:
+        """``predictor``, or the mode's when it is None."""
+        return self.predictor or self.settings.predictor
 
     # ------------------------------------------------------------ predict / explain
     def _predict(self, examples: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:
@@ -220,9 +232,9 @@ class IclModel(Model):
                 self._labels,
                 self.settings,
                 self.seed,
-                self.predictor or self.settings.predictor,
+                self.asked_predictor,
             )
-            stats["predictor"] = self.predictor or self.settings.predictor
+            stats["predictor"] = self.asked_predictor
             self.last_context_ = stats
             self.last_timings_ = {"labels": stats.pop("label_seconds")}
             self.last_timings_["prediction"] = (
@@ -412,7 +424,7 @@ class IclModel(Model):
     def _predictor_for(self, classes: list[str] | None) -> str:
         """The predictor asked for (or the mode's), LightGBM where the
         transformer has no head (more than 10 classes)."""
-        asked = self.predictor or self.settings.predictor
+        asked = self.asked_predictor
         if asked == "lightgbm":
             return "lightgbm"
         if self.task_.task_type is TaskType.multiclass_classification:
@@ -436,17 +448,13 @@ class IclModel(Model):
         from relgraph.models.icl_transformer import load_pretrained
 
         model = load_pretrained()
-        kind = {
-            TaskType.binary_classification: "binary",
-            TaskType.regression: "regression",
-            TaskType.multiclass_classification: "multiclass",
-        }[self.task_.task_type]
+        kind = _TRANSFORMER_KINDS[self.task_.task_type]
+        n_classes = len(classes) if classes is not None else 2
         context, query = _as_numbers(x_context, y, x_query, kind)
         parts = max(1, -(-len(context) // TRANSFORMER_CONTEXT))
         order = np.random.default_rng(self.seed).permutation(len(context))
         raw_sum, contrib_sum = 0.0, 0.0
         for part in np.array_split(order, parts):
-            n_classes = len(classes) if classes is not None else 2
             if top:
                 raw, contrib = model.predict(
                     context[part], y[part], query, kind, n_classes, attributions=True
@@ -557,9 +565,7 @@ class IclModel(Model):
             "anchors": int(largest["anchor_time"].nunique()),
             "first_anchor": str(largest["anchor_time"].min()),
             "last_anchor": str(largest["anchor_time"].max()),
-            "predictor": getattr(self, "_used_predictor", None)
-            or self.predictor
-            or self.settings.predictor,
+            "predictor": self._used_predictor or self.asked_predictor,
         }
         if self.task_.task_type is not TaskType.regression:
             self.last_context_["classes"] = class_counts(largest["label"])
@@ -598,20 +604,20 @@ def _as_numbers(
     transformer picks up: trials outcome AUROC 0.658 in-sample, 0.607 leaving
     one out, 0.707 out of fold). For multiclass a category becomes its
     frequency. Times become days since 1970. NaN stays NaN."""
-    context, query = [], []
-    for name in x_context.columns:
-        column_c, column_q = x_context[name], x_query[name]
-        dtype = column_c.dtype
+    context = np.empty(x_context.shape, dtype=float)
+    query = np.empty(x_query.shape, dtype=float)
+    plain = []  # numbers and booleans: converted in one block below
+    for i, (name, dtype) in enumerate(x_context.dtypes.items()):
         if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype):
-            values_c, values_q = _category_values(column_c, column_q, y, kind)
+            context[:, i], query[:, i] = _category_values(x_context[name], x_query[name], y, kind)
         elif pd.api.types.is_datetime64_any_dtype(dtype):
-            values_c, values_q = (_days(column_c), _days(column_q))
+            context[:, i], query[:, i] = _days(x_context[name]), _days(x_query[name])
         else:
-            values_c = pd.to_numeric(column_c, errors="coerce").to_numpy(dtype=float)
-            values_q = pd.to_numeric(column_q, errors="coerce").to_numpy(dtype=float)
-        context.append(values_c)
-        query.append(values_q)
-    return np.stack(context, axis=1), np.stack(query, axis=1)
+            plain.append(i)
+    if plain:
+        context[:, plain] = x_context.iloc[:, plain].to_numpy(dtype=float, na_value=np.nan)
+        query[:, plain] = x_query.iloc[:, plain].to_numpy(dtype=float, na_value=np.nan)
+    return context, query
 
 
 def _category_values(

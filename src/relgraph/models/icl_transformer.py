@@ -51,8 +51,6 @@ MAX_CLASSES = 10
 BINS = 64
 #: The normal scores the bins cover.
 SCORE_RANGE = 3.5
-#: Multiclass by one binary pass per class (see ``_one_vs_rest``), not the multiclass head.
-ONE_VS_REST = True
 #: The kinds of task, as the network's kind embedding numbers them.
 _KINDS = {"binary": 0, "multiclass": 1, "regression": 2}
 #: Where the shipped weights are.
@@ -279,7 +277,7 @@ class ContextTransformer(nn.Module):
         if len(x_query) == 0:
             shape = (0,) if kind == "regression" else (0, classes)
             return np.zeros(shape), (np.zeros((0, np.shape(x_context)[1])) if attribute else None)
-        if kind == "multiclass" and ONE_VS_REST:
+        if kind == "multiclass":  # the head trained for it scored lower (README)
             return self._one_vs_rest(x_context, y_context, x_query, classes, chunk, attribute)
         xc = torch.as_tensor(np.asarray(x_context, dtype=np.float32))
         xq = torch.as_tensor(np.asarray(x_query, dtype=np.float32))
@@ -304,7 +302,7 @@ class ContextTransformer(nn.Module):
                     with torch.no_grad():
                         cache = self.encode_context(prepared[:, : len(xc)], y_model, kind)
                 logits = self.query_logits(prepared[:, len(xc) :], cache, kind)[0]
-                out, target = _outputs(logits, kind, classes)
+                out, target = _outputs(logits, kind)
                 if attribute:
                     (grad,) = torch.autograd.grad(target.sum(), columns)
                     contributions.append((grad[0] * columns[0]).detach().numpy())
@@ -351,20 +349,16 @@ class ContextTransformer(nn.Module):
         return select_columns(tracked, y_model, kind, classes), leaf
 
 
-def _outputs(logits: torch.Tensor, kind: str, classes: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """What the query rows get (class probabilities, or the median normal
-    score), and a smooth quantity to attribute: the log-odds of the predicted
-    class (binary: of the positive class), or the mean normal score."""
+def _outputs(logits: torch.Tensor, kind: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """What the query rows get (the two class probabilities, or the median
+    normal score), and a smooth quantity to attribute: the log-odds of the
+    positive class, or the mean normal score. (Multiclass runs as binary passes.)"""
     if kind == "regression":
         probs = logits.softmax(-1)
         centres = bin_centres()
         return _median_of_bins(probs, centres), (probs * centres).sum(-1)
-    logits = logits[:, :classes]
-    log_p = logits.log_softmax(-1)
-    if kind == "binary":
-        return log_p.exp(), log_p[:, 1] - log_p[:, 0]
-    picked = log_p.max(-1).values
-    return log_p.exp(), picked - torch.log1p(-picked.exp().clamp(max=1 - 1e-6))
+    log_p = logits[:, :2].log_softmax(-1)
+    return log_p.exp(), log_p[:, 1] - log_p[:, 0]
 
 
 def _median_of_bins(probs: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
