@@ -4,9 +4,13 @@ training step (the ``icl`` model: :mod:`relgraph.models.icl`).
 What happens at query time: the query is checked and its entities found at
 the anchor time; the query's own labels at earlier anchors (``t - Δ, t - 2Δ,
 ...``) become in-context examples; the automatic relational features of those
-and of the entities are computed from rows visible at their anchors; a small
-gradient-boosted model is fitted on the context in a fraction of a second and
-predicts, and its per-feature contributions give each row's ``top_signal``.
+and of the entities are computed from rows visible at their anchors; a
+predictor reads the labelled context rows and predicts the entities: the
+pre-trained context transformer (nothing fitted; the default of ``fast``), a
+small LightGBM model fitted on the context in a fraction of a second, or the
+mean of both (the default of ``normal`` and ``best``). Each row's
+``top_signal`` is its strongest input. Writing the predictions out:
+:mod:`relgraph.writeback`.
 
 Example:
     >>> import relgraph as rg
@@ -22,25 +26,18 @@ Example:
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
-from relgraph.db.sources.base import quote_ident
 from relgraph.errors import RelgraphError
 from relgraph.pql import ast
 from relgraph.pql.task import Task
+from relgraph.writeback import OutputError, write_predictions, write_table
 
 __all__ = ["OutputError", "predict", "write_predictions", "write_table"]
-
-
-class OutputError(RelgraphError):
-    """Predictions cannot be written where asked (format, existing table)."""
 
 
 def predict(
@@ -110,6 +107,7 @@ def predict(
     for step, seconds in model.last_timings_.items():
         timings[step] = timings.get(step, 0.0) + seconds
     preds.attrs.update(
+        query=" ".join(str(query).split()),
         task_type=task.task_type.value,
         anchor_time=str(anchor),
         anchor_note=note,
@@ -134,77 +132,3 @@ def _examples(task: Task, anchor: pd.Timestamp, entities: Any) -> pd.DataFrame:
         labelled = task.table_at([anchor])[key]
         examples = examples[~examples[key].isin(labelled)].reset_index(drop=True)
     return examples
-
-
-# ---------------------------------------------------------------- output
-def write_predictions(preds: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``preds`` to a ``.csv`` or ``.parquet`` file (lists and
-    contributions as JSON text in CSV; contributions as JSON text in Parquet).
-
-    Raises:
-        OutputError: another file type.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".parquet", ".pq"):
-        raise OutputError(f"Expected a .csv or .parquet file for predictions (got {path.name!r}).")
-    frame = _plain_columns(preds, lists_as_text=suffix == ".csv")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        frame.to_csv(path, index=False)
-    else:
-        frame.to_parquet(path, index=False)
-    return path
-
-
-def write_table(
-    preds: pd.DataFrame, database: str | Path, table: str, replace: bool = False
-) -> str:
-    """Write ``preds`` into the DuckDB file ``database`` as table ``table``.
-
-    An existing table is never overwritten unless ``replace`` is true.
-
-    Raises:
-        OutputError: ``database`` is not a DuckDB file, or the table exists.
-    """
-    text = str(database)
-    path = Path(text)
-    if text.startswith("duckdb://"):  # duckdb:///abs/path or duckdb://rel/path
-        rest = text[len("duckdb://") :]
-        path = Path(rest[1:] if rest.startswith("//") else rest)
-    if not path.is_file() or path.read_bytes()[8:12] != b"DUCK":
-        raise OutputError(
-            f"--table writes back into a DuckDB file only ({text!r} is not one); "
-            "use --out preds.csv or --out preds.parquet."
-        )
-    frame = _plain_columns(preds, lists_as_text=False)
-    con = duckdb.connect(str(path))
-    try:
-        exists = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
-            [table],
-        ).fetchall()[0][0]
-        if exists and not replace:
-            raise OutputError(
-                f"Table {table!r} already exists in {str(path)!r}; choose another name, or "
-                "pass --replace to overwrite it."
-            )
-        con.register("__relgraph_predictions", frame)
-        verb = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE"
-        con.execute(f"{verb} {quote_ident(table)} AS SELECT * FROM __relgraph_predictions")
-        con.unregister("__relgraph_predictions")
-    finally:
-        con.close()
-    return table
-
-
-def _plain_columns(preds: pd.DataFrame, lists_as_text: bool) -> pd.DataFrame:
-    frame = preds.copy()
-    frame.attrs = {}
-    if "contributions" in frame:
-        frame["contributions"] = [json.dumps(c, default=str) for c in frame["contributions"]]
-    if lists_as_text:
-        for column in ("predicted", "scores"):
-            if column in frame and frame[column].map(lambda v: isinstance(v, list)).any():
-                frame[column] = [json.dumps(v, default=str) for v in frame[column]]
-    return frame

@@ -112,10 +112,10 @@ def test_errors(shop_file: Path, tmp_path: Path) -> None:
     assert "Traceback" not in early.output
 
 
-def test_write_back_needs_a_duckdb_file(tmp_path: Path) -> None:
+def test_write_back_needs_a_database(tmp_path: Path) -> None:
     csv = tmp_path / "customers.csv"
     pd.DataFrame({"customer_id": [1]}).to_csv(csv, index=False)
-    with pytest.raises(OutputError, match="writes back into a DuckDB file only"):
+    with pytest.raises(OutputError, match="writes back into the source database"):
         write_table(pd.DataFrame({"x": [1]}), csv, "t")
     with pytest.raises(OutputError, match="Expected a .csv or .parquet file"):
         write_predictions(pd.DataFrame({"x": [1]}), tmp_path / "p.xlsx")

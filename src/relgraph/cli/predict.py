@@ -101,10 +101,17 @@ def predict_command(
     ] = None,
     table: Annotated[
         str | None,
-        typer.Option(help="Write every prediction into the source DuckDB file as this new table."),
+        typer.Option(
+            help="Write every prediction into the source database (a DuckDB or SQLite "
+            "file, PostgreSQL) as this new table."
+        ),
     ] = None,
     replace: Annotated[
-        bool, typer.Option("--replace", help="Let --table overwrite an existing table.")
+        bool,
+        typer.Option(
+            "--replace",
+            help="Let --table replace a table of predictions relgraph wrote (never other data).",
+        ),
     ] = False,
     limit: Annotated[int, typer.Option(min=0, help="Rows to show.")] = 20,
     schema: Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")] = None,
@@ -119,6 +126,10 @@ def predict_command(
             f"expected a .parquet or .csv file (got {out_path.name!r})", param_hint="--out"
         )
     anchor = _anchor(anchor_time)
+    if table is not None:  # before any work, so that none is lost to a taken name
+        from relgraph.writeback import check_table
+
+        check_table(source, table, replace=replace)
     saved = Path(model)
     if not saved.is_file() and model not in MODEL_NAMES:
         raise ModelError(
@@ -135,15 +146,16 @@ def predict_command(
     else:
         preds = _predict_fitted(db, query, saved, model, anchor, explain)
     if out_path is not None:
-        from relgraph.predict import write_predictions
+        from relgraph.writeback import write_predictions
 
         write_predictions(preds, out_path)
         err.print(f"wrote {len(preds):,} predictions to {out_path}")
     if table is not None:
-        from relgraph.predict import write_table
+        from relgraph.writeback import table_target, write_table
 
         write_table(preds, source, table, replace=replace)
-        err.print(f"wrote {len(preds):,} predictions to table {table!r} of {source}")
+        where = table_target(source).shown
+        err.print(f"wrote {len(preds):,} predictions to table {table!r} of {where}")
     title = f"{' '.join(query.split())}\nas of {preds.attrs.get('anchor_time', anchor)}"
     print_table(predictions_table(preds, limit, title))
     if explain and "contributions" in preds:
@@ -228,6 +240,7 @@ def _predict_fitted(
     with err.status(f"predicting for {len(examples):,} {task.entity_table}"):
         preds = fitted.explain(examples) if explain else fitted.predict(examples)
     preds.attrs["anchor_time"] = str(anchor)
+    preds.attrs["query"] = " ".join(query.split())
     return preds
 
 

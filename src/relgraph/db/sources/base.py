@@ -48,6 +48,25 @@ class Declared:
             )
 
 
+#: How a table of predictions written back by relgraph is marked (its comment in
+#: DuckDB and PostgreSQL, a comment inside its CREATE statement in SQLite).
+PREDICTIONS_MARK = "relgraph predictions"
+
+
+def is_predictions_table(comment: str | None) -> bool:
+    """Whether a table's comment (or SQLite CREATE statement) marks predictions
+    relgraph wrote; loaders skip them, so a model never reads its own output."""
+    return comment is not None and PREDICTIONS_MARK in comment
+
+
+def skipped_predictions(table: str) -> str:
+    """The warning a loader gives for a table of predictions it does not read."""
+    return (
+        f"table {table!r} holds predictions written by relgraph (--table) and was not read: "
+        "a model must not learn from its own output. Read it directly with SQL."
+    )
+
+
 def quote_ident(name: str) -> str:
     """Quote an identifier for DuckDB/PostgreSQL/SQLite SQL."""
     return '"' + name.replace('"', '""') + '"'

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import duckdb
 
-from relgraph.db.sources.base import Declared, quote_ident
+from relgraph.db.sources.base import (
+    Declared,
+    is_predictions_table,
+    quote_ident,
+    skipped_predictions,
+)
 from relgraph.errors import SourceError
 
 _ALIAS = "__relgraph_src"
@@ -31,12 +36,15 @@ def load_duckdb(path: str | Path, con: duckdb.DuckDBPyConnection) -> Declared:
 def _copy_attached(con: duckdb.DuckDBPyConnection, alias: str, description: str) -> Declared:
     declared = Declared(description=description)
     rows = con.execute(
-        "SELECT schema_name, table_name FROM duckdb_tables() "
+        "SELECT schema_name, table_name, comment FROM duckdb_tables() "
         "WHERE database_name = ? AND NOT internal ORDER BY schema_name <> 'main', table_name",
         [alias],
     ).fetchall()
     seen: dict[str, str] = {}
-    for schema, table in rows:
+    for schema, table, comment in rows:
+        if is_predictions_table(comment):
+            declared.warnings.append(skipped_predictions(table))
+            continue
         if table in seen:
             declared.warnings.append(
                 f"Table {table!r} exists in schemas {seen[table]!r} and {schema!r}; "

@@ -36,7 +36,12 @@ import pyarrow.csv as pa_csv
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from relgraph.db.sources.base import Declared, register_arrow
+from relgraph.db.sources.base import (
+    Declared,
+    is_predictions_table,
+    register_arrow,
+    skipped_predictions,
+)
 from relgraph.errors import SourceError
 
 __all__ = ["load_postgres"]
@@ -148,9 +153,12 @@ def load_postgres(url: str, con: duckdb.DuckDBPyConnection, schema: str | None =
                 "with tables: ?schema=NAME in the URL or schema=... in the call."
             )
         declared = Declared(description=target.description)
-        columns = _list_columns(conn, target, list(tables.values()))
+        columns = _list_columns(conn, target, [oid for oid, _ in tables.values()])
         seen: dict[str, str] = {}  # DuckDB names are case-insensitive
-        for name, oid in tables.items():
+        for name, (oid, comment) in tables.items():
+            if is_predictions_table(comment):
+                declared.warnings.append(skipped_predictions(f"{target.schema}.{name}"))
+                continue
             if name.lower() in seen:
                 declared.warnings.append(
                     f"table {target.schema}.{name} was not read: its name differs from "
@@ -240,12 +248,13 @@ def _percent_encoded_password(conninfo: str) -> str | None:
     return urlsplit(conninfo).password
 
 
-@contextmanager
-def _read_only_session(target: PostgresTarget) -> Iterator[psycopg.Connection]:
-    """A connection inside one read-only, repeatable-read transaction, in UTC.
+def connect(target: PostgresTarget) -> psycopg.Connection:
+    """A connection (not in autocommit) with relgraph's defaults: a connect
+    timeout and ``application_name`` unless the URL sets them.
 
-    The transaction is rolled back on exit; errors of the server become
-    :class:`SourceError` naming the server, never the password.
+    Raises:
+        SourceError: the server cannot be reached or refuses the login; the
+            message names the server and never the password.
     """
     options: dict[str, object] = {}
     params = conninfo_to_dict(target.conninfo)
@@ -254,9 +263,19 @@ def _read_only_session(target: PostgresTarget) -> Iterator[psycopg.Connection]:
     if "application_name" not in params:
         options["application_name"] = "relgraph"
     try:
-        conn = psycopg.connect(target.conninfo, autocommit=False, **options)
+        return psycopg.connect(target.conninfo, autocommit=False, **options)
     except psycopg.Error as error:
         raise SourceError(_connect_message(target, error)) from None
+
+
+@contextmanager
+def _read_only_session(target: PostgresTarget) -> Iterator[psycopg.Connection]:
+    """A connection inside one read-only, repeatable-read transaction, in UTC.
+
+    The transaction is rolled back on exit; errors of the server become
+    :class:`SourceError` naming the server, never the password.
+    """
+    conn = connect(target)
     try:
         conn.read_only = True
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
@@ -278,7 +297,7 @@ def _read_only_session(target: PostgresTarget) -> Iterator[psycopg.Connection]:
 
 
 def _connect_message(target: PostgresTarget, error: psycopg.Error) -> str:
-    reason = _reason(target, error)
+    reason = server_reason(target, error)
     where = target.address
     lowered = reason.lower()
     if "database" in lowered and "does not exist" in lowered:
@@ -321,7 +340,7 @@ def _connect_message(target: PostgresTarget, error: psycopg.Error) -> str:
     return f"cannot connect to {where} as user {target.user!r} ({reason}). Check the URL."
 
 
-def _reason(target: PostgresTarget, error: psycopg.Error) -> str:
+def server_reason(target: PostgresTarget, error: psycopg.Error) -> str:
     """The server's or libpq's own words, without the prefix psycopg adds."""
     text = str(error).strip()
     text = re.sub(r"^connection failed:\s*", "", text)
@@ -332,7 +351,7 @@ def _reason(target: PostgresTarget, error: psycopg.Error) -> str:
 
 
 def _query_message(target: PostgresTarget, doing: str, error: psycopg.Error) -> str:
-    reason = _reason(target, error)
+    reason = server_reason(target, error)
     message = f"cannot {doing} in {target.description}: {reason}."
     if isinstance(error, psycopg.errors.InsufficientPrivilege):
         message += (
@@ -385,18 +404,19 @@ def _schema_oid(conn: psycopg.Connection, target: PostgresTarget) -> int:
 
 def _list_tables(
     conn: psycopg.Connection, target: PostgresTarget, namespace: int
-) -> dict[str, int]:
-    """Base tables (plain and partitioned, not partitions), name -> oid, in name order."""
+) -> dict[str, tuple[int, str | None]]:
+    """Base tables (plain and partitioned, not partitions), name -> (oid, comment),
+    in name order."""
     rows = _fetch(
         conn,
         target,
         "list tables",
-        "SELECT relname, oid FROM pg_catalog.pg_class "
+        "SELECT relname, oid, obj_description(oid, 'pg_class') FROM pg_catalog.pg_class "
         "WHERE relnamespace = %s AND relkind IN ('r', 'p') AND NOT relispartition "
         "ORDER BY relname",
         (namespace,),
     )
-    return dict(rows)
+    return {name: (oid, comment) for name, oid, comment in rows}
 
 
 def _list_columns(

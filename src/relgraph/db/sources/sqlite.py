@@ -10,7 +10,13 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from relgraph.db.sources.base import Declared, quote_ident, register_arrow
+from relgraph.db.sources.base import (
+    Declared,
+    is_predictions_table,
+    quote_ident,
+    register_arrow,
+    skipped_predictions,
+)
 from relgraph.errors import SourceError
 
 
@@ -21,16 +27,15 @@ def load_sqlite(path: str | Path, con: duckdb.DuckDBPyConnection) -> Declared:
         raise SourceError(f"SQLite file not found: {str(path)!r}.")
     try:
         src = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
-        names = [
-            r[0]
-            for r in src.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' "
-                "AND name NOT LIKE 'sqlite_%' ORDER BY name"
-            )
-        ]
+        tables = src.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        ).fetchall()
     except sqlite3.Error as exc:
         raise SourceError(f"Cannot open {str(path)!r} as a SQLite database: {exc}") from None
     declared = Declared(description=f"sqlite file {path}")
+    names = [name for name, create in tables if not is_predictions_table(create)]
+    declared.warnings += [skipped_predictions(n) for n, c in tables if is_predictions_table(c)]
     try:
         for name in names:
             frame = pd.read_sql_query(f"SELECT * FROM {quote_ident(name)}", src)

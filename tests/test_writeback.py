@@ -1,0 +1,290 @@
+"""Predictions written back into the source database (``relgraph.writeback``):
+DuckDB and SQLite files and a real PostgreSQL server. A new table appears whole
+or not at all, an existing one is never replaced unless it holds relgraph's own
+predictions and ``replace`` is asked, and relgraph never reads them back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import relgraph as rg
+from relgraph.bench.demo import make_ecommerce, write_duckdb
+from relgraph.cli.main import app
+from relgraph.writeback import OutputError, check_table, table_target, write_table
+
+runner = CliRunner()
+SPEND = "PREDICT SUM(orders.amount, 0, 30, days) FOR customers.customer_id IN (17, 42)"
+BASKET = (
+    "PREDICT LIST_DISTINCT(order_items.product_id, 0, 30, days) RANK TOP 3 "
+    "FOR customers.customer_id IN (17, 42)"
+)
+
+
+def _preds() -> pd.DataFrame:
+    """Every kind of column predictions have: keys, times, numbers, flags, lists, JSON."""
+    frame = pd.DataFrame(
+        {
+            "customer_id": [17, 42],
+            "anchor_time": pd.to_datetime(["2024-06-01 12:30:00", "2024-06-01 12:30:00"]),
+            "probability": [0.75, None],
+            "predicted": [True, False],
+            "ranked": [[3, 1, 2], [5]],
+            "scores": [[0.5, 0.25, 0.125], [1.0]],
+            "top_signal": ["orders: none in the last 30 days (raises it)", None],
+            "contributions": [[{"feature": "orders.count", "contribution": 0.5}], []],
+        }
+    )
+    frame.attrs = {"query": "PREDICT x", "anchor_time": "2024-06-01 12:30:00"}
+    return frame
+
+
+def _sqlite_shop(path: Path) -> Path:
+    with sqlite3.connect(path) as con:
+        for name, frame in make_ecommerce(scale=0.03, seed=1).items():
+            frame.to_sql(name, con, index=False)
+    con.close()
+    return path
+
+
+@pytest.fixture
+def duckdb_file(tmp_path: Path) -> Path:
+    path = tmp_path / "shop.duckdb"
+    write_duckdb(make_ecommerce(scale=0.03, seed=1), path)
+    return path
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> Path:
+    return _sqlite_shop(tmp_path / "shop.sqlite")
+
+
+def _rows(kind: str, location: str | Path, table: str) -> list[tuple]:
+    if kind == "duckdb":
+        with duckdb.connect(str(location), read_only=True) as con:
+            return con.execute(f'SELECT * FROM "{table}" ORDER BY 1').fetchall()
+    con = sqlite3.connect(location)
+    try:
+        return con.execute(f'SELECT * FROM "{table}" ORDER BY 1').fetchall()
+    finally:
+        con.close()
+
+
+# ---------------------------------------------------------------- files
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "sqlite"])
+def test_new_table_keeps_every_value(kind: str, duckdb_file: Path, sqlite_file: Path) -> None:
+    path = duckdb_file if kind == "duckdb" else sqlite_file
+    assert write_table(_preds(), path, "preds") == "preds"
+    rows = _rows(kind, path, "preds")
+    assert [r[0] for r in rows] == [17, 42]
+    first, second = rows
+    if kind == "duckdb":  # native types: timestamps, booleans, lists
+        assert first[1] == dt.datetime(2024, 6, 1, 12, 30)
+        assert first[3] is True and first[4] == [3, 1, 2] and first[5] == [0.5, 0.25, 0.125]
+    else:  # SQLite: ISO text, 0/1, JSON text
+        assert first[1] == "2024-06-01 12:30:00"
+        assert first[3] == 1 and json.loads(first[4]) == [3, 1, 2]
+        assert json.loads(first[5]) == [0.5, 0.25, 0.125]
+    assert first[2] == 0.75 and second[2] is None and second[6] is None
+    assert json.loads(first[7]) == [{"feature": "orders.count", "contribution": 0.5}]
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "sqlite"])
+def test_existing_tables_are_never_lost(kind: str, duckdb_file: Path, sqlite_file: Path) -> None:
+    path = duckdb_file if kind == "duckdb" else sqlite_file
+    orders = _rows(kind, path, "orders")
+    with pytest.raises(OutputError, match="holds data relgraph did not write"):
+        write_table(_preds(), path, "orders", replace=True)
+    with pytest.raises(OutputError, match="holds data relgraph did not write"):
+        write_table(_preds(), path, "ORDERS")  # names are case-insensitive here
+    assert _rows(kind, path, "orders") == orders
+    write_table(_preds().head(1), path, "preds")
+    with pytest.raises(OutputError, match="already exists .* pass --replace"):
+        write_table(_preds(), path, "preds")
+    with pytest.raises(OutputError, match="already exists"):
+        check_table(path, "preds")
+    check_table(path, "preds", replace=True)  # a check changes nothing
+    assert len(_rows(kind, path, "preds")) == 1
+    write_table(_preds(), path, "preds", replace=True)
+    assert len(_rows(kind, path, "preds")) == 2
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "sqlite"])
+def test_failed_replace_keeps_the_old_table(
+    kind: str, duckdb_file: Path, sqlite_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = duckdb_file if kind == "duckdb" else sqlite_file
+    write_table(_preds().head(1), path, "preds")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("relgraph.writeback._typed_columns", broken)
+    monkeypatch.setattr("relgraph.writeback._plain_columns", broken)
+    with pytest.raises(RuntimeError, match="disk full"):  # after the old table was dropped
+        write_table(_preds(), path, "preds", replace=True)
+    assert len(_rows(kind, path, "preds")) == 1
+    with pytest.raises(RuntimeError):
+        write_table(_preds(), path, "fresh")
+    with pytest.raises(Exception, match="fresh"):
+        _rows(kind, path, "fresh")  # no half-made table
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "sqlite"])
+def test_loaders_skip_predictions(kind: str, duckdb_file: Path, sqlite_file: Path) -> None:
+    path = duckdb_file if kind == "duckdb" else sqlite_file
+    before = rg.connect(path).schema
+    write_table(_preds(), path, "preds")
+    after = rg.connect(path).schema
+    assert set(after.tables) == set(before.tables) and "preds" not in after.tables
+    assert any("'preds' holds predictions written by relgraph" in w for w in after.warnings)
+
+
+def test_sources_that_cannot_take_a_table(tmp_path: Path) -> None:
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    pd.DataFrame({"customer_id": [1]}).to_csv(folder / "customers.csv", index=False)
+    for source in (folder, folder / "customers.csv", tmp_path / "missing.duckdb"):
+        with pytest.raises(OutputError, match="DuckDB or SQLite file or a PostgreSQL server"):
+            write_table(_preds(), source, "t")
+    shop = _sqlite_shop(tmp_path / "shop.sqlite")
+    assert table_target(f"sqlite://{shop}").kind == "sqlite"  # sqlite:///abs/path
+    with pytest.raises(OutputError, match="needs a name"):
+        write_table(_preds(), shop, " ")
+
+
+def test_cli_checks_the_name_before_predicting(
+    sqlite_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def never(*args, **kwargs):
+        raise AssertionError("predicted although the table name was taken")
+
+    monkeypatch.setattr(sys.modules["relgraph.predict"], "predict", never)
+    result = runner.invoke(app, ["predict", str(sqlite_file), SPEND, "--table", "orders"])
+    assert result.exit_code == 1
+    assert "holds data relgraph did not write" in " ".join(result.stderr.split())
+
+
+def test_cli_writes_into_sqlite(sqlite_file: Path) -> None:
+    for query, table in ((SPEND, "spend"), (BASKET, "basket")):
+        result = runner.invoke(app, ["predict", str(sqlite_file), query, "--table", table])
+        assert result.exit_code == 0, result.output
+        assert f"to table '{table}' of" in result.stderr
+    spend = _rows("sqlite", sqlite_file, "spend")
+    assert [r[0] for r in spend] == [17, 42] and all(r[2] >= 0 for r in spend)
+    basket = _rows("sqlite", sqlite_file, "basket")
+    assert all(len(json.loads(r[2])) == 3 for r in basket)  # ranked product ids
+    create = sqlite3.connect(sqlite_file).execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'spend'"
+    )
+    assert "relgraph predictions" in create.fetchone()[0]
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+
+def _load_shop(url: str, schema: str) -> None:
+    """The ecommerce demo (small) as plain tables of one schema."""
+    import psycopg
+    from psycopg import sql
+
+    types = {"i": "bigint", "f": "double precision", "M": "timestamp", "b": "boolean"}
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        for name, frame in make_ecommerce(scale=0.03, seed=1).items():
+            columns = sql.SQL(", ").join(
+                sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(types.get(d.kind, "text")))
+                for c, d in frame.dtypes.items()
+            )
+            target = sql.Identifier(schema, name)
+            con.execute(sql.SQL("CREATE TABLE {} ({})").format(target, columns))
+            with con.cursor() as cur, cur.copy(sql.SQL("COPY {} FROM STDIN").format(target)) as cp:
+                for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
+                    cp.write_row(row)
+
+
+@pytest.fixture(scope="module")
+def pg_shop(postgres_url: str) -> str:
+    _load_shop(postgres_url, "shop_wb")
+    return postgres_url + "?schema=shop_wb"
+
+
+@pytest.mark.postgres
+def test_postgres_round_trip(pg_shop: str, postgres_url: str) -> None:
+    import psycopg
+
+    write_table(_preds(), pg_shop, "preds")
+    with psycopg.connect(postgres_url) as con:
+        rows = con.execute("SELECT * FROM shop_wb.preds ORDER BY 1").fetchall()
+        kinds = dict(
+            con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = 'shop_wb' AND table_name = 'preds'"
+            ).fetchall()
+        )
+        comment = con.execute("SELECT obj_description('shop_wb.preds'::regclass)").fetchone()[0]
+        ranked = con.execute("SELECT ranked->>0 FROM shop_wb.preds ORDER BY 1").fetchall()
+    assert [r[0] for r in rows] == [17, 42]
+    assert rows[0][1] == dt.datetime(2024, 6, 1, 12, 30) and rows[0][3] is True
+    assert rows[0][2] == 0.75 and rows[1][2] is None and rows[0][5] == [0.5, 0.25, 0.125]
+    assert kinds["customer_id"] == "bigint" and kinds["anchor_time"].startswith("timestamp")
+    assert kinds["ranked"] == "jsonb" and kinds["contributions"] == "jsonb"
+    assert ranked == [("3",), ("5",)]
+    assert comment == "relgraph predictions: PREDICT x as of 2024-06-01 12:30:00"
+    db = rg.connect(pg_shop)
+    assert "preds" not in db.schema.tables
+    assert any("shop_wb.preds' holds predictions" in w for w in db.schema.warnings)
+
+
+@pytest.mark.postgres
+def test_postgres_never_loses_a_table(
+    pg_shop: str, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    with pytest.raises(OutputError, match="holds data relgraph did not write"):
+        write_table(_preds(), pg_shop, "orders", replace=True)
+    write_table(_preds().head(1), pg_shop, "kept")
+    with pytest.raises(OutputError, match="already exists"):
+        write_table(_preds(), pg_shop, "kept")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("relgraph.writeback._typed_columns", broken)
+        with pytest.raises(RuntimeError):
+            write_table(_preds(), pg_shop, "kept", replace=True)
+    with psycopg.connect(postgres_url) as con:
+        assert con.execute("SELECT count(*) FROM shop_wb.kept").fetchone()[0] == 1
+    write_table(_preds(), pg_shop, "kept", replace=True)
+    with psycopg.connect(postgres_url) as con:
+        assert con.execute("SELECT count(*) FROM shop_wb.kept").fetchone()[0] == 2
+    with pytest.raises(OutputError, match="Schema 'nowhere' does not exist"):
+        write_table(_preds(), postgres_url + "?schema=nowhere", "t")
+    with pytest.raises(OutputError, match="63 bytes"):
+        write_table(_preds(), pg_shop, "x" * 64)
+
+
+@pytest.mark.postgres
+def test_cli_predicts_into_postgres(pg_shop: str, postgres_url: str) -> None:
+    import psycopg
+
+    result = runner.invoke(app, ["predict", pg_shop, SPEND, "--table", "spend_predictions"])
+    assert result.exit_code == 0, result.output
+    assert "to table 'spend_predictions' of postgresql://" in " ".join(result.stderr.split())
+    with psycopg.connect(postgres_url) as con:
+        rows = con.execute(
+            "SELECT customer_id, prediction, top_signal FROM shop_wb.spend_predictions ORDER BY 1"
+        ).fetchall()
+    assert [r[0] for r in rows] == [17, 42] and all(r[2] for r in rows)
