@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -150,6 +151,60 @@ def test_loaders_skip_predictions(kind: str, duckdb_file: Path, sqlite_file: Pat
     assert any("'preds' holds predictions written by relgraph" in w for w in after.warnings)
 
 
+def test_only_relgraphs_mark_counts(duckdb_file: Path, sqlite_file: Path) -> None:
+    """A comment that merely mentions the words marks nothing: such a table is
+    read by the loader and never replaced."""
+    with duckdb.connect(str(duckdb_file)) as con:
+        con.execute("CREATE TABLE curated AS SELECT 1 AS x")
+        con.execute("COMMENT ON TABLE curated IS 'hand-checked relgraph predictions'")
+    with sqlite3.connect(sqlite_file) as con:
+        con.execute("CREATE TABLE curated (x TEXT DEFAULT 'copied from relgraph predictions')")
+        con.execute("INSERT INTO curated VALUES ('kept')")
+    con.close()
+    for path in (duckdb_file, sqlite_file):
+        with pytest.raises(OutputError, match="holds data relgraph did not write"):
+            write_table(_preds(), path, "curated", replace=True)
+        assert "curated" in rg.connect(path).schema.tables
+
+
+def test_values_json_cannot_hold_or_databases_cannot_tell_apart(
+    duckdb_file: Path, sqlite_file: Path
+) -> None:
+    frame = pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "at": pd.to_datetime(["2024-06-01 12:30", "2024-06-02 00:00"]).tz_localize(
+                "Europe/Paris"
+            ),
+            "loose": pd.Series([0.5, None], dtype=object),  # numbers in an object column
+            "ranked": [np.array([5, 6], dtype=np.int64), [float("nan"), 1.0]],
+        }
+    )
+    for kind, path in (("duckdb", duckdb_file), ("sqlite", sqlite_file)):
+        write_table(frame, path, "odd")
+        first, second = _rows(kind, path, "odd")
+        when = first[1] if kind == "duckdb" else dt.datetime.fromisoformat(first[1])
+        assert when == dt.datetime(2024, 6, 1, 10, 30)  # the same instant, in UTC
+        assert first[2] == 0.5 and second[2] is None
+        ranked = (
+            [first[3], second[3]]
+            if kind == "duckdb"
+            else [json.loads(first[3]), json.loads(second[3])]
+        )
+        assert ranked == [[5, 6], [None, 1.0]]  # plain numbers; NaN as null
+        twins = pd.DataFrame({"score_A": [0.2], "score_a": [0.8]})
+        with pytest.raises(OutputError, match="differ only in case"):
+            write_table(twins, path, "twins")
+        write_table(_preds().head(0), path, "empty")
+        assert _rows(kind, path, "empty") == []
+
+
+def test_cli_names_with_brackets(sqlite_file: Path) -> None:
+    result = runner.invoke(app, ["predict", str(sqlite_file), SPEND, "--table", "preds[/x]"])
+    assert result.exit_code == 0, result.output
+    assert len(_rows("sqlite", sqlite_file, "preds[/x]")) == 2
+
+
 def test_sources_that_cannot_take_a_table(tmp_path: Path) -> None:
     folder = tmp_path / "csv"
     folder.mkdir()
@@ -157,6 +212,10 @@ def test_sources_that_cannot_take_a_table(tmp_path: Path) -> None:
     for source in (folder, folder / "customers.csv", tmp_path / "missing.duckdb"):
         with pytest.raises(OutputError, match="DuckDB or SQLite file or a PostgreSQL server"):
             write_table(_preds(), source, "t")
+    secret = "postgresql+psycopg://ann:Sup3rSecret@db.example:5432/shop"
+    with pytest.raises(OutputError, match="a postgresql\\+psycopg:// URL") as error:
+        write_table(_preds(), secret, "t")
+    assert "Sup3rSecret" not in str(error.value)
     shop = _sqlite_shop(tmp_path / "shop.sqlite")
     assert table_target(f"sqlite://{shop}").kind == "sqlite"  # sqlite:///abs/path
     with pytest.raises(OutputError, match="needs a name"):
@@ -288,3 +347,21 @@ def test_cli_predicts_into_postgres(pg_shop: str, postgres_url: str) -> None:
             "SELECT customer_id, prediction, top_signal FROM shop_wb.spend_predictions ORDER BY 1"
         ).fetchall()
     assert [r[0] for r in rows] == [17, 42] and all(r[2] for r in rows)
+
+
+@pytest.mark.postgres
+def test_postgres_checks_rights_and_names_before_predicting(
+    pg_shop: str, postgres_url: str
+) -> None:
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as con:
+        con.execute("CREATE ROLE wb_reader LOGIN")
+        con.execute("GRANT USAGE ON SCHEMA shop_wb TO wb_reader")
+        con.execute("CREATE TYPE shop_wb.mood AS ENUM ('happy', 'sad')")
+    reader = pg_shop.replace("postgresql://postgres@", "postgresql://wb_reader@")
+    with pytest.raises(OutputError, match="may not create tables in schema 'shop_wb'"):
+        check_table(reader, "preds_of_reader")
+    with pytest.raises(OutputError, match="A type named 'mood' already exists"):
+        check_table(pg_shop, "mood")
+    assert check_table(pg_shop, "fresh_name").kind == "postgres"

@@ -24,11 +24,12 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from relgraph.db.sources.base import PREDICTIONS_MARK, is_predictions_table, quote_ident
+from relgraph.db.sources.base import (
+    PREDICTIONS_MARK,
+    SQLITE_PREDICTIONS_MARK,
+    is_predictions_table,
+    is_sqlite_predictions_table,
+    quote_ident,
+)
 from relgraph.errors import RelgraphError
 
 __all__ = ["OutputError", "check_table", "write_predictions", "write_table"]
@@ -78,7 +85,7 @@ class TableTarget:
     ``'sqlite'`` or ``'postgres'``; ``location`` a file path or the URL."""
 
     kind: str
-    location: str
+    location: str = field(repr=False)  # a URL may hold a password
 
     @property
     def shown(self) -> str:
@@ -114,25 +121,28 @@ def table_target(source: str | Path) -> TableTarget:
         return TableTarget("sqlite", str(path))
     if head[8:12] == b"DUCK":
         return TableTarget("duckdb", str(path))
+    # A URL is named by its scheme only: it may carry a password.
+    named = f"a {text.split('://')[0]}:// URL" if "://" in text else repr(text)
     raise OutputError(
         "--table writes back into the source database: a DuckDB or SQLite file or a "
-        f"PostgreSQL server ({text!r} is none of them); use --out preds.csv or "
+        f"PostgreSQL server ({named} is none of them); use --out preds.csv or "
         "--out preds.parquet."
     )
 
 
 def check_table(source: str | Path, table: str, replace: bool = False) -> TableTarget:
-    """Check before any work that ``table`` can be written into ``source``
-    (what :func:`write_table` checks again, inside its transaction).
+    """Check before any work that ``table`` can be written into ``source``:
+    the database opens for writing, the name is free (or a table of relgraph's
+    predictions and ``replace``), and the user may create tables there.
+    :func:`write_table` checks again, inside its transaction; this changes nothing.
 
     Raises:
-        OutputError: ``source`` cannot take a table, the name is not allowed,
-            or the table exists (and ``replace`` is false, or it is not a table
-            of predictions relgraph wrote).
+        OutputError: ``source`` cannot take a table, the name is not allowed
+            or taken, or the database cannot be written.
     """
     target = table_target(source)
     _check_name(target, table)
-    with _session(target, write=False) as session:
+    with _session(target, commit=False) as session:
         session.refuse_existing(table, replace)
     return target
 
@@ -150,8 +160,8 @@ def write_table(
     (path, ``duckdb:///path``, ``sqlite:///path``) or a PostgreSQL URL (the
     table goes into the URL's ``?schema=``, ``public`` by default). Lists
     (ranked ids, scores) and ``contributions`` become DuckDB lists and JSON
-    text, JSON text in SQLite, ``jsonb`` in PostgreSQL; times stay timestamps
-    (ISO text in SQLite).
+    text, JSON text in SQLite, ``jsonb`` in PostgreSQL (NaN as null); times
+    stay timestamps (in UTC if they carry a time zone; ISO text in SQLite).
 
     Args:
         preds (DataFrame): predictions, as :func:`relgraph.predict` returns them.
@@ -166,17 +176,18 @@ def write_table(
         str: ``table``.
 
     Raises:
-        OutputError: as :func:`check_table`, or the database refused the write
-            (nothing is left half written).
+        OutputError: as :func:`check_table`; column names the database cannot
+            tell apart; or the database refused the write (nothing is left
+            half written).
     """
     target = table_target(source)
     _check_name(target, table)
+    _check_columns(target, preds)
     if note is None:
-        note = " ".join(
-            f"{preds.attrs.get('query', '')} as of {preds.attrs.get('anchor_time', '')}".split()
-        )
-    comment = f"{PREDICTIONS_MARK}: {note}".strip().rstrip(":")
-    with _session(target, write=True) as session:
+        query, anchor = preds.attrs.get("query"), preds.attrs.get("anchor_time")
+        note = " ".join(f"{query or ''}{f' as of {anchor}' if anchor else ''}".split())
+    comment = f"{PREDICTIONS_MARK}: {note}" if note else PREDICTIONS_MARK
+    with _session(target, commit=True) as session:
         if session.refuse_existing(table, replace):
             session.drop(table)
         session.create(table, preds, comment)
@@ -193,26 +204,51 @@ def _check_name(target: TableTarget, table: str) -> None:
         )
 
 
-def _exists_message(table: str, where: str, ours: bool) -> str:
+def _check_columns(target: TableTarget, preds: pd.DataFrame) -> None:
+    """Column names must stay distinct in the database (DuckDB and SQLite ignore
+    case; PostgreSQL cuts names at 63 bytes), or values would land elsewhere."""
+    seen: dict[str, str] = {}
+    for name in map(str, preds.columns):
+        if target.kind == "postgres" and len(name.encode()) > POSTGRES_NAME_BYTES:
+            raise OutputError(
+                f"Column {name!r} is longer than PostgreSQL's {POSTGRES_NAME_BYTES} bytes; "
+                "write the predictions with --out preds.parquet instead."
+            )
+        key = name if target.kind == "postgres" else name.lower()
+        if key in seen:
+            raise OutputError(
+                f"Columns {seen[key]!r} and {name!r} differ only in case, which "
+                f"{target.kind} cannot tell apart; write the predictions with "
+                "--out preds.parquet instead."
+            )
+        seen[key] = name
+
+
+def _exists_message(table: str, where: str, what: str, ours: bool) -> str:
     if ours:
         return (
             f"Table {table!r} already exists in {where!r}; choose another name, or "
             "pass --replace to overwrite it."
         )
+    if what != "table":
+        return f"A {what} named {table!r} already exists in {where!r}; choose another name."
     return (
         f"Table {table!r} already exists in {where!r} and holds data relgraph did not write; "
-        "it is never replaced, even with --replace. Choose another name."
+        "it is never replaced, even with --replace. Choose another name (a table of "
+        "predictions written before relgraph marked them carries no mark: drop it yourself)."
     )
 
 
 # ---------------------------------------------------------------- sessions
 class _Session:
-    """One open database: find an existing table, create the new one."""
+    """One open database, in one transaction: find what holds a name, drop a
+    table, create the new one."""
 
     where: str
 
-    def existing(self, table: str) -> tuple[bool, bool]:
-        """``(exists, written by relgraph)`` for a table or view named ``table``."""
+    def existing(self, table: str) -> tuple[str | None, bool]:
+        """``(what holds the name, written by relgraph)``: ``what`` is None when
+        the name is free, else ``'table'``, ``'view'``, ``'index'``, ..."""
         raise NotImplementedError
 
     def drop(self, table: str) -> None:
@@ -222,51 +258,59 @@ class _Session:
         raise NotImplementedError
 
     def close(self, commit: bool) -> None:
+        """Commit (or roll back) and close; a failed commit raises OutputError."""
         raise NotImplementedError
 
     def refuse_existing(self, table: str, replace: bool) -> bool:
-        """Raise unless ``table`` is absent, or ours and ``replace``; whether it
+        """Raise unless ``table`` is free, or ours and ``replace``; whether it
         exists (then a write drops it inside its transaction, so that a failure
         leaves it as it was)."""
-        exists, ours = self.existing(table)
-        if exists and not (replace and ours):
-            raise OutputError(_exists_message(table, self.where, ours))
-        return exists
+        what, ours = self.existing(table)
+        if what is not None and not (replace and ours):
+            raise OutputError(_exists_message(table, self.where, what, ours))
+        return what is not None
 
 
 @contextmanager
-def _session(target: TableTarget, write: bool) -> Iterator[_Session]:
-    """A session on ``target``: with ``write``, one transaction committed at the
-    end and rolled back on any error; without, read-only."""
+def _session(target: TableTarget, commit: bool) -> Iterator[_Session]:
+    """A session on ``target`` opened for writing, in one transaction: committed
+    at the end if ``commit``, rolled back on any error (or when only checking)."""
     opener = {"duckdb": _DuckDBSession, "sqlite": _SQLiteSession, "postgres": _PostgresSession}
-    session = opener[target.kind](target, write)
+    session = opener[target.kind](target)
     try:
         yield session
     except BaseException:
         session.close(commit=False)
         raise
-    session.close(commit=write)
+    session.close(commit=commit)
 
 
 class _DuckDBSession(_Session):
-    def __init__(self, target: TableTarget, write: bool) -> None:
+    def __init__(self, target: TableTarget) -> None:
         self.where = target.shown
         try:
-            self.con = duckdb.connect(target.location, read_only=not write)
-            if write:
-                self.con.execute("BEGIN TRANSACTION")
+            self.con = duckdb.connect(target.location)
         except duckdb.Error as exc:
             raise OutputError(f"Cannot open {self.where!r} to write predictions: {exc}") from None
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+        except duckdb.Error as exc:
+            self.con.close()
+            raise OutputError(f"Cannot write into {self.where!r}: {exc}") from None
 
-    def existing(self, table: str) -> tuple[bool, bool]:
+    def existing(self, table: str) -> tuple[str | None, bool]:
         rows = self.con.execute(
-            "SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
-            "AND schema_name = 'main' AND lower(table_name) = lower(?) "
-            "UNION ALL SELECT NULL FROM duckdb_views() WHERE database_name = current_database() "
-            "AND schema_name = 'main' AND lower(view_name) = lower(?) AND NOT internal",
+            "SELECT 'table', comment FROM duckdb_tables() WHERE database_name = "
+            "current_database() AND schema_name = 'main' AND lower(table_name) = lower(?) "
+            "UNION ALL SELECT 'view', NULL FROM duckdb_views() WHERE database_name = "
+            "current_database() AND schema_name = 'main' AND lower(view_name) = lower(?) "
+            "AND NOT internal",
             [table, table],
         ).fetchall()
-        return bool(rows), bool(rows) and all(is_predictions_table(r[0]) for r in rows)
+        if not rows:
+            return None, False
+        what, comment = rows[0]
+        return what, what == "table" and is_predictions_table(comment)
 
     def drop(self, table: str) -> None:
         try:
@@ -276,42 +320,45 @@ class _DuckDBSession(_Session):
 
     def create(self, table: str, preds: pd.DataFrame, comment: str) -> None:
         view = "__relgraph_predictions"
-        self.con.register(view, _plain_columns(preds, lists_as_text=False))
         try:
+            self.con.register(view, _plain_columns(preds, lists_as_text=False))
             self.con.execute(f"CREATE TABLE {quote_ident(table)} AS SELECT * FROM {view}")
             self.con.execute(f"COMMENT ON TABLE {quote_ident(table)} IS {_sql_string(comment)}")
         except duckdb.Error as exc:
             raise OutputError(f"Cannot write table {table!r} into {self.where!r}: {exc}") from None
-        finally:
-            self.con.unregister(view)
 
     def close(self, commit: bool) -> None:
         try:
             if commit:
                 self.con.execute("COMMIT")
+        except duckdb.Error as exc:
+            raise OutputError(f"Cannot commit the new table in {self.where!r}: {exc}") from None
         finally:
             self.con.close()  # an open transaction is rolled back
 
 
 class _SQLiteSession(_Session):
-    def __init__(self, target: TableTarget, write: bool) -> None:
+    def __init__(self, target: TableTarget) -> None:
         self.where = target.shown
-        uri = f"file:{Path(target.location).resolve()}?mode={'rw' if write else 'ro'}"
+        uri = f"file:{Path(target.location).resolve()}?mode=rw"
         try:
             self.con = sqlite3.connect(uri, uri=True, isolation_level=None)
-            if write:
-                self.con.execute("BEGIN IMMEDIATE")  # the write lock, before the check
         except sqlite3.Error as exc:
             raise OutputError(f"Cannot open {self.where!r} to write predictions: {exc}") from None
+        try:
+            self.con.execute("BEGIN IMMEDIATE")  # the write lock, before the check
+        except sqlite3.Error as exc:
+            self.con.close()
+            raise OutputError(f"Cannot write into {self.where!r}: {exc}") from None
 
-    def existing(self, table: str) -> tuple[bool, bool]:
+    def existing(self, table: str) -> tuple[str | None, bool]:
         rows = self.con.execute(
-            "SELECT type, sql FROM sqlite_master WHERE type IN ('table', 'view') "
-            "AND lower(name) = lower(?)",
-            [table],
+            "SELECT type, sql FROM sqlite_master WHERE lower(name) = lower(?)", [table]
         ).fetchall()
-        ours = all(kind == "table" and is_predictions_table(sql) for kind, sql in rows)
-        return bool(rows), bool(rows) and ours
+        if not rows:
+            return None, False
+        what, create = rows[0]
+        return what, what == "table" and is_sqlite_predictions_table(create)
 
     def drop(self, table: str) -> None:
         try:
@@ -328,19 +375,23 @@ class _SQLiteSession(_Session):
         values = [c.sqlite_values() for c in columns]
         marks = ", ".join("?" for _ in columns)
         try:
-            self.con.execute(f"CREATE TABLE {quote_ident(table)} (/* {PREDICTIONS_MARK} */ {body})")
+            self.con.execute(
+                f"CREATE TABLE {quote_ident(table)} ({SQLITE_PREDICTIONS_MARK} {body})"
+            )
             self.con.executemany(
                 f"INSERT INTO {quote_ident(table)} VALUES ({marks})", zip(*values, strict=True)
             )
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OverflowError) as exc:
             raise OutputError(f"Cannot write table {table!r} into {self.where!r}: {exc}") from None
 
     def close(self, commit: bool) -> None:
         try:
             if self.con.in_transaction:
                 self.con.execute("COMMIT" if commit else "ROLLBACK")
+        except sqlite3.Error as exc:
+            raise OutputError(f"Cannot commit the new table in {self.where!r}: {exc}") from None
         finally:
-            self.con.close()
+            self.con.close()  # an open transaction is rolled back
 
 
 class _PostgresSession(_Session):
@@ -352,46 +403,73 @@ class _PostgresSession(_Session):
         "json": "jsonb",
         "text": "text",
     }
+    #: How long a replace waits for readers of the old table to finish.
+    LOCK_TIMEOUT = "10s"
+    KINDS = {"v": "view", "m": "materialized view", "i": "index", "S": "sequence"}
 
-    def __init__(self, target: TableTarget, write: bool) -> None:
+    def __init__(self, target: TableTarget) -> None:
         from relgraph.db.sources.postgres import connect, parse_url
 
         self.target = parse_url(target.location)
         self.where = self.target.description
         self.conn = connect(self.target)
-        self.conn.read_only = not write
 
     def _error(self, doing: str, error: Exception) -> OutputError:
+        import psycopg
+
         from relgraph.db.sources.postgres import server_reason
 
-        return OutputError(f"Cannot {doing} in {self.where}: {server_reason(self.target, error)}.")
+        message = f"Cannot {doing} in {self.where}: {server_reason(self.target, error)}."
+        if isinstance(error, psycopg.errors.LockNotAvailable):
+            message += " Another session is reading the table; try again when it is done."
+        return OutputError(message)
 
     def _name(self, table: str) -> Any:
         from psycopg import sql
 
         return sql.Identifier(self.target.schema, table)
 
-    def existing(self, table: str) -> tuple[bool, bool]:
+    def existing(self, table: str) -> tuple[str | None, bool]:
         import psycopg
 
+        schema, user = self.target.schema, self.target.user
         try:
-            if not self.conn.execute(
-                "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = %s", (self.target.schema,)
-            ).fetchall():
+            self.conn.execute(f"SET LOCAL lock_timeout = '{self.LOCK_TIMEOUT}'")
+            found = self.conn.execute(
+                "SELECT oid, has_schema_privilege(oid, 'CREATE') FROM pg_catalog.pg_namespace "
+                "WHERE nspname = %s",
+                (schema,),
+            ).fetchall()
+            if not found:
                 raise OutputError(
-                    f"Schema {self.target.schema!r} does not exist in {self.target.address}; "
+                    f"Schema {schema!r} does not exist in {self.target.address}; "
                     "create it, or pick another with ?schema=NAME in the URL."
                 )
+            namespace, may_create = found[0]
+            if not may_create:
+                raise OutputError(
+                    f"User {user!r} may not create tables in schema {schema!r} of "
+                    f"{self.target.address}; grant it (GRANT CREATE ON SCHEMA {schema} TO "
+                    f"{user}) or pick another schema with ?schema=NAME."
+                )
             rows = self.conn.execute(
-                "SELECT c.relkind, obj_description(c.oid, 'pg_class') FROM pg_catalog.pg_class c "
-                "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = %s AND c.relname = %s",
-                (self.target.schema, table),
+                "SELECT relkind, obj_description(oid, 'pg_class') FROM pg_catalog.pg_class "
+                "WHERE relnamespace = %s AND relname = %s",
+                (namespace, table),
+            ).fetchall()
+            types = self.conn.execute(
+                "SELECT 1 FROM pg_catalog.pg_type WHERE typnamespace = %s AND typname = %s "
+                "AND typrelid = 0",
+                (namespace, table),
             ).fetchall()
         except psycopg.Error as error:
             raise self._error("look up the tables", error) from None
-        ours = all(kind in ("r", "p") and is_predictions_table(c) for kind, c in rows)
-        return bool(rows), bool(rows) and ours
+        if rows:
+            kind, comment = rows[0]
+            if kind in ("r", "p"):
+                return "table", is_predictions_table(comment)
+            return self.KINDS.get(kind, "relation"), False
+        return ("type", False) if types else (None, False)
 
     def drop(self, table: str) -> None:
         import psycopg
@@ -419,7 +497,7 @@ class _PostgresSession(_Session):
             )
             copy = sql.SQL("COPY {} ({}) FROM STDIN").format(self._name(table), names)
             with self.conn.cursor() as cursor, cursor.copy(copy) as out:
-                for row in zip(*(c.python_values() for c in columns), strict=True):
+                for row in zip(*(c.values for c in columns), strict=True):
                     out.write_row(row)
         except psycopg.Error as error:
             raise self._error(f"write table {table!r}", error) from None
@@ -430,11 +508,12 @@ class _PostgresSession(_Session):
         try:
             if commit:
                 self.conn.commit()
-            else:
-                self.conn.rollback()
         except psycopg.Error as error:
             raise self._error("commit the new table", error) from None
         finally:
+            # Nothing to roll back after a commit; a lost connection rolled back already.
+            with contextlib.suppress(psycopg.Error):
+                self.conn.rollback()
             self.conn.close()
 
 
@@ -446,9 +525,6 @@ class _Column:
     name: str
     kind: str  # boolean, integer, float, timestamp, json, text
     values: list[Any]
-
-    def python_values(self) -> list[Any]:
-        return self.values
 
     def sqlite_values(self) -> list[Any]:
         if self.kind == "boolean":
@@ -462,7 +538,7 @@ def _typed_columns(preds: pd.DataFrame) -> list[_Column]:
     """Each column with a portable kind and plain Python values."""
     out = []
     for name in preds.columns:
-        series = preds[name]
+        series = _utc(preds[name])
         if isinstance(series.dtype, pd.CategoricalDtype):
             series = series.astype(object)
         missing = series.isna().to_numpy() if series.dtype != object else None
@@ -484,18 +560,19 @@ def _typed_columns(preds: pd.DataFrame) -> list[_Column]:
 
 def _object_kind(name: str, series: pd.Series) -> tuple[str, Any]:
     present = [v for v in series if not _is_missing(v)]
-    if name == "contributions" or any(
-        isinstance(v, list | tuple | dict | np.ndarray) for v in present
-    ):
-        return "json", lambda v: json.dumps(_listed(v), default=str)
-    if present and all(isinstance(v, bool | np.bool_) for v in present):
+    nested = list | tuple | dict | np.ndarray
+    if name == "contributions" or any(isinstance(v, nested) for v in present):
+        return "json", _json_text
+    if not present:
+        return "text", str
+    if all(isinstance(v, bool | np.bool_) for v in present):
         return "boolean", bool
-    if present and all(
-        isinstance(v, int | np.integer) and not isinstance(v, bool) for v in present
-    ):
-        return "integer", int
-    if present and all(isinstance(v, pd.Timestamp) for v in present):
-        return "timestamp", lambda v: v.to_pydatetime()
+    numbers = [isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in present]
+    if all(numbers):
+        whole = all(isinstance(v, int | np.integer) for v in present)
+        return ("integer", int) if whole else ("float", float)
+    if all(isinstance(v, pd.Timestamp) for v in present):
+        return "timestamp", lambda v: _utc_stamp(v).to_pydatetime()
     return "text", str
 
 
@@ -505,19 +582,58 @@ def _is_missing(value: Any) -> bool:
     return value is None or bool(pd.isna(value))
 
 
-def _listed(value: Any) -> Any:
-    return value.tolist() if isinstance(value, np.ndarray) else value
+def _utc(series: pd.Series) -> pd.Series:
+    """Times with a zone -> the same instants in UTC, without the zone."""
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        return series.dt.tz_convert("UTC").dt.tz_localize(None)
+    return series
+
+
+def _utc_stamp(value: pd.Timestamp) -> pd.Timestamp:
+    return value.tz_convert("UTC").tz_localize(None) if value.tzinfo else value
+
+
+def _json_ready(value: Any) -> Any:
+    """Lists, dicts and numpy values as plain JSON values; NaN and infinities
+    as null (JSON has no NaN)."""
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(_json_ready(value), default=str, allow_nan=False)
 
 
 def _plain_columns(preds: pd.DataFrame, lists_as_text: bool) -> pd.DataFrame:
+    """Predictions for a file or a DuckDB table: contributions as JSON text,
+    lists of plain values (or JSON text), times in UTC when they carry a zone."""
     frame = preds.copy()
     frame.attrs = {}
-    if "contributions" in frame:
-        frame["contributions"] = [json.dumps(c, default=str) for c in frame["contributions"]]
-    if lists_as_text:
-        for column in ("predicted", "scores"):
-            if column in frame and frame[column].map(lambda v: isinstance(v, list)).any():
-                frame[column] = [json.dumps(v, default=str) for v in frame[column]]
+    for column in frame.columns:
+        series = _utc(frame[column])
+        if column == "contributions":
+            series = pd.Series([_json_text(v) for v in series], index=frame.index, dtype=object)
+        elif (
+            series.dtype == object and series.map(lambda v: isinstance(v, list | np.ndarray)).any()
+        ):
+            if lists_as_text:
+                series = series.map(
+                    lambda v: _json_text(v) if isinstance(v, list | np.ndarray) else v
+                )
+            else:
+                series = series.map(
+                    lambda v: _json_ready(v) if isinstance(v, list | np.ndarray) else v
+                )
+        elif series.dtype == object and len(series) == 0:
+            series = series.astype("string")  # an empty column is still text
+        frame[column] = series
     return frame
 
 

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from relgraph.cli.common import err, handle_errors, out
+from relgraph.cli.common import err, handle_errors, out, shown_source
 from relgraph.errors import PQLError
 
 
@@ -44,7 +44,7 @@ def check_command(
     from relgraph.pql import check, parse
 
     parsed = parse(query)  # syntax errors need no database
-    with err.status(f"reading {source} and inferring its schema"):
+    with err.status(f"reading {shown_source(source)} and inferring its schema"):
         db = connect(source, schema=schema)
     info = check(parsed, db.schema, db.con).describe()
     if as_json:

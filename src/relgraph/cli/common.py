@@ -4,12 +4,14 @@ policy (a relgraph error prints its message and exits 1, no traceback)."""
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
 from relgraph.errors import RelgraphError
@@ -28,15 +30,36 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except RelgraphError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper
 
 
+def shown_source(source: str | Path) -> str:
+    """``source`` for the terminal: a URL's password (in the user part or a
+    ``password=`` parameter) masked, and no rich markup.
+
+    Example:
+        >>> shown_source("postgresql://ann:s3cret@db:5432/shop?password=x&schema=s")
+        'postgresql://ann:***@db:5432/shop?password=***&schema=s'
+    """
+    text = str(source)
+    if "://" in text:
+        scheme, rest = text.split("://", 1)
+        netloc, sep, tail = rest.partition("/")
+        if "@" in netloc:
+            userinfo, host = netloc.rsplit("@", 1)
+            if ":" in userinfo:
+                netloc = f"{userinfo.split(':', 1)[0]}:***@{host}"
+        tail = re.sub(r"(?i)(password=)[^&]*", r"\1***", tail)
+        text = f"{scheme}://{netloc}{sep}{tail}"
+    return escape(text)
+
+
 def print_warnings(warnings: list[str]) -> None:
     for w in warnings:
-        err.print(f"[yellow]warning:[/] {w}", highlight=False)
+        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
 
 
 # Options shared by every verb that builds a task from a query.
@@ -64,7 +87,7 @@ def load_task(
     from relgraph.db.database import connect
     from relgraph.pql import Task
 
-    with err.status(f"reading {source} and inferring its schema"):
+    with err.status(f"reading {shown_source(source)} and inferring its schema"):
         db = connect(source, schema=schema)
     task = Task.from_query(db, query, val_time=val_time, test_time=test_time, horizon=horizon)
     if task.split_note:

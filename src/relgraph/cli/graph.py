@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from relgraph.cli.common import err, handle_errors, out, print_warnings
+from relgraph.cli.common import err, handle_errors, out, print_warnings, shown_source
 
 
 @handle_errors
@@ -26,7 +26,7 @@ def graph_command(
     from relgraph.db.database import connect
     from relgraph.graph import TemporalGraph
 
-    with err.status(f"reading {source} and inferring its schema"):
+    with err.status(f"reading {shown_source(source)} and inferring its schema"):
         db = connect(source, schema=schema, dedupe=dedupe)
     start = time.perf_counter()
     with err.status("building the temporal graph"):

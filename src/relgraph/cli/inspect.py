@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from relgraph.cli.common import err, handle_errors, out, print_warnings
+from relgraph.cli.common import err, handle_errors, out, print_warnings, shown_source
 from relgraph.db.database import connect
 from relgraph.db.overrides import schema_to_toml
 from relgraph.db.schema import Schema
@@ -34,7 +34,7 @@ def inspect_command(
     pg_schema: Annotated[str | None, typer.Option(help="PostgreSQL schema to read.")] = None,
 ) -> None:
     """Show the tables, keys, time columns, column types and links relgraph sees."""
-    with err.status(f"reading {source} and inferring its schema"):
+    with err.status(f"reading {shown_source(source)} and inferring its schema"):
         db = connect(source, schema=schema, dedupe=dedupe, pg_schema=pg_schema)
     s = db.schema
     if as_json:
@@ -54,7 +54,8 @@ def inspect_command(
 
 
 def schema_tables(schema: Schema, source: str) -> Table:
-    table = Table(title=f"{source}: {len(schema.tables)} tables", title_justify="left")
+    title = f"{shown_source(source)}: {len(schema.tables)} tables"
+    table = Table(title=title, title_justify="left")
     for column in ("table", "rows", "primary key", "time column", "columns by stype"):
         table.add_column(column, justify="right" if column == "rows" else "left")
     for name, t in schema.tables.items():

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from relgraph.cli.check import handle_pql_errors
-from relgraph.cli.common import err, handle_errors
+from relgraph.cli.common import err, handle_errors, shown_source
 from relgraph.cli.evaluate import print_table
 from relgraph.cli.labels import _format
 from relgraph.models.base import Model, ModelError
@@ -137,7 +137,7 @@ def predict_command(
             f"({', '.join(MODEL_NAMES)}). Pass a file from relgraph train --out, or a name."
         )
     start = time.perf_counter()
-    with err.status(f"reading {source} and inferring its schema"):
+    with err.status(f"reading {shown_source(source)} and inferring its schema"):
         db = connect(source, schema=schema)
     loading = time.perf_counter() - start
     if model == "icl" and not saved.is_file():
@@ -149,13 +149,17 @@ def predict_command(
         from relgraph.writeback import write_predictions
 
         write_predictions(preds, out_path)
-        err.print(f"wrote {len(preds):,} predictions to {out_path}")
+        err.print(f"wrote {len(preds):,} predictions to {out_path}", markup=False)
     if table is not None:
         from relgraph.writeback import table_target, write_table
 
         write_table(preds, source, table, replace=replace)
         where = table_target(source).shown
-        err.print(f"wrote {len(preds):,} predictions to table {table!r} of {where}")
+        err.print(
+            f"wrote {len(preds):,} predictions to table {table!r} of {where}",
+            markup=False,
+            highlight=False,
+        )
     title = f"{' '.join(query.split())}\nas of {preds.attrs.get('anchor_time', anchor)}"
     print_table(predictions_table(preds, limit, title))
     if explain and "contributions" in preds:

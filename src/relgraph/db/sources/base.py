@@ -3,6 +3,7 @@ working DuckDB store, and the keys and links the source itself declares."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import duckdb
@@ -53,10 +54,29 @@ class Declared:
 PREDICTIONS_MARK = "relgraph predictions"
 
 
+#: The SQLite form of the mark: the first thing inside the column list of the
+#: CREATE statement SQLite keeps (SQLite has no table comments).
+SQLITE_PREDICTIONS_MARK = f"/* {PREDICTIONS_MARK} */"
+_SQLITE_MARKED = re.compile(
+    r'\s*CREATE\s+TABLE\s+(?:"(?:[^"]|"")*"|[^\s(]+)\s*\(\s*' + re.escape(SQLITE_PREDICTIONS_MARK),
+    re.IGNORECASE,
+)
+
+
 def is_predictions_table(comment: str | None) -> bool:
-    """Whether a table's comment (or SQLite CREATE statement) marks predictions
-    relgraph wrote; loaders skip them, so a model never reads its own output."""
-    return comment is not None and PREDICTIONS_MARK in comment
+    """Whether a table's comment marks predictions relgraph wrote (the mark
+    itself, or the mark, a colon and a note); loaders skip them, so a model
+    never reads its own output. A comment that merely mentions the words is
+    not a mark."""
+    return comment is not None and (
+        comment == PREDICTIONS_MARK or comment.startswith(PREDICTIONS_MARK + ":")
+    )
+
+
+def is_sqlite_predictions_table(create: str | None) -> bool:
+    """Whether a SQLite ``CREATE TABLE`` statement carries the mark where
+    relgraph writes it (right after the opening parenthesis)."""
+    return create is not None and _SQLITE_MARKED.match(create) is not None
 
 
 def skipped_predictions(table: str) -> str:

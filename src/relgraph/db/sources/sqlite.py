@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from relgraph.db.sources.base import (
     Declared,
-    is_predictions_table,
+    is_sqlite_predictions_table,
     quote_ident,
     register_arrow,
     skipped_predictions,
@@ -34,8 +34,10 @@ def load_sqlite(path: str | Path, con: duckdb.DuckDBPyConnection) -> Declared:
     except sqlite3.Error as exc:
         raise SourceError(f"Cannot open {str(path)!r} as a SQLite database: {exc}") from None
     declared = Declared(description=f"sqlite file {path}")
-    names = [name for name, create in tables if not is_predictions_table(create)]
-    declared.warnings += [skipped_predictions(n) for n, c in tables if is_predictions_table(c)]
+    names = [name for name, create in tables if not is_sqlite_predictions_table(create)]
+    declared.warnings += [
+        skipped_predictions(n) for n, c in tables if is_sqlite_predictions_table(c)
+    ]
     try:
         for name in names:
             frame = pd.read_sql_query(f"SELECT * FROM {quote_ident(name)}", src)
