@@ -59,7 +59,7 @@ def test_binary_with_reasons(db: rg.Database, predictor: str) -> None:
     info = preds.attrs
     assert info["task_type"] == "binary_classification" and info["anchor_note"] == ""
     assert set(info["context"]["classes"]) == {"0", "1"}
-    assert set(info["timings"]) == {"labels", "features", "prediction"}
+    assert set(info["timings"]) == {"startup", "labels", "features", "prediction"}
 
 
 @pytest.mark.parametrize("predictor", ["transformer", "lightgbm"])

@@ -29,9 +29,8 @@ from __future__ import annotations
 
 import time
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
@@ -39,6 +38,9 @@ from relgraph.models.icl_context import LabelCache, context_anchors
 from relgraph.models.inputs import horizon_timedelta
 from relgraph.models.outputs import plain
 from relgraph.pql.task import Task
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 #: Past windows that describe an entity's own targets.
 LOOKBACK = 12
@@ -225,6 +227,8 @@ def _lightgbm(train: pd.DataFrame, mode: Any, seed: int) -> lgb.Booster:
         "num_threads": 1,
         "verbose": -1,
     }
+    import lightgbm as lgb  # only when LightGBM scores the pairs
+
     data = lgb.Dataset(train[FEATURES].to_numpy(dtype=float), train["y"].to_numpy())
     return lgb.train(params, data, min(mode.num_boost_round, 150))
 
