@@ -7,7 +7,8 @@ the anchor time; the query's own labels at earlier anchors (``t - Δ, t - 2Δ,
 and of the entities are computed from rows visible at their anchors; a
 predictor reads the labelled context rows and predicts the entities: the
 pre-trained context transformer (nothing fitted; the default of ``fast``), a
-small LightGBM model fitted on the context in a fraction of a second, or the
+small LightGBM model fitted on the context (0.2 s in ``fast``, seconds with the
+larger contexts of ``normal`` and ``best``), or the
 mean of both (the default of ``normal`` and ``best``). Each row's
 ``top_signal`` is its strongest input. Writing the predictions out:
 :mod:`relgraph.writeback`.

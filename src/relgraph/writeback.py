@@ -245,6 +245,9 @@ class _Session:
     table, create the new one."""
 
     where: str
+    con: Any  # a DB-API connection (DuckDB, sqlite3); PostgreSQL has its own drop
+    #: What the driver raises.
+    errors: tuple[type[Exception], ...] = ()
 
     def existing(self, table: str) -> tuple[str | None, bool]:
         """``(what holds the name, written by relgraph)``: ``what`` is None when
@@ -252,7 +255,10 @@ class _Session:
         raise NotImplementedError
 
     def drop(self, table: str) -> None:
-        raise NotImplementedError
+        try:
+            self.con.execute(f"DROP TABLE {quote_ident(table)}")
+        except self.errors as exc:
+            raise OutputError(f"Cannot replace table {table!r} in {self.where!r}: {exc}") from None
 
     def create(self, table: str, preds: pd.DataFrame, comment: str) -> None:
         raise NotImplementedError
@@ -286,6 +292,8 @@ def _session(target: TableTarget, commit: bool) -> Iterator[_Session]:
 
 
 class _DuckDBSession(_Session):
+    errors = (duckdb.Error,)
+
     def __init__(self, target: TableTarget) -> None:
         self.where = target.shown
         try:
@@ -312,12 +320,6 @@ class _DuckDBSession(_Session):
         what, comment = rows[0]
         return what, what == "table" and is_predictions_table(comment)
 
-    def drop(self, table: str) -> None:
-        try:
-            self.con.execute(f"DROP TABLE {quote_ident(table)}")
-        except duckdb.Error as exc:
-            raise OutputError(f"Cannot replace table {table!r} in {self.where!r}: {exc}") from None
-
     def create(self, table: str, preds: pd.DataFrame, comment: str) -> None:
         view = "__relgraph_predictions"
         try:
@@ -338,6 +340,8 @@ class _DuckDBSession(_Session):
 
 
 class _SQLiteSession(_Session):
+    errors = (sqlite3.Error,)
+
     def __init__(self, target: TableTarget) -> None:
         self.where = target.shown
         uri = f"file:{Path(target.location).resolve()}?mode=rw"
@@ -359,12 +363,6 @@ class _SQLiteSession(_Session):
             return None, False
         what, create = rows[0]
         return what, what == "table" and is_sqlite_predictions_table(create)
-
-    def drop(self, table: str) -> None:
-        try:
-            self.con.execute(f"DROP TABLE {quote_ident(table)}")
-        except sqlite3.Error as exc:
-            raise OutputError(f"Cannot replace table {table!r} in {self.where!r}: {exc}") from None
 
     def create(self, table: str, preds: pd.DataFrame, comment: str) -> None:
         columns = _typed_columns(preds)
