@@ -15,6 +15,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import relgraph as rg
@@ -333,6 +335,8 @@ def test_postgres_never_loses_a_table(
         write_table(_preds(), postgres_url + "?schema=nowhere", "t")
     with pytest.raises(OutputError, match="63 bytes"):
         write_table(_preds(), pg_shop, "x" * 64)
+    with pytest.raises(OutputError, match="Cannot write table 'nul'"):
+        write_table(pd.DataFrame({"k": [1], "why": ["a\x00b"]}), pg_shop, "nul")
 
 
 @pytest.mark.postgres
@@ -365,3 +369,79 @@ def test_postgres_checks_rights_and_names_before_predicting(
     with pytest.raises(OutputError, match="A type named 'mood' already exists"):
         check_table(pg_shop, "mood")
     assert check_table(pg_shop, "fresh_name").kind == "postgres"
+
+
+# ---------------------------------------------------------------- any values, round trip
+
+#: PostgreSQL's text cannot hold NUL (writing one is an OutputError, tested above).
+_NO_NUL = st.characters(blacklist_characters="\x00")
+_KEYS = st.lists(st.integers(-(2**62), 2**62), min_size=0, max_size=12, unique=True)
+
+
+@st.composite
+def _frames(draw: st.DrawFn) -> pd.DataFrame:
+    keys = draw(_KEYS)
+    n = len(keys)
+
+    def column(values: st.SearchStrategy) -> list:
+        return draw(st.lists(values, min_size=n, max_size=n))
+
+    finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
+    times = st.datetimes(dt.datetime(1900, 1, 1), dt.datetime(2100, 1, 1))
+    return pd.DataFrame(
+        {
+            "key": pd.Series(keys, dtype="int64"),
+            "score": pd.Series(column(st.one_of(st.none(), finite)), dtype="float64"),
+            "flag": pd.Series(column(st.booleans()), dtype="bool"),
+            "label": pd.Series(
+                column(st.one_of(st.none(), st.text(_NO_NUL, max_size=8))), dtype=object
+            ),
+            "at": pd.Series(
+                [pd.Timestamp(t).floor("us") for t in column(times)], dtype="datetime64[us]"
+            ),
+            "ranked": pd.Series(column(st.lists(st.integers(0, 10**6), max_size=4)), dtype=object),
+        }
+    )
+
+
+def _expected(frame: pd.DataFrame) -> list[tuple]:
+    rows = []
+    for r in frame.sort_values("key").itertuples(index=False):
+        score = None if pd.isna(r.score) else float(r.score)
+        rows.append(
+            (int(r.key), score, bool(r.flag), r.label, r.at.to_pydatetime(), list(r.ranked))
+        )
+    return rows
+
+
+@settings(max_examples=40, deadline=None)
+@given(frame=_frames())
+def test_any_values_come_back_as_written(frame: pd.DataFrame) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        paths = {"duckdb": Path(folder) / "x.duckdb", "sqlite": Path(folder) / "x.sqlite"}
+        duckdb.connect(str(paths["duckdb"])).close()
+        with sqlite3.connect(paths["sqlite"]) as con:
+            con.execute("CREATE TABLE other (x INTEGER)")
+        con.close()
+        for kind, path in paths.items():
+            write_table(frame, path, "preds")
+            got = []
+            for key, score, flag, label, at, ranked in _rows(kind, path, "preds"):
+                if kind == "sqlite":
+                    flag, at, ranked = bool(flag), dt.datetime.fromisoformat(at), json.loads(ranked)
+                got.append((key, score, flag, label, at, list(ranked)))
+            assert got == _expected(frame), kind
+
+
+@pytest.mark.postgres
+@settings(max_examples=15, deadline=None)
+@given(frame=_frames())
+def test_any_values_come_back_from_postgres(frame: pd.DataFrame, pg_shop: str) -> None:
+    import psycopg
+
+    write_table(frame, pg_shop, "any_values", replace=True)
+    with psycopg.connect(pg_shop.split("?")[0]) as con:
+        got = con.execute("SELECT * FROM shop_wb.any_values ORDER BY 1").fetchall()
+    assert [tuple(r) for r in got] == _expected(frame)
