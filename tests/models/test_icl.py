@@ -247,3 +247,29 @@ def test_more_classes_than_the_transformer_has_fall_back_to_lightgbm(db: rg.Data
     model = IclModel(predictor="transformer").fit(rg.Task.from_query(db, CHANNEL))
     assert model._predictor_for([str(i) for i in range(10)]) == "transformer"
     assert model._predictor_for([str(i) for i in range(11)]) == "lightgbm"
+
+
+def test_normal_mode_stops_lightgbm_early(db: rg.Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """normal and best hold out a fifth of the context and keep the best round;
+    fast fits all its rounds on all of it. Reasons come from the kept rounds."""
+    import lightgbm as lgb
+
+    from relgraph.models.icl import MODES
+
+    fits: list[tuple[lgb.Booster, dict]] = []
+    real = lgb.train
+
+    def spy(*args, **kwargs):
+        booster = real(*args, **kwargs)
+        fits.append((booster, kwargs))
+        return booster
+
+    monkeypatch.setattr(lgb, "train", spy)
+    preds = rg.predict(db, CHURN, anchor_time=ANCHOR, mode="normal", predictor="lightgbm")
+    booster, kwargs = fits[-1]
+    assert "valid_sets" in kwargs and booster.best_iteration >= 1
+    assert booster.current_iteration() < MODES["normal"].num_boost_round  # it stopped
+    assert preds["top_signal"].notna().all() and preds["probability"].between(0, 1).all()
+    assert preds.attrs["context"]["examples"] >= 500
+    rg.predict(db, CHURN, anchor_time=ANCHOR, predictor="lightgbm")
+    assert "valid_sets" not in fits[-1][1]

@@ -104,17 +104,28 @@ class Mode:
     window_multiples: tuple[float, ...] = (1, 4, 12)
     #: The predictor when none is asked for (see PREDICTORS).
     predictor: str = "blend"
+    #: Stop LightGBM's rounds when a held-out fifth of the context stops improving.
+    early_stopping: bool = False
 
 
 MODES: dict[str, Mode] = {
     # fast: the pre-trained transformer alone (nothing fitted) and two feature
     # windows keep rel-f1 near a second (benchmarks/icl_latency.py); the others
     # average it with a LightGBM model fitted on the context, which measured
-    # better than either alone (benchmarks/icl_predictors.py).
+    # better than either alone (benchmarks/icl_predictors.py). Their early
+    # stopping halved LightGBM's time on rel-f1 in normal mode (366 -> 171 s over
+    # the splits' 168 fits) and scored at least as well on validation
+    # (dnf 0.791 -> 0.792, top3 0.899 -> 0.900, position MAE 2.805 -> 2.771).
     "fast": Mode(1_000, 60, 0.15, 15, (1, 12), predictor="transformer"),
-    "normal": Mode(5_000, 250, 0.05, 31),
-    "best": Mode(20_000, 500, 0.03, 31),
+    "normal": Mode(5_000, 250, 0.05, 31, early_stopping=True),
+    "best": Mode(20_000, 500, 0.03, 31, early_stopping=True),
 }
+
+#: Early stopping: the share of the context held out, the rounds without
+#: improvement it waits, and the fewest context rows it is used with.
+HOLDOUT_SHARE = 0.2
+PATIENCE = 30
+MIN_ROWS_TO_STOP_EARLY = 500
 
 
 @dataclass
@@ -477,12 +488,27 @@ class IclModel(Model):
         classes: list[str] | None,
         top: int,
     ) -> tuple[np.ndarray, list[str], list[list[dict[str, Any]]]]:
-        """Fit a small LightGBM model on the context and predict the query rows."""
-        params = self._params(len(y), classes)
+        """Fit a small LightGBM model on the context and predict the query rows
+        (with early stopping, the rounds that scored best on a random fifth of
+        the context held out; all of it is history, so nothing leaks)."""
         import lightgbm as lgb
 
-        data = lgb.Dataset(positional(x_context), y, free_raw_data=False)
-        booster = lgb.train(params, data, self.settings.num_boost_round)
+        mode = self.settings
+        x = positional(x_context)
+        if mode.early_stopping and len(y) >= MIN_ROWS_TO_STOP_EARLY:
+            held = np.random.default_rng(self.seed).random(len(y)) < HOLDOUT_SHARE
+            params = self._params(int((~held).sum()), classes)
+            train = lgb.Dataset(x[~held], y[~held], free_raw_data=False)
+            booster = lgb.train(
+                params,
+                train,
+                mode.num_boost_round,
+                valid_sets=[lgb.Dataset(x[held], y[held], reference=train)],
+                callbacks=[lgb.early_stopping(PATIENCE, verbose=False)],
+            )  # predict() then uses the best round
+        else:
+            params = self._params(len(y), classes)
+            booster = lgb.train(params, lgb.Dataset(x, y), mode.num_boost_round)
         contrib = None
         if top:  # contributions add up to the raw score: one pass gives both
             contrib = booster.predict(positional(x_query), pred_contrib=True)
