@@ -249,10 +249,23 @@ class _Session:
     #: What the driver raises.
     errors: tuple[type[Exception], ...] = ()
 
+    #: ``(kind, comment or CREATE statement)`` of whatever holds the name given
+    #: as the one query parameter (DB-API sessions; PostgreSQL has its own lookup).
+    holders_sql: str = ""
+
+    @staticmethod
+    def marked(text: str | None) -> bool:
+        """Whether a table's comment (or CREATE statement) is relgraph's mark."""
+        return is_predictions_table(text)
+
     def existing(self, table: str) -> tuple[str | None, bool]:
         """``(what holds the name, written by relgraph)``: ``what`` is None when
         the name is free, else ``'table'``, ``'view'``, ``'index'``, ..."""
-        raise NotImplementedError
+        rows = self.con.execute(self.holders_sql, [table]).fetchall()
+        if not rows:
+            return None, False
+        what, text = rows[0]
+        return what, what == "table" and self.marked(text)
 
     def drop(self, table: str) -> None:
         try:
@@ -293,6 +306,13 @@ def _session(target: TableTarget, commit: bool) -> Iterator[_Session]:
 
 class _DuckDBSession(_Session):
     errors = (duckdb.Error,)
+    holders_sql = (
+        "SELECT 'table', comment FROM duckdb_tables() WHERE database_name = "
+        "current_database() AND schema_name = 'main' AND lower(table_name) = lower($1) "
+        "UNION ALL SELECT 'view', NULL FROM duckdb_views() WHERE database_name = "
+        "current_database() AND schema_name = 'main' AND lower(view_name) = lower($1) "
+        "AND NOT internal"
+    )
 
     def __init__(self, target: TableTarget) -> None:
         self.where = target.shown
@@ -305,20 +325,6 @@ class _DuckDBSession(_Session):
         except duckdb.Error as exc:
             self.con.close()
             raise OutputError(f"Cannot write into {self.where!r}: {exc}") from None
-
-    def existing(self, table: str) -> tuple[str | None, bool]:
-        rows = self.con.execute(
-            "SELECT 'table', comment FROM duckdb_tables() WHERE database_name = "
-            "current_database() AND schema_name = 'main' AND lower(table_name) = lower(?) "
-            "UNION ALL SELECT 'view', NULL FROM duckdb_views() WHERE database_name = "
-            "current_database() AND schema_name = 'main' AND lower(view_name) = lower(?) "
-            "AND NOT internal",
-            [table, table],
-        ).fetchall()
-        if not rows:
-            return None, False
-        what, comment = rows[0]
-        return what, what == "table" and is_predictions_table(comment)
 
     def create(self, table: str, preds: pd.DataFrame, comment: str) -> None:
         view = "__relgraph_predictions"
@@ -341,6 +347,8 @@ class _DuckDBSession(_Session):
 
 class _SQLiteSession(_Session):
     errors = (sqlite3.Error,)
+    holders_sql = "SELECT type, sql FROM sqlite_master WHERE lower(name) = lower(?1)"
+    marked = staticmethod(is_sqlite_predictions_table)
 
     def __init__(self, target: TableTarget) -> None:
         self.where = target.shown
@@ -354,15 +362,6 @@ class _SQLiteSession(_Session):
         except sqlite3.Error as exc:
             self.con.close()
             raise OutputError(f"Cannot write into {self.where!r}: {exc}") from None
-
-    def existing(self, table: str) -> tuple[str | None, bool]:
-        rows = self.con.execute(
-            "SELECT type, sql FROM sqlite_master WHERE lower(name) = lower(?)", [table]
-        ).fetchall()
-        if not rows:
-            return None, False
-        what, create = rows[0]
-        return what, what == "table" and is_sqlite_predictions_table(create)
 
     def create(self, table: str, preds: pd.DataFrame, comment: str) -> None:
         columns = _typed_columns(preds)
@@ -406,11 +405,18 @@ class _PostgresSession(_Session):
     KINDS = {"v": "view", "m": "materialized view", "i": "index", "S": "sequence"}
 
     def __init__(self, target: TableTarget) -> None:
+        import psycopg
+
         from relgraph.db.sources.postgres import connect, parse_url
 
         self.target = parse_url(target.location)
         self.where = self.target.description
         self.conn = connect(self.target)
+        try:  # a replace waits at most this long for readers of the old table
+            self.conn.execute(f"SET LOCAL lock_timeout = '{self.LOCK_TIMEOUT}'")
+        except psycopg.Error as error:
+            self.conn.close()
+            raise self._error("prepare the session", error) from None
 
     def _error(self, doing: str, error: Exception) -> OutputError:
         import psycopg
@@ -432,7 +438,6 @@ class _PostgresSession(_Session):
 
         schema, user = self.target.schema, self.target.user
         try:
-            self.conn.execute(f"SET LOCAL lock_timeout = '{self.LOCK_TIMEOUT}'")
             found = self.conn.execute(
                 "SELECT oid, has_schema_privilege(oid, 'CREATE') FROM pg_catalog.pg_namespace "
                 "WHERE nspname = %s",

@@ -495,20 +495,18 @@ class IclModel(Model):
 
         mode = self.settings
         x = positional(x_context)
+        held = np.zeros(len(y), dtype=bool)
         if mode.early_stopping and len(y) >= MIN_ROWS_TO_STOP_EARLY:
             held = np.random.default_rng(self.seed).random(len(y)) < HOLDOUT_SHARE
-            params = self._params(int((~held).sum()), classes)
-            train = lgb.Dataset(x[~held], y[~held], free_raw_data=False)
-            booster = lgb.train(
-                params,
-                train,
-                mode.num_boost_round,
-                valid_sets=[lgb.Dataset(x[held], y[held], reference=train)],
-                callbacks=[lgb.early_stopping(PATIENCE, verbose=False)],
-            )  # predict() then uses the best round
-        else:
-            params = self._params(len(y), classes)
-            booster = lgb.train(params, lgb.Dataset(x, y), mode.num_boost_round)
+        train = lgb.Dataset(x[~held], y[~held], free_raw_data=False)
+        stopping: dict[str, Any] = {}
+        if held.any():  # predict() then uses the best round
+            stopping = {
+                "valid_sets": [lgb.Dataset(x[held], y[held], reference=train)],
+                "callbacks": [lgb.early_stopping(PATIENCE, verbose=False)],
+            }
+        params = self._params(int((~held).sum()), classes)
+        booster = lgb.train(params, train, mode.num_boost_round, **stopping)
         contrib = None
         if top:  # contributions add up to the raw score: one pass gives both
             contrib = booster.predict(positional(x_query), pred_contrib=True)
