@@ -73,6 +73,15 @@ HorizonOption = Annotated[
     str | None, typer.Option(help="Step between anchors, e.g. 30d, 2w, 1mo (default: window).")
 ]
 SchemaOption = Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")]
+DropOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--drop",
+        metavar="TABLE.COLUMN",
+        help="A column nothing may read (no key, link, query or model), e.g. one that "
+        "leaks the answer; repeatable.",
+    ),
+]
 
 
 def load_task(
@@ -82,14 +91,18 @@ def load_task(
     val_time: str | None,
     test_time: str | None,
     horizon: str | None,
+    drop: list[str] | None = None,
 ) -> Task:
     """Read the database, bind the query to it, and say how splits were chosen."""
     from relgraph.db.database import connect
     from relgraph.pql import Task
 
     with err.status(f"reading {shown_source(source)} and inferring its schema"):
-        db = connect(source, schema=schema)
+        db = connect(source, schema=schema, drop=drop or ())
     task = Task.from_query(db, query, val_time=val_time, test_time=test_time, horizon=horizon)
+    if task.db.hidden_columns:
+        hidden = ", ".join(task.db.hidden_columns)
+        err.print(Text(f"note: the target reads {hidden}: no model sees it as an input"))
     if task.split_note:
         err.print(Text("note: ", style="yellow") + Text(task.split_note))
     return task

@@ -19,6 +19,7 @@ from rich.text import Text
 
 from relgraph.cli.check import handle_pql_errors
 from relgraph.cli.common import (
+    DropOption,
     HorizonOption,
     SchemaOption,
     TestTimeOption,
@@ -205,6 +206,7 @@ def evaluate_command(
         typer.Option(help="A hyperparameter, e.g. gbdt.num_boost_round=200 (repeatable)."),
     ] = None,
     schema: SchemaOption = None,
+    drop: DropOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print results.json's document instead of the table.")
     ] = False,
@@ -218,7 +220,7 @@ def evaluate_command(
     parsed = parse(query)
     params = parse_params(param, names)
     runs = plan_runs(names, seeds, params)  # unknown names fail before the database is read
-    task = load_task(source, parsed, schema, val_time, test_time, horizon)
+    task = load_task(source, parsed, schema, val_time, test_time, horizon, drop)
     with progress_bar(len(runs)) as hook:
         ev = evaluate_models(
             task, names, seeds, protocol.value, name="query", params=params, progress=hook

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from relgraph.cli.check import handle_pql_errors
 from relgraph.cli.common import (
+    DropOption,
     HorizonOption,
     SchemaOption,
     TestTimeOption,
@@ -60,6 +61,7 @@ def features_command(
     test_time: TestTimeOption = None,
     horizon: HorizonOption = None,
     schema: SchemaOption = None,
+    drop: DropOption = None,
     limit: Annotated[int, typer.Option(min=0, help="Features to list without --out.")] = 25,
 ) -> None:
     """Build the automatic relational features of a query's examples (the gbdt input).
@@ -73,7 +75,7 @@ def features_command(
             f"expected a .parquet or .csv file (got {out_path.name!r})", param_hint="--out"
         )
     parsed = parse(query)
-    task = load_task(source, parsed, schema, val_time, test_time, horizon)
+    task = load_task(source, parsed, schema, val_time, test_time, horizon, drop)
     with err.status(f"computing features of the {split.value} split"):
         frame = feature_table(task, split.value, max_hops)
     n_features = frame.shape[1] - 3

@@ -9,13 +9,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from relgraph.cli.common import err, handle_errors, out, print_warnings, shown_source
+from relgraph.cli.common import DropOption, err, handle_errors, out, print_warnings, shown_source
 
 
 @handle_errors
 def graph_command(
     source: Annotated[str, typer.Argument(help="Database to read (as for inspect).")],
     schema: Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")] = None,
+    drop: DropOption = None,
     save: Annotated[
         Path | None, typer.Option(help="Save the graph to this folder (memory-mapped when loaded).")
     ] = None,
@@ -27,7 +28,7 @@ def graph_command(
     from relgraph.graph import TemporalGraph
 
     with err.status(f"reading {shown_source(source)} and inferring its schema"):
-        db = connect(source, schema=schema, dedupe=dedupe)
+        db = connect(source, schema=schema, dedupe=dedupe, drop=drop or ())
     start = time.perf_counter()
     with err.status("building the temporal graph"):
         graph = TemporalGraph.from_database(db)

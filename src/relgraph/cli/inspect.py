@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from relgraph.cli.common import err, handle_errors, out, print_warnings, shown_source
+from relgraph.cli.common import DropOption, err, handle_errors, out, print_warnings, shown_source
 from relgraph.db.database import connect
 from relgraph.db.overrides import schema_to_toml
 from relgraph.db.schema import Schema
@@ -27,6 +27,7 @@ def inspect_command(
         Path | None, typer.Option(help="Draw the schema graph (.svg/.png/.pdf).")
     ] = None,
     schema: Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")] = None,
+    drop: DropOption = None,
     write_schema: Annotated[
         Path | None, typer.Option(help="Write the schema in force as TOML, for editing.")
     ] = None,
@@ -35,13 +36,15 @@ def inspect_command(
 ) -> None:
     """Show the tables, keys, time columns, column types and links relgraph sees."""
     with err.status(f"reading {shown_source(source)} and inferring its schema"):
-        db = connect(source, schema=schema, dedupe=dedupe, pg_schema=pg_schema)
+        db = connect(source, schema=schema, dedupe=dedupe, pg_schema=pg_schema, drop=drop or ())
     s = db.schema
     if as_json:
         out.print_json(s.to_json())
     else:
         out.print(schema_tables(s, db.source))
         out.print(schema_links(s))
+        if s.dropped:
+            out.print(f"dropped (nothing reads them): {', '.join(s.dropped)}", highlight=False)
     print_warnings(s.warnings)
     if write_schema is not None:
         write_schema.write_text(schema_to_toml(s))

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from relgraph.cli.check import handle_pql_errors
 from relgraph.cli.common import (
+    DropOption,
     HorizonOption,
     SchemaOption,
     TestTimeOption,
@@ -60,6 +61,7 @@ def labels_command(
     test_time: TestTimeOption = None,
     horizon: HorizonOption = None,
     schema: SchemaOption = None,
+    drop: DropOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Build the labelled examples of a query: one row per entity and anchor time.
@@ -73,7 +75,7 @@ def labels_command(
             f"expected a .parquet or .csv file (got {out_path.name!r})", param_hint="--out"
         )
     parsed = parse(query)
-    task = load_task(source, parsed, schema, val_time, test_time, horizon)
+    task = load_task(source, parsed, schema, val_time, test_time, horizon, drop)
     splits = ["train", "val", "test"] if split is SplitName.all else [split.value]
 
     if show_sql:

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from relgraph.cli.check import handle_pql_errors
-from relgraph.cli.common import err, handle_errors, shown_source
+from relgraph.cli.common import DropOption, err, handle_errors, shown_source
 from relgraph.cli.evaluate import print_table
 from relgraph.cli.labels import _format
 from relgraph.models.base import Model, ModelError
@@ -115,6 +115,7 @@ def predict_command(
     ] = False,
     limit: Annotated[int, typer.Option(min=0, help="Rows to show.")] = 20,
     schema: Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")] = None,
+    drop: DropOption = None,
 ) -> None:
     """Predict for every entity at the anchor time (or the ids of FOR t.pk = v / IN (...)),
     with a short reason per row (top_signal)."""
@@ -138,7 +139,7 @@ def predict_command(
         )
     start = time.perf_counter()
     with err.status(f"reading {shown_source(source)} and inferring its schema"):
-        db = connect(source, schema=schema)
+        db = connect(source, schema=schema, drop=drop or ())
     loading = time.perf_counter() - start
     if model == "icl" and not saved.is_file():
         chosen = predictor.value if predictor is not None else None

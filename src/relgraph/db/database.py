@@ -4,7 +4,7 @@ store, with an inferred :class:`~relgraph.db.schema.Schema` and user overrides."
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from relgraph.db.column_profile import (
     is_unique,
     profile_table,
 )
+from relgraph.db.dropping import drop_columns
 from relgraph.db.inference import ROW_ID, choose_keys, infer_schema
 from relgraph.db.overrides import Overrides, overrides_from_dict, read_overrides
 from relgraph.db.schema import Link, Schema, parse_column_ref
@@ -55,6 +56,7 @@ class Database:
         declared: Declared,
         overrides: Overrides | None = None,
         dedupe: bool = False,
+        drop: Iterable[str] = (),
     ) -> None:
         self.con = con
         self.source = declared.description
@@ -63,6 +65,9 @@ class Database:
         self._dedupe = dedupe
         self._load_warnings: list[str] = []
         self._generated_keys: set[str] = set()
+        self._dropped: list[str] = drop_columns(con, declared, drop)
+        #: ``(table, column)`` pairs this view hides from model inputs.
+        self._hidden: frozenset[tuple[str, str]] = frozenset()
         for table in declared.tables:
             self._load_warnings += parse_time_strings(con, table)
         self._schema: Schema = self._resolve()
@@ -82,18 +87,79 @@ class Database:
         return self.arrow(name, columns).to_pandas()
 
     def arrow(self, name: str, columns: list[str] | None = None) -> pa.Table:
-        """A table (or some of its columns) as an Arrow table, in stored row order."""
+        """A table (or some of its columns) as an Arrow table, in stored row order.
+
+        Only the schema's columns can be read: a column hidden by
+        :meth:`without_columns` is not there."""
         t = self._schema.table(name)
         for c in columns or []:
             t.column(c)
-        cols = ", ".join(map(quote_ident, columns)) if columns else "*"
+        cols = ", ".join(map(quote_ident, columns or list(t.columns)))
         return self.con.sql(f"SELECT {cols} FROM {quote_ident(name)}").to_arrow_table()
 
     def sql(self, query: str, params: list[Any] | None = None) -> pd.DataFrame:
         """Run SQL on the working store and return a DataFrame."""
         return self.con.execute(query, params or []).df()
 
+    # ------------------------------------------------------------ views
+    def without_columns(self, columns: Iterable[tuple[str, str]]) -> Database:
+        """A view for model inputs: the same working store, with ``(table,
+        column)`` pairs and every link through them gone from the schema.
+
+        A task hides its target's own columns this way, so no model reads the
+        answer, on any path (the entity's row, a parent, or the same row reached
+        again through other tables). The store is shared: SQL on ``con`` still
+        sees every column (labels are computed from it); everything that reads
+        through the schema does not.
+
+        Example:
+            >>> import pandas as pd, relgraph as rg
+            >>> db = rg.connect({"users": pd.DataFrame({"user_id": [1, 2], "plan": ["a", "b"]})})
+            >>> list(db.without_columns([("users", "plan")]).table("users").columns)
+            ['user_id']
+            >>> list(db.table("users").columns)
+            ['user_id', 'plan']
+        """
+        view = copy.copy(self)
+        view._overrides = copy.deepcopy(self._overrides)
+        view._hidden = self._hidden | frozenset(columns)
+        view._schema = self._schema.without_columns(view._hidden)
+        return view
+
+    @property
+    def hidden_columns(self) -> list[str]:
+        """``table.column`` refs hidden from model inputs in this view (see
+        :meth:`without_columns`)."""
+        return sorted(f"{t}.{c}" for t, c in self._hidden)
+
     # ------------------------------------------------------------ overrides
+    def drop(self, *columns: str) -> Database:
+        """Drop ``"table.column"`` columns: no key, link, query or model sees
+        them again (relgraph's working copy loses them; the source is untouched).
+        Overrides naming them are forgotten. Returns ``self``.
+
+        Example:
+            >>> import pandas as pd, relgraph as rg
+            >>> db = rg.connect({"users": pd.DataFrame({"user_id": [1], "churned": [True]})})
+            >>> list(db.drop("users.churned").schema.tables["users"].columns)
+            ['user_id']
+        """
+        self._check_droppable(columns)
+        dropped = drop_columns(self.con, self._declared, columns)
+        refs = {parse_column_ref(c) for c in dropped}
+        self._overrides.forget_columns(refs)
+        self._dropped = sorted({*self._dropped, *dropped})
+        self._schema = self._resolve()
+        return self
+
+    def _check_droppable(self, columns: Iterable[str]) -> None:
+        if self._hidden:
+            raise SchemaError("Drop columns on the database itself, not on a task's view of it.")
+        for ref in columns:
+            table, column = parse_column_ref(ref, "column to drop")
+            if table in self._schema.tables and column == ROW_ID:
+                raise SchemaError(f"{ref} is relgraph's row number; it cannot be dropped.")
+
     def set_primary_key(self, table: str, column: str) -> Database:
         """Use ``column`` as the primary key of ``table``. Returns ``self``."""
         self._check_column(table, column)
@@ -157,6 +223,14 @@ class Database:
             if isinstance(schema, str | Path)
             else overrides_from_dict(dict(schema))
         )
+        # Columns the file drops (and that are not gone already) go first; the
+        # file may still list their stypes, as --write-schema wrote them.
+        to_drop = [c for c in new.dropped if c not in self._dropped]
+        gone = {parse_column_ref(c) for c in [*new.dropped, *self._dropped]}
+        new.stypes = {k: v for k, v in new.stypes.items() if k not in gone}
+        new.check_not_dropped(gone)
+        if to_drop:
+            self.drop(*to_drop)
         for table, key in new.primary_keys.items():
             self._check_column(table, key)
         for table, col in new.time_columns.items():
@@ -228,7 +302,8 @@ class Database:
             {t for t in self._generated_keys if keys.get(t) == ROW_ID},
         )
         schema.warnings += self._load_warnings + warnings + data_warnings(self.con, schema)
-        return schema
+        schema.dropped = list(self._dropped)
+        return schema.without_columns(self._hidden) if self._hidden else schema
 
     def _add_row_id(self, table: str) -> None:
         q = quote_ident(table)
@@ -270,6 +345,7 @@ def connect(
     dedupe: bool = False,
     store: str | Path | None = None,
     pg_schema: str | None = None,
+    drop: Iterable[str] = (),
 ) -> Database:
     """Read a database and infer its schema.
 
@@ -283,6 +359,9 @@ def connect(
         dedupe: keep the first row per duplicate primary key instead of failing.
         store: a DuckDB file for the working store (default: in memory).
         pg_schema: the PostgreSQL schema to read (default ``public``).
+        drop: ``"table.column"`` columns no key, link, query or model may use
+            (removed from relgraph's copy before inference; see
+            :mod:`relgraph.db.dropping`).
 
     Returns:
         A :class:`Database`.
@@ -305,7 +384,7 @@ def connect(
         declared = _load(source, con, pg_schema)
         if not declared.tables:
             raise SourceError(f"No tables found in {declared.description or source!r}.")
-        db = Database(con, declared, dedupe=dedupe)
+        db = Database(con, declared, dedupe=dedupe, drop=drop)
         if schema is not None:
             db.apply_schema(schema)
         return db

@@ -12,6 +12,7 @@ TOML file (``relgraph inspect SRC --schema schema.toml``)::
 
     links = [{from = "orders.customer_id", to = "customers.customer_id"}]  # the full set, if given
     unlink = ["orders.seller_id"]
+    drop = ["orders.refund_reason"]  # columns nothing may read (see relgraph.db.dropping)
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class Overrides:
     removed_links: set[tuple[str, str]] = field(default_factory=set)
     #: When a TOML file lists ``links``, that list is the whole set.
     links_are_complete: bool = False
+    #: ``table.column`` refs to drop (applied by the database, not kept here).
+    dropped: list[str] = field(default_factory=list)
 
     def add_link(self, link: Link) -> None:
         self.removed_links.discard((link.src_table, link.src_column))
@@ -48,6 +51,33 @@ class Overrides:
             if (x.src_table, x.src_column) != (link.src_table, link.src_column)
         ]
         self.added_links.append(link)
+
+    def forget_columns(self, columns: set[tuple[str, str]]) -> None:
+        """Forget every override naming a dropped ``(table, column)``."""
+        self.primary_keys = {t: c for t, c in self.primary_keys.items() if (t, c) not in columns}
+        self.time_columns = {
+            t: c for t, c in self.time_columns.items() if c is None or (t, c) not in columns
+        }
+        self.stypes = {k: v for k, v in self.stypes.items() if k not in columns}
+        self.added_links = [
+            x
+            for x in self.added_links
+            if (x.src_table, x.src_column) not in columns
+            and (x.dst_table, x.dst_column) not in columns
+        ]
+        self.removed_links = {x for x in self.removed_links if x not in columns}
+
+    def check_not_dropped(self, columns: set[tuple[str, str]]) -> None:
+        """Refuse a key, time column or link that names a dropped column."""
+        named = [(t, c, "primary_key") for t, c in self.primary_keys.items()]
+        named += [(t, c, "time_column") for t, c in self.time_columns.items() if c]
+        for x in self.added_links:
+            named += [(x.src_table, x.src_column, "a link"), (x.dst_table, x.dst_column, "a link")]
+        for table, column, what in named:
+            if (table, column) in columns:
+                raise SchemaError(
+                    f"{table}.{column} is dropped, so it cannot be {what}; remove one of the two."
+                )
 
     def remove_link(self, table: str, column: str) -> None:
         self.added_links = [
@@ -71,10 +101,12 @@ def read_overrides(path: str | Path) -> Overrides:
 
 def overrides_from_dict(data: dict[str, Any], origin: str = "schema") -> Overrides:
     out = Overrides()
-    unknown = set(data) - {"tables", "links", "unlink", "warnings"}
+    # "warnings" and "dropped" are what `inspect --json` reports: read, not applied.
+    unknown = set(data) - {"tables", "links", "unlink", "drop", "warnings", "dropped"}
     if unknown:
         raise SchemaError(
-            f"{origin}: unknown top-level keys {sorted(unknown)}; expected tables, links, unlink."
+            f"{origin}: unknown top-level keys {sorted(unknown)}; expected tables, links, "
+            "unlink, drop."
         )
     for table, spec in (data.get("tables") or {}).items():
         if not isinstance(spec, dict):
@@ -111,6 +143,14 @@ def overrides_from_dict(data: dict[str, Any], origin: str = "schema") -> Overrid
             out.add_link(Link(src[0], src[1], dst[0], dst[1]))
     for ref in data.get("unlink") or []:
         out.remove_link(*parse_column_ref(ref, "link source"))
+    drop = data.get("drop") or []
+    if isinstance(drop, str) or not all(isinstance(x, str) for x in drop):
+        raise SchemaError(
+            f'{origin}: drop must be a list such as ["orders.status"] (got {drop!r}).'
+        )
+    for ref in drop:
+        parse_column_ref(ref, "column to drop")
+    out.dropped = list(drop)
     return out
 
 
@@ -124,13 +164,16 @@ def schema_to_toml(schema: Schema) -> str:
         spec["time_column"] = t.time_column or ""
         spec["columns"] = {c: s.value for c, s in t.columns.items()}
         tables[name] = spec
-    doc = {
+    doc: dict[str, Any] = {
         "links": [{"from": link.source, "to": link.target} for link in schema.links],
         "tables": tables,
     }
+    if schema.dropped:
+        doc["drop"] = list(schema.dropped)
     header = (
         "# relgraph schema: edit and pass back with `relgraph inspect SRC --schema FILE`.\n"
         "# stypes: numerical, categorical, multicategorical, text, timestamp, id.\n"
-        '# time_column = "" makes a table static. `links` is the full set of links.\n\n'
+        '# time_column = "" makes a table static. `links` is the full set of links.\n'
+        '# drop = ["table.column", ...] removes columns nothing may read.\n\n'
     )
     return header + tomli_w.dumps(doc)

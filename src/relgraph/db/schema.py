@@ -9,8 +9,10 @@ graph builder, PQL and the models.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,6 +117,8 @@ class Schema:
     links: list[Link] = field(default_factory=list)
     link_info: dict[Link, LinkInfo] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: ``table.column`` refs the user dropped: gone before inference, never read.
+    dropped: list[str] = field(default_factory=list)
 
     def table(self, name: str) -> TableSchema:
         if name not in self.tables:
@@ -126,6 +130,49 @@ class Schema:
 
     def links_to(self, table: str) -> list[Link]:
         return [link for link in self.links if link.dst_table == table]
+
+    def without_columns(self, columns: Iterable[tuple[str, str]]) -> Schema:
+        """A copy in which ``(table, column)`` pairs are no input: gone from their
+        tables' columns, and every link from or to them gone too (a link would
+        reveal the value by which row it reaches).
+
+        A primary key stays its table's key (keys are never features), but no
+        link reaches it any more. Used to hide a target's own columns from models.
+
+        Example:
+            >>> import pandas as pd, relgraph as rg
+            >>> db = rg.connect({"users": pd.DataFrame({"user_id": [1], "plan": ["a"]})})
+            >>> list(db.schema.without_columns([("users", "plan")]).tables["users"].columns)
+            ['user_id']
+
+        Raises:
+            SchemaError: an unknown table or column, or a table's time column
+                (hiding it would make the table static: every row visible at
+                every anchor).
+        """
+        hidden = set(columns)
+        out = copy.deepcopy(self)
+        for table, column in sorted(hidden):
+            t = out.table(table)
+            t.column(column)
+            if column == t.time_column:
+                raise SchemaError(
+                    f"{table}.{column} is the time column of {table!r}; it cannot be hidden "
+                    "(the table would become static)."
+                )
+            if column != t.primary_key:
+                del t.columns[column]
+                t.dtypes.pop(column, None)
+
+        def touches(link: Link) -> bool:
+            return (link.src_table, link.src_column) in hidden or (
+                link.dst_table,
+                link.dst_column,
+            ) in hidden
+
+        out.links = [link for link in out.links if not touches(link)]
+        out.link_info = {k: v for k, v in out.link_info.items() if not touches(k)}
+        return out
 
     @property
     def edge_types(self) -> list[EdgeType]:
@@ -158,7 +205,12 @@ class Schema:
                     "dangling": info.dangling,
                 }
             )
-        return {"tables": tables, "links": links, "warnings": list(self.warnings)}
+        return {
+            "tables": tables,
+            "links": links,
+            "warnings": list(self.warnings),
+            "dropped": list(self.dropped),
+        }
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
@@ -172,6 +224,7 @@ class Schema:
         for link in d["links"]:
             del link["dangling"], link["origin"]
         d.pop("warnings")
+        d.pop("dropped")  # the columns say it already
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -113,7 +113,7 @@ class Model(ABC):
             "horizon": None
             if task.horizon is None
             else f"{task.horizon.amount}{task.horizon.unit.value}",
-            "schema_fingerprint": task.db.schema.fingerprint(),
+            "schema_fingerprint": task.source_db.schema.fingerprint(),
             "fit_seconds": self.fit_seconds_,
         }
         path = Path(path)

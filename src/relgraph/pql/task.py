@@ -70,7 +70,14 @@ class Task:
     :meth:`table` (a split) or :meth:`table_at` (any anchor times), as a
     DataFrame with the entity key, ``anchor_time`` and ``label``.
 
+    Models read ``task.db``: the database with the target's own columns hidden
+    (see :meth:`~relgraph.db.database.Database.without_columns`) when the
+    target has no time window, since then no anchor time keeps the answer out.
+    Labels are computed from ``task.source_db``, the database as given.
+
     Attributes:
+        db (Database): what models may read.
+        source_db (Database): the database the task was made on.
         query (ast.Query): the parsed query.
         checked (CheckedQuery): the query resolved against the schema.
         task_type (TaskType): binary classification, regression, multiclass
@@ -92,8 +99,10 @@ class Task:
         test_time: pd.Timestamp | None = None,
         horizon: Duration | None = None,
     ) -> None:
-        self.db = db
+        self.source_db = db
         self.checked = checked
+        hidden = target_columns(checked)
+        self.db = db.without_columns(hidden) if hidden else db
         self.query = checked.query
         self.horizon = horizon
         self._val_time = val_time
@@ -287,7 +296,7 @@ class Task:
             probe = dataclasses.replace(
                 query, target=count, assuming=None, rank=None, classify=False
             )
-            table = Task.from_query(self.db, probe).table_at([anchor])
+            table = Task.from_query(self.source_db, probe).table_at([anchor])
             return table[[key, "anchor_time"]].reset_index(drop=True)
         # a target without a window: the entities created by the anchor, and the given ids
         entity = self.db.schema.tables[self.entity_table]
@@ -334,7 +343,7 @@ class Task:
         if not anchors:
             return self._empty()
         sql = self._expression(anchors, since).sql(dialect="duckdb")
-        return self._finish(_run(self.db.con, sql))
+        return self._finish(_run(self.source_db.con, sql))
 
     def sql(
         self,
@@ -442,6 +451,25 @@ class Task:
             info["labels"] = label_stats(table["label"], self.task_type)
             out["splits"][split] = info
         return out
+
+
+def target_columns(checked: CheckedQuery) -> list[tuple[str, str]]:
+    """The ``(table, column)`` pairs a target without a time window reads: no
+    model may read them, on any path. A windowed target reads only rows after
+    the anchor, which no input sees, so it hides nothing.
+
+    Example:
+        >>> import relgraph as rg
+        >>> from relgraph.bench.demo import make_ecommerce
+        >>> db = rg.connect(make_ecommerce(scale=0.02, seed=0))
+        >>> q = "PREDICT customers.segment FOR EACH orders.order_id"
+        >>> target_columns(rg.Task.from_query(db, q).checked)
+        [('customers', 'segment')]
+    """
+    if not checked.is_static:
+        return []
+    refs = ast.expressions(checked.query.target)
+    return sorted({(r.table, r.column) for r in refs if isinstance(r, ast.ColumnRef)})
 
 
 def label_stats(labels: pd.Series, task_type: TaskType) -> dict[str, Any]:
