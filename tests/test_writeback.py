@@ -219,7 +219,7 @@ def test_sources_that_cannot_take_a_table(tmp_path: Path) -> None:
         write_table(_preds(), secret, "t")
     assert "Sup3rSecret" not in str(error.value)
     shop = _sqlite_shop(tmp_path / "shop.sqlite")
-    assert table_target(f"sqlite://{shop}").kind == "sqlite"  # sqlite:///abs/path
+    assert table_target(f"sqlite:///{shop}").kind == "sqlite"  # sqlite:////abs/path
     with pytest.raises(OutputError, match="needs a name"):
         write_table(_preds(), shop, " ")
 
@@ -249,6 +249,22 @@ def test_cli_writes_into_sqlite(sqlite_file: Path) -> None:
         "SELECT sql FROM sqlite_master WHERE name = 'spend'"
     )
     assert "relgraph predictions" in create.fetchone()[0]
+
+
+def test_cli_writes_into_the_file_a_url_names(
+    sqlite_file: Path, duckdb_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sqlite:///shop.sqlite is relative (SQLAlchemy): read and written there."""
+    monkeypatch.chdir(sqlite_file.parent)
+    for url, kind, path in (
+        ("sqlite:///shop.sqlite", "sqlite", sqlite_file),
+        (f"duckdb:///{duckdb_file}", "duckdb", duckdb_file),  # four slashes: absolute
+    ):
+        result = runner.invoke(app, ["predict", url, SPEND, "--table", "spend"])
+        assert result.exit_code == 0, result.output
+        assert "to table 'spend' of" in result.stderr
+        assert [r[0] for r in _rows(kind, path, "spend")] == [17, 42]
+    assert table_target("sqlite:///shop.sqlite") == table_target(sqlite_file.name)
 
 
 # ---------------------------------------------------------------- PostgreSQL

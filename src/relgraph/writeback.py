@@ -40,6 +40,7 @@ import pandas as pd
 from relgraph.db.sources.base import (
     PREDICTIONS_MARK,
     SQLITE_PREDICTIONS_MARK,
+    file_url_path,
     is_predictions_table,
     is_sqlite_predictions_table,
     quote_ident,
@@ -103,16 +104,14 @@ def table_target(source: str | Path) -> TableTarget:
     Raises:
         OutputError: ``source`` is not a DuckDB file, a SQLite file or a
             ``postgresql://`` URL (a folder of files, a DataFrame, ...).
+        SourceError: a ``duckdb://`` or ``sqlite://`` URL that names no file.
     """
-    from relgraph.db.database import _url_path
-
     text = str(source)
     if text.startswith(("postgresql://", "postgres://")):
         return TableTarget("postgres", text)
-    path = Path(text).expanduser()
-    for prefix in ("duckdb://", "sqlite://"):
-        if text.startswith(prefix):
-            path = Path(_url_path(text, prefix)).expanduser()
+    # The file a URL names is found as connect() finds it: a table goes where
+    # the predictions were read from.
+    path = file_url_path(text) or Path(text).expanduser()
     head = b""
     if path.is_file():
         with path.open("rb") as handle:
@@ -157,7 +156,7 @@ def write_table(
     """Write ``preds`` into the database ``source`` as a new table ``table``.
 
     ``source`` is what ``relgraph.connect`` took: a DuckDB or SQLite file
-    (path, ``duckdb:///path``, ``sqlite:///path``) or a PostgreSQL URL (the
+    (a path, or ``sqlite:///relative/path``, ``duckdb:////absolute/path``) or a PostgreSQL URL (the
     table goes into the URL's ``?schema=``, ``public`` by default). Lists
     (ranked ids, scores) and ``contributions`` become DuckDB lists and JSON
     text, JSON text in SQLite, ``jsonb`` in PostgreSQL (NaN as null); times
