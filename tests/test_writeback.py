@@ -267,6 +267,35 @@ def test_cli_writes_into_the_file_a_url_names(
     assert table_target("sqlite:///shop.sqlite") == table_target(sqlite_file.name)
 
 
+@pytest.mark.parametrize("kind", ["duckdb", "sqlite"])
+def test_schema_qualified_names_are_refused(
+    kind: str, duckdb_file: Path, sqlite_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = duckdb_file if kind == "duckdb" else sqlite_file
+    for name in ("main.orders", "main.orders_predictions", "x.y.z"):
+        with pytest.raises(OutputError, match=rf"'{name}' has a dot; .*main schema.*e\.g\."):
+            write_table(_preds(), path, name, replace=True)
+    with pytest.raises(OutputError, match="--table main_preds"):
+        check_table(path, "main.preds")
+
+    def never(*args, **kwargs):
+        raise AssertionError("predicted although the table name has a dot")
+
+    monkeypatch.setattr(sys.modules["relgraph.predict"], "predict", never)
+    args = ["predict", str(path), SPEND, "--table", "main.orders", "--replace"]
+    result = runner.invoke(app, args, env={"COLUMNS": "300"})
+    assert result.exit_code == 1
+    assert "'main.orders' has a dot" in result.stderr and "Traceback" not in result.output
+    if kind == "duckdb":
+        with duckdb.connect(str(path), read_only=True) as con:
+            names = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+    else:
+        with sqlite3.connect(path) as con:
+            names = [r[0] for r in con.execute("SELECT name FROM sqlite_master").fetchall()]
+        con.close()
+    assert not any("." in name for name in names)
+
+
 # ---------------------------------------------------------------- PostgreSQL
 
 
@@ -385,6 +414,8 @@ def test_postgres_checks_rights_and_names_before_predicting(
     with pytest.raises(OutputError, match="A type named 'mood' already exists"):
         check_table(pg_shop, "mood")
     assert check_table(pg_shop, "fresh_name").kind == "postgres"
+    with pytest.raises(OutputError, match=r"'shop_wb.preds' has a dot.*\?schema=NAME in the URL"):
+        check_table(pg_shop, "shop_wb.preds")
 
 
 # ---------------------------------------------------------------- any values, round trip

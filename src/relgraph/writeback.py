@@ -165,7 +165,9 @@ def write_table(
     Args:
         preds (DataFrame): predictions, as :func:`relgraph.predict` returns them.
         source (str | Path): the database.
-        table (str): the new table's name.
+        table (str): the new table's name, without a schema (a name with a
+            dot is refused: it goes into DuckDB's and SQLite's ``main`` schema,
+            or PostgreSQL's ``?schema=``).
         replace (bool): replace a table of predictions relgraph wrote before
             (never another table). (default: False)
         note (str, optional): what the table's comment says after the mark.
@@ -193,9 +195,32 @@ def write_table(
     return table
 
 
+#: Where a plain table name goes, per kind of database.
+_DEFAULT_SCHEMA = {
+    "duckdb": "the file's main schema",
+    "sqlite": "the file's main schema",
+    "postgres": "the URL's ?schema= (public by default)",
+}
+
+
 def _check_name(target: TableTarget, table: str) -> None:
     if not table or not table.strip():
         raise OutputError("--table needs a name for the new table (got an empty one).")
+    if "." in table:
+        # "main.orders" would silently become a table literally named so, and
+        # reading it as schema.table would guess at the user's quoting: refuse.
+        suggestion = table.replace(".", "_")
+        where = _DEFAULT_SCHEMA[target.kind]
+        also = (
+            "; to write into another schema, set ?schema=NAME in the URL"
+            if target.kind == "postgres"
+            else ""
+        )
+        raise OutputError(
+            f"Table name {table!r} has a dot; --table takes a plain name (no schema) and "
+            f"the table goes into {where}{also}. Name it without a dot, e.g. "
+            f"--table {suggestion}."
+        )
     if target.kind == "postgres" and len(table.encode()) > POSTGRES_NAME_BYTES:
         raise OutputError(
             f"Table name {table!r} is longer than PostgreSQL's {POSTGRES_NAME_BYTES} bytes; "
