@@ -121,3 +121,19 @@ def test_corrupted_file_is_a_clear_error(tmp_path: Path) -> None:
         assert "bad.duckdb' is corrupted or not a DuckDB database" in result.stderr
         assert "checksum" in result.stderr
         assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_inspect_says_why_rows_are_numbered(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "nulls.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "CREATE TABLE customers AS SELECT CASE WHEN range < 12 THEN NULL ELSE range END "
+            "AS customer_id, range % 7 AS age FROM range(50)"
+        )
+    result = runner.invoke(app, ["inspect", str(path)], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    warning = " ".join(result.stderr.split())
+    assert "customers.customer_id has 12 NULL values, so it cannot be the key" in warning
+    assert "To use customer_id, drop or fill the NULL rows" in warning

@@ -364,4 +364,3 @@ def _load(source: Source, con: duckdb.DuckDBPyConnection, pg_schema: str | None)
     raise SourceError(
         f"{text!r} is neither a DuckDB nor a SQLite database, nor a CSV/Parquet file or folder."
     )
-
