@@ -127,11 +127,15 @@ def file_url_path(url: str) -> Path | None:
     directory and four an absolute one (``~`` is expanded).
 
     Raises:
-        SourceError: the URL has a host part (``sqlite://data/shop.db``) or no path.
+        SourceError: the URL has a host part (``sqlite://data/shop.db``) or no
+            path, or its relative path is missing where the absolute one exists
+            (three slashes written for an absolute path).
 
     Example:
-        >>> str(file_url_path("sqlite:///data/shop.db")), str(file_url_path("duckdb:////srv/shop.duckdb"))
-        ('data/shop.db', '/srv/shop.duckdb')
+        >>> str(file_url_path("sqlite:///data/shop.db"))
+        'data/shop.db'
+        >>> str(file_url_path("duckdb:////srv/shop.duckdb"))
+        '/srv/shop.duckdb'
         >>> file_url_path("shop.duckdb") is None
         True
     """
