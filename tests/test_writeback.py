@@ -201,6 +201,17 @@ def test_values_json_cannot_hold_or_databases_cannot_tell_apart(
         assert _rows(kind, path, "empty") == []
 
 
+@pytest.mark.parametrize("kind", ["duckdb", "sqlite"])
+def test_text_that_is_not_unicode_is_an_output_error(
+    kind: str, duckdb_file: Path, sqlite_file: Path
+) -> None:
+    path = duckdb_file if kind == "duckdb" else sqlite_file
+    frame = pd.DataFrame({"k": [1], "why": pd.Series(["\ud800"], dtype=object)})  # not UTF-8
+    with pytest.raises(OutputError, match="Cannot write table 'odd' into .*surrogate"):
+        write_table(frame, path, "odd")
+    assert check_table(path, "odd").kind == kind  # nothing was left half written
+
+
 def test_cli_names_with_brackets(sqlite_file: Path) -> None:
     result = runner.invoke(app, ["predict", str(sqlite_file), SPEND, "--table", "preds[/x]"])
     assert result.exit_code == 0, result.output
@@ -420,8 +431,9 @@ def test_postgres_checks_rights_and_names_before_predicting(
 
 # ---------------------------------------------------------------- any values, round trip
 
-#: PostgreSQL's text cannot hold NUL (writing one is an OutputError, tested above).
-_NO_NUL = st.characters(blacklist_characters="\x00")
+#: PostgreSQL's text cannot hold NUL (writing one is an OutputError, tested above),
+#: and no database's text holds a lone surrogate (not UTF-8; an OutputError too).
+_NO_NUL = st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))
 _KEYS = st.lists(st.integers(-(2**62), 2**62), min_size=0, max_size=12, unique=True)
 
 

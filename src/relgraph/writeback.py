@@ -155,12 +155,13 @@ def write_table(
 ) -> str:
     """Write ``preds`` into the database ``source`` as a new table ``table``.
 
-    ``source`` is what ``relgraph.connect`` took: a DuckDB or SQLite file
-    (a path, or ``sqlite:///relative/path``, ``duckdb:////absolute/path``) or a PostgreSQL URL (the
-    table goes into the URL's ``?schema=``, ``public`` by default). Lists
-    (ranked ids, scores) and ``contributions`` become DuckDB lists and JSON
-    text, JSON text in SQLite, ``jsonb`` in PostgreSQL (NaN as null); times
-    stay timestamps (in UTC if they carry a time zone; ISO text in SQLite).
+    ``source`` is what ``relgraph.connect`` took: a DuckDB or SQLite file (a
+    path, or ``sqlite:///relative/path``, ``duckdb:////absolute/path``) or a
+    PostgreSQL URL (the table goes into the URL's ``?schema=``, ``public`` by
+    default). Lists (ranked ids, scores) and ``contributions`` become DuckDB
+    lists and JSON text, JSON text in SQLite, ``jsonb`` in PostgreSQL (NaN as
+    null); times stay timestamps (in UTC if they carry a time zone; ISO text
+    in SQLite).
 
     Args:
         preds (DataFrame): predictions, as :func:`relgraph.predict` returns them.
@@ -402,7 +403,7 @@ class _SQLiteSession(_Session):
             self.con.executemany(
                 f"INSERT INTO {quote_ident(table)} VALUES ({marks})", zip(*values, strict=True)
             )
-        except (sqlite3.Error, OverflowError) as exc:
+        except (sqlite3.Error, OverflowError, UnicodeEncodeError) as exc:  # a lone surrogate
             raise OutputError(f"Cannot write table {table!r} into {self.where!r}: {exc}") from None
 
     def close(self, commit: bool) -> None:

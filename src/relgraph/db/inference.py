@@ -109,17 +109,19 @@ def key_rejection(
     unique, duplicates, nulls = is_unique(con, profile.name, column)
     if unique:
         return ""
-    found = [_count(nulls, "NULL value"), _count(duplicates, "duplicate value")]
-    fixes = ["drop or fill the NULL rows" if nulls else "", "remove the duplicate rows"]
-    keep = [bool(nulls), bool(duplicates)]
-    what = " and ".join(f for f, k in zip(found, keep, strict=True) if k)
-    fix = " and ".join(f for f, k in zip(fixes, keep, strict=True) if k)
-    ref = f"{profile.name}.{column}"
+    found, fixes = [], []
+    if nulls:
+        found.append(_count(nulls, "NULL value"))
+        fixes.append("drop or fill the NULL rows")
+    if duplicates:
+        found.append(_count(duplicates, "duplicate value"))
+        fixes.append("remove the duplicate rows")
     return (
-        f"{ref} has {what}, so it cannot be the key; relgraph numbers the rows as {ROW_ID} "
-        f"instead (FOR EACH {profile.name}.{ROW_ID}), and no link to {profile.name} is "
-        f"inferred. To use {column}, {fix} (or declare it the key in a schema file and "
-        "read with dedupe=True, which drops those rows)."
+        f"{profile.name}.{column} has {' and '.join(found)}, so it cannot be the key; "
+        f"relgraph numbers the rows as {ROW_ID} instead (FOR EACH {profile.name}.{ROW_ID}), "
+        f"and no link to {profile.name} is inferred. To use {column}, {' and '.join(fixes)} "
+        "(or declare it the key in a schema file and read with dedupe=True, which drops "
+        "NULL keys and keeps the first row per key)."
     )
 
 

@@ -148,9 +148,9 @@ def file_url_path(url: str) -> Path | None:
     )
     if not rest.startswith("/"):
         raise SourceError(f"{url!r} names a host, not a file; {how}.")
-    path = Path(rest[1:]).expanduser()
     if not rest[1:]:
         raise SourceError(f"{url!r} names no file; {how}.")
+    path = Path(rest[1:]).expanduser()
     if not path.is_absolute() and not path.exists() and Path("/", path).exists():
         # Before SQLAlchemy's convention was followed, three slashes meant absolute.
         raise SourceError(
