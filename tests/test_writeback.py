@@ -201,6 +201,17 @@ def test_values_json_cannot_hold_or_databases_cannot_tell_apart(
         assert _rows(kind, path, "empty") == []
 
 
+@pytest.mark.parametrize("kind", ["duckdb", "sqlite"])
+def test_text_that_is_not_unicode_is_an_output_error(
+    kind: str, duckdb_file: Path, sqlite_file: Path
+) -> None:
+    path = duckdb_file if kind == "duckdb" else sqlite_file
+    frame = pd.DataFrame({"k": [1], "why": pd.Series(["\ud800"], dtype=object)})  # not UTF-8
+    with pytest.raises(OutputError, match="Cannot write table 'odd' into .*surrogate"):
+        write_table(frame, path, "odd")
+    assert check_table(path, "odd").kind == kind  # nothing was left half written
+
+
 def test_cli_names_with_brackets(sqlite_file: Path) -> None:
     result = runner.invoke(app, ["predict", str(sqlite_file), SPEND, "--table", "preds[/x]"])
     assert result.exit_code == 0, result.output
@@ -219,7 +230,7 @@ def test_sources_that_cannot_take_a_table(tmp_path: Path) -> None:
         write_table(_preds(), secret, "t")
     assert "Sup3rSecret" not in str(error.value)
     shop = _sqlite_shop(tmp_path / "shop.sqlite")
-    assert table_target(f"sqlite://{shop}").kind == "sqlite"  # sqlite:///abs/path
+    assert table_target(f"sqlite:///{shop}").kind == "sqlite"  # sqlite:////abs/path
     with pytest.raises(OutputError, match="needs a name"):
         write_table(_preds(), shop, " ")
 
@@ -249,6 +260,51 @@ def test_cli_writes_into_sqlite(sqlite_file: Path) -> None:
         "SELECT sql FROM sqlite_master WHERE name = 'spend'"
     )
     assert "relgraph predictions" in create.fetchone()[0]
+
+
+def test_cli_writes_into_the_file_a_url_names(
+    sqlite_file: Path, duckdb_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sqlite:///shop.sqlite is relative (SQLAlchemy): read and written there."""
+    monkeypatch.chdir(sqlite_file.parent)
+    for url, kind, path in (
+        ("sqlite:///shop.sqlite", "sqlite", sqlite_file),
+        (f"duckdb:///{duckdb_file}", "duckdb", duckdb_file),  # four slashes: absolute
+    ):
+        result = runner.invoke(app, ["predict", url, SPEND, "--table", "spend"])
+        assert result.exit_code == 0, result.output
+        assert "to table 'spend' of" in result.stderr
+        assert [r[0] for r in _rows(kind, path, "spend")] == [17, 42]
+    assert table_target("sqlite:///shop.sqlite") == table_target(sqlite_file.name)
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "sqlite"])
+def test_schema_qualified_names_are_refused(
+    kind: str, duckdb_file: Path, sqlite_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = duckdb_file if kind == "duckdb" else sqlite_file
+    for name in ("main.orders", "main.orders_predictions", "x.y.z"):
+        with pytest.raises(OutputError, match=rf"'{name}' has a dot; .*main schema.*e\.g\."):
+            write_table(_preds(), path, name, replace=True)
+    with pytest.raises(OutputError, match="--table main_preds"):
+        check_table(path, "main.preds")
+
+    def never(*args, **kwargs):
+        raise AssertionError("predicted although the table name has a dot")
+
+    monkeypatch.setattr(sys.modules["relgraph.predict"], "predict", never)
+    args = ["predict", str(path), SPEND, "--table", "main.orders", "--replace"]
+    result = runner.invoke(app, args, env={"COLUMNS": "300"})
+    assert result.exit_code == 1
+    assert "'main.orders' has a dot" in result.stderr and "Traceback" not in result.output
+    if kind == "duckdb":
+        with duckdb.connect(str(path), read_only=True) as con:
+            names = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+    else:
+        with sqlite3.connect(path) as con:
+            names = [r[0] for r in con.execute("SELECT name FROM sqlite_master").fetchall()]
+        con.close()
+    assert not any("." in name for name in names)
 
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -369,12 +425,15 @@ def test_postgres_checks_rights_and_names_before_predicting(
     with pytest.raises(OutputError, match="A type named 'mood' already exists"):
         check_table(pg_shop, "mood")
     assert check_table(pg_shop, "fresh_name").kind == "postgres"
+    with pytest.raises(OutputError, match=r"'shop_wb.preds' has a dot.*\?schema=NAME in the URL"):
+        check_table(pg_shop, "shop_wb.preds")
 
 
 # ---------------------------------------------------------------- any values, round trip
 
-#: PostgreSQL's text cannot hold NUL (writing one is an OutputError, tested above).
-_NO_NUL = st.characters(blacklist_characters="\x00")
+#: PostgreSQL's text cannot hold NUL (writing one is an OutputError, tested above),
+#: and no database's text holds a lone surrogate (not UTF-8; an OutputError too).
+_NO_NUL = st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))
 _KEYS = st.lists(st.integers(-(2**62), 2**62), min_size=0, max_size=12, unique=True)
 
 

@@ -40,6 +40,7 @@ import pandas as pd
 from relgraph.db.sources.base import (
     PREDICTIONS_MARK,
     SQLITE_PREDICTIONS_MARK,
+    file_url_path,
     is_predictions_table,
     is_sqlite_predictions_table,
     quote_ident,
@@ -103,16 +104,14 @@ def table_target(source: str | Path) -> TableTarget:
     Raises:
         OutputError: ``source`` is not a DuckDB file, a SQLite file or a
             ``postgresql://`` URL (a folder of files, a DataFrame, ...).
+        SourceError: a ``duckdb://`` or ``sqlite://`` URL that names no file.
     """
-    from relgraph.db.database import _url_path
-
     text = str(source)
     if text.startswith(("postgresql://", "postgres://")):
         return TableTarget("postgres", text)
-    path = Path(text).expanduser()
-    for prefix in ("duckdb://", "sqlite://"):
-        if text.startswith(prefix):
-            path = Path(_url_path(text, prefix)).expanduser()
+    # The file a URL names is found as connect() finds it: a table goes where
+    # the predictions were read from.
+    path = file_url_path(text) or Path(text).expanduser()
     head = b""
     if path.is_file():
         with path.open("rb") as handle:
@@ -156,17 +155,20 @@ def write_table(
 ) -> str:
     """Write ``preds`` into the database ``source`` as a new table ``table``.
 
-    ``source`` is what ``relgraph.connect`` took: a DuckDB or SQLite file
-    (path, ``duckdb:///path``, ``sqlite:///path``) or a PostgreSQL URL (the
-    table goes into the URL's ``?schema=``, ``public`` by default). Lists
-    (ranked ids, scores) and ``contributions`` become DuckDB lists and JSON
-    text, JSON text in SQLite, ``jsonb`` in PostgreSQL (NaN as null); times
-    stay timestamps (in UTC if they carry a time zone; ISO text in SQLite).
+    ``source`` is what ``relgraph.connect`` took: a DuckDB or SQLite file (a
+    path, or ``sqlite:///relative/path``, ``duckdb:////absolute/path``) or a
+    PostgreSQL URL (the table goes into the URL's ``?schema=``, ``public`` by
+    default). Lists (ranked ids, scores) and ``contributions`` become DuckDB
+    lists and JSON text, JSON text in SQLite, ``jsonb`` in PostgreSQL (NaN as
+    null); times stay timestamps (in UTC if they carry a time zone; ISO text
+    in SQLite).
 
     Args:
         preds (DataFrame): predictions, as :func:`relgraph.predict` returns them.
         source (str | Path): the database.
-        table (str): the new table's name.
+        table (str): the new table's name, without a schema (a name with a
+            dot is refused: it goes into DuckDB's and SQLite's ``main`` schema,
+            or PostgreSQL's ``?schema=``).
         replace (bool): replace a table of predictions relgraph wrote before
             (never another table). (default: False)
         note (str, optional): what the table's comment says after the mark.
@@ -194,9 +196,32 @@ def write_table(
     return table
 
 
+#: Where a plain table name goes, per kind of database.
+_DEFAULT_SCHEMA = {
+    "duckdb": "the file's main schema",
+    "sqlite": "the file's main schema",
+    "postgres": "the URL's ?schema= (public by default)",
+}
+
+
 def _check_name(target: TableTarget, table: str) -> None:
     if not table or not table.strip():
         raise OutputError("--table needs a name for the new table (got an empty one).")
+    if "." in table:
+        # "main.orders" would silently become a table literally named so, and
+        # reading it as schema.table would guess at the user's quoting: refuse.
+        suggestion = table.replace(".", "_")
+        where = _DEFAULT_SCHEMA[target.kind]
+        also = (
+            "; to write into another schema, set ?schema=NAME in the URL"
+            if target.kind == "postgres"
+            else ""
+        )
+        raise OutputError(
+            f"Table name {table!r} has a dot; --table takes a plain name (no schema) and "
+            f"the table goes into {where}{also}. Name it without a dot, e.g. "
+            f"--table {suggestion}."
+        )
     if target.kind == "postgres" and len(table.encode()) > POSTGRES_NAME_BYTES:
         raise OutputError(
             f"Table name {table!r} is longer than PostgreSQL's {POSTGRES_NAME_BYTES} bytes; "
@@ -378,7 +403,7 @@ class _SQLiteSession(_Session):
             self.con.executemany(
                 f"INSERT INTO {quote_ident(table)} VALUES ({marks})", zip(*values, strict=True)
             )
-        except (sqlite3.Error, OverflowError) as exc:
+        except (sqlite3.Error, OverflowError, UnicodeEncodeError) as exc:  # a lone surrogate
             raise OutputError(f"Cannot write table {table!r} into {self.where!r}: {exc}") from None
 
     def close(self, commit: bool) -> None:

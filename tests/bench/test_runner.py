@@ -9,11 +9,20 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from relgraph.bench.runner import BenchError, rel_f1_task_names, run_rel_f1
+from relgraph.bench.rel_f1_tasks import REL_F1_TASKS
+from relgraph.bench.runner import (
+    BenchError,
+    plan_rel_f1,
+    rel_f1_task_names,
+    run_rel_f1,
+    supporting_models,
+)
 from relgraph.cli.main import app
 from relgraph.errors import SourceError
 from relgraph.evaluate.evaluation import EvaluationError
 from relgraph.models.base import ModelError
+from relgraph.models.registry import MODEL_NAMES
+from relgraph.pql.task_type import TaskType
 
 runner = CliRunner()
 
@@ -69,6 +78,54 @@ def test_cli_usage_errors_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     result = runner.invoke(app, ["bench", "rel-f1", "--seeds", "0"])
     assert result.exit_code == 2
+
+
+def test_supporting_models() -> None:
+    link = TaskType.link_prediction
+    assert supporting_models(link, ["gbdt", "baseline", "gnn", "gbdt"]) == ["baseline", "gnn"]
+    assert supporting_models(link, ["gbdt"]) == []
+    assert supporting_models(TaskType.regression, ["gbdt", "prior"]) == ["gbdt", "prior"]
+    with pytest.raises(ModelError, match="Unknown model 'gnn9'; known: gbdt"):
+        supporting_models(link, ["gnn9"])
+
+
+def test_cli_help_lists_every_model_and_task() -> None:
+    result = runner.invoke(app, ["bench", "rel-f1", "--help"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.replace("│", " ").split())
+    for name in [*MODEL_NAMES, *REL_F1_TASKS]:
+        assert name in text, name
+
+
+@pytest.mark.f1
+def test_tasks_no_model_supports_are_skipped(f1_dir: Path, tmp_path: Path) -> None:
+    plan = plan_rel_f1(f1_dir, ["gbdt"], 1, tasks=["driver-top3", "driver-circuit-compete"])
+    assert plan.runnable == ["driver-top3"] and plan.runs() == 1
+    assert plan.skipped == {
+        "driver-circuit-compete": "link_prediction task, which gbdt does not support"
+    }
+    with pytest.raises(
+        BenchError,
+        match=r"No task can run with the models given \(gbdt, hybrid\): driver-circuit-compete: "
+        r"link_prediction task, which none of gbdt, hybrid supports\. Add a model that "
+        r"supports them \(e\.g\. gnn",
+    ):
+        plan_rel_f1(f1_dir, ["gbdt", "hybrid"], 1, tasks=["driver-circuit-compete"])
+    cmd = ["bench", "rel-f1", "--raw", str(f1_dir), "--models", "gbdt", "--seeds", "1"]
+    cmd += ["--tasks", "driver-top3,driver-circuit-compete", "--out", str(tmp_path / "out")]
+    cmd += ["--param", "gbdt.num_boost_round=5"]
+    result = runner.invoke(app, cmd, env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: driver-circuit-compete not run: link_prediction task, which gbdt does not "
+        "support." in result.stderr
+    )
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert {r["task"] for r in doc["results"]} == {"driver-top3"}
+    assert doc["skipped"] == plan.skipped
+    assert "- `driver-circuit-compete`: link_prediction task, which gbdt does not support." in (
+        (tmp_path / "out" / "report.md").read_text()
+    )
 
 
 @pytest.mark.f1

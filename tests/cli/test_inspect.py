@@ -102,3 +102,38 @@ def test_duplicate_keys_and_dedupe(tmp_path: Path) -> None:
 
 def test_usage_error_exits_2() -> None:
     assert runner.invoke(app, ["inspect"]).exit_code == 2
+
+
+def test_corrupted_file_is_a_clear_error(tmp_path: Path) -> None:
+    """inspect and predict on a DuckDB file with a bad checksum: exit 1, no traceback."""
+    import duckdb
+
+    path = tmp_path / "bad.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE t AS SELECT range AS t_id, hash(range) AS v FROM range(100000)")
+    with path.open("r+b") as handle:
+        handle.seek(path.stat().st_size // 2)
+        handle.write(b"\xff" * 64)
+    query = "PREDICT COUNT(t.*, 0, 30, days) FOR EACH t.t_id"
+    for args in (["inspect", str(path)], ["predict", str(path), query, "--table", "p"]):
+        result = runner.invoke(app, args, env={"COLUMNS": "300"})
+        assert result.exit_code == 1, result.output
+        assert "bad.duckdb' is corrupted or not a DuckDB database" in result.stderr
+        assert "checksum" in result.stderr
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_inspect_says_why_rows_are_numbered(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "nulls.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "CREATE TABLE customers AS SELECT CASE WHEN range < 12 THEN NULL ELSE range END "
+            "AS customer_id, range % 7 AS age FROM range(50)"
+        )
+    result = runner.invoke(app, ["inspect", str(path)], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    warning = " ".join(result.stderr.split())
+    assert "customers.customer_id has 12 NULL values, so it cannot be the key" in warning
+    assert "To use customer_id, drop or fill the NULL rows" in warning

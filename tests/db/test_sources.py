@@ -285,3 +285,60 @@ def test_sqlite_foreign_key_to_a_missing_table(tmp_path: Path) -> None:
     # A text column declared to reference an integer key is compared as text.
     assert link_set(db) == {"notes.vid -> visits.vid"}
     assert db.schema.link_info[db.schema.links[0]].dangling == 1
+
+
+def _damage(path: Path, offset: int, size: int = 64) -> None:
+    """Overwrite ``size`` bytes at ``offset`` (a block whose checksum no longer matches)."""
+    with path.open("r+b") as handle:
+        handle.seek(offset)
+        handle.write(b"\xff" * size)
+
+
+def test_corrupted_duckdb_file(tmp_path: Path) -> None:
+    path = tmp_path / "bad.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE t AS SELECT range AS t_id, hash(range) AS v FROM range(100000)")
+    con.close()
+    _damage(path, path.stat().st_size // 2)  # a data block, read only when copied
+    with pytest.raises(
+        SourceError,
+        match=r"'.*bad\.duckdb' is corrupted or not a DuckDB database \(DuckDB says: "
+        r"Corrupt database file: computed checksum [^\n]*\)\. Restore it",
+    ):
+        rg.connect(path)
+    (tmp_path / "short.duckdb").write_bytes(path.read_bytes()[:50_000])  # truncated
+    with pytest.raises(SourceError, match="'.*short.duckdb' is corrupted or not a DuckDB"):
+        rg.connect(tmp_path / "short.duckdb")
+
+
+def test_corrupted_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "bad.sqlite"
+    frame = pd.DataFrame({"t_id": range(20_000), "note": [f"row {i} " * 4 for i in range(20_000)]})
+    write_sqlite_file(path, {"t": frame})
+    _damage(path, path.stat().st_size // 2, 512)
+    with pytest.raises(
+        SourceError,
+        match=r"'.*bad\.sqlite' is corrupted or not a SQLite database \(SQLite says: "
+        r"database disk image is malformed\)",
+    ):
+        rg.connect(path)
+
+
+def test_file_urls_follow_sqlalchemy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three slashes: a path relative to the working directory; four: absolute."""
+    (tmp_path / "data").mkdir()
+    write_duckdb_file(tmp_path / "data" / "shop.duckdb", shop_frames())
+    write_sqlite_file(tmp_path / "data" / "shop.sqlite", shop_frames())
+    monkeypatch.chdir(tmp_path)
+    assert_shop_schema(rg.connect("duckdb:///data/shop.duckdb"))
+    assert_shop_schema(rg.connect("sqlite:///data/shop.sqlite"))
+    absolute = tmp_path / "data" / "shop.sqlite"
+    assert_shop_schema(rg.connect(f"sqlite:///{absolute}"))  # sqlite:////tmp/...
+    with pytest.raises(SourceError, match="relative to the working directory.*four slashes"):
+        rg.connect(f"sqlite://{absolute}")  # the old reading of three slashes
+    with pytest.raises(SourceError, match="names a host, not a file; write duckdb:///relative"):
+        rg.connect("duckdb://data/shop.duckdb")
+    with pytest.raises(SourceError, match="names no file"):
+        rg.connect("sqlite:///")
+    with pytest.raises(SourceError, match="SQLite file not found: 'nowhere/x.sqlite'"):
+        rg.connect("sqlite:///nowhere/x.sqlite")

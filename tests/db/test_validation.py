@@ -50,6 +50,54 @@ def test_null_primary_keys_from_a_declared_key(tmp_path: Path) -> None:
     assert rg.connect(path, dedupe=True).table("t")["code"].tolist() == ["a"]
 
 
+def null_key_customers() -> dict[str, pd.DataFrame]:
+    """customers.customer_id with 12 NULLs of 40; orders refer to customers 1..28."""
+    ids = pd.array([None] * 12 + list(range(1, 29)), dtype="Int64")
+    return {
+        "customers": pd.DataFrame({"customer_id": ids, "age": np.arange(40)}),
+        "orders": pd.DataFrame({"order_id": np.arange(30), "customer_id": np.arange(30) % 28}),
+    }
+
+
+def test_null_key_candidate_says_what_was_found() -> None:
+    db = rg.connect(null_key_customers())
+    t = db.schema.tables["customers"]
+    assert (t.primary_key, t.generated_key) == ("_row_id", True)
+    assert t.key_note.startswith(
+        "customers.customer_id has 12 NULL values, so it cannot be the key; relgraph "
+        "numbers the rows as _row_id instead (FOR EACH customers._row_id)"
+    )
+    assert "To use customer_id, drop or fill the NULL rows" in t.key_note
+    assert t.key_note in db.schema.warnings
+    assert not any("no single-column primary key" in w for w in db.schema.warnings)
+    # Made-up row numbers are no target for orders.customer_id (they used to be).
+    assert [str(x) for x in db.schema.links] == []
+    # The fix the note gives: declare the key and let dedupe drop the NULL rows.
+    fixed = rg.connect(
+        null_key_customers(),
+        schema={"tables": {"customers": {"primary_key": "customer_id"}}},
+        dedupe=True,
+    )
+    assert fixed.schema.tables["customers"].num_rows == 28
+    assert fixed.schema.tables["customers"].key_note == ""
+    assert [str(x) for x in fixed.schema.links] == ["orders.customer_id -> customers.customer_id"]
+
+
+def test_duplicate_key_candidate_says_what_was_found() -> None:
+    # qualifyId is named like the key of qualifying, but repeats.
+    qualifying = pd.DataFrame({"qualifyId": [1, 2, 2, 3, 3, None], "position": range(6)})
+    db = rg.connect({"qualifying": qualifying.astype({"qualifyId": "Int64"})})
+    note = db.schema.tables["qualifying"].key_note
+    assert note.startswith(
+        "qualifying.qualifyId has 1 NULL value and 2 duplicate values, so it cannot be the key"
+    )
+    assert "drop or fill the NULL rows and remove the duplicate rows" in note
+    # A reference to another table is no key candidate: the plain warning stays.
+    pits = rg.connect({"pit_stops": pd.DataFrame({"race_id": [1, 1], "stop": [1, 2]})})
+    assert pits.schema.tables["pit_stops"].key_note == ""
+    assert any("no single-column primary key" in w for w in pits.schema.warnings)
+
+
 def test_set_primary_key_to_a_non_unique_column_fails_and_rolls_back() -> None:
     db = rg.connect({"users": pd.DataFrame({"user_id": [1, 2, 3], "team": [1, 1, 2]})})
     with pytest.raises(DataValidationError, match="users.team has 1 duplicate values"):

@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from relgraph.cli.common import err, handle_errors, out
+from relgraph.bench.rel_f1_tasks import REL_F1_TASKS
+from relgraph.cli.common import err, handle_errors, out, print_warnings, shown_source
 from relgraph.cli.evaluate import (
     ProtocolName,
     evaluation_table,
@@ -18,6 +19,7 @@ from relgraph.cli.evaluate import (
     print_table,
     progress_bar,
 )
+from relgraph.models.registry import MODEL_NAMES
 
 bench_app = typer.Typer(
     help="Reproduce benchmark tasks; compare with published numbers.",
@@ -32,7 +34,11 @@ def rel_f1_command(
         "../shared/data/f1"
     ),
     models: Annotated[
-        str, typer.Option(help="Models to compare, comma-separated (gbdt, baseline, prior).")
+        str,
+        typer.Option(
+            help=f"Models to compare, comma-separated (any of {', '.join(MODEL_NAMES)}); "
+            "a task none of them supports is skipped, with the reason."
+        ),
     ] = "gbdt,baseline",
     seeds: Annotated[int, typer.Option(min=1, help="Seeds per seeded model (gbdt).")] = 5,
     protocol: Annotated[
@@ -41,9 +47,7 @@ def rel_f1_command(
     ] = ProtocolName.rolling,
     tasks: Annotated[
         str | None,
-        typer.Option(
-            help="Tasks, comma-separated (default: driver-dnf,driver-top3,driver-position)."
-        ),
+        typer.Option(help=f"Tasks, comma-separated (default: all of {','.join(REL_F1_TASKS)})."),
     ] = None,
     param: Annotated[
         list[str] | None,
@@ -58,18 +62,16 @@ def rel_f1_command(
     ] = False,
 ) -> None:
     """Run models on RelBench's rel-f1 tasks, built from the raw Ergast CSVs."""
-    from relgraph.bench.runner import rel_f1_task_names, run_rel_f1
-    from relgraph.evaluate.evaluation import plan_runs, protocols_of
+    from relgraph.bench.runner import plan_rel_f1
 
     names = model_names(models)
-    task_names = rel_f1_task_names([t.strip() for t in (tasks or "").split(",") if t.strip()])
-    protocols_of(protocol.value)
+    task_names = [t.strip() for t in (tasks or "").split(",") if t.strip()]
     params = parse_params(param, names)
-    total = len(plan_runs(names, seeds, params)) * len(task_names)
-    with progress_bar(total) as hook:
-        report = run_rel_f1(
-            raw, names, seeds, protocol.value, task_names, params=params, progress=hook
-        )
+    with err.status(f"reading rel-f1 from {shown_source(raw)} and building its tasks"):
+        plan = plan_rel_f1(raw, names, seeds, protocol.value, task_names, params=params)
+    print_warnings([f"{name} not run: {why}." for name, why in plan.skipped.items()])
+    with progress_bar(plan.runs()) as hook:
+        report = plan.run(progress=hook)
     if as_json:
         out.print_json(json.dumps(report.to_json()))
     else:

@@ -19,7 +19,9 @@ def inspect_command(
     source: Annotated[
         str,
         typer.Argument(
-            help="DuckDB/SQLite file, folder of CSV/Parquet, RelBench folder or postgresql:// URL."
+            help="DuckDB/SQLite file (a path, or sqlite:///relative/path, "
+            "duckdb:////absolute/path), folder of CSV/Parquet, RelBench folder or "
+            "postgresql:// URL."
         ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the schema as JSON.")] = False,

@@ -103,7 +103,8 @@ def predict_command(
         str | None,
         typer.Option(
             help="Write every prediction into the source database (a DuckDB or SQLite "
-            "file, PostgreSQL) as this new table."
+            "file, PostgreSQL) as this new table: a plain name without a dot (DuckDB and "
+            "SQLite write into main; PostgreSQL into the URL's ?schema=, public by default)."
         ),
     ] = None,
     replace: Annotated[

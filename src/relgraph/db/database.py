@@ -22,7 +22,7 @@ from relgraph.db.dropping import drop_columns
 from relgraph.db.inference import ROW_ID, choose_keys, infer_schema
 from relgraph.db.overrides import Overrides, overrides_from_dict, read_overrides
 from relgraph.db.schema import Link, Schema, parse_column_ref
-from relgraph.db.sources.base import Declared, quote_ident
+from relgraph.db.sources.base import Declared, file_url_path, quote_ident
 from relgraph.db.stype import Stype
 from relgraph.db.timestamps import parse_time_strings
 from relgraph.db.validation import check_primary_key, data_warnings
@@ -350,9 +350,10 @@ def connect(
     """Read a database and infer its schema.
 
     Args:
-        source: a DuckDB or SQLite file (path, or ``duckdb:///path`` /
-            ``sqlite:///path``), a folder of CSV/Parquet files (one table per
-            file), a RelBench-format folder (``db/*.parquet``), a PostgreSQL URL
+        source: a DuckDB or SQLite file (a path, or a URL as SQLAlchemy writes
+            it: ``sqlite:///relative/path``, ``duckdb:////absolute/path``), a
+            folder of CSV/Parquet files (one table per file), a RelBench-format
+            folder (``db/*.parquet``), a PostgreSQL URL
             (``postgresql://user@host:port/db``, ``?schema=name`` optional), a
             single CSV/Parquet file, or a dict of pandas DataFrames.
         schema: overrides (a TOML file or the same structure as a dict).
@@ -411,9 +412,10 @@ def _load(source: Source, con: duckdb.DuckDBPyConnection, pg_schema: str | None)
         from relgraph.db.sources.postgres import load_postgres
 
         return load_postgres(text, con, schema=pg_schema)
-    for prefix, loader in (("duckdb://", load_duckdb), ("sqlite://", load_sqlite)):
-        if text.startswith(prefix):
-            return loader(_url_path(text, prefix), con)
+    url_path = file_url_path(text)
+    if url_path is not None:
+        loader = load_sqlite if text.lower().startswith("sqlite") else load_duckdb
+        return loader(url_path, con)
     if "://" in text:
         raise SourceError(
             f"Unsupported URL {text.split('://')[0]!r}://; use postgresql://, duckdb:///, "
@@ -441,9 +443,3 @@ def _load(source: Source, con: duckdb.DuckDBPyConnection, pg_schema: str | None)
     raise SourceError(
         f"{text!r} is neither a DuckDB nor a SQLite database, nor a CSV/Parquet file or folder."
     )
-
-
-def _url_path(url: str, prefix: str) -> str:
-    """``duckdb:///abs/path`` -> ``/abs/path``; ``duckdb://rel/path`` -> ``rel/path``."""
-    rest = url[len(prefix) :]
-    return rest[1:] if rest.startswith("//") else rest

@@ -88,6 +88,47 @@ def choose_primary_key(
     return None
 
 
+def key_rejection(
+    con: duckdb.DuckDBPyConnection, profile: TableProfile, all_tables: list[str]
+) -> str:
+    """Why the column named like ``profile``'s key is not its key, for a table
+    whose rows relgraph numbers; empty when no column is named like the key.
+
+    Only columns named like this table's own key count (``customer_id`` or
+    ``id`` in ``customers``): a reference to another table is no candidate.
+    """
+    candidates = [
+        (primary_key_score(profile.name, col.name, all_tables), -i, col.name)
+        for i, col in enumerate(profile.columns.values())
+        if col.name != ROW_ID and is_key_type(col.dtype)
+    ]
+    named = [c for c in candidates if c[0] >= 80]
+    if not named:
+        return ""
+    column = max(named)[2]
+    unique, duplicates, nulls = is_unique(con, profile.name, column)
+    if unique:
+        return ""
+    found, fixes = [], []
+    if nulls:
+        found.append(_count(nulls, "NULL value"))
+        fixes.append("drop or fill the NULL rows")
+    if duplicates:
+        found.append(_count(duplicates, "duplicate value"))
+        fixes.append("remove the duplicate rows")
+    return (
+        f"{profile.name}.{column} has {' and '.join(found)}, so it cannot be the key; "
+        f"relgraph numbers the rows as {ROW_ID} instead (FOR EACH {profile.name}.{ROW_ID}), "
+        f"and no link to {profile.name} is inferred. To use {column}, {' and '.join(fixes)} "
+        "(or declare it the key in a schema file and read with dedupe=True, which drops "
+        "NULL keys and keeps the first row per key)."
+    )
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n:,} {what}{'' if n == 1 else 's'}"
+
+
 # ---------------------------------------------------------------- time columns
 def choose_time_column(profile: TableProfile) -> str | None:
     """The datetime column that best reads as the row's own creation time.
@@ -314,7 +355,11 @@ def infer_schema(
             }
             link_info[link] = _stats(con, link, "override")
         skip = {(x.src_table, x.src_column) for x in link_info} | removed
-        inferable = {t: k for t, k in keys.items() if profiles[t].num_rows}
+        # Row numbers relgraph made up identify nothing outside their table:
+        # orders.customer_id must not be matched to them.
+        inferable = {
+            t: k for t, k in keys.items() if profiles[t].num_rows and t not in generated_keys
+        }
         link_info.update(infer_links(con, profiles, inferable, skip))
 
     tables: dict[str, TableSchema] = {}
@@ -337,6 +382,7 @@ def infer_schema(
             primary_key=keys.get(table),
             time_column=times[table],
             generated_key=table in generated_keys,
+            key_note=key_rejection(con, profile, names) if table in generated_keys else "",
         )
     links = sorted(link_info, key=lambda x: (names.index(x.src_table), x.src_column))
     return Schema(tables=tables, links=links, link_info=link_info, warnings=warnings)

@@ -90,6 +90,10 @@ class TableSchema:
     #: True when the source had no usable single-column key and relgraph
     #: numbers the rows instead (the column is then ``primary_key``).
     generated_key: bool = False
+    #: Why the rows are numbered (``generated_key``): the column named like the
+    #: table's key, what it holds that a key cannot (NULLs, duplicates), and
+    #: how to use it. Empty when no column is named like the key.
+    key_note: str = ""
 
     @property
     def is_static(self) -> bool:

@@ -60,7 +60,9 @@ def data_warnings(con: duckdb.DuckDBPyConnection, schema: Schema) -> list[str]:
     for name, t in schema.tables.items():
         if t.num_rows == 0:
             out.append(f"Table {name!r} is empty.")
-        if t.generated_key:
+        if t.generated_key and t.key_note:
+            out.append(t.key_note)
+        elif t.generated_key:
             out.append(
                 f"Table {name!r} has no single-column primary key; rows are numbered in "
                 f"column {t.primary_key!r}. Set one with db.set_primary_key({name!r}, ...)."

@@ -109,6 +109,7 @@ class Report:
         dataset (str): e.g. ``"rel-f1"`` or the database's name.
         evaluations (list[TaskEvaluation]): one per task.
         published (list[PublishedResult]): published figures (rel-f1).
+        skipped (dict[str, str]): tasks not run -> why (no given model supports them).
     """
 
     dataset: str
@@ -116,6 +117,7 @@ class Report:
     published: list[Any] = field(default_factory=list)
     created: str = field(default_factory=_now)
     machine: dict[str, Any] = field(default_factory=machine_info)
+    skipped: dict[str, str] = field(default_factory=dict)
 
     # ------------------------------------------------------------ JSON
     def to_json(self) -> dict[str, Any]:
@@ -129,6 +131,7 @@ class Report:
             "tasks": [ev.to_json() for ev in self.evaluations],
             "results": [row for ev in self.evaluations for row in ev.rows()],
             "published": [p.to_json() for p in self.published],
+            "skipped": dict(self.skipped),
         }
 
     # ------------------------------------------------------------ markdown
@@ -152,6 +155,9 @@ class Report:
         ]
         protocols = list(dict.fromkeys(p for ev in self.evaluations for p in ev.protocols))
         lines += [f"- `{p}`: {PROTOCOL_NOTES[p]}." for p in protocols]
+        if self.skipped:
+            lines += ["", "Not run:"]
+            lines += [f"- `{task}`: {why}." for task, why in self.skipped.items()]
         if chart:
             lines += ["", f"![test {self._headline_words()} per model]({chart})"]
         for ev in self.evaluations:

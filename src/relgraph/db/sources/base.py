@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+
+from relgraph.errors import SourceError
 
 
 @dataclass
@@ -87,6 +90,16 @@ def skipped_predictions(table: str) -> str:
     )
 
 
+def unreadable_file(path: str | Path, engine: str, error: Exception) -> str:
+    """The message for a database file its engine cannot read (a bad checksum,
+    a truncated or foreign file): the file, and the engine's own words on one line."""
+    said = " ".join(str(error).split()) or type(error).__name__
+    return (
+        f"{str(path)!r} is corrupted or not a {engine} database ({engine} says: {said}). "
+        "Restore it from a backup, or give another file."
+    )
+
+
 def quote_ident(name: str) -> str:
     """Quote an identifier for DuckDB/PostgreSQL/SQLite SQL."""
     return '"' + name.replace('"', '""') + '"'
@@ -100,3 +113,49 @@ def register_arrow(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -
         con.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT * FROM {view}")
     finally:
         con.unregister(view)
+
+
+#: URL schemes that name a database file (``duckdb:///shop.duckdb``).
+FILE_URL_SCHEMES = ("duckdb", "sqlite")
+
+
+def file_url_path(url: str) -> Path | None:
+    """The file a ``duckdb://`` or ``sqlite://`` URL names; None for any other text.
+
+    SQLAlchemy's convention: after the scheme's ``//`` comes an empty host and a
+    ``/``, then the path, so three slashes give a path relative to the working
+    directory and four an absolute one (``~`` is expanded).
+
+    Raises:
+        SourceError: the URL has a host part (``sqlite://data/shop.db``) or no
+            path, or its relative path is missing where the absolute one exists
+            (three slashes written for an absolute path).
+
+    Example:
+        >>> str(file_url_path("sqlite:///data/shop.db"))
+        'data/shop.db'
+        >>> str(file_url_path("duckdb:////srv/shop.duckdb"))
+        '/srv/shop.duckdb'
+        >>> file_url_path("shop.duckdb") is None
+        True
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in FILE_URL_SCHEMES:
+        return None
+    how = (
+        f"write {scheme}:///relative/path (three slashes: relative to the working directory) "
+        f"or {scheme}:////absolute/path (four slashes)"
+    )
+    if not rest.startswith("/"):
+        raise SourceError(f"{url!r} names a host, not a file; {how}.")
+    if not rest[1:]:
+        raise SourceError(f"{url!r} names no file; {how}.")
+    path = Path(rest[1:]).expanduser()
+    if not path.is_absolute() and not path.exists() and Path("/", path).exists():
+        # Before SQLAlchemy's convention was followed, three slashes meant absolute.
+        raise SourceError(
+            f"{url!r} names {str(path)!r}, relative to the working directory, and there is "
+            f"no such file; for the absolute path write {scheme}:///{Path('/', path)} "
+            "(four slashes)."
+        )
+    return path

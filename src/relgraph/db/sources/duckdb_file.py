@@ -3,6 +3,7 @@ working store; PRIMARY KEY / FOREIGN KEY constraints are used as given."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import duckdb
@@ -12,6 +13,7 @@ from relgraph.db.sources.base import (
     is_predictions_table,
     quote_ident,
     skipped_predictions,
+    unreadable_file,
 )
 from relgraph.errors import SourceError
 
@@ -26,11 +28,17 @@ def load_duckdb(path: str | Path, con: duckdb.DuckDBPyConnection) -> Declared:
     try:
         con.execute(f"ATTACH {_sql_string(str(path))} AS {_ALIAS} (READ_ONLY)")
     except duckdb.Error as exc:
-        raise SourceError(f"Cannot open {str(path)!r} as a DuckDB database: {exc}") from None
+        raise SourceError(unreadable_file(path, "DuckDB", exc)) from None
     try:
         return _copy_attached(con, _ALIAS, f"duckdb file {path}")
+    except (duckdb.OutOfMemoryException, duckdb.InterruptException):
+        raise  # not the file's fault
+    except duckdb.Error as exc:
+        # A block whose checksum does not match is found only when it is read.
+        raise SourceError(unreadable_file(path, "DuckDB", exc)) from None
     finally:
-        con.execute(f"DETACH {_ALIAS}")
+        with contextlib.suppress(duckdb.Error):  # the error above is the one to report
+            con.execute(f"DETACH {_ALIAS}")
 
 
 def _copy_attached(con: duckdb.DuckDBPyConnection, alias: str, description: str) -> Declared:

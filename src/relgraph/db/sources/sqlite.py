@@ -16,6 +16,7 @@ from relgraph.db.sources.base import (
     quote_ident,
     register_arrow,
     skipped_predictions,
+    unreadable_file,
 )
 from relgraph.errors import SourceError
 
@@ -32,7 +33,7 @@ def load_sqlite(path: str | Path, con: duckdb.DuckDBPyConnection) -> Declared:
             "AND name NOT LIKE 'sqlite_%' ORDER BY name"
         ).fetchall()
     except sqlite3.Error as exc:
-        raise SourceError(f"Cannot open {str(path)!r} as a SQLite database: {exc}") from None
+        raise SourceError(_read_error(path, "open", exc)) from None
     declared = Declared(description=f"sqlite file {path}")
     names = [name for name, create in tables if not is_sqlite_predictions_table(create)]
     declared.warnings += [
@@ -58,10 +59,22 @@ def load_sqlite(path: str | Path, con: duckdb.DuckDBPyConnection) -> Declared:
                     ref_cols = [r[1] for r in sorted(ref_info, key=lambda r: r[5]) if r[5] > 0]
                 declared.add_foreign_key(name, [r[3] for r in rows], ref_table, ref_cols)
     except (sqlite3.Error, pd.errors.DatabaseError) as exc:
-        raise SourceError(f"Cannot read {str(path)!r}: {exc}") from None
+        raise SourceError(_read_error(path, "read", exc)) from None
     finally:
         src.close()
     return declared
+
+
+def _read_error(path: Path, doing: str, error: Exception) -> str:
+    """A damaged file (SQLite's DatabaseError: "malformed", "not a database")
+    is named as such; a file SQLite cannot get at (locked, no access) is not."""
+    cause = error.__cause__ if isinstance(error, pd.errors.DatabaseError) else error
+    damaged = isinstance(cause, sqlite3.DatabaseError) and not isinstance(
+        cause, sqlite3.OperationalError
+    )
+    if damaged:
+        return unreadable_file(path, "SQLite", cause)
+    return f"Cannot {doing} {str(path)!r} as a SQLite database: {error}"
 
 
 def _to_arrow(frame: pd.DataFrame) -> pa.Table:
