@@ -31,6 +31,7 @@ from relgraph.cli.common import (
 )
 from relgraph.evaluate.evaluation import EVAL_SPLITS, ProgressHook, TaskEvaluation
 from relgraph.evaluate.report import format_mean_std, format_value
+from relgraph.models.registry import MODEL_NAMES
 
 
 class ProtocolName(StrEnum):
@@ -187,7 +188,8 @@ def evaluate_command(
     source: Annotated[str, typer.Argument(help="Database to read (as for inspect).")],
     query: Annotated[str, typer.Argument(help='The PQL query, e.g. "PREDICT ... FOR EACH ...".')],
     models: Annotated[
-        str, typer.Option(help="Models to compare, comma-separated (gbdt, baseline, prior).")
+        str,
+        typer.Option(help=f"Models to compare, comma-separated (any of {', '.join(MODEL_NAMES)})."),
     ] = "gbdt,baseline",
     seeds: Annotated[int, typer.Option(min=1, help="Seeds per seeded model (gbdt).")] = 1,
     protocol: Annotated[
