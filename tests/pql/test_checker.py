@@ -233,6 +233,44 @@ def test_windows_the_wrong_way(shop: rg.Database, text: str, match: str, token: 
     fails(shop, text, match, token)
 
 
+@pytest.mark.parametrize(
+    ("window", "token", "match"),
+    [
+        ("-99999999999999, 0, days", "-99999999999999", "365,250 days"),
+        ("-365251, 0, days", "-365251", "365,250 days"),
+        ("-12001, 0, months", "-12001", "12,000 months"),
+        ("-8766001, 0, hours", "-8766001", "8,766,000 hours"),
+        ("-31557600001, 0, seconds", "-31557600001", "31,557,600,000 seconds"),
+    ],
+)
+def test_window_bounds_beyond_a_thousand_years_are_refused(
+    shop: rg.Database, window: str, token: str, match: str
+) -> None:
+    err = fails(
+        shop,
+        "PREDICT COUNT(orders.*, 0, 30) > 0 FOR EACH customers.customer_id "
+        f"WHERE COUNT(orders.*, {window}) > 0",
+        f"The window bound {token} .* is too far from the anchor time: a bound may be at "
+        f"most 1,000 years \\({match}\\)",
+        token,
+    )
+    assert "-INF" in err.hint
+
+
+def test_window_bounds_up_to_a_thousand_years_are_accepted(shop: rg.Database) -> None:
+    checked(
+        shop,
+        "PREDICT COUNT(orders.*, 0, 12000, months) > 0 FOR EACH customers.customer_id "
+        "WHERE COUNT(orders.*, -365250, 0, days) > 0 AND COUNT(orders.*, -52178, 0, weeks) > 0",
+    )
+    fails(
+        shop,
+        "PREDICT COUNT(orders.*, 0, 99999999999999) > 0 FOR EACH customers.customer_id",
+        "The window bound 99999999999999 days is too far",
+        "99999999999999",
+    )
+
+
 def test_window_over_static_rows_needs_minus_inf() -> None:
     import pandas as pd
 
@@ -252,6 +290,19 @@ def test_window_over_static_rows_needs_minus_inf() -> None:
         db, "PREDICT teams.team_id = 1 FOR EACH teams.team_id WHERE COUNT(players.*, -INF, 0) > 1"
     )
     assert next(iter(c.aggregations.values())).event_table is None
+
+
+def test_over_deep_queries_built_in_python_are_refused(shop: rg.Database) -> None:
+    from relgraph.pql import ast
+
+    parsed = parse("PREDICT COUNT(orders.*, 0, 30) > 0 FOR EACH customers.customer_id")
+    leaf = parse("PREDICT customers.customer_id = 1 FOR EACH customers.customer_id").target
+    deep = leaf
+    for _ in range(3000):  # built without the parser, which checks depth itself
+        deep = ast.Not(deep)
+    query = ast.Query(target=parsed.target, entity=parsed.entity, where=deep)
+    with pytest.raises(PQLSemanticError, match="nests deeper than 100 levels"):
+        check(query, shop.schema, shop.con)
 
 
 # ---------------------------------------------------------------- aggregations and types

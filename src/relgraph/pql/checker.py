@@ -31,11 +31,32 @@ from relgraph.db.stype import Stype
 from relgraph.errors import PQLSemanticError
 from relgraph.pql import ast
 from relgraph.pql.duration import Duration
+from relgraph.pql.parser import MAX_DEPTH
 from relgraph.pql.paths import JoinPath, distinguishing_links, find_paths
 from relgraph.pql.snippet import located
 from relgraph.pql.task_type import TaskType
 
-__all__ = ["CheckedQuery", "ResolvedAggregation", "ResolvedColumn", "ValueType", "check"]
+__all__ = [
+    "MAX_WINDOW_YEARS",
+    "CheckedQuery",
+    "ResolvedAggregation",
+    "ResolvedColumn",
+    "ValueType",
+    "check",
+]
+
+#: The farthest a window bound may lie from the anchor time. Anchor +- window
+#: must stay a time that DuckDB's intervals (32-bit days and months) and
+#: pandas' timestamps can hold; no real window is longer.
+MAX_WINDOW_YEARS = 1000
+
+
+def max_bound(unit: ast.TimeUnit) -> int:
+    """The largest window bound in ``unit``: :data:`MAX_WINDOW_YEARS` years
+    (of 12 months, or of 365.25 days)."""
+    if unit is ast.TimeUnit.months:
+        return MAX_WINDOW_YEARS * 12
+    return int(MAX_WINDOW_YEARS * 365.25 * 86400 // Duration(1, unit).seconds)
 
 
 class ValueType(StrEnum):
@@ -228,7 +249,38 @@ def check(query: ast.Query, schema: Schema, con: Any = None) -> CheckedQuery:
         PQLSemanticError: with the query, a caret under the offending text,
             what is wrong and how to fix it.
     """
+    # A query built in Python skips the parser's depth check; every step below
+    # walks conditions recursively, so refuse over-deep ones first.
+    if condition_depth(query) > MAX_DEPTH:
+        raise PQLSemanticError(
+            f"The query nests deeper than {MAX_DEPTH} levels of AND, OR and NOT.",
+            query=query.text,
+            hint="write a long chain of ORs of one column as IN (...), or split the query.",
+        )
     return _Checker(query, schema, con).run()
+
+
+def condition_depth(query: ast.Query) -> int:
+    """How deep AND, OR and NOT nest in ``query`` (aggregation filters included),
+    counted without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [
+        (node, 0) for node in (query.target, query.where, query.assuming) if node is not None
+    ]
+    while stack:
+        node, depth = stack.pop()
+        children: tuple[object, ...] = ()
+        if isinstance(node, ast.And | ast.Or):
+            depth, children = depth + 1, (node.left, node.right)
+        elif isinstance(node, ast.Not):
+            depth, children = depth + 1, (node.operand,)
+        elif isinstance(node, ast.Aggregation):
+            children = (node.filter,) if node.filter is not None else ()
+        elif isinstance(node, ast.PREDICATES):
+            children = (node.expr,)
+        deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in children)
+    return deepest
 
 
 # ---------------------------------------------------------------- the checker
@@ -553,6 +605,8 @@ class _Checker:
     ) -> None:
         w = agg.window
         shown = f"({w.to_pql()})"
+        self.check_bound(w.start, w.unit, w.start_loc)
+        self.check_bound(w.end, w.unit, w.end_loc)
         if w.start is not None and w.start >= w.end:
             raise self.fail(
                 f"The window {shown} is empty: it covers (t + {w.start}, t + {w.end}] and "
@@ -586,6 +640,24 @@ class _Checker:
                 w.loc,
                 "use -INF as the start to aggregate all of them, or set a time column.",
             )
+
+    def check_bound(self, amount: int | None, unit: ast.TimeUnit, loc: ast.Loc) -> None:
+        """A window bound at most :data:`MAX_WINDOW_YEARS` from the anchor time."""
+        most = max_bound(unit)
+        if amount is None or abs(amount) <= most:
+            return
+        hint = (
+            "use -INF as the start for all history, e.g. COUNT(orders.*, -INF, 0)."
+            if amount < 0
+            else f"a window reaches at most {MAX_WINDOW_YEARS:,} years ahead."
+        )
+        raise self.fail(
+            f"The window bound {amount} {unit.value} is too far from the anchor time: a "
+            f"bound may be at most {MAX_WINDOW_YEARS:,} years ({most:,} {unit.value}) before "
+            "or after it.",
+            loc,
+            hint,
+        )
 
     # ------------------------------------------------------------ conditions
     def check_condition(
