@@ -491,6 +491,22 @@ def test_columns_outside_aggregations_need_one_row_per_entity(market: rg.Databas
     assert "pick it with: MAX(customers.age VIA orders.buyer_id, -INF, 0, days)" in str(err)
 
 
+@pytest.mark.parametrize(
+    "entity", ["FOR EACH customers.customer_id", "FOR customers.customer_id = 1"]
+)
+def test_the_entity_key_is_no_target(market: rg.Database, entity: str) -> None:
+    err = fails(
+        market,
+        f"PREDICT customers.customer_id {entity}",
+        "customers.customer_id is the key of customers: it identifies the row and cannot be "
+        "predicted",
+        "customers.customer_id",
+    )
+    assert "predict another column" in err.hint
+    # another table's key read through a link is a value of the entity's row
+    checked(market, "PREDICT customers.customer_id FOR EACH reviews.review_id")
+
+
 def test_first_and_last_need_a_time_column(market: rg.Database) -> None:
     fails(
         market,

@@ -754,6 +754,8 @@ class _Checker:
         for ref in refs:
             assert isinstance(ref, ast.ColumnRef)
             self.ref(ref)
+        if isinstance(target, ast.ColumnRef):
+            self.not_the_entity_key(target)
         paths: dict[str, JoinPath] = {}
         for ref in refs:
             if ref.table != self.entity_table and ref.table not in paths:
@@ -785,6 +787,20 @@ class _Checker:
                 f"PREDICT {target.to_pql()} = '...', or an aggregation with a window.",
             )
         return longest
+
+    def not_the_entity_key(self, ref: ast.ColumnRef) -> None:
+        """The entity's own key names the row: every entity knows it, so as a
+        target it has nothing to predict (and predict would return no rows)."""
+        if (ref.table, ref.column) != (self.entity_table, self.q.entity.column.column):
+            return
+        raise self.fail(
+            f"{ref} is the key of {self.entity_table}: it identifies the row and cannot be "
+            "predicted.",
+            ref.loc,
+            "predict another column, e.g. PREDICT "
+            f"{ast.quote_name(self.entity_table)}.<column> {self.q.entity.to_pql()}, or a "
+            "windowed aggregation, e.g. COUNT(<table>.*, 0, 30) > 0.",
+        )
 
     # ------------------------------------------------------------ task type
     def task_type(
