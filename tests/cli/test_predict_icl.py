@@ -119,3 +119,52 @@ def test_write_back_needs_a_database(tmp_path: Path) -> None:
         write_table(pd.DataFrame({"x": [1]}), csv, "t")
     with pytest.raises(OutputError, match="Expected a .csv or .parquet file"):
         write_predictions(pd.DataFrame({"x": [1]}), tmp_path / "p.xlsx")
+
+
+# ---------------------------------------------------------------- nothing to predict
+
+
+@pytest.mark.parametrize(
+    ("query", "anchor", "message"),
+    [
+        (
+            CHURN,
+            "2000-01-01",
+            "No customers to predict at 2000-01-01 00:00:00: the anchor time is before any data",
+        ),
+        (
+            f"{CHURN} WHERE customers.age > 1000",
+            "2024-06-01",
+            "WHERE customers.age > 1000 keeps none of the",
+        ),
+        (
+            "PREDICT customers.customer_id FOR EACH customers.customer_id",
+            None,
+            "customers.customer_id is the key of customers: it identifies the row and cannot be "
+            "predicted",
+        ),
+    ],
+)
+def test_nothing_to_predict_is_an_error(
+    shop_file: Path, query: str, anchor: str | None, message: str
+) -> None:
+    args = ["predict", str(shop_file), query] + (["--anchor-time", anchor] if anchor else [])
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert message in _err(result) and "Traceback" not in result.output
+    assert result.stdout == ""
+
+
+def test_a_saved_model_with_no_entities_at_the_anchor(shop_file: Path, tmp_path: Path) -> None:
+    """A saved gbdt at an anchor before any data: a clear error, not LightGBM's
+    'Input data must be 2 dimensional and non empty'."""
+    from relgraph.models.registry import make_model
+
+    db = rg.connect(shop_file)
+    task = rg.Task.from_query(db, CHURN)
+    path = make_model("gbdt", num_boost_round=20, ensemble_size=1).fit(task).save(tmp_path / "m.rg")
+    args = ["predict", str(shop_file), CHURN, "--model", str(path), "--anchor-time", "2000-01-01"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert "No customers to predict at 2000-01-01 00:00:00" in _err(result)
+    assert "Traceback" not in result.output and "non empty" not in result.output

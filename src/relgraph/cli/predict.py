@@ -244,7 +244,9 @@ def _predict_fitted(
         )
     examples = task.entities_at(anchor)
     if examples.empty:
-        err.print(f"[yellow]warning:[/] no {task.entity_table} to predict at {anchor}")
+        from relgraph.predict import no_entities_error
+
+        raise no_entities_error(task, anchor)
     with err.status(f"predicting for {len(examples):,} {task.entity_table}"):
         preds = fitted.explain(examples) if explain else fitted.predict(examples)
     preds.attrs["anchor_time"] = str(anchor)

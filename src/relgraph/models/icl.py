@@ -573,6 +573,15 @@ class IclModel(Model):
                 "shorter window or a wider WHERE."
             )
         if task.task_type is TaskType.regression:
+            values = context["label"].dropna().unique()
+            if len(values) == 1:  # the regression form of a single class
+                raise ModelError(
+                    f"The labels of the history are all equal for {what}: all {len(context)} "
+                    f"labelled examples {where} have label {values[0]:g}, so there is nothing "
+                    "to learn (every prediction would be the same; a SUM over a column that is "
+                    "NULL in every row gives 0). Choose another column, window or "
+                    "--anchor-time."
+                )
             return
         counts = class_counts(context["label"])
         if len(counts) < 2:
