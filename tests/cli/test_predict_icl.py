@@ -168,3 +168,18 @@ def test_a_saved_model_with_no_entities_at_the_anchor(shop_file: Path, tmp_path:
     assert result.exit_code == 1, result.output
     assert "No customers to predict at 2000-01-01 00:00:00" in _err(result)
     assert "Traceback" not in result.output and "non empty" not in result.output
+
+
+def test_predict_says_which_link_values_it_dropped(tmp_path: Path) -> None:
+    """5 % of orders name no customer: the link is kept, those edges are dropped,
+    and predict says so on stderr (it said nothing)."""
+    frames = make_ecommerce(scale=0.03, seed=0)
+    orders = frames["orders"]
+    lost = orders.index[: len(orders) // 20]
+    orders.loc[lost, "customer_id"] = -1
+    path = write_duckdb(frames, tmp_path / "shop.duckdb")
+    result = runner.invoke(app, ["predict", str(path), CHURN, "--limit", "1"])
+    assert result.exit_code == 0, result.output
+    share = f"{len(lost)} of {len(orders)} values ({len(lost) / len(orders):.1%}) match no key"
+    assert f"warning: Link orders.customer_id -> customers.customer_id: {share}" in _err(result)
+    assert "match no key" not in result.stdout

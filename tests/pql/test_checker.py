@@ -110,6 +110,32 @@ def test_unreachable_table() -> None:
     assert "db.link(" in err.hint
 
 
+def test_unreachable_table_names_the_link_rejected_for_dangling_values() -> None:
+    import pandas as pd
+
+    users = pd.DataFrame({"user_id": range(10)})
+    # half of the logs name a user that does not exist: the link is not made
+    logs = pd.DataFrame(
+        {
+            "log_id": range(20),
+            "user_id": [*range(10), *range(100, 110)],
+            "at": pd.to_datetime(["2024-01-01"] * 20),
+        }
+    )
+    db = rg.connect({"users": users, "logs": logs})
+    err = fails(
+        db,
+        "PREDICT COUNT(logs.*, 0, 30) FOR EACH users.user_id",
+        "logs cannot be reached from the entity table users through links",
+        "logs",
+    )
+    assert err.hint.startswith("links of users: none. Link logs.user_id -> users.user_id was not ")
+    assert "10 of 20 values (50.0%) match no key of users (at most 20% may)" in err.hint
+    assert "Force it with db.link('logs.user_id', 'users.user_id')" in err.hint
+    db.link("logs.user_id", "users.user_id")
+    assert checked(db, "PREDICT COUNT(logs.*, 0, 30) FOR EACH users.user_id").task_type
+
+
 def test_ambiguous_path_lists_paths_and_the_via_for_each(market: rg.Database) -> None:
     err = fails(
         market,

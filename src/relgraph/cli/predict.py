@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from relgraph.cli.check import handle_pql_errors
-from relgraph.cli.common import err, handle_errors, shown_source
+from relgraph.cli.common import err, handle_errors, print_warnings, shown_source
 from relgraph.cli.evaluate import print_table
 from relgraph.cli.labels import _format
 from relgraph.models.base import Model, ModelError
@@ -140,6 +140,9 @@ def predict_command(
     with err.status(f"reading {shown_source(source)} and inferring its schema"):
         db = connect(source, schema=schema)
     loading = time.perf_counter() - start
+    # What the schema could not use as it is (links dropped or partly dropped,
+    # times that did not parse) changes the predictions: say it every time.
+    print_warnings(db.schema.warnings)
     if model == "icl" and not saved.is_file():
         chosen = predictor.value if predictor is not None else None
         preds = _predict_icl(db, query, anchor, mode.value, chosen, explain, loading)

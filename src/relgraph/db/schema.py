@@ -115,6 +115,9 @@ class Schema:
     links: list[Link] = field(default_factory=list)
     link_info: dict[Link, LinkInfo] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: Links named like one but not made because too many of their values match
+    #: no key (with those counts); each also has a warning. ``db.link`` makes one.
+    rejected_links: dict[Link, LinkInfo] = field(default_factory=dict)
 
     def table(self, name: str) -> TableSchema:
         if name not in self.tables:

@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from relgraph.db.inference import rejected_link_note
 from relgraph.db.schema import Link, Schema
 from relgraph.db.stype import Stype
 from relgraph.errors import PQLSemanticError
@@ -463,12 +464,21 @@ class _Checker:
             links = [str(x) for x in self.schema.links_to(self.entity_table)] + [
                 str(x) for x in self.schema.links_from(self.entity_table)
             ]
+            rejected = [
+                rejected_link_note(link, info)
+                for link, info in self.schema.rejected_links.items()
+                if {link.src_table, link.dst_table} & {self.entity_table, table}
+            ]
+            missing = (
+                " ".join(rejected)
+                if rejected
+                else "If a link is missing, add it with db.link('table.column', 'other.key')."
+            )
             raise self.fail(
                 f"{table} cannot be reached from the entity table {self.entity_table} "
                 "through links.",
                 loc,
-                f"links of {self.entity_table}: {', '.join(links) or 'none'}. If a link is "
-                "missing, add it with db.link('table.column', 'other.key').",
+                f"links of {self.entity_table}: {', '.join(links) or 'none'}. {missing}",
             )
         if len(paths) > 1:
             lines = []
