@@ -75,3 +75,30 @@ def test_regression_labels_all_equal_are_an_error(db: rg.Database) -> None:
     query = "PREDICT SUM(orders.discount, 0, 30) FOR EACH customers.customer_id"
     with pytest.raises(ModelError, match=r"labels of the history are all equal .* have label 0,"):
         rg.predict(db, query, anchor_time=ANCHOR)
+
+
+# ---------------------------------------------------------------- progress
+
+
+@pytest.mark.parametrize("predictor", ["lightgbm", "transformer"])
+def test_progress_is_reported_per_chunk_and_changes_nothing(
+    db: rg.Database, monkeypatch: pytest.MonkeyPatch, predictor: str
+) -> None:
+    import relgraph.models.icl as icl
+
+    whole = rg.predict(db, CHURN, anchor_time=ANCHOR, predictor=predictor, explain=True)
+    calls: list[tuple[int, int]] = []
+    monkeypatch.setattr(icl, "PREDICT_CHUNK", 16)
+    chunked = rg.predict(
+        db,
+        CHURN,
+        anchor_time=ANCHOR,
+        predictor=predictor,
+        explain=True,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    n = len(whole)
+    assert n > 3 * 16
+    assert calls == [(min(done, n), n) for done in range(16, n + 16, 16)]
+    assert chunked["probability"].to_numpy() == pytest.approx(whole["probability"].to_numpy())
+    assert chunked["top_signal"].tolist() == whole["top_signal"].tolist()

@@ -28,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -49,6 +50,7 @@ def predict(
     explain: bool = False,
     entities: Any = None,
     predictor: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Predict ``query`` for its entities as of ``anchor_time``, with no training step.
 
@@ -67,6 +69,9 @@ def predict(
             transformer, nothing fitted), ``"lightgbm"`` (a small model fitted
             on the context) or ``"blend"`` (their mean). (default: the mode's:
             ``fast`` transformer, ``normal`` and ``best`` blend)
+        progress (callable, optional): ``progress(done, total)`` after each
+            chunk of 8,192 rows of the prediction step (the CLI's progress bar).
+            (default: None)
 
     Returns:
         One row per entity: the entity key, ``anchor_time``, the prediction
@@ -107,7 +112,7 @@ def predict(
         anchor = pd.Timestamp(anchor_time)
     examples = _examples(task, anchor, entities)
     entity_seconds = time.perf_counter() - start
-    model = IclModel(mode=mode, predictor=predictor).fit(task)
+    model = IclModel(mode=mode, predictor=predictor).fit(task).on_progress(progress)
     startup = _start_transformer() if model.asked_predictor in ("transformer", "blend") else 0.0
     preds = model.explain(examples)
     if not explain:

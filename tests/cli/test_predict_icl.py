@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -183,3 +184,26 @@ def test_predict_says_which_link_values_it_dropped(tmp_path: Path) -> None:
     share = f"{len(lost)} of {len(orders)} values ({len(lost) / len(orders):.1%}) match no key"
     assert f"warning: Link orders.customer_id -> customers.customer_id: {share}" in _err(result)
     assert "match no key" not in result.stdout
+
+
+def test_progress_bar_on_stderr(shop_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The prediction step shows a bar over its chunks of rows on stderr (a
+    terminal here), nothing on stdout."""
+    import io
+
+    from rich.console import Console
+
+    import relgraph.cli.predict as cli_predict
+    import relgraph.models.icl as icl
+
+    terminal = io.StringIO()
+    monkeypatch.setattr(cli_predict, "err", Console(file=terminal, force_terminal=True))
+    monkeypatch.setattr(icl, "PREDICT_CHUNK", 64)  # several chunks on the small shop
+    result = runner.invoke(app, ["predict", str(shop_file), CHURN, "--limit", "2"])
+    assert result.exit_code == 0, result.output
+    shown = terminal.getvalue()
+    match = re.search(r"\(2 of ([\d,]+) rows\)", result.stdout)
+    assert match is not None, result.stdout
+    total = int(match.group(1).replace(",", ""))
+    assert f"64 of {total:,} rows" in shown and f"{total:,} of {total:,} rows" in shown
+    assert "rows" not in result.stdout.replace(f"2 of {total:,} rows", "")

@@ -5,13 +5,16 @@ a saved model (``.rg``) or another model name to fit on the spot."""
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -192,9 +195,15 @@ def _predict_icl(
 ) -> pd.DataFrame:
     from relgraph.predict import predict
 
-    with err.status("predicting from in-context examples (no training step)"):
+    with prediction_progress("predicting from in-context examples (no training step)") as hook:
         preds = predict(
-            db, query, anchor_time=anchor, mode=mode, explain=explain, predictor=predictor
+            db,
+            query,
+            anchor_time=anchor,
+            mode=mode,
+            explain=explain,
+            predictor=predictor,
+            progress=hook,
         )
     info = preds.attrs
     if info["anchor_note"]:
@@ -218,6 +227,27 @@ def _predict_icl(
     compute = sum(v for k, v in timings.items() if k not in ("loading", "startup"))
     err.print(f"time: {steps} ({compute:.2f} s after loading)", highlight=False)
     return preds
+
+
+@contextlib.contextmanager
+def prediction_progress(what: str) -> Iterator[Callable[[int, int], None]]:
+    """A spinner on stderr while ``what`` runs, with a bar over the rows once the
+    prediction step reports them; yields the ``progress(done, total)`` hook."""
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[rows]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:
+        bar = progress.add_task(what, total=None, rows="")
+
+        def hook(done: int, total: int) -> None:
+            rows = f"{done:,} of {total:,} rows"
+            progress.update(bar, description="predicting", completed=done, total=total, rows=rows)
+
+        yield hook
 
 
 def _predict_fitted(
