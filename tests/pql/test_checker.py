@@ -136,6 +136,32 @@ def test_unreachable_table_names_the_link_rejected_for_dangling_values() -> None
     assert checked(db, "PREDICT COUNT(logs.*, 0, 30) FOR EACH users.user_id").task_type
 
 
+def test_no_detour_around_a_link_that_was_not_made() -> None:
+    """Half of the orders name no customer: orders.customer_id is not linked, and
+    orders stay reachable only through reviews -> products -> order_items,
+    which counts the orders of reviewed products: refused, unless VIA asks."""
+    from relgraph.bench.demo import make_ecommerce
+
+    frames = make_ecommerce(scale=0.02, seed=0)
+    orders = frames["orders"]
+    orders.loc[orders.index[::2], "customer_id"] = -1
+    db = rg.connect(frames)
+    err = fails(
+        db,
+        "PREDICT COUNT(orders.*, 0, 30) > 0 FOR EACH customers.customer_id",
+        r"orders is reached from customers only through customers -> reviews .* -> orders "
+        r"\(order_items.order_id\), because the link orders.customer_id -> "
+        r"customers.customer_id was not made; with it the path would be customers -> orders",
+        "orders",
+    )
+    assert "Force it with db.link('orders.customer_id', 'customers.customer_id')" in err.hint
+    assert "name it with VIA reviews.customer_id" in err.hint
+    checked(
+        db,
+        "PREDICT COUNT(orders.* VIA reviews.customer_id, 0, 30) > 0 FOR EACH customers.customer_id",
+    )
+
+
 def test_ambiguous_path_lists_paths_and_the_via_for_each(market: rg.Database) -> None:
     err = fails(
         market,

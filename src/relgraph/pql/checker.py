@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -480,6 +481,8 @@ class _Checker:
                 loc,
                 f"links of {self.entity_table}: {', '.join(links) or 'none'}. {missing}",
             )
+        if not via:
+            self.no_detour(paths[0], loc)
         if len(paths) > 1:
             lines = []
             picks = distinguishing_links(paths)
@@ -517,6 +520,28 @@ class _Checker:
                 "VIA names the foreign key columns the path must use.",
             )
         return paths[0]
+
+    def no_detour(self, path: JoinPath, loc: ast.Loc) -> None:
+        """Refuse a path that goes around a link not made (too many dangling
+        values): with that link the table is nearer, so the longer path most
+        likely means something else (orders of the products a customer
+        reviewed, not the customer's orders)."""
+        rejected = self.schema.rejected_links
+        if not rejected or not path.hops:
+            return
+        with_rejected = dataclasses.replace(self.schema, links=[*self.schema.links, *rejected])
+        nearer = find_paths(with_rejected, path.start, path.end, max_hops=len(path) - 1)
+        if not nearer:
+            return
+        skipped = next(x for x in nearer[0].links if x in rejected)
+        via = ", ".join(str(ast.ColumnRef(x.src_table, x.src_column)) for x in path.links)
+        raise self.fail(
+            f"{path.end} is reached from {path.start} only through {path}, because the "
+            f"link {skipped} was not made; with it the path would be {nearer[0]}.",
+            loc,
+            f"{rejected_link_note(skipped, rejected[skipped])} To mean the longer path, "
+            f"name it with VIA {via}.",
+        )
 
     def via_link(self, ref: ast.ColumnRef) -> Link:
         self.ref(ref)
