@@ -28,17 +28,18 @@ Example:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from relgraph.errors import RelgraphError
+from relgraph.errors import PQLError, RelgraphError
 from relgraph.pql import ast
 from relgraph.pql.task import Task
 from relgraph.writeback import OutputError, write_predictions, write_table
 
-__all__ = ["OutputError", "predict", "write_predictions", "write_table"]
+__all__ = ["OutputError", "no_entities_error", "predict", "write_predictions", "write_table"]
 
 
 def predict(
@@ -49,6 +50,7 @@ def predict(
     explain: bool = False,
     entities: Any = None,
     predictor: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Predict ``query`` for its entities as of ``anchor_time``, with no training step.
 
@@ -67,6 +69,9 @@ def predict(
             transformer, nothing fitted), ``"lightgbm"`` (a small model fitted
             on the context) or ``"blend"`` (their mean). (default: the mode's:
             ``fast`` transformer, ``normal`` and ``best`` blend)
+        progress (callable, optional): ``progress(done, total)`` after each
+            chunk of 8,192 rows of the prediction step (the CLI's progress bar).
+            (default: None)
 
     Returns:
         One row per entity: the entity key, ``anchor_time``, the prediction
@@ -81,8 +86,13 @@ def predict(
         the context and only the others are predicted.
 
     Raises:
-        PQLError: the query does not parse or fit the schema.
-        ModelError: too little history, or a single class in it (the message says which).
+        PQLError: the query does not parse or fit the schema, or there is nothing
+            to predict: the anchor is before any data, no entity passes the
+            query's ids or ``WHERE`` at the anchor, ``entities`` are not keys of
+            the entity table, or (a target without a window) every entity is
+            labelled already. The message says which.
+        ModelError: too little history, a single class in it, or (regression) labels
+            that are all equal (the message says which).
     """
     from relgraph.models.icl import MODES, PREDICTORS, IclModel  # lightgbm loads when needed
 
@@ -102,7 +112,7 @@ def predict(
         anchor = pd.Timestamp(anchor_time)
     examples = _examples(task, anchor, entities)
     entity_seconds = time.perf_counter() - start
-    model = IclModel(mode=mode, predictor=predictor).fit(task)
+    model = IclModel(mode=mode, predictor=predictor).fit(task).on_progress(progress)
     startup = _start_transformer() if model.asked_predictor in ("transformer", "blend") else 0.0
     preds = model.explain(examples)
     if not explain:
@@ -134,15 +144,119 @@ def _start_transformer() -> float:
 
 
 def _examples(task: Task, anchor: pd.Timestamp, entities: Any) -> pd.DataFrame:
+    """The entities to predict at ``anchor``; an error that says why when there are none."""
     key = task.entity_key
     if entities is not None:
-        ids = np.atleast_1d(np.asarray(entities))
+        ids = _known_ids(task, entities)
         return pd.DataFrame({key: ids, "anchor_time": anchor}).astype(
             {"anchor_time": "datetime64[us]"}
         )
     examples = task.entities_at(anchor)
+    if examples.empty:
+        raise no_entities_error(task, anchor)
     if task.is_static and not task.query.entity.ids:
         # The labelled ones are the context: predict the others.
         labelled = task.table_at([anchor])[key]
-        examples = examples[~examples[key].isin(labelled)].reset_index(drop=True)
+        unlabelled = examples[~examples[key].isin(labelled)].reset_index(drop=True)
+        if unlabelled.empty:
+            raise PQLError(
+                f"Nothing to predict at {anchor}: every one of the {len(examples):,} "
+                f"{task.entity_table} has its label already ({task.query.target.to_pql()}), "
+                "and a target without a time window predicts the entities whose label is not "
+                f"known. To predict some anyway, name them: FOR {task.query.entity.column} "
+                "IN (...), or entities=[...].",
+                query=task.query.text,
+            )
+        examples = unlabelled
     return examples
+
+
+def _known_ids(task: Task, entities: Any) -> np.ndarray:
+    """``entities`` as an array of ids, each a key of the entity table."""
+    table, key = task.entity_table, task.entity_key
+    ids = np.atleast_1d(np.asarray(entities))
+    if ids.size == 0:
+        raise PQLError(
+            f"predict: entities is empty; pass ids of {table}.{key}, or leave it out to "
+            f"predict every {table}."
+        )
+    known = task.db.table(table, [key])[key]
+    unknown = list(dict.fromkeys(ids[~pd.Index(ids).isin(known.dropna())].tolist()))
+    if unknown:
+        shown = ", ".join(map(repr, unknown[:5])) + (", ..." if len(unknown) > 5 else "")
+        raise PQLError(
+            f"predict: {len(unknown):,} of the entities are not keys of {table} (no row has "
+            f"{key} = {shown}); pass ids of {table}.{key}."
+        )
+    return ids
+
+
+def no_entities_error(task: Task, anchor: pd.Timestamp) -> PQLError:
+    """Why ``task`` has no entity to predict at ``anchor``: the anchor is before
+    any data, no entity exists yet, the query's ids do not exist yet, or its
+    ``WHERE`` keeps none. Predicting nothing is never an answer.
+
+    Args:
+        task (Task): the task whose ``entities_at(anchor)`` came back empty.
+        anchor (Timestamp): the anchor time.
+
+    Returns:
+        A :class:`~relgraph.errors.PQLError` to raise.
+    """
+    table, key = task.entity_table, task.entity_key
+    first, last = task.earliest, task.latest
+    what = f"No {table} to predict at {anchor}"
+    if anchor < first:
+        why = (
+            f"the anchor time is before any data (the database spans {first} .. {last}). "
+            "Choose an anchor time in that span."
+        )
+        return PQLError(f"{what}: {why}", query=task.query.text)
+    time_column = task.db.schema.tables[table].time_column
+    frame = task.db.table(table, [key] + ([time_column] if time_column else []))
+    exists = frame[key].notna()
+    if time_column is not None:
+        exists &= pd.to_datetime(frame[time_column]) <= anchor
+    if not exists.any():
+        first_row = pd.to_datetime(frame[time_column]).min() if time_column else None
+        why = (
+            f"no row of {table} exists by then (the first {table}.{time_column} is "
+            f"{first_row}). Choose a later anchor time."
+        )
+    elif task.query.entity.ids:
+        ids = [v.to_pql() for v in task.query.entity.ids]
+        verb = "does" if len(ids) == 1 else "do"
+        why = (
+            f"{key} {', '.join(ids)} {verb} not exist yet (a {table} row exists from its "
+            f"{time_column} on). Choose a later anchor time or other ids."
+        )
+    elif task.query.where is not None:
+        nulls = _all_null_columns(task, task.query.where)
+        note = (
+            f" ({', '.join(nulls)} {'is' if len(nulls) == 1 else 'are'} NULL in every row, "
+            "and a condition on NULL is never true)"
+            if nulls
+            else ""
+        )
+        why = (
+            f"WHERE {task.query.where.to_pql()} keeps none of the {int(exists.sum()):,} "
+            f"{table} that exist by then{note}. Widen the condition or choose another "
+            "anchor time."
+        )
+    else:
+        why = "the query selects none."
+    return PQLError(f"{what}: {why}", query=task.query.text)
+
+
+def _all_null_columns(task: Task, where: ast.Condition) -> list[str]:
+    """The columns ``where`` reads (directly or aggregated) that hold only NULLs."""
+    refs = dict.fromkeys(
+        (e.table, e.column)
+        for e in ast.expressions(where)
+        if getattr(e, "column", None) is not None
+    )
+    return [
+        f"{table}.{column}"
+        for table, column in refs
+        if not task.db.table(table, [column])[column].notna().any()
+    ]

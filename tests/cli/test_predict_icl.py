@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -119,3 +120,90 @@ def test_write_back_needs_a_database(tmp_path: Path) -> None:
         write_table(pd.DataFrame({"x": [1]}), csv, "t")
     with pytest.raises(OutputError, match="Expected a .csv or .parquet file"):
         write_predictions(pd.DataFrame({"x": [1]}), tmp_path / "p.xlsx")
+
+
+# ---------------------------------------------------------------- nothing to predict
+
+
+@pytest.mark.parametrize(
+    ("query", "anchor", "message"),
+    [
+        (
+            CHURN,
+            "2000-01-01",
+            "No customers to predict at 2000-01-01 00:00:00: the anchor time is before any data",
+        ),
+        (
+            f"{CHURN} WHERE customers.age > 1000",
+            "2024-06-01",
+            "WHERE customers.age > 1000 keeps none of the",
+        ),
+        (
+            "PREDICT customers.customer_id FOR EACH customers.customer_id",
+            None,
+            "customers.customer_id is the key of customers: it identifies the row and cannot be "
+            "predicted",
+        ),
+    ],
+)
+def test_nothing_to_predict_is_an_error(
+    shop_file: Path, query: str, anchor: str | None, message: str
+) -> None:
+    args = ["predict", str(shop_file), query] + (["--anchor-time", anchor] if anchor else [])
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert message in _err(result) and "Traceback" not in result.output
+    assert result.stdout == ""
+
+
+def test_a_saved_model_with_no_entities_at_the_anchor(shop_file: Path, tmp_path: Path) -> None:
+    """A saved gbdt at an anchor before any data: a clear error, not LightGBM's
+    'Input data must be 2 dimensional and non empty'."""
+    from relgraph.models.registry import make_model
+
+    db = rg.connect(shop_file)
+    task = rg.Task.from_query(db, CHURN)
+    path = make_model("gbdt", num_boost_round=20, ensemble_size=1).fit(task).save(tmp_path / "m.rg")
+    args = ["predict", str(shop_file), CHURN, "--model", str(path), "--anchor-time", "2000-01-01"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert "No customers to predict at 2000-01-01 00:00:00" in _err(result)
+    assert "Traceback" not in result.output and "non empty" not in result.output
+
+
+def test_predict_says_which_link_values_it_dropped(tmp_path: Path) -> None:
+    """5 % of orders name no customer: the link is kept, those edges are dropped,
+    and predict says so on stderr (it said nothing)."""
+    frames = make_ecommerce(scale=0.03, seed=0)
+    orders = frames["orders"]
+    lost = orders.index[: len(orders) // 20]
+    orders.loc[lost, "customer_id"] = -1
+    path = write_duckdb(frames, tmp_path / "shop.duckdb")
+    result = runner.invoke(app, ["predict", str(path), CHURN, "--limit", "1"])
+    assert result.exit_code == 0, result.output
+    share = f"{len(lost)} of {len(orders)} values ({len(lost) / len(orders):.1%}) match no key"
+    assert f"warning: Link orders.customer_id -> customers.customer_id: {share}" in _err(result)
+    assert "match no key" not in result.stdout
+
+
+def test_progress_bar_on_stderr(shop_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The prediction step shows a bar over its chunks of rows on stderr (a
+    terminal here), nothing on stdout."""
+    import io
+
+    from rich.console import Console
+
+    import relgraph.cli.predict as cli_predict
+    import relgraph.models.icl as icl
+
+    terminal = io.StringIO()
+    monkeypatch.setattr(cli_predict, "err", Console(file=terminal, force_terminal=True))
+    monkeypatch.setattr(icl, "PREDICT_CHUNK", 64)  # several chunks on the small shop
+    result = runner.invoke(app, ["predict", str(shop_file), CHURN, "--limit", "2"])
+    assert result.exit_code == 0, result.output
+    shown = terminal.getvalue()
+    match = re.search(r"\(2 of ([\d,]+) rows\)", result.stdout)
+    assert match is not None, result.stdout
+    total = int(match.group(1).replace(",", ""))
+    assert f"64 of {total:,} rows" in shown and f"{total:,} of {total:,} rows" in shown
+    assert "rows" not in result.stdout.replace(f"2 of {total:,} rows", "")

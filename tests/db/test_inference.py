@@ -155,6 +155,18 @@ def test_link_needs_most_values_to_match() -> None:
     info = db.schema.link_info[db.schema.links[0]]
     assert (info.dangling, info.non_null) == (5, 100)
     assert any("5 of 100 values (5.0%) match no key" in w for w in db.schema.warnings)
+    # the link named like one but matching too few values is recorded and warned about
+    (rejected,) = db.schema.rejected_links
+    assert str(rejected) == "visits.customer_id -> customers.customer_id"
+    info = db.schema.rejected_links[rejected]
+    assert (info.dangling, info.non_null) == (90, 100)
+    assert any(
+        w.startswith("Link visits.customer_id -> customers.customer_id was not made: 90 of 100")
+        and "db.link('visits.customer_id', 'customers.customer_id')" in w
+        for w in db.schema.warnings
+    )
+    db.link("visits.customer_id", "customers.customer_id")  # forced: no longer rejected
+    assert db.schema.rejected_links == {} and len(db.schema.links) == 2
 
 
 def test_own_key_is_not_a_link() -> None:

@@ -58,6 +58,31 @@ def test_fit_predict_save_load(name: str, kind: str, tasks, db, tmp_path: Path) 
     pd.testing.assert_frame_equal(preds, again)
 
 
+def assert_no_rows_in_no_rows_out(model, task: rg.Task) -> None:
+    """Zero examples give zero predictions with the columns of a non-empty call."""
+    test = task.table("test").head(3)
+    none = test.head(0)
+    for method in (model.predict, model.explain):
+        full, empty = method(test), method(none)
+        assert len(empty) == 0 and list(empty.columns) == list(full.columns)
+
+
+@pytest.mark.parametrize("kind", list(QUERIES))
+def test_gbdt_predicts_no_rows_for_no_examples(kind: str, tasks, db, tmp_path: Path) -> None:
+    """A saved gbdt asked for an anchor with no entities: LightGBM refused the
+    empty matrix ('Input data must be 2 dimensional and non empty')."""
+    model = make_model("gbdt", **FAST["gbdt"]).fit(tasks[kind])
+    assert_no_rows_in_no_rows_out(model, tasks[kind])
+    loaded = load(model.save(tmp_path / "m.rg"), db)
+    assert_no_rows_in_no_rows_out(loaded, tasks[kind])
+
+
+def test_icl_predicts_no_rows_for_no_examples(tasks, db, tmp_path: Path) -> None:
+    model = make_model("icl-lightgbm").fit(tasks["binary"])
+    loaded = load(model.save(tmp_path / "m.rg"), db)
+    assert_no_rows_in_no_rows_out(loaded, tasks["binary"])
+
+
 def test_load_refuses_another_schema(tasks, tmp_path: Path) -> None:
     path = make_model("prior").fit(tasks["binary"]).save(tmp_path / "m.rg")
     other = rg.connect(make_ecommerce(scale=0.05, seed=1))

@@ -15,7 +15,7 @@ from relgraph.bench.demo import make_ecommerce
 from relgraph.models.base import ModelError, load
 from relgraph.models.gnn import GNNModel
 from relgraph.models.registry import make_model
-from tests.models.test_common import QUERIES
+from tests.models.test_common import QUERIES, assert_no_rows_in_no_rows_out
 
 TINY = {"hidden": 16, "epochs": 2, "fanout": (4, 2), "batch_size": 256, "refit_with_val": False}
 
@@ -83,6 +83,13 @@ def test_save_load_gives_identical_predictions(
     loaded = load(path, db)
     assert isinstance(loaded, GNNModel)
     pd.testing.assert_frame_equal(model.predict(test), loaded.predict(test))
+
+
+@pytest.mark.parametrize("kind", list(QUERIES))
+def test_no_examples_give_no_rows(kind: str, tasks, fitted, db, tmp_path: Path) -> None:
+    assert_no_rows_in_no_rows_out(fitted[kind], tasks[kind])
+    loaded = load(fitted[kind].save(tmp_path / "m.rg"), db)
+    assert_no_rows_in_no_rows_out(loaded, tasks[kind])
 
 
 def test_unknown_entity_gets_the_prior(tasks, fitted) -> None:

@@ -110,6 +110,58 @@ def test_unreachable_table() -> None:
     assert "db.link(" in err.hint
 
 
+def test_unreachable_table_names_the_link_rejected_for_dangling_values() -> None:
+    import pandas as pd
+
+    users = pd.DataFrame({"user_id": range(10)})
+    # half of the logs name a user that does not exist: the link is not made
+    logs = pd.DataFrame(
+        {
+            "log_id": range(20),
+            "user_id": [*range(10), *range(100, 110)],
+            "at": pd.to_datetime(["2024-01-01"] * 20),
+        }
+    )
+    db = rg.connect({"users": users, "logs": logs})
+    err = fails(
+        db,
+        "PREDICT COUNT(logs.*, 0, 30) FOR EACH users.user_id",
+        "logs cannot be reached from the entity table users through links",
+        "logs",
+    )
+    assert err.hint.startswith("links of users: none. Link logs.user_id -> users.user_id was not ")
+    assert "10 of 20 values (50.0%) match no key of users (at most 20% may)" in err.hint
+    assert "Force it with db.link('logs.user_id', 'users.user_id')" in err.hint
+    db.link("logs.user_id", "users.user_id")
+    assert checked(db, "PREDICT COUNT(logs.*, 0, 30) FOR EACH users.user_id").task_type
+
+
+def test_no_detour_around_a_link_that_was_not_made() -> None:
+    """Half of the orders name no customer: orders.customer_id is not linked, and
+    orders stay reachable only through reviews -> products -> order_items,
+    which counts the orders of reviewed products: refused, unless VIA asks."""
+    from relgraph.bench.demo import make_ecommerce
+
+    frames = make_ecommerce(scale=0.02, seed=0)
+    orders = frames["orders"]
+    orders.loc[orders.index[::2], "customer_id"] = -1
+    db = rg.connect(frames)
+    err = fails(
+        db,
+        "PREDICT COUNT(orders.*, 0, 30) > 0 FOR EACH customers.customer_id",
+        r"orders is reached from customers only through customers -> reviews .* -> orders "
+        r"\(order_items.order_id\), because the link orders.customer_id -> "
+        r"customers.customer_id was not made; with it the path would be customers -> orders",
+        "orders",
+    )
+    assert "Force it with db.link('orders.customer_id', 'customers.customer_id')" in err.hint
+    assert "name it with VIA reviews.customer_id" in err.hint
+    checked(
+        db,
+        "PREDICT COUNT(orders.* VIA reviews.customer_id, 0, 30) > 0 FOR EACH customers.customer_id",
+    )
+
+
 def test_ambiguous_path_lists_paths_and_the_via_for_each(market: rg.Database) -> None:
     err = fails(
         market,
@@ -233,6 +285,44 @@ def test_windows_the_wrong_way(shop: rg.Database, text: str, match: str, token: 
     fails(shop, text, match, token)
 
 
+@pytest.mark.parametrize(
+    ("window", "token", "match"),
+    [
+        ("-99999999999999, 0, days", "-99999999999999", "365,250 days"),
+        ("-365251, 0, days", "-365251", "365,250 days"),
+        ("-12001, 0, months", "-12001", "12,000 months"),
+        ("-8766001, 0, hours", "-8766001", "8,766,000 hours"),
+        ("-31557600001, 0, seconds", "-31557600001", "31,557,600,000 seconds"),
+    ],
+)
+def test_window_bounds_beyond_a_thousand_years_are_refused(
+    shop: rg.Database, window: str, token: str, match: str
+) -> None:
+    err = fails(
+        shop,
+        "PREDICT COUNT(orders.*, 0, 30) > 0 FOR EACH customers.customer_id "
+        f"WHERE COUNT(orders.*, {window}) > 0",
+        f"The window bound {token} .* is too far from the anchor time: a bound may be at "
+        f"most 1,000 years \\({match}\\)",
+        token,
+    )
+    assert "-INF" in err.hint
+
+
+def test_window_bounds_up_to_a_thousand_years_are_accepted(shop: rg.Database) -> None:
+    checked(
+        shop,
+        "PREDICT COUNT(orders.*, 0, 12000, months) > 0 FOR EACH customers.customer_id "
+        "WHERE COUNT(orders.*, -365250, 0, days) > 0 AND COUNT(orders.*, -52178, 0, weeks) > 0",
+    )
+    fails(
+        shop,
+        "PREDICT COUNT(orders.*, 0, 99999999999999) > 0 FOR EACH customers.customer_id",
+        "The window bound 99999999999999 days is too far",
+        "99999999999999",
+    )
+
+
 def test_window_over_static_rows_needs_minus_inf() -> None:
     import pandas as pd
 
@@ -252,6 +342,19 @@ def test_window_over_static_rows_needs_minus_inf() -> None:
         db, "PREDICT teams.team_id = 1 FOR EACH teams.team_id WHERE COUNT(players.*, -INF, 0) > 1"
     )
     assert next(iter(c.aggregations.values())).event_table is None
+
+
+def test_over_deep_queries_built_in_python_are_refused(shop: rg.Database) -> None:
+    from relgraph.pql import ast
+
+    parsed = parse("PREDICT COUNT(orders.*, 0, 30) > 0 FOR EACH customers.customer_id")
+    leaf = parse("PREDICT customers.customer_id = 1 FOR EACH customers.customer_id").target
+    deep = leaf
+    for _ in range(3000):  # built without the parser, which checks depth itself
+        deep = ast.Not(deep)
+    query = ast.Query(target=parsed.target, entity=parsed.entity, where=deep)
+    with pytest.raises(PQLSemanticError, match="nests deeper than 100 levels"):
+        check(query, shop.schema, shop.con)
 
 
 # ---------------------------------------------------------------- aggregations and types
@@ -440,6 +543,22 @@ def test_columns_outside_aggregations_need_one_row_per_entity(market: rg.Databas
     assert "pick it with: MAX(customers.age VIA orders.buyer_id, -INF, 0, days)" in str(err)
 
 
+@pytest.mark.parametrize(
+    "entity", ["FOR EACH customers.customer_id", "FOR customers.customer_id = 1"]
+)
+def test_the_entity_key_is_no_target(market: rg.Database, entity: str) -> None:
+    err = fails(
+        market,
+        f"PREDICT customers.customer_id {entity}",
+        "customers.customer_id is the key of customers: it identifies the row and cannot be "
+        "predicted",
+        "customers.customer_id",
+    )
+    assert "predict another column" in err.hint
+    # another table's key read through a link is a value of the entity's row
+    checked(market, "PREDICT customers.customer_id FOR EACH reviews.review_id")
+
+
 def test_first_and_last_need_a_time_column(market: rg.Database) -> None:
     fails(
         market,
@@ -597,3 +716,15 @@ def test_describe(shop: rg.Database) -> None:
     )
     assert windows["COUNT(orders.*, -INF, 0, days)"]["window"] == "(-INF, t]"
     assert "created by the anchor time" in info["entity"]
+
+
+def test_a_key_with_nulls_says_so_in_the_hint() -> None:
+    import pandas as pd
+
+    import relgraph as rg
+
+    ids = pd.array([1, 2, None, 4], dtype="Int64")
+    customers = pd.DataFrame({"customer_id": ids, "age": [30, 40, 50, 60]})
+    db = rg.connect({"customers": customers})
+    with pytest.raises(PQLSemanticError, match=r"customer_id has 1 NULL value"):
+        check(parse("PREDICT customers.age FOR EACH customers.customer_id"), db.schema, db.con)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from relgraph.errors import PQLSemanticError, PQLSyntaxError
 from relgraph.pql import ast, parse
-from relgraph.pql.parser import COMMON_MISTAKES
+from relgraph.pql.parser import COMMON_MISTAKES, MAX_DEPTH
 
 EVERY_CONSTRUCT = [
     "PREDICT COUNT(orders.*, 0, 30, days) = 0 FOR EACH customers.customer_id",
@@ -215,6 +215,42 @@ def test_window_errors_at_parse_time(text: str, message: str, token: str) -> Non
 def test_unit_error_suggests_the_closest_unit() -> None:
     with pytest.raises(PQLSemanticError, match="did you mean days"):
         parse("PREDICT COUNT(t.*, 0, 30, dayz) FOR EACH t.k")
+
+
+# ---------------------------------------------------------------- depth
+
+
+DEEP_CONDITIONS = {
+    "ors": " OR ".join(["c.x = 1"] * 3000),
+    "ands": " AND ".join(["c.x = 1"] * 3000),
+    "nots": "NOT " * 3000 + "c.x = 1",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DEEP_CONDITIONS))
+def test_over_deep_conditions_are_refused_without_recursion_error(kind: str) -> None:
+    text = f"PREDICT c.x > 1 FOR EACH c.id WHERE {DEEP_CONDITIONS[kind]}"
+    with pytest.raises(
+        PQLSyntaxError, match="nests deeper than 100 levels of AND, OR and NOT"
+    ) as e:
+        parse(text)
+    err = e.value
+    assert err.label == "too_deep" and "IN" in err.hint
+    assert text[err.start : err.end] in ("OR", "AND", "NOT")
+    assert err.line == 1 and err.column == err.start + 1
+
+
+def test_the_depth_limit_is_counted_over_nested_conditions() -> None:
+    at_limit = " OR ".join(["c.x = 1"] * (MAX_DEPTH + 1))  # MAX_DEPTH ORs
+    query = parse(f"PREDICT c.x > 1 FOR EACH c.id WHERE {at_limit}")
+    assert isinstance(query.where, ast.Or)
+    # Parentheses add no level; an aggregation's filter nests inside the
+    # conditions around the aggregation.
+    parse(f"PREDICT c.x > 1 FOR EACH c.id WHERE {'(' * 500}c.x = 1{')' * 500}")
+    filtered = f"COUNT(o.* WHERE {'NOT ' * MAX_DEPTH}o.y = 1, 0, 30) > 0"
+    parse(f"PREDICT {filtered} FOR EACH c.id")
+    with pytest.raises(PQLSyntaxError, match="nests deeper than"):
+        parse(f"PREDICT NOT {filtered} FOR EACH c.id")
 
 
 # ---------------------------------------------------------------- round trips of random trees

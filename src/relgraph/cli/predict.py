@@ -5,18 +5,21 @@ a saved model (``.rg``) or another model name to fit on the spot."""
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from relgraph.cli.check import handle_pql_errors
-from relgraph.cli.common import DropOption, err, handle_errors, shown_source
+from relgraph.cli.common import DropOption, err, handle_errors, print_warnings, shown_source
 from relgraph.cli.evaluate import print_table
 from relgraph.cli.labels import _format
 from relgraph.models.base import Model, ModelError
@@ -142,6 +145,9 @@ def predict_command(
     with err.status(f"reading {shown_source(source)} and inferring its schema"):
         db = connect(source, schema=schema, drop=drop or ())
     loading = time.perf_counter() - start
+    # What the schema could not use as it is (links dropped or partly dropped,
+    # times that did not parse) changes the predictions: say it every time.
+    print_warnings(db.schema.warnings)
     if model == "icl" and not saved.is_file():
         chosen = predictor.value if predictor is not None else None
         preds = _predict_icl(db, query, anchor, mode.value, chosen, explain, loading)
@@ -191,9 +197,15 @@ def _predict_icl(
 ) -> pd.DataFrame:
     from relgraph.predict import predict
 
-    with err.status("predicting from in-context examples (no training step)"):
+    with prediction_progress("predicting from in-context examples (no training step)") as hook:
         preds = predict(
-            db, query, anchor_time=anchor, mode=mode, explain=explain, predictor=predictor
+            db,
+            query,
+            anchor_time=anchor,
+            mode=mode,
+            explain=explain,
+            predictor=predictor,
+            progress=hook,
         )
     info = preds.attrs
     if info["anchor_note"]:
@@ -217,6 +229,27 @@ def _predict_icl(
     compute = sum(v for k, v in timings.items() if k not in ("loading", "startup"))
     err.print(f"time: {steps} ({compute:.2f} s after loading)", highlight=False)
     return preds
+
+
+@contextlib.contextmanager
+def prediction_progress(what: str) -> Iterator[Callable[[int, int], None]]:
+    """A spinner on stderr while ``what`` runs, with a bar over the rows once the
+    prediction step reports them; yields the ``progress(done, total)`` hook."""
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[rows]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:
+        bar = progress.add_task(what, total=None, rows="")
+
+        def hook(done: int, total: int) -> None:
+            rows = f"{done:,} of {total:,} rows"
+            progress.update(bar, description="predicting", completed=done, total=total, rows=rows)
+
+        yield hook
 
 
 def _predict_fitted(
@@ -246,7 +279,9 @@ def _predict_fitted(
         )
     examples = task.entities_at(anchor)
     if examples.empty:
-        err.print(f"[yellow]warning:[/] no {task.entity_table} to predict at {anchor}")
+        from relgraph.predict import no_entities_error
+
+        raise no_entities_error(task, anchor)
     with err.status(f"predicting for {len(examples):,} {task.entity_table}"):
         preds = fitted.explain(examples) if explain else fitted.predict(examples)
     preds.attrs["anchor_time"] = str(anchor)

@@ -193,13 +193,28 @@ def _comparable(a: str, b: str) -> bool:
     return (ta in ints and tb in ints) or (ta not in ints and tb not in ints)
 
 
+def rejected_link_note(link: Link, info: LinkInfo) -> str:
+    """Why a link named like one was not made, and how to make it anyway."""
+    return (
+        f"Link {link} was not made: {info.dangling:,} of {info.non_null:,} values "
+        f"({info.dangling_share:.1%}) match no key of {link.dst_table} (at most "
+        f"{1 - MIN_CONTAINMENT:.0%} may). Force it with db.link({link.source!r}, "
+        f"{link.target!r}), or list it under links in a schema TOML (relgraph inspect SRC "
+        "--schema FILE)."
+    )
+
+
 def infer_links(
     con: duckdb.DuckDBPyConnection,
     profiles: dict[str, TableProfile],
     keys: dict[str, str],
     skip: set[tuple[str, str]],
+    rejected: dict[Link, LinkInfo] | None = None,
 ) -> dict[Link, LinkInfo]:
-    """Links by name match, kept when most values find a key in the target."""
+    """Links by name match, kept when most values find a key in the target.
+
+    ``rejected`` (when given) receives, for each column with no link, its best
+    named candidate that some but too few values match."""
     found: dict[Link, LinkInfo] = {}
     # Columns named with a per-table prefix (TPC-H: o_custkey -> c_custkey) are
     # compared without it as well.
@@ -225,12 +240,18 @@ def infer_links(
                 dst_type = profiles[dst].columns[dst_key].dtype
                 if score and _comparable(col.dtype, dst_type):
                     candidates.append((score, dst, dst_key))
+            best: tuple[Link, LinkInfo] | None = None
             for _score, dst, dst_key in sorted(candidates, reverse=True):
                 link = Link(table, col.name, dst, dst_key)
                 info = link_stats(con, link)
                 if info.non_null and info.dangling <= (1 - MIN_CONTAINMENT) * info.non_null:
                     found[link] = info
+                    best = None
                     break
+                if best is None and info.dangling < info.non_null:
+                    best = (link, info)
+            if best is not None and rejected is not None:
+                rejected[best[0]] = best[1]
     return found
 
 
@@ -329,6 +350,7 @@ def infer_schema(
             times[table] = choose_time_column(profiles[table])
 
     link_info: dict[Link, LinkInfo] = {}
+    rejected: dict[Link, LinkInfo] = {}
     removed = overrides.removed_links
     if overrides.links_are_complete:
         for link in overrides.added_links:
@@ -360,7 +382,8 @@ def infer_schema(
         inferable = {
             t: k for t, k in keys.items() if profiles[t].num_rows and t not in generated_keys
         }
-        link_info.update(infer_links(con, profiles, inferable, skip))
+        link_info.update(infer_links(con, profiles, inferable, skip, rejected))
+        warnings += [rejected_link_note(link, info) for link, info in rejected.items()]
 
     tables: dict[str, TableSchema] = {}
     link_columns = {(x.src_table, x.src_column) for x in link_info}
@@ -385,7 +408,13 @@ def infer_schema(
             key_note=key_rejection(con, profile, names) if table in generated_keys else "",
         )
     links = sorted(link_info, key=lambda x: (names.index(x.src_table), x.src_column))
-    return Schema(tables=tables, links=links, link_info=link_info, warnings=warnings)
+    return Schema(
+        tables=tables,
+        links=links,
+        link_info=link_info,
+        warnings=warnings,
+        rejected_links=rejected,
+    )
 
 
 def _stats(con: duckdb.DuckDBPyConnection, link: Link, origin: str) -> LinkInfo:

@@ -123,6 +123,9 @@ class Schema:
     warnings: list[str] = field(default_factory=list)
     #: ``table.column`` refs the user dropped: gone before inference, never read.
     dropped: list[str] = field(default_factory=list)
+    #: Links named like one but not made because too many of their values match
+    #: no key (with those counts); each also has a warning. ``db.link`` makes one.
+    rejected_links: dict[Link, LinkInfo] = field(default_factory=dict)
 
     def table(self, name: str) -> TableSchema:
         if name not in self.tables:

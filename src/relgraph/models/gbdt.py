@@ -186,13 +186,24 @@ class GBDTModel(Model):
         return x.reindex(columns=self.feature_names_)
 
     def _booster_predict(self, x: pd.DataFrame, **kwargs: Any) -> np.ndarray:
-        """The ensemble's mean output (contributions are additive: their mean too)."""
+        """The ensemble's mean output (contributions are additive: their mean too).
+        No rows give no outputs: LightGBM refuses an empty matrix."""
+        if len(x) == 0:
+            return np.zeros(self._empty_shape(bool(kwargs.get("pred_contrib"))))
         x = positional(x)
         outputs = [
             b.predict(x, num_iteration=it, **kwargs)
             for b, it in zip(self.boosters_, self.best_iterations_, strict=True)
         ]
         return np.mean(outputs, axis=0)
+
+    def _empty_shape(self, contributions: bool) -> tuple[int, ...]:
+        """The shape of LightGBM's output for no rows: one value per example (one per
+        class for multiclass), or per feature and bias (and class) for contributions."""
+        classes = len(self.classes_) if self.classes_ is not None else 1
+        if contributions:
+            return (0, (len(self.feature_names_) + 1) * classes)
+        return (0, classes) if self.classes_ is not None else (0,)
 
     def _predict(self, examples: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:
         raw = self._booster_predict(self._features(examples, cutoff))
@@ -208,9 +219,8 @@ class GBDTModel(Model):
         if self.classes_ is not None:  # per class blocks: explain the predicted class
             width = len(self.feature_names_) + 1
             pick = raw.argmax(axis=1)
-            contrib = np.stack(
-                [contrib[i, p * width : (p + 1) * width] for i, p in enumerate(pick)]
-            )
+            blocks = contrib.reshape(len(contrib), len(self.classes_), width)
+            contrib = blocks[np.arange(len(contrib)), pick]
         contrib = contrib[:, :-1]  # the last column is the bias
         order = np.argsort(-np.abs(contrib), axis=1)[:, :top]
         signals, details = [], []

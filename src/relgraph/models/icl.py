@@ -40,6 +40,7 @@ import dataclasses
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +87,12 @@ _TRANSFORMER_KINDS = {
     TaskType.regression: "regression",
     TaskType.multiclass_classification: "multiclass",
 }
+#: Query rows predicted per step of the prediction (progress is reported after
+#: each): a multiple of the transformer's own chunk (2048 rows), so the outputs
+#: are those of predicting every row at once.
+PREDICT_CHUNK = 8192
+#: ``callback(done, total)``: query rows predicted so far, of all of them.
+ProgressCallback = Callable[[int, int], None]
 #: Folds of the context rows' category encoding (each row's value comes from
 #: the other folds' labels; see _as_numbers).
 CATEGORY_FOLDS = 5
@@ -162,6 +169,8 @@ class IclModel(Model):
     """
 
     family = "icl"
+    #: Set by :meth:`on_progress` (not a hyperparameter: never saved).
+    _progress: ProgressCallback | None = None
 
     def __init__(
         self,
@@ -216,6 +225,14 @@ class IclModel(Model):
     def asked_predictor(self) -> str:
         """``predictor``, or the mode's when it is None."""
         return self.predictor or self.settings.predictor
+
+    def on_progress(self, callback: ProgressCallback | None) -> IclModel:
+        """Call ``callback(done, total)`` after each chunk of
+        :data:`PREDICT_CHUNK` query rows of the prediction step (``total``
+        counts the rows of every fit: a row predicted twice under a cutoff
+        counts twice). Link prediction reports nothing. Returns ``self``."""
+        self._progress = callback
+        return self
 
     # ------------------------------------------------------------ predict / explain
     def _predict(self, examples: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:
@@ -346,11 +363,12 @@ class IclModel(Model):
         count = np.zeros(n)
         signals: list[Any] = [None] * n
         details: list[Any] = [None] * n
+        advance = self._progress_counter(sum(len(f.rows) for f in fits))
         for fit, context in zip(fits, contexts, strict=True):
             x_context = features.iloc[positions(rows, key, context)]
             x_query = features.iloc[positions(rows, key, fit.seen)]
             raw, why, detail = self._fit_predict(
-                x_context, fit.context["label"], x_query, classes, top
+                x_context, fit.context["label"], x_query, classes, top, advance
             )
             if total is None:
                 total = np.zeros((n, *raw.shape[1:]))
@@ -369,6 +387,18 @@ class IclModel(Model):
             "prediction": time.perf_counter() - start,
         }
         return out
+
+    def _progress_counter(self, total: int) -> Callable[[int], None]:
+        """A function that counts predicted rows and reports them to the callback."""
+        done = 0
+
+        def advance(rows: int) -> None:
+            nonlocal done
+            done += rows
+            if self._progress is not None:
+                self._progress(done, total)
+
+        return advance
 
     def _classes(self, contexts: list[pd.DataFrame]) -> list[str] | None:
         if self.task_.task_type is not TaskType.multiclass_classification:
@@ -410,9 +440,12 @@ class IclModel(Model):
         x_query: pd.DataFrame,
         classes: list[str] | None,
         top: int,
+        advance: Callable[[int], None],
     ) -> tuple[np.ndarray, list[str], list[list[dict[str, Any]]]]:
         """The raw predictions of the query rows from the context and, with
-        ``top``, their reasons: from LightGBM, the transformer, or both."""
+        ``top``, their reasons: from LightGBM, the transformer, or both. LightGBM
+        is fitted once; the query rows are predicted in chunks (``advance``
+        counts each), which gives the same outputs as one pass."""
         if classes is not None:
             index = {c: i for i, c in enumerate(classes)}
             y = y_context.astype(str).map(index).to_numpy()
@@ -420,11 +453,33 @@ class IclModel(Model):
             y = y_context.to_numpy(dtype=float)
         use = self._predictor_for(classes)
         self._used_predictor = use
+        booster = self._fit_lightgbm(x_context, y, classes) if use != "transformer" else None
+        raws, signals, details = [], [], []
+        for start in range(0, max(len(x_query), 1), PREDICT_CHUNK):
+            chunk = x_query.iloc[start : start + PREDICT_CHUNK]
+            raw, why, detail = self._predict_chunk(use, booster, x_context, y, chunk, classes, top)
+            raws.append(raw)
+            signals += why
+            details += detail
+            advance(len(chunk))
+        return np.concatenate(raws), signals, details
+
+    def _predict_chunk(
+        self,
+        use: str,
+        booster: Any,
+        x_context: pd.DataFrame,
+        y: np.ndarray,
+        x_query: pd.DataFrame,
+        classes: list[str] | None,
+        top: int,
+    ) -> tuple[np.ndarray, list[str], list[list[dict[str, Any]]]]:
+        """Raw predictions (and reasons) of some query rows by the predictor ``use``."""
         if use == "lightgbm":
-            return self._lightgbm(x_context, y, x_query, classes, top)
+            return self._lightgbm_predict(booster, y, x_query, classes, top)
         if use == "blend":  # the reasons come from the trees: no gradients needed
             raw, _ = self._transformer(x_context, y, x_query, classes, 0)
-            trees, signals, details = self._lightgbm(x_context, y, x_query, classes, top)
+            trees, signals, details = self._lightgbm_predict(booster, y, x_query, classes, top)
             return (raw + trees) / 2, signals, details
         raw, contributions = self._transformer(x_context, y, x_query, classes, top)
         if not top:
@@ -480,17 +535,12 @@ class IclModel(Model):
             raw = raw[:, 1]
         return raw, np.asarray(contrib_sum) / parts
 
-    def _lightgbm(
-        self,
-        x_context: pd.DataFrame,
-        y: np.ndarray,
-        x_query: pd.DataFrame,
-        classes: list[str] | None,
-        top: int,
-    ) -> tuple[np.ndarray, list[str], list[list[dict[str, Any]]]]:
-        """Fit a small LightGBM model on the context and predict the query rows
-        (with early stopping, the rounds that scored best on a random fifth of
-        the context held out; all of it is history, so nothing leaks)."""
+    def _fit_lightgbm(
+        self, x_context: pd.DataFrame, y: np.ndarray, classes: list[str] | None
+    ) -> Any:
+        """A small LightGBM model fitted on the context (with early stopping, the
+        rounds that scored best on a random fifth of the context held out; all
+        of it is history, so nothing leaks)."""
         import lightgbm as lgb
 
         mode = self.settings
@@ -506,7 +556,18 @@ class IclModel(Model):
                 "callbacks": [lgb.early_stopping(PATIENCE, verbose=False)],
             }
         params = self._params(int((~held).sum()), classes)
-        booster = lgb.train(params, train, mode.num_boost_round, **stopping)
+        return lgb.train(params, train, mode.num_boost_round, **stopping)
+
+    def _lightgbm_predict(
+        self,
+        booster: Any,
+        y: np.ndarray,
+        x_query: pd.DataFrame,
+        classes: list[str] | None,
+        top: int,
+    ) -> tuple[np.ndarray, list[str], list[list[dict[str, Any]]]]:
+        """The fitted LightGBM model's predictions of the query rows (``y``: the
+        context labels, whose range bounds a regression)."""
         contrib = None
         if top:  # contributions add up to the raw score: one pass gives both
             contrib = booster.predict(positional(x_query), pred_contrib=True)
@@ -573,6 +634,15 @@ class IclModel(Model):
                 "shorter window or a wider WHERE."
             )
         if task.task_type is TaskType.regression:
+            values = context["label"].dropna().unique()
+            if len(values) == 1:  # the regression form of a single class
+                raise ModelError(
+                    f"The labels of the history are all equal for {what}: all {len(context)} "
+                    f"labelled examples {where} have label {values[0]:g}, so there is nothing "
+                    "to learn (every prediction would be the same; a SUM over a column that is "
+                    "NULL in every row gives 0). Choose another column, window or "
+                    "--anchor-time."
+                )
             return
         counts = class_counts(context["label"])
         if len(counts) < 2:

@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -26,16 +27,38 @@ from typing import Any
 
 import pandas as pd
 
+from relgraph.db.inference import rejected_link_note
 from relgraph.db.schema import Link, Schema
 from relgraph.db.stype import Stype
 from relgraph.errors import PQLSemanticError
 from relgraph.pql import ast
 from relgraph.pql.duration import Duration
+from relgraph.pql.parser import MAX_DEPTH
 from relgraph.pql.paths import JoinPath, distinguishing_links, find_paths
 from relgraph.pql.snippet import located
 from relgraph.pql.task_type import TaskType
 
-__all__ = ["CheckedQuery", "ResolvedAggregation", "ResolvedColumn", "ValueType", "check"]
+__all__ = [
+    "MAX_WINDOW_YEARS",
+    "CheckedQuery",
+    "ResolvedAggregation",
+    "ResolvedColumn",
+    "ValueType",
+    "check",
+]
+
+#: The farthest a window bound may lie from the anchor time. Anchor +- window
+#: must stay a time that DuckDB's intervals (32-bit days and months) and
+#: pandas' timestamps can hold; no real window is longer.
+MAX_WINDOW_YEARS = 1000
+
+
+def max_bound(unit: ast.TimeUnit) -> int:
+    """The largest window bound in ``unit``: :data:`MAX_WINDOW_YEARS` years
+    (of 12 months, or of 365.25 days)."""
+    if unit is ast.TimeUnit.months:
+        return MAX_WINDOW_YEARS * 12
+    return int(MAX_WINDOW_YEARS * 365.25 * 86400 // Duration(1, unit).seconds)
 
 
 class ValueType(StrEnum):
@@ -228,7 +251,38 @@ def check(query: ast.Query, schema: Schema, con: Any = None) -> CheckedQuery:
         PQLSemanticError: with the query, a caret under the offending text,
             what is wrong and how to fix it.
     """
+    # A query built in Python skips the parser's depth check; every step below
+    # walks conditions recursively, so refuse over-deep ones first.
+    if condition_depth(query) > MAX_DEPTH:
+        raise PQLSemanticError(
+            f"The query nests deeper than {MAX_DEPTH} levels of AND, OR and NOT.",
+            query=query.text,
+            hint="write a long chain of ORs of one column as IN (...), or split the query.",
+        )
     return _Checker(query, schema, con).run()
+
+
+def condition_depth(query: ast.Query) -> int:
+    """How deep AND, OR and NOT nest in ``query`` (aggregation filters included),
+    counted without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [
+        (node, 0) for node in (query.target, query.where, query.assuming) if node is not None
+    ]
+    while stack:
+        node, depth = stack.pop()
+        children: tuple[object, ...] = ()
+        if isinstance(node, ast.And | ast.Or):
+            depth, children = depth + 1, (node.left, node.right)
+        elif isinstance(node, ast.Not):
+            depth, children = depth + 1, (node.operand,)
+        elif isinstance(node, ast.Aggregation):
+            children = (node.filter,) if node.filter is not None else ()
+        elif isinstance(node, ast.PREDICATES):
+            children = (node.expr,)
+        deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in children)
+    return deepest
 
 
 # ---------------------------------------------------------------- the checker
@@ -329,12 +383,16 @@ class _Checker:
         self.ref(ref)
         table = self.schema.tables[ref.table]
         if ref.column != table.primary_key:
+            hint = (
+                f"write FOR EACH {ast.ColumnRef(ref.table, table.primary_key or '').to_pql()}; to "
+                "predict per value of another column, aggregate from the table it identifies."
+            )
             raise self.fail(
                 f"{ref} is not the primary key of {ref.table} (its key is "
                 f"{table.primary_key}); predictions are made for one row of the entity table each.",
                 ref.column_loc,
-                f"write FOR EACH {ast.ColumnRef(ref.table, table.primary_key or '').to_pql()}; to "
-                "predict per value of another column, aggregate from the table it identifies.",
+                # Say why the key is made-up row numbers (NULL or duplicate values found).
+                table.key_note if table.generated_key and table.key_note else hint,
             )
         self.entity_table = ref.table
         vt = column_value_type(self.schema, ref.table, ref.column)
@@ -411,13 +469,24 @@ class _Checker:
             links = [str(x) for x in self.schema.links_to(self.entity_table)] + [
                 str(x) for x in self.schema.links_from(self.entity_table)
             ]
+            rejected = [
+                rejected_link_note(link, info)
+                for link, info in self.schema.rejected_links.items()
+                if {link.src_table, link.dst_table} & {self.entity_table, table}
+            ]
+            missing = (
+                " ".join(rejected)
+                if rejected
+                else "If a link is missing, add it with db.link('table.column', 'other.key')."
+            )
             raise self.fail(
                 f"{table} cannot be reached from the entity table {self.entity_table} "
                 "through links.",
                 loc,
-                f"links of {self.entity_table}: {', '.join(links) or 'none'}. If a link is "
-                "missing, add it with db.link('table.column', 'other.key').",
+                f"links of {self.entity_table}: {', '.join(links) or 'none'}. {missing}",
             )
+        if not via:
+            self.no_detour(paths[0], loc)
         if len(paths) > 1:
             lines = []
             picks = distinguishing_links(paths)
@@ -455,6 +524,28 @@ class _Checker:
                 "VIA names the foreign key columns the path must use.",
             )
         return paths[0]
+
+    def no_detour(self, path: JoinPath, loc: ast.Loc) -> None:
+        """Refuse a path that goes around a link not made (too many dangling
+        values): with that link the table is nearer, so the longer path most
+        likely means something else (orders of the products a customer
+        reviewed, not the customer's orders)."""
+        rejected = self.schema.rejected_links
+        if not rejected or not path.hops:
+            return
+        with_rejected = dataclasses.replace(self.schema, links=[*self.schema.links, *rejected])
+        nearer = find_paths(with_rejected, path.start, path.end, max_hops=len(path) - 1)
+        if not nearer:
+            return
+        skipped = next(x for x in nearer[0].links if x in rejected)
+        via = ", ".join(str(ast.ColumnRef(x.src_table, x.src_column)) for x in path.links)
+        raise self.fail(
+            f"{path.end} is reached from {path.start} only through {path}, because the "
+            f"link {skipped} was not made; with it the path would be {nearer[0]}.",
+            loc,
+            f"{rejected_link_note(skipped, rejected[skipped])} To mean the longer path, "
+            f"name it with VIA {via}.",
+        )
 
     def via_link(self, ref: ast.ColumnRef) -> Link:
         self.ref(ref)
@@ -553,6 +644,8 @@ class _Checker:
     ) -> None:
         w = agg.window
         shown = f"({w.to_pql()})"
+        self.check_bound(w.start, w.unit, w.start_loc)
+        self.check_bound(w.end, w.unit, w.end_loc)
         if w.start is not None and w.start >= w.end:
             raise self.fail(
                 f"The window {shown} is empty: it covers (t + {w.start}, t + {w.end}] and "
@@ -586,6 +679,24 @@ class _Checker:
                 w.loc,
                 "use -INF as the start to aggregate all of them, or set a time column.",
             )
+
+    def check_bound(self, amount: int | None, unit: ast.TimeUnit, loc: ast.Loc) -> None:
+        """A window bound at most :data:`MAX_WINDOW_YEARS` from the anchor time."""
+        most = max_bound(unit)
+        if amount is None or abs(amount) <= most:
+            return
+        hint = (
+            "use -INF as the start for all history, e.g. COUNT(orders.*, -INF, 0)."
+            if amount < 0
+            else f"a window reaches at most {MAX_WINDOW_YEARS:,} years ahead."
+        )
+        raise self.fail(
+            f"The window bound {amount} {unit.value} is too far from the anchor time: a "
+            f"bound may be at most {MAX_WINDOW_YEARS:,} years ({most:,} {unit.value}) before "
+            "or after it.",
+            loc,
+            hint,
+        )
 
     # ------------------------------------------------------------ conditions
     def check_condition(
@@ -682,6 +793,8 @@ class _Checker:
         for ref in refs:
             assert isinstance(ref, ast.ColumnRef)
             self.ref(ref)
+        if isinstance(target, ast.ColumnRef):
+            self.not_the_entity_key(target)
         paths: dict[str, JoinPath] = {}
         for ref in refs:
             if ref.table != self.entity_table and ref.table not in paths:
@@ -713,6 +826,20 @@ class _Checker:
                 f"PREDICT {target.to_pql()} = '...', or an aggregation with a window.",
             )
         return longest
+
+    def not_the_entity_key(self, ref: ast.ColumnRef) -> None:
+        """The entity's own key names the row: every entity knows it, so as a
+        target it has nothing to predict (and predict would return no rows)."""
+        if (ref.table, ref.column) != (self.entity_table, self.q.entity.column.column):
+            return
+        raise self.fail(
+            f"{ref} is the key of {self.entity_table}: it identifies the row and cannot be "
+            "predicted.",
+            ref.loc,
+            "predict another column, e.g. PREDICT "
+            f"{ast.quote_name(self.entity_table)}.<column> {self.q.entity.to_pql()}, or a "
+            "windowed aggregation, e.g. COUNT(<table>.*, 0, 30) > 0.",
+        )
 
     # ------------------------------------------------------------ task type
     def task_type(

@@ -35,7 +35,12 @@ from relgraph.errors import PQLSemanticError, PQLSyntaxError
 from relgraph.pql import ast
 from relgraph.pql.snippet import line_column, located
 
-__all__ = ["parse"]
+__all__ = ["MAX_DEPTH", "parse"]
+
+#: The most AND / OR / NOT operators a condition may nest (``a OR b OR c`` nests
+#: two). Deeper trees are refused: every later step walks conditions
+#: recursively, and Python's stack allows about a thousand frames.
+MAX_DEPTH = 100
 
 
 @functools.cache
@@ -56,7 +61,8 @@ def parse(text: str) -> ast.Query:
         see :func:`relgraph.pql.check`).
 
     Raises:
-        PQLSyntaxError: the text does not follow the grammar.
+        PQLSyntaxError: the text does not follow the grammar, or its conditions
+            nest deeper than :data:`MAX_DEPTH` levels of AND, OR and NOT.
         PQLSemanticError: a part that needs no schema is wrong (an unknown
             time unit, a window bound that is not a whole number, ``INF`` as end).
     """
@@ -66,7 +72,50 @@ def parse(text: str) -> ast.Query:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
         raise _syntax_error(text, exc) from None
+    _check_depth(text, tree)
     return _Builder(text).query(tree.children[0])
+
+
+_CONDITION_NODES = ("or_", "and_", "not_")
+
+
+def _check_depth(text: str, tree: Tree) -> None:
+    """Refuse conditions nested deeper than :data:`MAX_DEPTH` (walked without
+    recursion, so that the check itself cannot run out of stack)."""
+    stack: list[tuple[Tree, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if node.data in _CONDITION_NODES:
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _depth_error(text, node)
+        stack.extend((child, depth) for child in node.children if isinstance(child, Tree))
+
+
+def _depth_error(text: str, node: Tree) -> PQLSyntaxError:
+    """The error for a condition nested too deep, with the caret under the
+    operator where the limit is passed."""
+    operator = next((c for c in node.children if isinstance(c, Token)), None)
+    loc = _loc(operator if operator is not None else node)
+    line, column = line_column(text, loc.start)
+    hint = (
+        "write a long chain of ORs of one column as IN, e.g. customers.country IN ('DE', "
+        "'FR', 'US'), drop doubled NOTs (NOT NOT x is x), or split the query."
+    )
+    message = (
+        f"PQL syntax error at line {line}, column {column}: the query nests deeper than "
+        f"{MAX_DEPTH} levels of AND, OR and NOT."
+    )
+    return PQLSyntaxError(
+        located(message, text, loc.start, loc.end, hint),
+        query=text,
+        start=loc.start,
+        end=loc.end,
+        hint=hint,
+        line=line,
+        column=column,
+        label="too_deep",
+    )
 
 
 # ---------------------------------------------------------------- tree -> AST
