@@ -72,8 +72,9 @@ def data_warnings(con: duckdb.DuckDBPyConnection, schema: Schema) -> list[str]:
             ).fetchall()[0][0]
             if nulls:
                 out.append(
-                    f"{name}.{t.time_column}: {nulls} of {t.num_rows} rows have no time; "
-                    "they are never visible to a model (treated as later than every anchor)."
+                    f"{name}.{t.time_column}: {nulls:,} of {t.num_rows:,} rows have no time; "
+                    "they are never visible to any anchor, for any model (treated as later "
+                    "than every anchor)."
                 )
     for link in schema.links:
         info = schema.link_info[link]
