@@ -164,3 +164,15 @@ def test_far_future_and_old_times_are_kept() -> None:
     got = db.arrow("events")["created_at"].to_pylist()
     assert [t.year for t in got] == [1850, 2024, 9999]
     assert np.all(db.table("events")["created_at"].notna())
+
+
+def test_placeholder_times_far_from_the_rest_are_reported() -> None:
+    times = pd.Series(pd.date_range("2024-01-01", periods=100, freq="D")).astype("datetime64[us]")
+    times.iloc[0] = pd.Timestamp("1850-03-01")
+    times.iloc[1] = pd.Timestamp("9999-12-31")
+    db = rg.connect({"events": pd.DataFrame({"event_id": range(100), "created_at": times})})
+    (warning,) = [w for w in db.schema.warnings if w.startswith("events.created_at: of its")]
+    assert "1 are more than 50 years after 95% of the others (up to 9999-12-31" in warning
+    assert "1 are more than 50 years before 95% of the others (from 1850-03-01" in warning
+    clean = rg.connect({"events": pd.DataFrame({"event_id": range(98), "created_at": times[2:]})})
+    assert clean.schema.warnings == []

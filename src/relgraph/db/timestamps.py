@@ -42,6 +42,8 @@ _MIN_LENGTH = 8
 #: A time of day followed by a zone: ``...T21:22:13+05:00``, ``...Z``, ``... UTC``.
 _OFFSET = r"\d:\d\d(:\d\d(\.\d+)?)?\s*([zZ]|UTC|utc|GMT|gmt|[+-]\d\d(:?\d\d)?)$"
 _ZONED = ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ")
+#: Times this many years beyond the 5th..95th percentile of their column are reported.
+FAR_YEARS = 50
 
 
 def normalize_times(
@@ -191,6 +193,46 @@ def _kept_as_text(table: str, col: str, share: float, threshold: float) -> str:
         f"it the time column with db.set_time_column({table!r}, {col!r}) (schema TOML: "
         f'[tables.{table}] time_column = "{col}"): values that do not parse become NULL and '
         "their rows are never visible."
+    )
+
+
+def far_times_warning(con: duckdb.DuckDBPyConnection, table: str, column: str) -> str | None:
+    """A warning when some times of a time column lie :data:`FAR_YEARS` or more
+    beyond the 5th..95th percentile of the rest (None otherwise).
+
+    Such times are kept and work (times are microseconds: years 1..9999), but a
+    placeholder such as 9999-12-31 becomes the database's latest time, which
+    sets the default anchor of ``predict`` and the split times of ``evaluate``.
+    """
+    q, c = quote_ident(table), quote_ident(column)
+    lo, hi = con.execute(
+        f"SELECT quantile_disc({c}, 0.05)::TIMESTAMP, quantile_disc({c}, 0.95)::TIMESTAMP FROM {q}"
+    ).fetchall()[0]
+    if lo is None:
+        return None
+    span = f"INTERVAL {FAR_YEARS} YEAR"
+    late, latest, early, earliest = con.execute(
+        f"SELECT count(*) FILTER (WHERE {c} > ?::TIMESTAMP + {span}), max({c})::TIMESTAMP, "
+        f"count(*) FILTER (WHERE {c} < ?::TIMESTAMP - {span}), min({c})::TIMESTAMP FROM {q}",
+        [hi, lo],
+    ).fetchall()[0]
+    parts = []
+    if late:
+        parts.append(
+            f"{late:,} are more than {FAR_YEARS} years after 95% of the others (up to {latest}): "
+            "the latest time sets the default anchor (predict) and split times (evaluate, labels)"
+        )
+    if early:
+        parts.append(
+            f"{early:,} are more than {FAR_YEARS} years before 95% of the others (from "
+            f"{earliest}): training anchors reach back to the earliest time"
+        )
+    if not parts:
+        return None
+    return (
+        f"{table}.{column}: of its times, {'; '.join(parts)}. If they are placeholders for "
+        "'unknown', make them NULL in the source (those rows are then never visible); else "
+        "give the times yourself (--anchor-time, --val-time, --test-time)."
     )
 
 

@@ -8,6 +8,7 @@ import duckdb
 
 from relgraph.db.schema import Schema
 from relgraph.db.sources.base import quote_ident
+from relgraph.db.timestamps import far_times_warning
 from relgraph.errors import DataValidationError
 
 
@@ -76,6 +77,9 @@ def data_warnings(con: duckdb.DuckDBPyConnection, schema: Schema) -> list[str]:
                     "they are never visible to any anchor, for any model (treated as later "
                     "than every anchor)."
                 )
+            far = far_times_warning(con, name, t.time_column)
+            if far:
+                out.append(far)
     for link in schema.links:
         info = schema.link_info[link]
         if info.dangling:
