@@ -111,14 +111,17 @@ def choose_time_column(profile: TableProfile) -> str | None:
 
 
 def static_table_note(profile: TableProfile) -> str | None:
-    """Why a table with datetime columns got no time column (None when it has none).
+    """Why a table with datetime columns named like its rows' time got no time
+    column (None when it has none).
 
     A static table's rows are visible at every anchor, so this is never silent.
     """
+    # Columns named like other dates (birth_date, updated_at) are left out: a
+    # table with only those is static by design (drivers with their dob).
     reasons = [
         f"{col.name} ({reason})"
         for col in profile.columns.values()
-        if (reason := _time_rejection(profile, col))
+        if (reason := _time_rejection(profile, col)) and time_name_score(col.name) > 0
     ]
     if not reasons:
         return None
