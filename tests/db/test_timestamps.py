@@ -3,12 +3,15 @@ timestamps; a time column with bad values stays the time column."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 import relgraph as rg
@@ -175,3 +178,15 @@ def test_placeholder_times_far_from_the_rest_are_reported() -> None:
     assert "1 are more than 50 years before 95% of the others (from 1850-03-01" in warning
     clean = rg.connect({"events": pd.DataFrame({"event_id": range(98), "created_at": times[2:]})})
     assert clean.schema.warnings == []
+
+
+def test_a_declared_text_time_column_is_converted_whatever_parses(tmp_path: Path) -> None:
+    text = ["2024-01-01 10:00:00", "never", "soon", "2024-01-03 10:00:00", "?"] * 4
+    table = pa.table({"event_id": list(range(20)), "happened": text})
+    meta = {b"pkey_col": json.dumps("event_id").encode(), b"time_col": b'"happened"'}
+    (tmp_path / "db").mkdir()
+    pq.write_table(table.replace_schema_metadata(meta), tmp_path / "db" / "events.parquet")
+    db = rg.connect(tmp_path)
+    assert db.schema.tables["events"].time_column == "happened"
+    assert db.table("events")["happened"].notna().sum() == 8
+    assert any("events.happened: 12 values do not parse" in w for w in db.schema.warnings)
