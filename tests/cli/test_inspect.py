@@ -102,3 +102,20 @@ def test_duplicate_keys_and_dedupe(tmp_path: Path) -> None:
 
 def test_usage_error_exits_2() -> None:
     assert runner.invoke(app, ["inspect"]).exit_code == 2
+
+
+def test_inspect_keeps_a_time_column_with_unknown_values(tmp_path: Path) -> None:
+    """Issue 16: text times with some "unknown" values made orders static."""
+    frames = shop_frames()
+    text = frames["orders"]["ordered_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    text[::5] = "unknown"  # 20 %: below the 90 % any text column needs
+    frames["orders"] = frames["orders"].assign(ordered_at=text)
+    path = tmp_path / "shop.duckdb"
+    write_duckdb_file(path, frames)
+    result = runner.invoke(app, ["inspect", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["tables"]["orders"]["time_column"] == "ordered_at"
+    warnings = " ".join(doc["warnings"])
+    assert "orders.ordered_at: 40 values do not parse as times ('unknown', ...)" in warnings
+    assert "orders.ordered_at: 40 of 200 rows have no time; they are never visible" in warnings
