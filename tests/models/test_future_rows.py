@@ -31,6 +31,8 @@ VAL_TIME, TEST_TIME = "2024-08-01", "2024-09-01"
 T = pd.Timestamp("2024-10-01")
 #: Columns stored as text in the source, so that a bad value is NULL after loading.
 TEXT_TIMES = {"customers": "signup_at", "orders": "ordered_at", "reviews": "reviewed_at"}
+#: Every timed table, order_items with its order's time (as in the demo shop).
+TIMES = TEXT_TIMES | {"order_items": "ordered_at"}
 MODELS = {
     "gbdt": {"num_boost_round": 30, "early_stopping_rounds": 10},
     "gnn": {"hidden": 16, "epochs": 2, "fanout": (4, 2), "batch_size": 256},
@@ -41,16 +43,23 @@ MODELS = {
 N_CUSTOMERS = 60
 
 
-def base_frames() -> dict[str, pd.DataFrame]:
-    """The shop up to T (so the extra rows are the only future), times as text."""
+def base_frames(item_times: bool = True) -> dict[str, pd.DataFrame]:
+    """The shop up to T (so the extra rows are the only future), times as text.
+
+    With ``item_times`` order items carry their order's time, as in the demo
+    shop; without, order_items is a static table (see the xfail test below).
+    """
     frames = shop_frames(seed=3, customers=N_CUSTOMERS, orders=900)
     for table, column in TEXT_TIMES.items():
         frame = frames[table]
         frame = frame[frame[column] <= T]
         frames[table] = frame.assign(**{column: frame[column].dt.strftime("%Y-%m-%dT%H:%M:%S")})
-    frames["order_items"] = frames["order_items"][
-        frames["order_items"]["order_id"].isin(frames["orders"]["order_id"])
-    ]
+    items = frames["order_items"]
+    items = items[items["order_id"].isin(frames["orders"]["order_id"])]
+    if item_times:
+        times = frames["orders"].set_index("order_id")["ordered_at"]
+        items = items.assign(ordered_at=items["order_id"].map(times))
+    frames["order_items"] = items
     return frames
 
 
@@ -109,7 +118,7 @@ def with_extra(frames: dict[str, pd.DataFrame], extra: Extra) -> dict[str, pd.Da
     for i, (customer_id, t, items) in enumerate(orders):
         order_rows.append((first_order + i, customer_id, t, 99.0))
         for p in items:
-            item_rows.append((first_order + i, prod["product_id"].iloc[p], 7))
+            item_rows.append((first_order + i, prod["product_id"].iloc[p], 7, t))
     review_rows = [
         (cust["customer_id"].iloc[c], prod["product_id"].iloc[p], t, r, "would buy again happily")
         for c, p, t, r in extra.reviews
@@ -119,8 +128,9 @@ def with_extra(frames: dict[str, pd.DataFrame], extra: Extra) -> dict[str, pd.Da
         [out["orders"], pd.DataFrame(order_rows, columns=list(frames["orders"].columns))],
         ignore_index=True,
     )
-    items = pd.DataFrame(item_rows, columns=["order_id", "product_id", "quantity"])
+    items = pd.DataFrame(item_rows, columns=["order_id", "product_id", "quantity", "ordered_at"])
     items.insert(0, "order_item_id", first_item + np.arange(len(items)))
+    items = items[list(frames["order_items"].columns)]  # no time when the base has none
     out["order_items"] = pd.concat([out["order_items"], items], ignore_index=True)
     reviews = pd.DataFrame(
         review_rows, columns=["customer_id", "product_id", "reviewed_at", "rating", "text"]
@@ -158,7 +168,7 @@ def test_the_extra_rows_reach_every_table_and_stay_invisible(frames) -> None:
         customers=["2025-01-01T00:00:00"],
     )
     db = rg.connect(with_extra(frames, extra))
-    assert {t: db.schema.tables[t].time_column for t in TEXT_TIMES} == TEXT_TIMES
+    assert {t: db.schema.tables[t].time_column for t in TIMES} == TIMES
     assert len(db.table("orders")) == len(frames["orders"]) + 3
     assert len(db.table("order_items")) == len(frames["order_items"]) + 4
     assert db.table("orders")["ordered_at"].isna().sum() == 1
@@ -167,7 +177,7 @@ def test_the_extra_rows_reach_every_table_and_stay_invisible(frames) -> None:
 
 @pytest.mark.parametrize("name", list(MODELS))
 @settings(
-    max_examples=4,
+    max_examples=3,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -180,6 +190,48 @@ def test_the_extra_rows_reach_every_table_and_stay_invisible(frames) -> None:
         customers=["unknown"],
     )
 )
+@example(  # one order in eight without a time: orders once turned static (issue 16)
+    extra=Extra(
+        orders=[(i % N_CUSTOMERS, "unknown", [i % 30]) for i in range(100)],
+        reviews=[],
+        customers=[],
+    )
+)
 def test_rows_after_t_change_no_prediction_at_t(name: str, extra: Extra, frames, before) -> None:
     after = predict_at_t(with_extra(frames, extra), name)
     pd.testing.assert_frame_equal(before[name], after, check_exact=False, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "gbdt",
+        pytest.param(
+            "gnn",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="a static table's rows are always visible (DESIGN section 3), so the "
+                "items of future orders reach the GNN through products <- order_items; "
+                "gbdt's join paths check the order's time. Fix: static rows inherit the "
+                "time of the timed rows they reference.",
+            ),
+        ),
+    ],
+)
+def test_items_without_a_time_of_future_orders(name: str) -> None:
+    """order_items without a time column is static: its rows have no time of
+    their own, only their order's."""
+    frames = base_frames(item_times=False)
+    late = (T + pd.Timedelta(days=2)).isoformat()
+    extra = Extra(
+        orders=[(i % N_CUSTOMERS, late, [i % 30]) for i in range(100)], reviews=[], customers=[]
+    )
+    db = rg.connect(frames)
+    assert db.schema.tables["order_items"].time_column is None
+    pd.testing.assert_frame_equal(
+        predict_at_t(frames, name),
+        predict_at_t(with_extra(frames, extra), name),
+        check_exact=False,
+        rtol=1e-9,
+        atol=1e-9,
+    )
