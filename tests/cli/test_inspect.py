@@ -137,3 +137,20 @@ def test_inspect_says_why_rows_are_numbered(tmp_path: Path) -> None:
     warning = " ".join(result.stderr.split())
     assert "customers.customer_id has 12 NULL values, so it cannot be the key" in warning
     assert "To use customer_id, drop or fill the NULL rows" in warning
+
+
+def test_inspect_keeps_a_time_column_with_unknown_values(tmp_path: Path) -> None:
+    """Issue 16: text times with some "unknown" values made orders static."""
+    frames = shop_frames()
+    text = frames["orders"]["ordered_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    text[::5] = "unknown"  # 20 %: below the 90 % any text column needs
+    frames["orders"] = frames["orders"].assign(ordered_at=text)
+    path = tmp_path / "shop.duckdb"
+    write_duckdb_file(path, frames)
+    result = runner.invoke(app, ["inspect", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["tables"]["orders"]["time_column"] == "ordered_at"
+    warnings = " ".join(doc["warnings"])
+    assert "orders.ordered_at: 40 values do not parse as times ('unknown', ...)" in warnings
+    assert "orders.ordered_at: 40 of 200 rows have no time; they are never visible" in warnings

@@ -114,10 +114,10 @@ def test_null_and_unparseable_times_are_counted(tmp_path: Path) -> None:
     db = rg.connect(tmp_path)
     warnings = " | ".join(db.schema.warnings)
     assert db.schema.tables["events"].time_column == "created_at"
-    assert (
-        "events.created_at: 1 values are not dates/times (e.g. ['not a date at all'])" in warnings
+    assert "events.created_at: 1 values do not parse as times ('not a date at all', ...)" in (
+        warnings
     )
-    assert "events.created_at: 2 of 40 rows have no time" in warnings
+    assert "events.created_at: 2 of 40 rows have no time; they are never visible" in warnings
 
 
 def test_empty_table_warning() -> None:

@@ -129,3 +129,12 @@ def test_non_time_values_raise(values, got):
 def test_seconds_to_iso():
     assert seconds_to_iso(-619_747_200) == "1950-05-13T00:00:00"
     assert seconds_to_iso(EXPECTED[1]) == "1850-03-01T06:00:00"
+
+
+def test_year_9999_and_year_1_in_microseconds():
+    """Past pandas' nanosecond range (1677..2262): placeholders like 9999-12-31."""
+    far = [dt.datetime(9999, 12, 31, 23, 59, 59), dt.datetime(1, 1, 1)]
+    expected = [253_402_300_799, -62_135_596_800]
+    assert to_epoch_seconds(pa.array(far, pa.timestamp("us"))).seconds.tolist() == expected
+    assert to_epoch_seconds(np.array(far, "datetime64[us]")).seconds.tolist() == expected
+    assert seconds_to_iso(expected[0]) == "9999-12-31T23:59:59"

@@ -13,7 +13,13 @@ from relgraph.bench.demo import make_ecommerce, make_trials
 from relgraph.evaluate.evaluation import evaluate_models
 from relgraph.models.base import ModelError
 from relgraph.models.icl import IclModel, feature_parts
-from relgraph.models.icl_context import context_anchors, sample_context
+from relgraph.models.icl_context import (
+    ANCHORS_PER_QUERY,
+    LabelCache,
+    context_anchors,
+    sample_context,
+)
+from tests.factories import shop_frames
 
 CHURN = (
     "PREDICT COUNT(orders.*, 0, 30, days) = 0 FOR EACH customers.customer_id "
@@ -163,6 +169,40 @@ def test_context_windows_end_by_the_anchor_and_cutoff() -> None:
     assert cut == [t - 90 * day]
 
 
+class _Labels:
+    """A stand-in task: one label per anchor in ``labelled``, queries counted."""
+
+    def __init__(self, labelled: set[pd.Timestamp]) -> None:
+        self.labelled, self.queries = labelled, 0
+
+    def table_at(self, anchors: list[pd.Timestamp]) -> pd.DataFrame:
+        self.queries += 1
+        hit = [a for a in anchors if a in self.labelled]
+        return pd.DataFrame({"id": range(len(hit)), "anchor_time": hit, "label": 1})
+
+
+def _gather_32_at_a_time(anchors: list[pd.Timestamp], labelled, rows: int) -> list:
+    """What the cache gathered before it labelled ahead: 32 anchors per step."""
+    out: list = []
+    for i in range(0, len(anchors), ANCHORS_PER_QUERY):
+        if len(out) >= rows:
+            break
+        out += [a for a in anchors[i : i + ANCHORS_PER_QUERY] if a in labelled]
+    return out
+
+
+@pytest.mark.parametrize("rows", [1, 5, 40, 10_000])
+def test_label_cache_crosses_a_long_empty_stretch_in_few_queries(rows: int) -> None:
+    """A year-9999 anchor walks back thousands of empty anchors to the data."""
+    day = pd.Timedelta(days=1)
+    anchors = [pd.Timestamp("9999-12-01") - k * 30 * day for k in range(1, 20_000)]
+    labelled = set(anchors[15_000:15_100]) | {anchors[3]}
+    task = _Labels(labelled)
+    got = LabelCache(task).gather(iter(anchors), rows)
+    assert got["anchor_time"].tolist() == _gather_32_at_a_time(anchors, labelled, rows)
+    assert task.queries <= 30  # 625 batches of 32
+
+
 def test_stratified_context_keeps_the_rare_class() -> None:
     when = pd.date_range("2020-01-01", periods=200, freq="D")
     labels = pd.DataFrame({"id": range(200), "anchor_time": when, "label": 0})
@@ -273,3 +313,45 @@ def test_normal_mode_stops_lightgbm_early(db: rg.Database, monkeypatch: pytest.M
     assert preds.attrs["context"]["examples"] >= 500
     rg.predict(db, CHURN, anchor_time=ANCHOR, predictor="lightgbm")
     assert "valid_sets" not in fits[-1][1]
+
+
+# ---------------------------------------------------------------- far times
+def far_shop() -> dict[str, pd.DataFrame]:
+    """A small shop with orders on 9999-12-31 and customers who signed up in 1850
+    (microsecond columns: nanoseconds end in 2262)."""
+    frames = shop_frames(customers=40, orders=300)
+    for frame in frames.values():
+        for column in frame.columns:
+            if frame[column].dtype.kind == "M":
+                frame[column] = frame[column].astype("datetime64[us]")
+    orders = frames["orders"]
+    far = orders.head(3).assign(
+        order_id=orders["order_id"].max() + np.arange(1, 4),
+        ordered_at=np.datetime64("9999-12-31T00:00:00", "us"),
+    )
+    frames["orders"] = pd.concat([orders, far], ignore_index=True)
+    frames["customers"].loc[:2, "signup_at"] = np.datetime64("1850-03-01", "us")
+    return frames
+
+
+def test_far_future_and_pre_1900_times_work_end_to_end() -> None:
+    """Issue 16: a year-9999 time made ``predict`` die with OutOfBoundsDatetime."""
+    db = rg.connect(far_shop())
+    assert any("3 are more than 50 years after" in w for w in db.schema.warnings)
+    task = rg.Task.from_query(db, CHURN, val_time="2024-08-01", test_time="2024-10-01")
+    assert task.earliest == pd.Timestamp("1850-03-01")
+    assert task.latest == pd.Timestamp("9999-12-31")
+    assert len(task.table("train")) > 0
+    gbdt = evaluate_models(task, ["gbdt"], params={"gbdt": {"num_boost_round": 20}})
+    assert 0 <= gbdt.runs[0].scores["test"]["auroc"] <= 1
+    at = rg.predict(db, CHURN, anchor_time="2024-12-01")
+    assert len(at) > 0 and at["probability"].between(0, 1).all()
+    # The default anchor is the latest time, 9999-12-31; its context is in 2024.
+    yearly = (
+        "PREDICT COUNT(orders.*, 0, 365, days) = 0 FOR EACH customers.customer_id "
+        "WHERE COUNT(orders.*, -3650, 0, days) > 0"
+    )
+    late = rg.predict(db, yearly)
+    assert late.attrs["anchor_time"] == "9999-12-31 00:00:00"
+    assert late["anchor_time"].eq(pd.Timestamp("9999-12-31")).all()
+    assert set(late["customer_id"]) == set(far_shop()["orders"]["customer_id"].head(3))

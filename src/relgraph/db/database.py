@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from relgraph.db.column_profile import (
+    base_type,
     is_key_type,
     is_time_type,
     is_unique,
@@ -24,7 +25,7 @@ from relgraph.db.overrides import Overrides, overrides_from_dict, read_overrides
 from relgraph.db.schema import Link, Schema, parse_column_ref
 from relgraph.db.sources.base import Declared, file_url_path, quote_ident
 from relgraph.db.stype import Stype
-from relgraph.db.timestamps import parse_time_strings
+from relgraph.db.timestamps import convert_text_times, normalize_times
 from relgraph.db.validation import check_primary_key, data_warnings
 from relgraph.errors import SchemaError, SourceError
 
@@ -69,7 +70,7 @@ class Database:
         #: ``(table, column)`` pairs this view hides from model inputs.
         self._hidden: frozenset[tuple[str, str]] = frozenset()
         for table in declared.tables:
-            self._load_warnings += parse_time_strings(con, table)
+            self._load_warnings += normalize_times(con, table, declared.time_columns.get(table))
         self._schema: Schema = self._resolve()
 
     # ------------------------------------------------------------ reading
@@ -174,13 +175,7 @@ class Database:
         """Use ``column`` as the time of ``table``'s rows; ``None`` makes it static."""
         if column is not None:
             self._check_column(table, column)
-            dtype = self._dtype(table, column)
-            if not is_time_type(dtype):
-                raise SchemaError(
-                    f"{table}.{column} has type {dtype}, not a date or timestamp; a time "
-                    "column must hold dates/times (text that parses as dates is converted "
-                    "when the database is read)."
-                )
+            self._make_time_column(table, column)
         else:
             self._schema.table(table)
         return self._apply(lambda o: o.time_columns.__setitem__(table, column))
@@ -235,6 +230,9 @@ class Database:
             self._check_column(table, key)
         for table, col in new.time_columns.items():
             self._check_column(table, col) if col else self._schema.table(table)
+        for table, col in new.time_columns.items():
+            if col:
+                self._make_time_column(table, col)
         for table, col in new.stypes:
             self._check_column(table, col)
         for link in new.added_links:
@@ -268,6 +266,20 @@ class Database:
             self._overrides = before
             raise
         return self
+
+    def _make_time_column(self, table: str, column: str) -> None:
+        """Check that ``column`` can be ``table``'s time column; text is
+        converted to times (values that do not parse become NULL, warned)."""
+        dtype = self._dtype(table, column)
+        if is_time_type(dtype):
+            return
+        if base_type(dtype) != "VARCHAR":
+            raise SchemaError(
+                f"{table}.{column} has type {dtype}, not a date or timestamp; a time "
+                "column must hold dates/times (text is converted: values that do not parse "
+                "as times become NULL)."
+            )
+        self._load_warnings += convert_text_times(self.con, table, [column])
 
     def _check_column(self, table: str, column: str) -> None:
         self._schema.table(table).column(column)

@@ -8,6 +8,7 @@ import duckdb
 
 from relgraph.db.schema import Schema
 from relgraph.db.sources.base import quote_ident
+from relgraph.db.timestamps import far_times_warning
 from relgraph.errors import DataValidationError
 
 
@@ -74,9 +75,13 @@ def data_warnings(con: duckdb.DuckDBPyConnection, schema: Schema) -> list[str]:
             ).fetchall()[0][0]
             if nulls:
                 out.append(
-                    f"{name}.{t.time_column}: {nulls} of {t.num_rows} rows have no time; "
-                    "they are never visible to a model (treated as later than every anchor)."
+                    f"{name}.{t.time_column}: {nulls:,} of {t.num_rows:,} rows have no time; "
+                    "they are never visible to any anchor, for any model (treated as later "
+                    "than every anchor)."
                 )
+            far = far_times_warning(con, name, t.time_column)
+            if far:
+                out.append(far)
     for link in schema.links:
         info = schema.link_info[link]
         if info.dangling:

@@ -133,6 +133,9 @@ MODES: dict[str, Mode] = {
 HOLDOUT_SHARE = 0.2
 PATIENCE = 30
 MIN_ROWS_TO_STOP_EARLY = 500
+#: No shift, in microseconds: a nanosecond Timedelta would turn ``t - shift``
+#: into nanoseconds, which overflow after 2262 (a year-9999 anchor).
+_NO_SHIFT = pd.Timedelta(0).as_unit("us")
 
 
 @dataclass
@@ -295,15 +298,15 @@ class IclModel(Model):
             ident = (tuple(context["anchor_time"].unique()), len(context))
             context = contexts.setdefault(ident, context)  # the same context, once
             rows = np.flatnonzero((anchors == t).to_numpy())
-            lag = max(t - pd.Timestamp(cutoff), pd.Timedelta(0)) if cutoff is not None else None
-            variants = [pd.Timedelta(0)]
+            lag = max(t - pd.Timestamp(cutoff), _NO_SHIFT) if cutoff is not None else None
+            variants = [_NO_SHIFT]
             if lag and self.cutoff_lag != "none":
                 # Under a cutoff before t (RelBench's protocol) the query rows are
                 # seen as of the cutoff, a lag before their anchor. A lagged variant
                 # sees the context rows with the same lag before theirs (and the
                 # query rows at the cutoff, windows relative to it), so context and
                 # query look alike; "blend" averages it with the plain variant.
-                variants = [lag] if self.cutoff_lag == "lagged" else [pd.Timedelta(0), lag]
+                variants = [lag] if self.cutoff_lag == "lagged" else [_NO_SHIFT, lag]
             for shift in variants:
                 seen = pd.DataFrame({key: ids[rows], "anchor_time": t - shift})
                 fits.append(_Fit(context.assign(at=context["anchor_time"] - shift), rows, seen))

@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Iterator
 
 import numpy as np
@@ -29,6 +30,8 @@ from relgraph.pql.task import Task
 
 #: Anchors labelled per SQL query while the context grows.
 ANCHORS_PER_QUERY = 32
+#: The most anchors labelled ahead in one query after batches without labels.
+MAX_ANCHORS_AHEAD = 1024
 
 
 def context_task(task: Task) -> Task:
@@ -60,7 +63,14 @@ def context_anchors(
 
 class LabelCache:
     """Labels of one task by anchor, computed in batches and kept (one SQL
-    query per :data:`ANCHORS_PER_QUERY` anchors)."""
+    query per :data:`ANCHORS_PER_QUERY` anchors).
+
+    After a batch without any label the next query labels twice as many
+    anchors ahead (up to :data:`MAX_ANCHORS_AHEAD`), so a long stretch without
+    data (a year-9999 placeholder time far after the rest) costs a few
+    queries, not thousands. Batches are still taken :data:`ANCHORS_PER_QUERY`
+    at a time, so the labels gathered are the same.
+    """
 
     def __init__(self, task: Task) -> None:
         self.task = task
@@ -69,32 +79,37 @@ class LabelCache:
     def gather(self, anchors: Iterator[pd.Timestamp], rows: int) -> pd.DataFrame:
         """Labels at ``anchors`` (in the order given) until at least ``rows``
         examples are gathered or the anchors run out."""
+        anchors = iter(anchors)
+        ahead: list[pd.Timestamp] = []  # anchors taken from the iterator, not yet used
         parts: list[pd.DataFrame] = []
-        total = 0
-        batch: list[pd.Timestamp] = []
-        for a in anchors:
-            batch.append(a)
-            if len(batch) == ANCHORS_PER_QUERY:
-                total += self._extend(batch, parts)
-                batch = []
-                if total >= rows:
-                    break
-        if batch and total < rows:
-            self._extend(batch, parts)
+        total, empty_batches = 0, 0
+        while total < rows:
+            if len(ahead) < ANCHORS_PER_QUERY:
+                ahead += itertools.islice(anchors, ANCHORS_PER_QUERY - len(ahead))
+            batch, ahead = ahead[:ANCHORS_PER_QUERY], ahead[ANCHORS_PER_QUERY:]
+            if not batch:
+                break
+            if any(a not in self._by_anchor for a in batch):
+                size = min(MAX_ANCHORS_AHEAD, ANCHORS_PER_QUERY * 2**empty_batches)
+                ahead += itertools.islice(anchors, max(0, size - len(batch) - len(ahead)))
+                self._label(batch + ahead)
+            new = [p for p in (self._by_anchor[a] for a in batch) if len(p)]
+            parts.extend(new)  # empty parts add nothing (and are slow to concatenate)
+            found = sum(len(p) for p in new)
+            total += found
+            empty_batches = 0 if found else empty_batches + 1
         if not parts:
             return self.task.table_at([])
         return pd.concat(parts, ignore_index=True)
 
-    def _extend(self, anchors: list[pd.Timestamp], parts: list[pd.DataFrame]) -> int:
+    def _label(self, anchors: list[pd.Timestamp]) -> None:
         missing = [a for a in anchors if a not in self._by_anchor]
         if missing:
             table = self.task.table_at(missing)
             groups = dict(iter(table.groupby("anchor_time", sort=False)))
+            empty = table.iloc[:0]
             for a in missing:
-                self._by_anchor[a] = groups.get(a, table.iloc[:0])
-        new = [self._by_anchor[a] for a in anchors]
-        parts.extend(new)
-        return sum(len(p) for p in new)
+                self._by_anchor[a] = groups.get(a, empty)
 
 
 def sample_context(
