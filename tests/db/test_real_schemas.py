@@ -126,3 +126,6 @@ def test_chinook_naming() -> None:
         "InvoiceLine.TrackId -> Track.TrackId",
     }
     assert s.tables["Invoice"].time_column == "InvoiceDate"
+    # an invoice line exists from its invoice's date (relgraph.db.inherited_time)
+    assert s.tables["InvoiceLine"].time_origin == "Invoice.InvoiceDate"
+    assert s.tables["Track"].time_column is None  # links to nothing timed

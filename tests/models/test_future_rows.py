@@ -47,7 +47,7 @@ def base_frames(item_times: bool = True) -> dict[str, pd.DataFrame]:
     """The shop up to T (so the extra rows are the only future), times as text.
 
     With ``item_times`` order items carry their order's time, as in the demo
-    shop; without, order_items is a static table (see the xfail test below).
+    shop; without, order_items inherits its order's time (see the last test).
     """
     frames = shop_frames(seed=3, customers=N_CUSTOMERS, orders=900)
     for table, column in TEXT_TIMES.items():
@@ -202,32 +202,18 @@ def test_rows_after_t_change_no_prediction_at_t(name: str, extra: Extra, frames,
     pd.testing.assert_frame_equal(before[name], after, check_exact=False, rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "gbdt",
-        pytest.param(
-            "gnn",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="a static table's rows are always visible (DESIGN section 3), so the "
-                "items of future orders reach the GNN through products <- order_items; "
-                "gbdt's join paths check the order's time. Fix: static rows inherit the "
-                "time of the timed rows they reference.",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("name", ["gbdt", "gnn", "icl", "baseline"])
 def test_items_without_a_time_of_future_orders(name: str) -> None:
-    """order_items without a time column is static: its rows have no time of
-    their own, only their order's."""
+    """order_items without a time column of its own takes its order's time
+    (relgraph.db.inherited_time): the items of a later order are not visible
+    at T from any side (the GNN reached them through products before)."""
     frames = base_frames(item_times=False)
     late = (T + pd.Timedelta(days=2)).isoformat()
     extra = Extra(
         orders=[(i % N_CUSTOMERS, late, [i % 30]) for i in range(100)], reviews=[], customers=[]
     )
     db = rg.connect(frames)
-    assert db.schema.tables["order_items"].time_column is None
+    assert db.schema.tables["order_items"].time_origin == "orders.ordered_at"
     pd.testing.assert_frame_equal(
         predict_at_t(frames, name),
         predict_at_t(with_extra(frames, extra), name),

@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from relgraph.cli.common import DropOption, err, handle_errors, out, print_warnings, shown_source
 from relgraph.db.database import connect
 from relgraph.db.overrides import schema_to_toml
-from relgraph.db.schema import Schema
+from relgraph.db.schema import Schema, TableSchema
 
 
 @handle_errors
@@ -69,8 +70,17 @@ def schema_tables(schema: Schema, source: str) -> Table:
             by_stype.setdefault(stype.value, []).append(col)
         cols = "; ".join(f"[bold]{k}[/]: {', '.join(v)}" for k, v in by_stype.items())
         key = (t.primary_key or "-") + (" [dim](row number)[/]" if t.generated_key else "")
-        table.add_row(name, f"{t.num_rows:,}", key, t.time_column or "[dim]static[/]", cols)
+        table.add_row(name, f"{t.num_rows:,}", key, time_cell(t), cols)
     return table
+
+
+def time_cell(t: TableSchema) -> str:
+    """The time column as inspect shows it: inherited ones say where from."""
+    if t.time_column is None:
+        return "[dim]static[/]"
+    if t.time_origin:
+        return f"{escape(t.time_column)} [dim](from {escape(t.time_origin)})[/]"
+    return escape(t.time_column)
 
 
 def schema_links(schema: Schema) -> Table:

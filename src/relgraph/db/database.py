@@ -21,6 +21,7 @@ from relgraph.db.column_profile import (
 )
 from relgraph.db.dropping import drop_columns
 from relgraph.db.inference import ROW_ID, choose_keys, infer_schema
+from relgraph.db.inherited_time import drop_inherited_times, inherit_times
 from relgraph.db.overrides import Overrides, overrides_from_dict, read_overrides
 from relgraph.db.schema import Link, Schema, parse_column_ref
 from relgraph.db.sources.base import Declared, file_url_path, quote_ident
@@ -67,6 +68,7 @@ class Database:
         self._load_warnings: list[str] = []
         self._generated_keys: set[str] = set()
         self._dropped: list[str] = drop_columns(con, declared, drop)
+        self._inherited_times: set[str] = set()
         #: ``(table, column)`` pairs this view hides from model inputs.
         self._hidden: frozenset[tuple[str, str]] = frozenset()
         for table in declared.tables:
@@ -289,6 +291,7 @@ class Database:
 
     def _resolve(self) -> Schema:
         names = list(self._declared.tables)
+        drop_inherited_times(self.con, self._inherited_times)
         profiles = {t: profile_table(self.con, t) for t in names}
         keys = choose_keys(self.con, profiles, self._declared, self._overrides)
         warnings: list[str] = []
@@ -313,6 +316,9 @@ class Database:
             keys,
             {t for t in self._generated_keys if keys.get(t) == ROW_ID},
         )
+        fixed = set(self._declared.time_columns) | set(self._overrides.time_columns)
+        self._inherited_times, notes = inherit_times(self.con, schema, fixed)
+        warnings += notes
         schema.warnings += self._load_warnings + warnings + data_warnings(self.con, schema)
         schema.dropped = list(self._dropped)
         return schema.without_columns(self._hidden) if self._hidden else schema

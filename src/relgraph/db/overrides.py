@@ -161,8 +161,11 @@ def schema_to_toml(schema: Schema) -> str:
         spec: dict[str, Any] = {}
         if t.primary_key and not t.generated_key:
             spec["primary_key"] = t.primary_key
-        spec["time_column"] = t.time_column or ""
-        spec["columns"] = {c: s.value for c, s in t.columns.items()}
+        if t.time_origin:  # inherited: inference gives it again (see db.inherited_time)
+            spec["columns"] = {c: s.value for c, s in t.columns.items() if c != t.time_column}
+        else:
+            spec["time_column"] = t.time_column or ""
+            spec["columns"] = {c: s.value for c, s in t.columns.items()}
         tables[name] = spec
     doc: dict[str, Any] = {
         "links": [{"from": link.source, "to": link.target} for link in schema.links],

@@ -94,6 +94,9 @@ class TableSchema:
     #: table's key, what it holds that a key cannot (NULLs, duplicates), and
     #: how to use it. Empty when no column is named like the key.
     key_note: str = ""
+    #: Where an inherited time column (``_row_time``) comes from, e.g.
+    #: ``"orders.ordered_at"`` (see :mod:`relgraph.db.inherited_time`); "" otherwise.
+    time_origin: str = ""
 
     @property
     def is_static(self) -> bool:
@@ -201,6 +204,8 @@ class Schema:
                 "dtypes": dict(t.dtypes),
                 "generated_key": t.generated_key,
             }
+            if t.time_origin:  # only then, so other schemas keep their fingerprints
+                tables[name]["time_origin"] = t.time_origin
         links = []
         for link in self.links:
             info = self.link_info.get(link, LinkInfo("declared"))
