@@ -258,5 +258,5 @@ def _all_null_columns(task: Task, where: ast.Condition) -> list[str]:
     return [
         f"{table}.{column}"
         for table, column in refs
-        if not task.db.table(table, [column])[column].notna().any()
+        if not task.source_db.table(table, [column])[column].notna().any()
     ]

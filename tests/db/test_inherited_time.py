@@ -10,6 +10,7 @@ import pytest
 import relgraph as rg
 from relgraph.db.inherited_time import ROW_TIME
 from relgraph.db.overrides import schema_to_toml
+from relgraph.errors import SchemaError
 
 
 def frames() -> dict[str, pd.DataFrame]:
@@ -95,3 +96,34 @@ def test_labels_count_items_in_their_orders_window(anchor: str, counts: dict) ->
     query = "PREDICT COUNT(items.*, 0, 60, days) FOR EACH products.product_id"
     labels = rg.Task.from_query(db, query).table_at([anchor])
     assert labels.set_index("product_id")["label"].to_dict() == counts
+
+
+def test_a_failed_change_leaves_the_database_as_it_was() -> None:
+    """Every schema change is all or nothing, the working store included (the
+    inherited times are dropped and added again while the schema is inferred)."""
+    db = rg.connect(frames())
+    before = db.schema.to_dict()
+    with pytest.raises(rg.RelgraphError, match="duplicate"):
+        db.set_primary_key("items", "product_id")
+    assert db.schema.to_dict() == before
+    assert db.table("items")[ROW_TIME].notna().sum() == 10
+    with pytest.raises(SchemaError, match="already items's time"):
+        db.set_time_column("items", ROW_TIME)
+    with pytest.raises(SchemaError, match="declare items static instead"):
+        db.drop(f"items.{ROW_TIME}")
+    # a file that drops a column and then fails drops nothing
+    with pytest.raises(SchemaError, match="nope"):
+        db.apply_schema(
+            {"drop": ["products.price"], "tables": {"products": {"primary_key": "nope"}}}
+        )
+    assert "price" in db.table("products").columns
+    assert db.schema.to_dict() == before
+
+
+def test_a_tasks_view_takes_no_schema_change() -> None:
+    db = rg.connect(frames())
+    task = rg.Task.from_query(db, "PREDICT products.price > 1 FOR EACH products.product_id")
+    with pytest.raises(SchemaError, match="on the database itself"):
+        task.db.set_stype("items", "product_id", "categorical")
+    with pytest.raises(SchemaError, match="on the database itself"):
+        task.db.drop("orders.ordered_at")

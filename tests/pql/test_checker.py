@@ -728,3 +728,29 @@ def test_a_key_with_nulls_says_so_in_the_hint() -> None:
     db = rg.connect({"customers": customers})
     with pytest.raises(PQLSemanticError, match=r"customer_id has 1 NULL value"):
         check(parse("PREDICT customers.age FOR EACH customers.customer_id"), db.schema, db.con)
+
+
+def test_a_target_without_a_window_cannot_be_a_time() -> None:
+    """Such a target is hidden from the models; a column that places rows in
+    time cannot be hidden without turning rows static, or giving it away."""
+    import pandas as pd
+
+    stores = pd.DataFrame(
+        {"store_id": [1, 2], "opened_at": pd.to_datetime(["2020-01-01", "2021-01-01"])}
+    )
+    tickets = pd.DataFrame({"ticket_id": range(20), "store_id": [1, 2] * 10, "prio": [0, 1] * 10})
+    db = rg.connect({"stores": stores, "tickets": tickets})
+    assert db.schema.tables["tickets"].time_origin == "stores.opened_at"
+    for query, match in [
+        (
+            "PREDICT stores.opened_at > '2020-06-01' FOR EACH stores.store_id",
+            r"stores.opened_at is the time of stores's rows",
+        ),
+        (
+            "PREDICT tickets.store_id = 1 FOR EACH tickets.ticket_id",
+            r"tickets takes the time of its rows through tickets.store_id -> stores.store_id",
+        ),
+    ]:
+        with pytest.raises(PQLSemanticError, match=match):
+            check(parse(query), db.schema, db.con)
+    check(parse("PREDICT tickets.prio FOR EACH tickets.ticket_id"), db.schema, db.con)

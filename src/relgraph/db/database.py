@@ -3,8 +3,10 @@ store, with an inferred :class:`~relgraph.db.schema.Schema` and user overrides."
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from relgraph.db.column_profile import (
 )
 from relgraph.db.dropping import drop_columns
 from relgraph.db.inference import ROW_ID, choose_keys, infer_schema
-from relgraph.db.inherited_time import drop_inherited_times, inherit_times
+from relgraph.db.inherited_time import ROW_TIME, drop_inherited_times, inherit_times
 from relgraph.db.overrides import Overrides, overrides_from_dict, read_overrides
 from relgraph.db.schema import Link, Schema, parse_column_ref
 from relgraph.db.sources.base import Declared, file_url_path, quote_ident
@@ -31,6 +33,37 @@ from relgraph.db.validation import check_primary_key, data_warnings
 from relgraph.errors import SchemaError, SourceError
 
 Source = str | Path | Mapping[str, Any]
+
+#: What a schema change may alter, restored if it fails.
+_STATE = (
+    "_overrides",
+    "_dropped",
+    "_load_warnings",
+    "_generated_keys",
+    "_inherited_times",
+    "_declared",
+    "_schema",
+)
+
+
+def _all_or_nothing(method: Callable[..., Database]) -> Callable[..., Database]:
+    """A schema change happens whole or not at all: on any error the working
+    store (dropped columns, converted times, row numbers, inherited times) is
+    rolled back with the database's own state, so it stays usable as it was."""
+
+    @functools.wraps(method)
+    def wrapper(self: Database, *args: Any, **kwargs: Any) -> Database:
+        if self._hidden:
+            raise SchemaError(
+                "Change the schema on the database itself (task.source_db), not on a "
+                "task's view of it."
+            )
+        if self._changing:  # a change inside a change: the outer one decides
+            return method(self, *args, **kwargs)
+        with self._transaction():
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class Database:
@@ -69,6 +102,7 @@ class Database:
         self._generated_keys: set[str] = set()
         self._dropped: list[str] = drop_columns(con, declared, drop)
         self._inherited_times: set[str] = set()
+        self._changing = False
         #: ``(table, column)`` pairs this view hides from model inputs.
         self._hidden: frozenset[tuple[str, str]] = frozenset()
         for table in declared.tables:
@@ -125,6 +159,7 @@ class Database:
         """
         view = copy.copy(self)
         view._overrides = copy.deepcopy(self._overrides)
+        view._load_warnings = list(self._load_warnings)
         view._hidden = self._hidden | frozenset(columns)
         view._schema = self._schema.without_columns(view._hidden)
         return view
@@ -136,6 +171,7 @@ class Database:
         return sorted(f"{t}.{c}" for t, c in self._hidden)
 
     # ------------------------------------------------------------ overrides
+    @_all_or_nothing
     def drop(self, *columns: str) -> Database:
         """Drop ``"table.column"`` columns: no key, link, query or model sees
         them again (relgraph's working copy loses them; the source is untouched).
@@ -156,13 +192,18 @@ class Database:
         return self
 
     def _check_droppable(self, columns: Iterable[str]) -> None:
-        if self._hidden:
-            raise SchemaError("Drop columns on the database itself, not on a task's view of it.")
         for ref in columns:
             table, column = parse_column_ref(ref, "column to drop")
             if table in self._schema.tables and column == ROW_ID:
                 raise SchemaError(f"{ref} is relgraph's row number; it cannot be dropped.")
+            if table in self._inherited_times and column == ROW_TIME:
+                raise SchemaError(
+                    f"{ref} is the time {table} inherits from the rows it references; to see "
+                    f"every row at every anchor, declare {table} static instead "
+                    f"(db.set_time_column({table!r}, None))."
+                )
 
+    @_all_or_nothing
     def set_primary_key(self, table: str, column: str) -> Database:
         """Use ``column`` as the primary key of ``table``. Returns ``self``."""
         self._check_column(table, column)
@@ -173,15 +214,18 @@ class Database:
             )
         return self._apply(lambda o: o.primary_keys.__setitem__(table, column))
 
+    @_all_or_nothing
     def set_time_column(self, table: str, column: str | None) -> Database:
         """Use ``column`` as the time of ``table``'s rows; ``None`` makes it static."""
         if column is not None:
             self._check_column(table, column)
+            self._refuse_inherited_time(table, column)
             self._make_time_column(table, column)
         else:
             self._schema.table(table)
         return self._apply(lambda o: o.time_columns.__setitem__(table, column))
 
+    @_all_or_nothing
     def link(self, source: str, target: str) -> Database:
         """Add a link: ``db.link("orders.customer_id", "customers.customer_id")``."""
         src_table, src_col = parse_column_ref(source, "link source")
@@ -198,6 +242,7 @@ class Database:
         link = Link(src_table, src_col, dst_table, dst_col)
         return self._apply(lambda o: o.add_link(link))
 
+    @_all_or_nothing
     def unlink(self, source: str) -> Database:
         """Remove the link from ``"table.column"`` (declared or inferred)."""
         table, column = parse_column_ref(source, "link source")
@@ -207,12 +252,14 @@ class Database:
             raise SchemaError(f"There is no link from {source}; links: {known}.")
         return self._apply(lambda o: o.remove_link(table, column))
 
+    @_all_or_nothing
     def set_stype(self, table: str, column: str, stype: str | Stype) -> Database:
         """Override the semantic type of a column."""
         self._check_column(table, column)
         parsed = Stype.parse(stype)
         return self._apply(lambda o: o.stypes.__setitem__((table, column), parsed))
 
+    @_all_or_nothing
     def apply_schema(self, schema: str | Path | Mapping[str, Any]) -> Database:
         """Apply overrides from a TOML file (or the same structure as a dict)."""
         new = (
@@ -232,6 +279,8 @@ class Database:
             self._check_column(table, key)
         for table, col in new.time_columns.items():
             self._check_column(table, col) if col else self._schema.table(table)
+            if col:
+                self._refuse_inherited_time(table, col)
         for table, col in new.time_columns.items():
             if col:
                 self._make_time_column(table, col)
@@ -258,16 +307,36 @@ class Database:
         return self._apply(merge)
 
     # ------------------------------------------------------------ internals
-    def _apply(self, change) -> Database:
-        """Apply an override; on any error roll back so the database stays usable."""
-        before = copy.deepcopy(self._overrides)
+    def _apply(self, change: Callable[[Overrides], None]) -> Database:
+        """Apply an override and infer the schema again (inside a change, so an
+        error rolls everything back)."""
         change(self._overrides)
-        try:
-            self._schema = self._resolve()
-        except Exception:
-            self._overrides = before
-            raise
+        self._schema = self._resolve()
         return self
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        saved = {name: copy.deepcopy(getattr(self, name)) for name in _STATE}
+        self._changing = True
+        self.con.begin()
+        try:
+            yield
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            for name, value in saved.items():
+                setattr(self, name, value)
+            raise
+        finally:
+            self._changing = False
+
+    def _refuse_inherited_time(self, table: str, column: str) -> None:
+        if column == ROW_TIME and table in self._inherited_times:
+            raise SchemaError(
+                f"{table}.{ROW_TIME} is already {table}'s time, inherited from the rows it "
+                f"references ({self._schema.tables[table].time_origin}); leave time_column "
+                "unset for it."
+            )
 
     def _make_time_column(self, table: str, column: str) -> None:
         """Check that ``column`` can be ``table``'s time column; text is

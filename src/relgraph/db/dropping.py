@@ -72,8 +72,9 @@ def _time_dropped(table: str, column: str) -> str:
     # dropping the wrong column can turn a leak-free table into a leaking one.
     return (
         f"Dropped {table}.{column}, a date/time column. If it was the time of "
-        f"{table!r}'s rows, check `relgraph inspect`: a table without a time column is "
-        "static (every row visible at every anchor)."
+        f"{table!r}'s rows, check `relgraph inspect`: {table} now uses another time column, "
+        "takes its time from the rows it references, or is static (every row visible at "
+        "every anchor)."
     )
 
 

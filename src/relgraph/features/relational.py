@@ -206,6 +206,36 @@ class FeaturePlan:
         return plan
 
     # ------------------------------------------------------------ transform
+    def check_readable(self, db: Database) -> None:
+        """Refuse a plan that reads a column or a link ``db`` does not offer:
+        a target's own column a task hides, a dropped column, or another
+        schema. (A plan saved by an older relgraph may name such a column, and
+        the SQL would find it in the working store.)
+
+        Raises:
+            RelgraphError: naming the first such column or link.
+        """
+        schema = db.schema
+        reads = [(self.entity_table, c) for c in self.entity_numeric + self.entity_timestamps]
+        reads += [(self.entity_table, c) for c in self.entity_categories]
+        links = set(schema.links)
+        for pp in self.paths:
+            reads += [(pp.path.end, c) for c in [*pp.numeric, *pp.categories]]
+            for step in pp.path.steps:
+                if step.link not in links:
+                    raise RelgraphError(
+                        f"The feature plan joins along {step.link}, which this database does "
+                        "not offer to models (a link through a target's own column, or another "
+                        "schema); fit the model again on it."
+                    )
+        for table, column in reads:
+            if table not in schema.tables or column not in schema.tables[table].columns:
+                raise RelgraphError(
+                    f"The feature plan reads {table}.{column}, which this database does not "
+                    "offer to models (the target's own column, a dropped column, or another "
+                    "schema); fit the model again on it."
+                )
+
     def transform(
         self, db: Database, examples: pd.DataFrame, cutoff: pd.Timestamp | None = None
     ) -> pd.DataFrame:
@@ -216,6 +246,7 @@ class FeaturePlan:
         models the database cut at ``test_time``); windows stay relative to
         each example's own anchor time.
         """
+        self.check_readable(db)
         for col in (self.entity_key, "anchor_time"):
             if col not in examples.columns:
                 raise RelgraphError(

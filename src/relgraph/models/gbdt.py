@@ -138,6 +138,8 @@ class GBDTModel(Model):
         self.classes_ = None
         if task.task_type is TaskType.multiclass_classification:
             self.classes_ = sorted(train["label"].astype(str).unique())
+            # a class training never saw cannot be learned (LightGBM refuses its label)
+            val = val[val["label"].astype(str).isin(self.classes_)].reset_index(drop=True)
         y_train = self._encode(train["label"])
         self.feature_names_ = list(x_train.columns)
         weight = None

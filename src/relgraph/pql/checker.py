@@ -795,6 +795,8 @@ class _Checker:
             self.ref(ref)
         if isinstance(target, ast.ColumnRef):
             self.not_the_entity_key(target)
+        for ref in refs:
+            self.not_a_time(ref)
         paths: dict[str, JoinPath] = {}
         for ref in refs:
             if ref.table != self.entity_table and ref.table not in paths:
@@ -826,6 +828,31 @@ class _Checker:
                 f"PREDICT {target.to_pql()} = '...', or an aggregation with a window.",
             )
         return longest
+
+    def not_a_time(self, ref: ast.ColumnRef) -> None:
+        """A target without a window is hidden from the models; a column that
+        places rows in time cannot be: the table's time column, or a link a
+        table takes its time through (``_row_time``, see relgraph.db.inherited_time)."""
+        table = self.schema.tables[ref.table]
+        if ref.column == table.time_column:
+            raise self.fail(
+                f"{ref} is the time of {ref.table}'s rows; a target without a window cannot "
+                "read it (each entity is anchored at its own time).",
+                ref.loc,
+                "predict what happens in a window instead, e.g. "
+                f"COUNT({ast.quote_name(ref.table)}.*, 0, 30) > 0.",
+            )
+        for link in self.schema.links:
+            ends = {(link.src_table, link.src_column), (link.dst_table, link.dst_column)}
+            child, parent = self.schema.tables[link.src_table], self.schema.tables[link.dst_table]
+            if (ref.table, ref.column) in ends and child.time_origin and parent.time_column:
+                raise self.fail(
+                    f"{ref} cannot be a target without a window: {link.src_table} takes the "
+                    f"time of its rows through {link}, so the models would still see it.",
+                    ref.loc,
+                    f'declare {link.src_table} static (time_column = "" in the schema TOML), '
+                    "or predict over a window.",
+                )
 
     def not_the_entity_key(self, ref: ast.ColumnRef) -> None:
         """The entity's own key names the row: every entity knows it, so as a
