@@ -9,6 +9,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+
 from tests.postgres_server import PostgresNotFound, PostgresServer
 
 __all__ = ["postgres_server", "postgres_url"]
