@@ -255,7 +255,8 @@ def check(query: ast.Query, schema: Schema, con: Any = None) -> CheckedQuery:
     # walks conditions recursively, so refuse over-deep ones first.
     if condition_depth(query) > MAX_DEPTH:
         raise PQLSemanticError(
-            f"The query nests deeper than {MAX_DEPTH} levels of AND, OR and NOT.",
+            f"The query nests deeper than {MAX_DEPTH} levels of AND, OR and NOT (a chain "
+            "a OR b OR c counts two).",
             query=query.text,
             hint="write a long chain of ORs of one column as IN (...), or split the query.",
         )

@@ -104,7 +104,7 @@ def _depth_error(text: str, node: Tree) -> PQLSyntaxError:
     )
     message = (
         f"PQL syntax error at line {line}, column {column}: the query nests deeper than "
-        f"{MAX_DEPTH} levels of AND, OR and NOT."
+        f"{MAX_DEPTH} levels of AND, OR and NOT (a chain a OR b OR c counts two)."
     )
     return PQLSyntaxError(
         located(message, text, loc.start, loc.end, hint),
