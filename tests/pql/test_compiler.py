@@ -386,19 +386,26 @@ def test_postgres_server_gives_the_same_tables(postgres_url: str, market: rg.Dat
         (_f1_like(), "PREDICT AVG(results.positionOrder, 0, 60, days) FOR EACH drivers.driverId"),
     ]
     loaded: set[int] = set()
-    for db, text in cases:
-        schema = f"pql_{id(db)}"
-        if id(db) not in loaded:
-            _load_postgres(postgres_url, db, schema)
-            loaded.add(id(db))
-        task = rg.Task.from_query(db, text)
-        want = task.table_at(ANCHORS)
-        sql = task.sql(ANCHORS, dialect="postgres")
-        with psycopg.connect(postgres_url) as con:
-            con.execute(f'SET search_path TO "{schema}"')
-            got = con.execute(sql).fetchall()
-        assert len(got) == len(want), text
-        for a, b in zip(got, want.itertuples(index=False), strict=True):
-            assert a[0] == b[0] and pd.Timestamp(a[1]) == pd.Timestamp(b[1]), text
-            label = sorted(a[2]) if isinstance(b[2], list) else a[2]
-            assert label == pytest.approx(b[2]) if isinstance(b[2], float) else label == b[2], text
+    try:
+        for db, text in cases:
+            schema = f"pql_{id(db)}"
+            if id(db) not in loaded:
+                _load_postgres(postgres_url, db, schema)
+                loaded.add(id(db))
+            task = rg.Task.from_query(db, text)
+            want = task.table_at(ANCHORS)
+            sql = task.sql(ANCHORS, dialect="postgres")
+            with psycopg.connect(postgres_url) as con:
+                con.execute(f'SET search_path TO "{schema}"')
+                got = con.execute(sql).fetchall()
+            assert len(got) == len(want), text
+            for a, b in zip(got, want.itertuples(index=False), strict=True):
+                assert a[0] == b[0] and pd.Timestamp(a[1]) == pd.Timestamp(b[1]), text
+                label = sorted(a[2]) if isinstance(b[2], list) else a[2]
+                assert label == pytest.approx(b[2]) if isinstance(b[2], float) else label == b[2], (
+                    text
+                )
+    finally:  # other tests list the server's schemas: leave none behind
+        with psycopg.connect(postgres_url, autocommit=True) as con:
+            for key in loaded:
+                con.execute(f'DROP SCHEMA IF EXISTS "pql_{key}" CASCADE')
