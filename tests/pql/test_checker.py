@@ -328,7 +328,7 @@ def test_window_over_static_rows_needs_minus_inf() -> None:
 
     db = rg.connect(
         {
-            "teams": pd.DataFrame({"team_id": [1, 2]}),
+            "teams": pd.DataFrame({"team_id": [1, 2], "name": ["a", "b"]}),
             "players": pd.DataFrame({"player_id": [1, 2, 3], "team_id": [1, 1, 2]}),
         }
     )
@@ -339,7 +339,7 @@ def test_window_over_static_rows_needs_minus_inf() -> None:
         "0, 30",
     )
     c = checked(
-        db, "PREDICT teams.team_id = 1 FOR EACH teams.team_id WHERE COUNT(players.*, -INF, 0) > 1"
+        db, "PREDICT teams.name = 'a' FOR EACH teams.team_id WHERE COUNT(players.*, -INF, 0) > 1"
     )
     assert next(iter(c.aggregations.values())).event_table is None
 
@@ -754,3 +754,14 @@ def test_a_target_without_a_window_cannot_be_a_time() -> None:
         with pytest.raises(PQLSemanticError, match=match):
             check(parse(query), db.schema, db.con)
     check(parse("PREDICT tickets.prio FOR EACH tickets.ticket_id"), db.schema, db.con)
+
+
+def test_a_condition_on_the_entity_key_is_no_target(shop: rg.Database) -> None:
+    """Every entity knows its own key: ``customer_id > 50`` has nothing to learn
+    (predict found every label known and refused only then)."""
+    with pytest.raises(PQLSemanticError, match="is the key of customers"):
+        check(
+            parse("PREDICT customers.customer_id > 50 FOR EACH customers.customer_id"),
+            shop.schema,
+            shop.con,
+        )

@@ -794,9 +794,8 @@ class _Checker:
         for ref in refs:
             assert isinstance(ref, ast.ColumnRef)
             self.ref(ref)
-        if isinstance(target, ast.ColumnRef):
-            self.not_the_entity_key(target)
-        for ref in refs:
+        for ref in refs:  # also in a condition: every entity knows its own key
+            self.not_the_entity_key(ref)
             self.not_a_time(ref)
         paths: dict[str, JoinPath] = {}
         for ref in refs:
