@@ -157,9 +157,7 @@ class Database:
             >>> list(db.table("users").columns)
             ['user_id', 'plan']
         """
-        view = copy.copy(self)
-        view._overrides = copy.deepcopy(self._overrides)
-        view._load_warnings = list(self._load_warnings)
+        view = copy.copy(self)  # shares all state: a view takes no schema change
         view._hidden = self._hidden | frozenset(columns)
         view._schema = self._schema.without_columns(view._hidden)
         return view
@@ -390,7 +388,7 @@ class Database:
         warnings += notes
         schema.warnings += self._load_warnings + warnings + data_warnings(self.con, schema)
         schema.dropped = list(self._dropped)
-        return schema.without_columns(self._hidden) if self._hidden else schema
+        return schema
 
     def _add_row_id(self, table: str) -> None:
         q = quote_ident(table)

@@ -47,8 +47,9 @@ def drop_columns(
     for ref in refs:
         table, column = parse_column_ref(ref, "column to drop")
         wanted.setdefault(table, set()).add(column)
+    dtypes = {table: _dtypes(con, declared, table) for table in wanted}
     for table, columns in wanted.items():
-        existing = _columns(con, declared, table)
+        existing = list(dtypes[table])
         for column in sorted(columns):
             if column not in existing:
                 raise SchemaError(_unknown_column(table, column, existing))
@@ -57,11 +58,9 @@ def drop_columns(
                 f"Cannot drop every column of {table!r} ({', '.join(existing)}); drop fewer."
             )
     for table, columns in wanted.items():
-        described = con.execute(f"DESCRIBE {quote_ident(table)}").fetchall()
-        dtypes = {row[0]: row[1] for row in described}
         for column in sorted(columns):
             con.execute(f"ALTER TABLE {quote_ident(table)} DROP COLUMN {quote_ident(column)}")
-            if is_time_type(dtypes[column]):
+            if is_time_type(dtypes[table][column]):
                 declared.warnings.append(_time_dropped(table, column))
         _forget_declared(declared, table, columns)
     return sorted(f"{t}.{c}" for t, cs in wanted.items() for c in cs)
@@ -78,7 +77,7 @@ def _time_dropped(table: str, column: str) -> str:
     )
 
 
-def _columns(con: duckdb.DuckDBPyConnection, declared: Declared, table: str) -> list[str]:
+def _dtypes(con: duckdb.DuckDBPyConnection, declared: Declared, table: str) -> dict[str, str]:
     if table not in declared.tables:
         close = difflib.get_close_matches(table, declared.tables, n=3, cutoff=0.5)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
@@ -86,7 +85,7 @@ def _columns(con: duckdb.DuckDBPyConnection, declared: Declared, table: str) -> 
             f"Cannot drop a column of unknown table {table!r}.{hint} "
             f"Known: {', '.join(sorted(declared.tables)[:20])}."
         )
-    return [r[0] for r in con.execute(f"DESCRIBE {quote_ident(table)}").fetchall()]
+    return {r[0]: r[1] for r in con.execute(f"DESCRIBE {quote_ident(table)}").fetchall()}
 
 
 def _unknown_column(table: str, column: str, existing: list[str]) -> str:

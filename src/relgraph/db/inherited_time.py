@@ -95,9 +95,8 @@ def inherit_times(
 
 
 def _origin(schema: Schema, link: Link) -> str:
-    parent = schema.tables[link.dst_table]
-    source = parent.time_origin if parent.time_column == ROW_TIME else None
-    return source or f"{link.dst_table}.{parent.time_column}"
+    parent = schema.tables[link.dst_table]  # an inherited time names its own origin
+    return parent.time_origin or f"{link.dst_table}.{parent.time_column}"
 
 
 def _add_row_time(
@@ -115,7 +114,7 @@ def _add_row_time(
         times.append(time)
         # a matched parent without a time is never visible, and so is its child
         orphaned.append(f"({alias}.{q(link.dst_column)} IS NOT NULL AND {time} IS NULL)")
-    floor = " , ".join(
+    floor = ", ".join(
         f"(SELECT min(CAST({q(schema.tables[x.dst_table].time_column)} AS TIMESTAMP)) "
         f"FROM {q(x.dst_table)})"
         for x in parents
