@@ -8,8 +8,10 @@ import pytest
 
 import relgraph as rg
 from relgraph.db.column_profile import ColumnProfile
-from relgraph.db.inference import ROW_ID, infer_stype, link_name_score, primary_key_score
+from relgraph.db.key_inference import ROW_ID, primary_key_score
+from relgraph.db.link_inference import link_name_score
 from relgraph.db.naming import singular, table_variants, time_name_score, words
+from relgraph.db.stype_inference import infer_stype
 from tests.factories import shop_frames
 
 

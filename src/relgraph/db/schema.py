@@ -71,6 +71,11 @@ class LinkInfo:
     origin: str  # "declared", "inferred" or "override"
     dangling: int = 0  # non-null values with no matching key
     non_null: int = 0
+    #: For a composite link, the source columns and the target key's columns it
+    #: joins, in matching order (the link's own columns are the ones relgraph
+    #: makes from them); empty for a single-column link.
+    src_parts: tuple[str, ...] = ()
+    dst_parts: tuple[str, ...] = ()
 
     @property
     def dangling_share(self) -> float:
@@ -97,6 +102,26 @@ class TableSchema:
     #: Where an inherited time column (``_row_time``) comes from, e.g.
     #: ``"orders.ordered_at"`` (see :mod:`relgraph.db.inherited_time`); "" otherwise.
     time_origin: str = ""
+    #: For a composite key, the table's own columns it is made of (the key
+    #: column ``primary_key`` is the one relgraph makes from them); else empty.
+    key_columns: tuple[str, ...] = ()
+
+    @property
+    def key_parts(self) -> tuple[str, ...]:
+        """The source columns that identify a row: the composite key's columns,
+        the single key column, or nothing when relgraph numbers the rows.
+
+        Example:
+            >>> import pandas as pd, relgraph as rg
+            >>> db = rg.connect({"users": pd.DataFrame({"user_id": [1, 2]})})
+            >>> db.schema.tables["users"].key_parts
+            ('user_id',)
+        """
+        if self.key_columns:
+            return self.key_columns
+        if self.primary_key and not self.generated_key:
+            return (self.primary_key,)
+        return ()
 
     @property
     def is_static(self) -> bool:
@@ -134,6 +159,20 @@ class Schema:
         if name not in self.tables:
             raise SchemaError(_unknown("table", name, name, self.tables))
         return self.tables[name]
+
+    def link_parts(self, link: Link) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The source columns of ``link`` and the target columns they match:
+        several each for a composite link, one each otherwise.
+
+        Example:
+            >>> from relgraph.db.schema import Link
+            >>> Schema({}).link_parts(Link("orders", "customer_id", "customers", "id"))
+            (('customer_id',), ('id',))
+        """
+        info = self.link_info.get(link)
+        if info is not None and info.src_parts:
+            return info.src_parts, info.dst_parts
+        return (link.src_column,), (link.dst_column,)
 
     def links_from(self, table: str) -> list[Link]:
         return [link for link in self.links if link.src_table == table]

@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from relgraph.db.inference import rejected_link_note
+from relgraph.db.link_inference import rejected_link_note
 from relgraph.db.schema import Link, Schema
 from relgraph.db.stype import Stype
 from relgraph.errors import PQLSemanticError
