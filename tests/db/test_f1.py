@@ -38,6 +38,8 @@ def test_f1_links(f1: rg.Database) -> None:
         "results.driverId -> drivers.driverId",
         "results.constructorId -> constructors.constructorId",
         "results.statusId -> status.statusId",
+        # seasons is keyed by its first column, year (Ergast's schema declares this link).
+        "races.year -> seasons.year",
         "driver_standings.raceId -> races.raceId",
         "driver_standings.driverId -> drivers.driverId",
         "constructor_results.raceId -> races.raceId",

@@ -179,13 +179,28 @@ def test_own_key_is_not_a_link() -> None:
     assert db.schema.links == []
 
 
+def test_table_with_composite_key() -> None:
+    pits = pd.DataFrame({"race_id": [1, 1, 2], "stop": [1, 2, 1], "ms": [2.5, 3.1, 2.2]})
+    races = pd.DataFrame({"race_id": [1, 2]})
+    db = rg.connect({"pit_stops": pits, "races": races})
+    t = db.schema.tables["pit_stops"]
+    assert (t.key_parts, t.primary_key, t.generated_key) == (
+        ("race_id", "stop"),
+        "race_id_stop",
+        False,
+    )
+    assert db.table("pit_stops")["race_id_stop"].tolist() == ["1|1", "1|2", "2|1"]
+    assert [str(x) for x in db.schema.links] == ["pit_stops.race_id -> races.race_id"]
+
+
 def test_table_without_key_gets_row_numbers() -> None:
-    pits = pd.DataFrame({"race_id": [1, 1, 2], "stop": [1, 2, 1]})
+    # No set of columns is unique: the rows are numbered.
+    pits = pd.DataFrame({"race_id": [1, 1, 2, 2], "stop": [1, 1, 1, 1]})
     races = pd.DataFrame({"race_id": [1, 2]})
     db = rg.connect({"pit_stops": pits, "races": races})
     t = db.schema.tables["pit_stops"]
     assert (t.primary_key, t.generated_key) == (ROW_ID, True)
-    assert db.table("pit_stops")[ROW_ID].tolist() == [0, 1, 2]
+    assert db.table("pit_stops")[ROW_ID].tolist() == [0, 1, 2, 3]
     assert [str(x) for x in db.schema.links] == ["pit_stops.race_id -> races.race_id"]
     assert any("no single-column primary key" in w for w in db.schema.warnings)
 

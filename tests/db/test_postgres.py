@@ -278,18 +278,16 @@ def test_declared_foreign_keys(shop):
     ]
 
 
-def test_composite_keys_are_warnings_not_errors(shop):
+def test_composite_keys_are_read(shop):
     _, declared = shop
+    assert declared.composite_keys["order_items"] == ("order_id", "product_id")
     assert (
-        "Composite foreign key shipments(order_id, product_id) -> "
-        "order_items(order_id, product_id) is not supported; link one column with "
-        "db.link('shipments.<column>', 'order_items.<key>')."
-    ) in declared.warnings
-    assert any(
-        w.startswith("Composite primary key order_items(order_id, product_id) is not supported")
-        for w in declared.warnings
-    )
-    assert len(declared.warnings) == 2
+        "shipments",
+        ("order_id", "product_id"),
+        "order_items",
+        ("order_id", "product_id"),
+    ) in declared.composite_foreign_keys
+    assert declared.warnings == []
 
 
 # -- choosing the schema -----------------------------------------------------------------

@@ -31,28 +31,34 @@ def tpch_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_tpch_keys_links_and_times(tpch_dir: Path) -> None:
     s = rg.connect(tpch_dir).schema
-    keys = {name: t.primary_key for name, t in s.tables.items()}
+    keys = {name: t.key_parts for name, t in s.tables.items()}
     assert keys == {
-        "customer": "c_custkey",
-        "orders": "o_orderkey",
-        "part": "p_partkey",
-        "supplier": "s_suppkey",
-        "nation": "n_nationkey",
-        "region": "r_regionkey",
-        "lineitem": ROW_ID,
-        "partsupp": ROW_ID,  # composite keys in TPC-H
+        "customer": ("c_custkey",),
+        "orders": ("o_orderkey",),
+        "part": ("p_partkey",),
+        "supplier": ("s_suppkey",),
+        "nation": ("n_nationkey",),
+        "region": ("r_regionkey",),
+        # composite keys, as the TPC-H specification declares them
+        "lineitem": ("l_orderkey", "l_linenumber"),
+        "partsupp": ("ps_partkey", "ps_suppkey"),
     }
+    assert s.tables["partsupp"].primary_key == "ps_partkey_ps_suppkey"  # made from the parts
     assert {str(x) for x in s.links} == {
         "customer.c_nationkey -> nation.n_nationkey",
         "lineitem.l_orderkey -> orders.o_orderkey",
         "lineitem.l_partkey -> part.p_partkey",
         "lineitem.l_suppkey -> supplier.s_suppkey",
+        "lineitem.l_partkey_l_suppkey -> partsupp.ps_partkey_ps_suppkey",
         "nation.n_regionkey -> region.r_regionkey",
         "orders.o_custkey -> customer.c_custkey",
         "partsupp.ps_partkey -> part.p_partkey",
         "partsupp.ps_suppkey -> supplier.s_suppkey",
         "supplier.s_nationkey -> nation.n_nationkey",
     }
+    [composite] = [x for x in s.links if x.dst_table == "partsupp"]
+    assert s.link_parts(composite) == (("l_partkey", "l_suppkey"), ("ps_partkey", "ps_suppkey"))
+    assert s.link_info[composite].dangling == 0
     assert s.tables["orders"].time_column == "o_orderdate"
     assert s.tables["customer"].time_column is None
     assert s.tables["orders"].columns["o_orderpriority"] == rg.Stype.categorical

@@ -108,7 +108,7 @@ def test_duckdb_declared_constraints_are_used(tmp_path: Path) -> None:
     assert db.schema.link_info[db.schema.links[0]].origin == "declared"
 
 
-def test_duckdb_composite_keys_are_reported(tmp_path: Path) -> None:
+def test_duckdb_composite_keys_and_links(tmp_path: Path) -> None:
     path = tmp_path / "composite.duckdb"
     con = duckdb.connect(str(path))
     con.execute("CREATE TABLE a (x INTEGER, y INTEGER, PRIMARY KEY (x, y))")
@@ -119,9 +119,13 @@ def test_duckdb_composite_keys_are_reported(tmp_path: Path) -> None:
     con.execute("INSERT INTO a VALUES (1, 1), (1, 2)")
     con.execute("INSERT INTO b VALUES (1, 1, 1)")
     con.close()
-    warnings = " ".join(rg.connect(path).schema.warnings)
-    assert "Composite primary key a(x, y) is not supported" in warnings
-    assert "Composite foreign key b(x, y) -> a(x, y) is not supported" in warnings
+    schema = rg.connect(path).schema
+    assert schema.tables["a"].key_parts == ("x", "y")
+    [link] = schema.links
+    assert (link.src_table, link.dst_table) == ("b", "a")
+    assert schema.link_parts(link) == (("x", "y"), ("x", "y"))
+    assert schema.link_info[link].origin == "declared"
+    assert schema.link_info[link].dangling == 0
 
 
 def test_sqlite_file_and_url(tmp_path: Path) -> None:
@@ -150,7 +154,7 @@ def test_sqlite_declared_constraints(tmp_path: Path) -> None:
     db = rg.connect(path)
     assert link_set(db) == {"visits.who -> people.code"}
     assert db.schema.tables["visits"].time_column == "at"
-    assert any("Composite primary key pairs(a, b)" in w for w in db.schema.warnings)
+    assert db.schema.tables["pairs"].key_parts == ("a", "b")
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])

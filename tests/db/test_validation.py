@@ -22,11 +22,19 @@ def dup_customers() -> dict[str, pd.DataFrame]:
     }
 
 
-def test_duplicate_primary_keys_are_an_error() -> None:
-    with pytest.raises(
-        DataValidationError, match=r"customers.customer_id has 3 duplicate values \(e.g. \[3, 2\]\)"
-    ):
-        rg.connect(dup_customers())
+def test_a_guessed_key_with_duplicates_is_passed_over_with_a_warning() -> None:
+    # Never a dead end: only a key the user declares may stop the run.
+    db = rg.connect(dup_customers())
+    t = db.schema.tables["customers"]
+    # customer_id repeats in half the rows, name is unique by itself: neither
+    # is the key and no pair of them is minimal, so the rows are numbered.
+    assert t.key_parts == () and t.generated_key
+    assert t.key_note.startswith("customers.customer_id has 3 duplicate values")
+    assert "dedupe" not in t.key_note  # half the rows repeat: no advice that deletes them
+    with pytest.raises(DataValidationError, match=r"3 duplicate values \(e.g. \[3, 2\]\)"):
+        rg.connect(
+            dup_customers(), schema={"tables": {"customers": {"primary_key": "customer_id"}}}
+        )
 
 
 def test_dedupe_keeps_the_first_row_per_key() -> None:
@@ -91,7 +99,7 @@ def test_duplicate_key_candidate_says_what_was_found() -> None:
     assert note.startswith(
         "qualifying.qualifyId has 1 NULL value and 2 duplicate values, so it cannot be the key"
     )
-    assert "drop or fill the NULL rows and remove the duplicate rows" in note
+    assert "part of a larger key" in note  # 2 repeats in 6 rows
     # A reference to another table is no key candidate: the plain warning stays.
     pits = rg.connect({"pit_stops": pd.DataFrame({"race_id": [1, 1], "stop": [1, 2]})})
     assert pits.schema.tables["pit_stops"].key_note == ""

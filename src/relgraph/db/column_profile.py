@@ -62,6 +62,16 @@ class ColumnProfile:
     distinct_tokens: int = 0  # after splitting on the separator
     url_share: float = 0.0
     avg_tokens: float = 0.0  # list items per value, after splitting on the separator
+    #: Smallest and largest value of a numeric column (None otherwise or when empty).
+    min_value: float | None = None
+    max_value: float | None = None
+    #: Whether every value of a numeric column is a whole number (a float column
+    #: of ids with NULLs, as pandas writes them, compares with integer keys).
+    integral: bool = False
+
+    @property
+    def is_numeric(self) -> bool:
+        return _is_numeric_type(self.dtype)
 
 
 @dataclass
@@ -76,14 +86,29 @@ def profile_table(con: duckdb.DuckDBPyConnection, table: str) -> TableProfile:
     described = con.execute(f"DESCRIBE {q}").fetchall()
     dtypes = {row[0]: row[1] for row in described}
     parts = ["count(*)"]
+    numeric = [c for c, t in dtypes.items() if _is_numeric_type(t)]
     for col in dtypes:
         c = quote_ident(col)
         parts += [f"count({c})", f"approx_count_distinct({c})"]
+    for col in numeric:
+        c = quote_ident(col)
+        whole = (
+            "true"
+            if base_type(dtypes[col]) in INTEGER_TYPES
+            else f"bool_and(isfinite({c}::DOUBLE) AND {c}::DOUBLE = floor({c}::DOUBLE))"
+        )
+        parts += [f"min({c})::DOUBLE", f"max({c})::DOUBLE", whole]
     row = con.execute(f"SELECT {', '.join(parts)} FROM {q}").fetchall()[0]
     num_rows = int(row[0])
     columns = {}
     for i, (col, dtype) in enumerate(dtypes.items()):
         columns[col] = ColumnProfile(col, dtype, int(row[1 + 2 * i]), int(row[2 + 2 * i] or 0))
+    at = 1 + 2 * len(dtypes)
+    for j, col in enumerate(numeric):
+        lo, hi, whole = row[at + 3 * j : at + 3 * j + 3]
+        p = columns[col]
+        p.min_value, p.max_value = lo, hi
+        p.integral = bool(whole) and p.non_null > 0
     strings = [c for c, t in dtypes.items() if base_type(t) == "VARCHAR"]
     if strings and num_rows:
         _profile_strings(con, q, strings, columns)
@@ -118,6 +143,11 @@ def _profile_strings(con, q: str, strings: list[str], columns: dict[str, ColumnP
                 f"{quote_ident(col)}, '\\s*[|;]\\s*|,\\s')) AS t FROM {sample})"
             ).fetchall()[0]
             p.distinct_tokens = int(tok[0])
+
+
+def _is_numeric_type(dtype: str) -> bool:
+    t = base_type(dtype)
+    return t in INTEGER_TYPES or t in FLOAT_TYPES or t == "DECIMAL"
 
 
 def is_unique(con: duckdb.DuckDBPyConnection, table: str, column: str) -> tuple[bool, int, int]:

@@ -15,17 +15,26 @@ import pandas as pd
 import pyarrow as pa
 
 from relgraph.db.column_profile import (
+    TableProfile,
     base_type,
     is_key_type,
     is_time_type,
     is_unique,
     profile_table,
 )
+from relgraph.db.composite_keys import (
+    add_made_column,
+    drop_made_columns,
+    find_composite_key,
+    find_composite_links,
+    made_column_name,
+)
 from relgraph.db.dropping import drop_columns
 from relgraph.db.inference import ROW_ID, choose_keys, infer_schema
 from relgraph.db.inherited_time import ROW_TIME, drop_inherited_times, inherit_times
+from relgraph.db.link_inference import link_stats
 from relgraph.db.overrides import Overrides, overrides_from_dict, read_overrides
-from relgraph.db.schema import Link, Schema, parse_column_ref
+from relgraph.db.schema import Link, LinkInfo, Schema, format_key_ref, parse_column_ref
 from relgraph.db.sources.base import Declared, file_url_path, quote_ident
 from relgraph.db.stype import Stype
 from relgraph.db.timestamps import convert_text_times, normalize_times
@@ -41,6 +50,7 @@ _STATE = (
     "_load_warnings",
     "_generated_keys",
     "_inherited_times",
+    "_made_columns",
     "_declared",
     "_schema",
 )
@@ -102,6 +112,8 @@ class Database:
         self._generated_keys: set[str] = set()
         self._dropped: list[str] = drop_columns(con, declared, drop)
         self._inherited_times: set[str] = set()
+        #: Columns made from composite keys' and links' parts, per table.
+        self._made_columns: dict[str, set[str]] = {}
         self._changing = False
         #: ``(table, column)`` pairs this view hides from model inputs.
         self._hidden: frozenset[tuple[str, str]] = frozenset()
@@ -359,8 +371,10 @@ class Database:
     def _resolve(self) -> Schema:
         names = list(self._declared.tables)
         drop_inherited_times(self.con, self._inherited_times)
+        drop_made_columns(self.con, self._made_columns)
+        self._made_columns = {}
         profiles = {t: profile_table(self.con, t) for t in names}
-        keys = choose_keys(self.con, profiles, self._declared, self._overrides)
+        keys = choose_keys(self.con, profiles, self._declared, self._overrides, self._dedupe)
         warnings: list[str] = []
         for table, key in keys.items():
             if key == ROW_ID and table in self._generated_keys:
@@ -369,12 +383,18 @@ class Database:
             if w:
                 warnings += w
                 profiles[table] = profile_table(self.con, table)
+        composite = self._composite_keys(profiles, keys)
+        for table, (_, column) in composite.items():
+            keys[table] = column
+            if table in self._overrides.composite_keys or table in self._declared.composite_keys:
+                warnings += check_primary_key(self.con, table, column, self._dedupe)
+            profiles[table] = profile_table(self.con, table)
         for table in names:
             if table not in keys:
                 self._add_row_id(table)
                 profiles[table] = profile_table(self.con, table)
             if table in self._generated_keys and table not in self._overrides.primary_keys:
-                keys[table] = ROW_ID
+                keys.setdefault(table, ROW_ID)
         schema = infer_schema(
             self.con,
             profiles,
@@ -382,6 +402,8 @@ class Database:
             self._overrides,
             keys,
             {t for t in self._generated_keys if keys.get(t) == ROW_ID},
+            composite_keys={t: parts for t, (parts, _) in composite.items()},
+            composite_links=self._composite_links(profiles, composite),
         )
         fixed = set(self._declared.time_columns) | set(self._overrides.time_columns)
         self._inherited_times, notes = inherit_times(self.con, schema, fixed)
@@ -389,6 +411,68 @@ class Database:
         schema.warnings += self._load_warnings + warnings + data_warnings(self.con, schema)
         schema.dropped = list(self._dropped)
         return schema
+
+    def _composite_keys(
+        self, profiles: dict[str, TableProfile], keys: dict[str, str]
+    ) -> dict[str, tuple[tuple[str, ...], str]]:
+        """Composite keys (override, declared, or found for a table with no
+        single key), each made into a column of its table."""
+        out = {}
+        for table, profile in profiles.items():
+            parts = self._overrides.composite_keys.get(table)
+            if parts is None and table not in self._overrides.primary_keys:
+                parts = self._declared.composite_keys.get(table)
+            if parts is None and table not in keys and table not in self._overrides.primary_keys:
+                parts = find_composite_key(self.con, profile)
+            if not parts:
+                continue
+            column = made_column_name(parts, set(profile.columns))
+            dtypes = {c.name: c.dtype for c in profile.columns.values()}
+            add_made_column(self.con, table, column, parts, dtypes)
+            self._made_columns.setdefault(table, set()).add(column)
+            out[table] = (parts, column)
+        return out
+
+    def _composite_links(
+        self,
+        profiles: dict[str, TableProfile],
+        composite: dict[str, tuple[tuple[str, ...], str]],
+    ) -> dict[Link, LinkInfo]:
+        """Links of several columns (override, declared, inferred), each with
+        its source parts made into a column of the source table."""
+        wanted: list[tuple[str, tuple[str, ...], str, tuple[str, ...], str]] = [
+            (*x, "override") for x in self._overrides.composite_links
+        ]
+        if not self._overrides.links_are_complete:
+            wanted += [(*x, "declared") for x in self._declared.composite_foreign_keys]
+        found: dict[Link, LinkInfo] = {}
+        for src, src_parts, dst, dst_parts, origin in wanted:
+            if composite.get(dst, ((), ""))[0] != tuple(dst_parts):
+                raise SchemaError(
+                    f"Link {format_key_ref(src, src_parts)} -> {format_key_ref(dst, dst_parts)} "
+                    f"must reach the key of {dst!r}; declare ({', '.join(dst_parts)}) its key "
+                    f"(schema TOML: [tables.{dst}] primary_key = {list(dst_parts)!r})."
+                )
+            link = Link(
+                src, made_column_name(src_parts, set(profiles[src].columns)), dst, composite[dst][1]
+            )
+            info = LinkInfo(origin, src_parts=tuple(src_parts), dst_parts=tuple(dst_parts))
+            found[link] = info
+        if not self._overrides.links_are_complete:
+            taken = {(x.src_table, found[x].src_parts) for x in found}
+            for link, info in find_composite_links(self.con, profiles, composite):
+                if (link.src_table, info.src_parts) not in taken:
+                    found[link] = info
+        for link, info in found.items():
+            profile = profiles[link.src_table]
+            dtypes = {c.name: c.dtype for c in profile.columns.values()}
+            add_made_column(self.con, link.src_table, link.src_column, info.src_parts, dtypes)
+            self._made_columns.setdefault(link.src_table, set()).add(link.src_column)
+            stats = link_stats(self.con, link)
+            info.non_null, info.dangling = stats.non_null, stats.dangling
+        for table in {x.src_table for x in found}:
+            profiles[table] = profile_table(self.con, table)
+        return found
 
     def _add_row_id(self, table: str) -> None:
         q = quote_ident(table)

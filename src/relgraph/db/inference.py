@@ -30,14 +30,20 @@ def choose_keys(
     profiles: dict[str, TableProfile],
     declared: Declared,
     overrides: Overrides,
+    dedupe: bool = False,
 ) -> dict[str, str]:
-    """The primary key of every table that has one: override, declared, inferred."""
+    """The single-column key of every table that has one: override, declared,
+    inferred. Tables given a composite key (override or declared) are left out."""
     names = list(profiles)
     keys: dict[str, str] = {}
     for table in names:
+        if table in overrides.composite_keys or (
+            table in declared.composite_keys and table not in overrides.primary_keys
+        ):
+            continue
         key = overrides.primary_keys.get(table) or declared.primary_keys.get(table)
         if key is None:
-            key = choose_primary_key(con, profiles[table], names)
+            key = choose_primary_key(con, profiles[table], names, dedupe)
         if key is not None:
             keys[table] = key
     return keys
@@ -50,13 +56,19 @@ def infer_schema(
     overrides: Overrides,
     keys: dict[str, str],
     generated_keys: set[str],
+    composite_keys: dict[str, tuple[str, ...]] | None = None,
+    composite_links: dict[Link, LinkInfo] | None = None,
 ) -> Schema:
     """Decide times, links and stypes (keys are given): declared, then
     overrides, then inference.
 
     ``profiles`` must describe the working store as it is (after generated keys
-    were added); names in overrides have already been checked.
+    and made columns were added); names in overrides have already been checked.
+    ``composite_keys`` maps a table to the parts of its composite key (its key
+    in ``keys`` is the made column); ``composite_links`` are links between made
+    columns, already decided.
     """
+    composite_keys = composite_keys or {}
     names = list(profiles)
     warnings = list(declared.warnings)
 
@@ -99,6 +111,7 @@ def infer_schema(
                 if k.src_table != link.src_table or k.src_column != link.src_column
             }
             link_info[link] = _stats(con, link, "override")
+        link_info.update(composite_links or {})
         skip = {(x.src_table, x.src_column) for x in link_info} | removed
         # Row numbers relgraph made up identify nothing outside their table:
         # orders.customer_id must not be matched to them.
@@ -129,7 +142,14 @@ def infer_schema(
             time_column=times[table],
             generated_key=table in generated_keys,
             key_note=key_rejection(con, profile, names) if table in generated_keys else "",
+            key_columns=composite_keys.get(table, ()),
         )
+        if table not in generated_keys and table not in declared.primary_keys and keys.get(table):
+            parts = composite_keys.get(table)
+            chosen = f"({', '.join(parts)})" if parts else keys[table]
+            note = key_rejection(con, profile, names, chosen if parts else keys[table])
+            if note:
+                warnings.append(note)
     links = sorted(link_info, key=lambda x: (names.index(x.src_table), x.src_column))
     return Schema(
         tables=tables,

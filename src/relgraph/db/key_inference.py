@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import duckdb
 
-from relgraph.db.column_profile import TableProfile, is_key_type, is_unique
+from relgraph.db.column_profile import (
+    INTEGER_TYPES,
+    STRING_TYPES,
+    ColumnProfile,
+    TableProfile,
+    base_type,
+    is_key_type,
+    is_unique,
+)
 from relgraph.db.naming import id_suffix, norm, table_variants
 
 #: The column relgraph adds to a table that has no usable key.
@@ -29,30 +37,69 @@ def primary_key_score(table: str, column: str, all_tables: list[str]) -> int:
     return 40 if prefix in others else 50
 
 
-def choose_primary_key(
-    con: duckdb.DuckDBPyConnection, profile: TableProfile, all_tables: list[str]
-) -> str | None:
-    """The best-named column whose values are unique and non-null.
+#: Name endings of natural keys: codes and numbers that identify a row
+#: (``tailnum``, ``iata_code``, ``isbn``, ``order_no``).
+_NATURAL_KEY_ENDINGS = ("code", "num", "no", "nr", "number", "abbr", "abbrev", "symbol", "sku")
+_NATURAL_KEY_NAMES = {"isbn", "ean", "upc", "slug", "handle", "username", "login", "email", "iso"}
 
-    A column named exactly like the table's key (``customer_id`` in
-    ``customers``) is chosen even with duplicates, so that validation reports
-    them instead of the table silently losing its key.
+
+def natural_key_score(column: ColumnProfile, position: int) -> int:
+    """How much a column not named like an id still reads as a key: a code
+    named like one, or the table's first column (0: not at all).
+
+    Only short one-word values (codes) and integers qualify: a unique name or
+    description is no key, however unique.
+
+    Example:
+        >>> from relgraph.db.column_profile import ColumnProfile
+        >>> faa = ColumnProfile("faa", "VARCHAR", 100, 100, avg_length=3.0, avg_words=1.0)
+        >>> natural_key_score(faa, 0), natural_key_score(faa, 3)
+        (20, 0)
+    """
+    dtype = base_type(column.dtype)
+    if dtype not in INTEGER_TYPES and dtype not in STRING_TYPES:
+        return 0
+    if dtype == "VARCHAR" and (column.avg_words > 1.05 or column.avg_length > 24):
+        return 0
+    n = norm(column.name)
+    named = n in _NATURAL_KEY_NAMES or (
+        len(n) > 2 and any(n.endswith(e) for e in _NATURAL_KEY_ENDINGS)
+    )
+    return (30 if named else 0) + (20 if position == 0 else 0)
+
+
+def choose_primary_key(
+    con: duckdb.DuckDBPyConnection,
+    profile: TableProfile,
+    all_tables: list[str],
+    dedupe: bool = False,
+) -> str | None:
+    """The best candidate column whose values are unique and non-null.
+
+    Candidates are ranked by name (``customer_id`` in ``customers`` first),
+    then natural keys (a code, or the first column); the first that is unique
+    wins. A guessed column with duplicates is passed over (the table falls back
+    to the next candidate, a composite key or row numbers): only a key the user
+    declares may stop the run. With ``dedupe=True`` the column named exactly
+    like the key is kept and its duplicate rows dropped, as asked.
     """
     scored = []
     for i, col in enumerate(profile.columns.values()):
         if not is_key_type(col.dtype):
             continue
         score = primary_key_score(profile.name, col.name, all_tables)
+        if not score:
+            score = natural_key_score(col, i)
         if score:
             scored.append((-score, i, col))
     for neg_score, _, col in sorted(scored, key=lambda s: s[:2]):
-        if col.non_null < profile.num_rows and neg_score > -100:
+        if dedupe and neg_score <= -100 and col.non_null:
+            return col.name  # validation drops the duplicate and NULL rows
+        if col.non_null < profile.num_rows:
             continue
-        if neg_score <= -100 and col.non_null == profile.num_rows:
-            return col.name  # exact name: validation checks uniqueness
         # The distinct count is approximate (HyperLogLog, a few % off): prune
-        # only on big tables and with a wide margin; the exact check decides.
-        if profile.num_rows > 1_000_000 and col.distinct < 0.8 * profile.num_rows:
+        # only with a wide margin; the exact check decides.
+        if profile.num_rows > 1000 and col.distinct < 0.8 * profile.num_rows:
             continue
         if is_unique(con, profile.name, col.name)[0]:
             return col.name
@@ -60,13 +107,20 @@ def choose_primary_key(
 
 
 def key_rejection(
-    con: duckdb.DuckDBPyConnection, profile: TableProfile, all_tables: list[str]
+    con: duckdb.DuckDBPyConnection,
+    profile: TableProfile,
+    all_tables: list[str],
+    chosen: str = "",
 ) -> str:
-    """Why the column named like ``profile``'s key is not its key, for a table
-    whose rows relgraph numbers; empty when no column is named like the key.
+    """Why the column named like ``profile``'s key is not its key; empty when
+    no column is named like the key, or when it is the key.
 
-    Only columns named like this table's own key count (``customer_id`` or
-    ``id`` in ``customers``): a reference to another table is no candidate.
+    ``chosen`` names what identifies the rows instead (a column, or a composite
+    key as ``"(a, b)"``); empty when relgraph numbers the rows. Only columns
+    named like this table's own key count (``customer_id`` or ``id`` in
+    ``customers``): a reference to another table is no candidate. Advice that
+    deletes rows is only given when they are few: many repeats mean the column
+    is part of a larger key, not that the data is dirty.
     """
     candidates = [
         (primary_key_score(profile.name, col.name, all_tables), -i, col.name)
@@ -77,6 +131,8 @@ def key_rejection(
     if not named:
         return ""
     column = max(named)[2]
+    if column == chosen:
+        return ""
     unique, duplicates, nulls = is_unique(con, profile.name, column)
     if unique:
         return ""
@@ -87,13 +143,26 @@ def key_rejection(
     if duplicates:
         found.append(_count(duplicates, "duplicate value"))
         fixes.append("remove the duplicate rows")
-    return (
-        f"{profile.name}.{column} has {' and '.join(found)}, so it cannot be the key; "
-        f"relgraph numbers the rows as {ROW_ID} instead (FOR EACH {profile.name}.{ROW_ID}), "
-        f"and no link to {profile.name} is inferred. To use {column}, {' and '.join(fixes)} "
-        "(or declare it the key in a schema file and read with dedupe=True, which drops "
-        "NULL keys and keeps the first row per key)."
-    )
+    t = profile.name
+    if chosen:
+        instead = f"{t} is keyed by {chosen} instead."
+    else:
+        instead = (
+            f"relgraph numbers the rows as {ROW_ID} instead (FOR EACH {t}.{ROW_ID}), "
+            f"and no link to {t} is inferred."
+        )
+    if duplicates <= 0.01 * profile.num_rows:
+        advice = (
+            f" To use {column}, {' and '.join(fixes)} (or declare it the key, schema TOML "
+            f'[tables.{t}] primary_key = "{column}", and read with --dedupe / dedupe=True, '
+            "which drops NULL keys and keeps the first row per key)."
+        )
+    else:
+        advice = (
+            f" So many repeats mean {column} is part of a larger key: declare it, schema "
+            f'TOML [tables.{t}] primary_key = ["{column}", "<other column>", ...].'
+        )
+    return f"{t}.{column} has {' and '.join(found)}, so it cannot be the key; {instead}{advice}"
 
 
 def _count(n: int, what: str) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 
 import tomli_w
 
-from relgraph.db.schema import Link, Schema, parse_column_ref
+from relgraph.db.schema import Link, Schema, format_key_ref, parse_column_ref, parse_key_ref
 from relgraph.db.stype import Stype
 from relgraph.errors import SchemaError
 
@@ -32,16 +32,33 @@ from relgraph.errors import SchemaError
 @dataclass
 class Overrides:
     primary_keys: dict[str, str] = field(default_factory=dict)
+    #: Keys of several columns (``primary_key = ["yearID", "teamID"]`` in TOML).
+    composite_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: ``None`` means "no time column" (a static table).
     time_columns: dict[str, str | None] = field(default_factory=dict)
     stypes: dict[tuple[str, str], Stype] = field(default_factory=dict)
     added_links: list[Link] = field(default_factory=list)
     #: ``(table, column)`` whose link (declared or inferred) is removed.
     removed_links: set[tuple[str, str]] = field(default_factory=set)
+    #: Links of several columns: ``(src_table, src_columns, dst_table, dst_columns)``.
+    composite_links: list[tuple[str, tuple[str, ...], str, tuple[str, ...]]] = field(
+        default_factory=list
+    )
     #: When a TOML file lists ``links``, that list is the whole set.
     links_are_complete: bool = False
     #: ``table.column`` refs to drop (applied by the database, not kept here).
     dropped: list[str] = field(default_factory=list)
+
+    def set_key(self, table: str, columns: str | tuple[str, ...]) -> None:
+        """Make ``columns`` (one, or several together) the key of ``table``."""
+        self.primary_keys.pop(table, None)
+        self.composite_keys.pop(table, None)
+        if isinstance(columns, str):
+            self.primary_keys[table] = columns
+        elif len(columns) == 1:
+            self.primary_keys[table] = columns[0]
+        else:
+            self.composite_keys[table] = tuple(columns)
 
     def add_link(self, link: Link) -> None:
         self.removed_links.discard((link.src_table, link.src_column))
@@ -55,6 +72,9 @@ class Overrides:
     def forget_columns(self, columns: set[tuple[str, str]]) -> None:
         """Forget every override naming a dropped ``(table, column)``."""
         self.primary_keys = {t: c for t, c in self.primary_keys.items() if (t, c) not in columns}
+        self.composite_keys = {
+            t: cs for t, cs in self.composite_keys.items() if not any((t, c) in columns for c in cs)
+        }
         self.time_columns = {
             t: c for t, c in self.time_columns.items() if c is None or (t, c) not in columns
         }
@@ -70,6 +90,7 @@ class Overrides:
     def check_not_dropped(self, columns: set[tuple[str, str]]) -> None:
         """Refuse a key, time column or link that names a dropped column."""
         named = [(t, c, "primary_key") for t, c in self.primary_keys.items()]
+        named += [(t, c, "part of the key") for t, cs in self.composite_keys.items() for c in cs]
         named += [(t, c, "time_column") for t, c in self.time_columns.items() if c]
         for x in self.added_links:
             named += [(x.src_table, x.src_column, "a link"), (x.dst_table, x.dst_column, "a link")]
@@ -124,8 +145,17 @@ def overrides_from_dict(data: dict[str, Any], origin: str = "schema") -> Overrid
                 f"{origin}: [tables.{table}] has unknown keys {sorted(bad)}; expected "
                 "primary_key, time_column, columns."
             )
-        if spec.get("primary_key"):
-            out.primary_keys[table] = spec["primary_key"]
+        key = spec.get("primary_key")
+        if key:
+            if isinstance(key, list) and key and all(isinstance(c, str) and c for c in key):
+                out.set_key(table, tuple(key))
+            elif isinstance(key, str):
+                out.set_key(table, key)
+            else:
+                raise SchemaError(
+                    f"{origin}: [tables.{table}] primary_key must be a column name or a list "
+                    f'of them (got {key!r}), e.g. primary_key = ["yearID", "teamID"].'
+                )
         if "time_column" in spec:
             out.time_columns[table] = spec["time_column"] or None
         for column, stype in (spec.get("columns") or {}).items():
@@ -138,9 +168,17 @@ def overrides_from_dict(data: dict[str, Any], origin: str = "schema") -> Overrid
                     f"{origin}: each link needs 'from' and 'to' (got {item!r}); e.g. "
                     '{from = "orders.customer_id", to = "customers.customer_id"}.'
                 )
-            src = parse_column_ref(item["from"], "link source")
-            dst = parse_column_ref(item["to"], "link target")
-            out.add_link(Link(src[0], src[1], dst[0], dst[1]))
+            src = parse_key_ref(item["from"], "link source")
+            dst = parse_key_ref(item["to"], "link target")
+            if len(src[1]) != len(dst[1]):
+                raise SchemaError(
+                    f"{origin}: link {item['from']} -> {item['to']} names {len(src[1])} "
+                    f"column(s) on one side and {len(dst[1])} on the other."
+                )
+            if len(src[1]) == 1:
+                out.add_link(Link(src[0], src[1][0], dst[0], dst[1][0]))
+            else:
+                out.composite_links.append((src[0], src[1], dst[0], dst[1]))
     for ref in data.get("unlink") or []:
         out.remove_link(*parse_column_ref(ref, "link source"))
     drop = data.get("drop") or []
@@ -154,21 +192,41 @@ def overrides_from_dict(data: dict[str, Any], origin: str = "schema") -> Overrid
     return out
 
 
+def _link_entry(schema: Schema, link: Link) -> dict[str, str]:
+    src, dst = schema.link_parts(link)
+    return {
+        "from": format_key_ref(link.src_table, src),
+        "to": format_key_ref(link.dst_table, dst),
+    }
+
+
 def schema_to_toml(schema: Schema) -> str:
     """The inferred schema as an editable TOML file (readable by :func:`read_overrides`)."""
     tables: dict[str, Any] = {}
+    # Columns relgraph makes from a composite key's or link's parts are made
+    # again from the file's keys and links; they are not the user's columns.
+    made_columns: dict[str, set[str]] = {}
+    for name, t in schema.tables.items():
+        if t.key_columns and t.primary_key:
+            made_columns.setdefault(name, set()).add(t.primary_key)
+    for link in schema.links:
+        if len(schema.link_parts(link)[0]) > 1:
+            made_columns.setdefault(link.src_table, set()).add(link.src_column)
     for name, t in schema.tables.items():
         spec: dict[str, Any] = {}
-        if t.primary_key and not t.generated_key:
+        if t.key_columns:
+            spec["primary_key"] = list(t.key_columns)
+        elif t.primary_key and not t.generated_key:
             spec["primary_key"] = t.primary_key
+        made = made_columns.get(name, set())
         if t.time_origin:  # inherited: inference gives it again (see db.inherited_time)
-            spec["columns"] = {c: s.value for c, s in t.columns.items() if c != t.time_column}
+            made = made | {t.time_column}
         else:
             spec["time_column"] = t.time_column or ""
-            spec["columns"] = {c: s.value for c, s in t.columns.items()}
+        spec["columns"] = {c: s.value for c, s in t.columns.items() if c not in made}
         tables[name] = spec
     doc: dict[str, Any] = {
-        "links": [{"from": link.source, "to": link.target} for link in schema.links],
+        "links": [_link_entry(schema, link) for link in schema.links],
         "tables": tables,
     }
     if schema.dropped:

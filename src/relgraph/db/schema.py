@@ -288,6 +288,35 @@ def parse_column_ref(ref: str, what: str = "column reference") -> tuple[str, str
     return table, column
 
 
+def parse_key_ref(ref: str, what: str = "column reference") -> tuple[str, tuple[str, ...]]:
+    """Split ``"table.column"`` or, for several columns together,
+    ``"table.(a, b)"`` into the table and its columns.
+
+    Example:
+        >>> parse_key_ref("Batting.(yearID, teamID)")
+        ('Batting', ('yearID', 'teamID'))
+        >>> parse_key_ref("orders.customer_id")
+        ('orders', ('customer_id',))
+    """
+    if isinstance(ref, str) and ref.endswith(")") and ".(" in ref:
+        table, inner = ref[:-1].split(".(", 1)
+        columns = tuple(c.strip() for c in inner.split(","))
+        if table and "." not in table and columns and all(columns):
+            return table, columns
+        raise SchemaError(
+            f"Expected a {what} of the form 'table.column' or 'table.(a, b)' (got {ref!r})."
+        )
+    table, column = parse_column_ref(ref, what)
+    return table, (column,)
+
+
+def format_key_ref(table: str, columns: tuple[str, ...]) -> str:
+    """The inverse of :func:`parse_key_ref`: ``"t.c"`` or ``"t.(a, b)"``."""
+    if len(columns) == 1:
+        return f"{table}.{columns[0]}"
+    return f"{table}.({', '.join(columns)})"
+
+
 def _unknown(kind: str, full: str, name: str, known: Any) -> str:
     import difflib
 

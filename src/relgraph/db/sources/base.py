@@ -27,28 +27,35 @@ class Declared:
     time_columns: dict[str, str | None] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     description: str = ""
+    #: Keys of several columns: table -> its columns, in declared order.
+    composite_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: ``(src_table, src_columns, dst_table, dst_columns)``, several columns each.
+    composite_foreign_keys: list[tuple[str, tuple[str, ...], str, tuple[str, ...]]] = field(
+        default_factory=list
+    )
 
     def add_primary_key(self, table: str, columns: list[str]) -> None:
-        """Record a declared primary key; a composite one becomes a warning."""
+        """Record a declared primary key of one or several columns."""
         if len(columns) == 1:
             self.primary_keys[table] = columns[0]
-        else:
-            self.warnings.append(
-                f"Composite primary key {table}({', '.join(columns)}) is not supported; "
-                "relgraph infers a single-column key or numbers the rows."
-            )
+        elif columns:
+            self.composite_keys[table] = tuple(columns)
 
     def add_foreign_key(
         self, table: str, columns: list[str], ref_table: str, ref_columns: list[str]
     ) -> None:
-        """Record a declared foreign key; a composite one becomes a warning."""
+        """Record a declared foreign key of one or several columns."""
         if len(columns) == 1 and len(ref_columns) == 1:
             self.foreign_keys.append((table, columns[0], ref_table, ref_columns[0]))
+        elif columns and len(columns) == len(ref_columns):
+            self.composite_foreign_keys.append(
+                (table, tuple(columns), ref_table, tuple(ref_columns))
+            )
         else:
             self.warnings.append(
-                f"Composite foreign key {table}({', '.join(columns)}) -> "
-                f"{ref_table}({', '.join(ref_columns)}) is not supported; link one column "
-                f"with db.link('{table}.<column>', '{ref_table}.<key>')."
+                f"Foreign key {table}({', '.join(columns)}) -> "
+                f"{ref_table}({', '.join(ref_columns)}) does not name as many columns on "
+                "both sides; it is ignored."
             )
 
 

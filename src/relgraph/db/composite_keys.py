@@ -1,0 +1,312 @@
+"""Composite keys and links: rows identified by several columns together
+(Lahman's ``Teams`` by ``(yearID, lgID, teamID)``, TPC-H's ``partsupp`` by
+``(ps_partkey, ps_suppkey)``).
+
+relgraph makes one text column from the parts of each composite key and of
+each composite link (:func:`add_made_column`), so that everything downstream
+(the graph, features, PQL, write-back) works with single-column keys; the parts
+stay as they are and remain features or links of their own. A made column is
+named by its parts joined with ``_`` (``yearID_lgID_teamID``), so a link whose
+columns are named like the key's gets the key's name, as single links do.
+
+Values are the parts as text joined by ``|`` (a ``|`` or ``\\`` inside a part is
+escaped), whole floats written as integers and times in ISO form, so equal
+parts give equal keys whatever their storage type; a NULL part gives a NULL.
+
+Example:
+    >>> import pandas as pd, relgraph as rg
+    >>> teams = pd.DataFrame({"yearID": [2000, 2000, 2001], "teamID": ["BOS", "NYA", "BOS"],
+    ...                       "W": [85, 87, 82]})
+    >>> db = rg.connect({"Teams": teams})
+    >>> db.schema.tables["Teams"].key_parts
+    ('yearID', 'teamID')
+    >>> db.table("Teams")["yearID_teamID"].tolist()
+    ['2000|BOS', '2000|NYA', '2001|BOS']
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import duckdb
+
+from relgraph.db.column_profile import (
+    FLOAT_TYPES,
+    INTEGER_TYPES,
+    ColumnProfile,
+    TableProfile,
+    base_type,
+    is_time_type,
+)
+from relgraph.db.key_inference import natural_key_score
+from relgraph.db.naming import column_prefix, id_suffix, norm, strip_prefix, words
+from relgraph.db.schema import Link, LinkInfo
+from relgraph.db.sources.base import quote_ident as q
+
+#: At most this many columns make a composite key.
+MAX_KEY_SIZE = 4
+#: Only the best-ranked columns of a table are tried as parts.
+MAX_CANDIDATES = 8
+#: Uniqueness is tried on a sample of this many rows first (a repeat in a
+#: sample is a repeat in the table); the table itself decides.
+SAMPLE_ROWS = 20_000
+#: A composite link is made when at least this share of its rows find a key.
+MIN_CONTAINMENT = 0.8
+
+_YEAR_WORDS = {"year", "yr", "season", "yearid"}
+
+
+def made_column_name(parts: tuple[str, ...], existing: set[str]) -> str:
+    """The name of the column made from ``parts``: joined by ``_``, with
+    ``_key`` added while it clashes with a column of the table.
+
+    Example:
+        >>> made_column_name(("yearID", "teamID"), {"yearID", "teamID", "W"})
+        'yearID_teamID'
+    """
+    name = "_".join(parts)
+    while name in existing:
+        name += "_key"
+    return name
+
+
+def part_text(column: str, dtype: str) -> str:
+    """SQL for one part as canonical text (see the module docstring)."""
+    c = q(column)
+    t = base_type(dtype)
+    if t in INTEGER_TYPES:
+        return f"CAST({c} AS VARCHAR)"
+    if t in FLOAT_TYPES or t == "DECIMAL":
+        whole = f"CAST(CAST({c} AS HUGEINT) AS VARCHAR)"
+        return (
+            f"CASE WHEN {c} = floor({c}) AND abs({c}) < 1e30 THEN {whole} "
+            f"ELSE CAST({c} AS VARCHAR) END"
+        )
+    if is_time_type(dtype):
+        return f"strftime(CAST({c} AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%f')"
+    return rf"replace(replace(CAST({c} AS VARCHAR), '\', '\\'), '|', '\|')"
+
+
+def made_value_sql(parts: tuple[str, ...], dtypes: dict[str, str]) -> str:
+    """SQL for the made key of ``parts``: NULL when any part is NULL."""
+    any_null = " OR ".join(f"{q(p)} IS NULL" for p in parts)
+    joined = " || '|' || ".join(part_text(p, dtypes[p]) for p in parts)
+    return f"CASE WHEN {any_null} THEN NULL ELSE {joined} END"
+
+
+def add_made_column(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    name: str,
+    parts: tuple[str, ...],
+    dtypes: dict[str, str],
+) -> None:
+    """Add column ``name`` to ``table`` holding the made key of ``parts``."""
+    con.execute(f"ALTER TABLE {q(table)} ADD COLUMN {q(name)} VARCHAR")
+    con.execute(f"UPDATE {q(table)} SET {q(name)} = {made_value_sql(parts, dtypes)}")
+
+
+def drop_made_columns(con: duckdb.DuckDBPyConnection, made: dict[str, set[str]]) -> None:
+    """Remove earlier made columns (before the schema is inferred again)."""
+    for table, columns in sorted(made.items()):
+        for column in sorted(columns):
+            con.execute(f"ALTER TABLE {q(table)} DROP COLUMN IF EXISTS {q(column)}")
+
+
+# ---------------------------------------------------------------- keys
+def part_rank(col: ColumnProfile, references: set[str]) -> int:
+    """How much a column reads as part of a key (0: never a part).
+
+    3: named like an id or a reference to another table; 2: a code or a year;
+    1: another whole-number, short text or time column (a stint, a position).
+    """
+    t = base_type(col.dtype)
+    if t in FLOAT_TYPES or t == "DECIMAL" or t == "BOOLEAN":
+        return 0
+    if t == "VARCHAR" and (col.avg_words > 1.5 or col.avg_length > 40):
+        return 0
+    if not (t in INTEGER_TYPES or t == "VARCHAR" or is_time_type(col.dtype)):
+        return 0
+    if col.name in references or id_suffix(col.name) is not None:
+        return 3
+    if natural_key_score(col, 1) or set(words(col.name)) & _YEAR_WORDS:
+        return 2
+    return 1
+
+
+def find_composite_key(
+    con: duckdb.DuckDBPyConnection,
+    profile: TableProfile,
+    references: set[str] = frozenset(),  # type: ignore[assignment]
+) -> tuple[str, ...] | None:
+    """The smallest set of columns whose values together are unique and
+    non-null, with at least one column named like an id or referencing
+    another table (so that a table of measurements gets no made-up key).
+
+    Args:
+        con: the working store.
+        profile: the table.
+        references: columns of the table that link to other tables.
+
+    Example:
+        >>> import duckdb
+        >>> from relgraph.db.column_profile import profile_table
+        >>> con = duckdb.connect()
+        >>> _ = con.execute("CREATE TABLE b AS SELECT * FROM (VALUES ('p1', 2000, 1, 5), "
+        ...     "('p1', 2000, 2, 7), ('p2', 2000, 1, 5), ('p2', 2001, 1, 7), ('p1', 2001, 1, 5)) "
+        ...     "t(playerID, yearID, stint, HR)")
+        >>> find_composite_key(con, profile_table(con, "b"))
+        ('playerID', 'yearID', 'stint')
+    """
+    n = profile.num_rows
+    if n < 2:
+        return None
+    ranked = []
+    for i, col in enumerate(profile.columns.values()):
+        rank = part_rank(col, set(references))
+        # A column unique by itself would make any set with it non-minimal.
+        if rank and col.non_null == n and 1 < col.distinct < 0.95 * n:
+            ranked.append((rank, -i, col.name))
+    ranked.sort(reverse=True)
+    candidates = [name for _, _, name in ranked[:MAX_CANDIDATES]]
+    if len(candidates) < 2:
+        return None
+    rank_of = {name: rank for rank, _, name in ranked}
+    position = {name: i for i, name in enumerate(profile.columns)}
+    sample = _sample(con, profile.name, candidates, n)
+    try:
+        for size in range(2, MAX_KEY_SIZE + 1):
+            combos = [
+                c
+                for c in itertools.combinations(candidates, size)
+                if max(rank_of[x] for x in c) == 3
+            ]
+            combos.sort(key=lambda c: (-sum(rank_of[x] for x in c), sorted(position[x] for x in c)))
+            for combo in combos:
+                if not _unique(con, sample, combo):
+                    continue
+                if sample == profile.name or _unique(con, profile.name, combo):
+                    return tuple(sorted(combo, key=position.__getitem__))
+    finally:
+        if sample != profile.name:
+            con.execute(f"DROP TABLE IF EXISTS {q(sample)}")
+    return None
+
+
+def _sample(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], n: int) -> str:
+    if n <= SAMPLE_ROWS:
+        return table
+    name = "__rg_key_sample"
+    cols = ", ".join(map(q, columns))
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {cols} FROM {q(table)} "
+        f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (7)"
+    )
+    return name
+
+
+def _unique(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]) -> bool:
+    cols = ", ".join(map(q, columns))
+    rows, distinct = con.execute(
+        f"SELECT (SELECT count(*) FROM {q(table)}), "
+        f"(SELECT count(*) FROM (SELECT DISTINCT {cols} FROM {q(table)}))"
+    ).fetchall()[0]
+    return bool(rows == distinct)
+
+
+def is_unique_together(
+    con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]
+) -> bool:
+    """Whether ``columns`` of ``table`` are unique together and never NULL."""
+    nulls = " OR ".join(f"{q(c)} IS NULL" for c in columns)
+    if con.execute(f"SELECT count(*) FROM {q(table)} WHERE {nulls}").fetchall()[0][0]:
+        return False
+    return _unique(con, table, columns)
+
+
+# ---------------------------------------------------------------- links
+def match_parts(
+    src: TableProfile, dst: TableProfile, key_parts: tuple[str, ...]
+) -> tuple[str, ...] | None:
+    """The columns of ``src`` named like each part of ``dst``'s composite key
+    (after per-table prefixes such as TPC-H's ``l_`` / ``ps_``), in the key's
+    order; None unless every part has exactly one match of a comparable type."""
+    src_prefix = column_prefix(list(src.columns))
+    dst_prefix = column_prefix(list(dst.columns))
+    out = []
+    for part in key_parts:
+        want = norm(strip_prefix(part, dst_prefix))
+        dst_type = dst.columns[part].dtype
+        found = [
+            c.name
+            for c in src.columns.values()
+            if norm(strip_prefix(c.name, src_prefix)) == want and _comparable(c.dtype, dst_type)
+        ]
+        if len(found) != 1:
+            return None
+        out.append(found[0])
+    return tuple(out)
+
+
+def _comparable(a: str, b: str) -> bool:
+    numeric = INTEGER_TYPES | FLOAT_TYPES | {"DECIMAL"}
+    ta, tb = base_type(a), base_type(b)
+    if ta in numeric or tb in numeric:
+        return ta in numeric and tb in numeric
+    return is_time_type(a) == is_time_type(b)
+
+
+def composite_link_stats(
+    con: duckdb.DuckDBPyConnection,
+    src_table: str,
+    src_parts: tuple[str, ...],
+    src_dtypes: dict[str, str],
+    dst_table: str,
+    dst_column: str,
+) -> tuple[int, int]:
+    """``(rows with every part set, of those how many match no key)``."""
+    value = made_value_sql(src_parts, src_dtypes)
+    row = con.execute(
+        f"SELECT count(s.__v), count(s.__v) FILTER (WHERE d.__k IS NULL) FROM "
+        f"(SELECT {value} AS __v FROM {q(src_table)}) s LEFT JOIN "
+        f"(SELECT DISTINCT {q(dst_column)} AS __k FROM {q(dst_table)}) d ON s.__v = d.__k"
+    ).fetchall()[0]
+    return int(row[0]), int(row[1])
+
+
+def find_composite_links(
+    con: duckdb.DuckDBPyConnection,
+    profiles: dict[str, TableProfile],
+    composite: dict[str, tuple[tuple[str, ...], str]],
+) -> list[tuple[Link, LinkInfo]]:
+    """Links from tables whose columns are named like a composite key's parts
+    and whose rows mostly find a key there.
+
+    ``composite`` maps a table to its key's parts and made column. Each link
+    returned names the made column it needs in the source table (not made
+    yet) and carries its parts in :class:`LinkInfo`.
+    """
+    out = []
+    for dst, (parts, key_column) in composite.items():
+        for src, profile in profiles.items():
+            if src == dst:
+                continue
+            src_parts = match_parts(profile, profiles[dst], parts)
+            if src_parts is None:
+                continue
+            dtypes = {c.name: c.dtype for c in profile.columns.values()}
+            non_null, dangling = composite_link_stats(con, src, src_parts, dtypes, dst, key_column)
+            if not non_null or dangling > (1 - MIN_CONTAINMENT) * non_null:
+                continue
+            column = made_column_name(src_parts, set(profile.columns) - {key_column})
+            if composite.get(src, ((), ""))[1] == column:
+                column += "_ref"  # the source's own key has the same name
+            info = LinkInfo(
+                "inferred",
+                dangling=dangling,
+                non_null=non_null,
+                src_parts=src_parts,
+                dst_parts=parts,
+            )
+            out.append((Link(src, column, dst, key_column), info))
+    return out
