@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 
 import relgraph as rg
-from relgraph.db.inference import ROW_ID
 
 
 @pytest.fixture(scope="module")
