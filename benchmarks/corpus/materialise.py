@@ -161,3 +161,38 @@ def tpch_tables(out_dir: Path, sample_rows: int | None = None, scale: float = 0.
     if sample_rows is not None:
         for path in out_dir.glob("*.parquet"):
             pq.write_table(pq.read_table(path).slice(0, sample_rows), path)
+
+
+def written_columns(source: Path) -> dict[str, list[str]]:
+    """Table name -> column names of a written corpus database (a folder of
+    CSV/Parquet files or a SQLite file), read without relgraph's inference.
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = (folder / "t.csv").write_text("a,b\\n1,2\\n")
+        >>> written_columns(folder)
+        {'t': ['a', 'b']}
+    """
+    if source.is_file():
+        con = sqlite3.connect(f"file:{source.resolve()}?mode=ro", uri=True)
+        try:
+            names = [
+                r[0]
+                for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                if not r[0].startswith("sqlite_")
+            ]
+            quote = '"{}"'.format
+            return {n: [r[1] for r in con.execute(f"PRAGMA table_info({quote(n)})")] for n in names}
+        finally:
+            con.close()
+    out: dict[str, list[str]] = {}
+    for path in sorted(source.iterdir()):
+        name = path.name
+        if name.endswith(".parquet"):
+            out[name.removesuffix(".parquet")] = pq.read_schema(path).names
+        elif name.endswith((".csv", ".csv.gz")):
+            opener = gzip.open if name.endswith(".gz") else open
+            with opener(path, "rt", newline="", encoding="utf-8") as f:
+                out[name.split(".")[0]] = next(csv.reader(f))
+    return out
