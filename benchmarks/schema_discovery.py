@@ -87,7 +87,7 @@ def row(name: str, s: Score, seconds: float, error: str) -> tuple[str, ...]:
         name,
         f"{s.keys_right}/{s.tables}",
         f"{s.times_right}/{s.times_total}",
-        f"{s.link_precision:.2f}",
+        f"{s.link_precision:.2f}" if s.links_found else "-",  # nothing found: undefined
         f"{s.link_recall:.2f}",
         f"{s.composite_keys_right}/{s.composite_keys}",
         f"{s.composite_links_found}/{s.composite_links}",
