@@ -52,6 +52,10 @@ MAX_CANDIDATES = 8
 SAMPLE_ROWS = 20_000
 #: A composite link is made when at least this share of its rows find a key.
 MIN_CONTAINMENT = 0.8
+#: ... and its rows reference each key this many times on average: tables of
+#: the same grain (a player's batting and fielding lines of a season) contain
+#: each other's parts without one being the other's parent.
+MIN_FAN_IN = 1.2
 
 _YEAR_WORDS = {"year", "yr", "season", "yearid"}
 
@@ -123,12 +127,12 @@ def part_rank(col: ColumnProfile, references: set[str]) -> int:
     t = base_type(col.dtype)
     if t in FLOAT_TYPES or t == "DECIMAL" or t == "BOOLEAN":
         return 0
-    if t == "VARCHAR" and (col.avg_words > 1.5 or col.avg_length > 40):
-        return 0
     if not (t in INTEGER_TYPES or t == "VARCHAR" or is_time_type(col.dtype)):
         return 0
     if col.name in references or id_suffix(col.name) is not None:
-        return 3
+        return 3  # awardID = "Most Valuable Player" is still an id
+    if t == "VARCHAR" and (col.avg_words > 1.5 or col.avg_length > 40):
+        return 0
     if natural_key_score(col, 1) or set(words(col.name)) & _YEAR_WORDS:
         return 2
     return 1
@@ -175,21 +179,39 @@ def find_composite_key(
     position = {name: i for i, name in enumerate(profile.columns)}
     sample = _sample(con, profile.name, candidates, n)
     try:
-        for size in range(2, MAX_KEY_SIZE + 1):
-            combos = [
-                c
-                for c in itertools.combinations(candidates, size)
-                if max(rank_of[x] for x in c) == 3
-            ]
-            combos.sort(key=lambda c: (-sum(rank_of[x] for x in c), sorted(position[x] for x in c)))
-            for combo in combos:
-                if not _unique(con, sample, combo):
-                    continue
-                if sample == profile.name or _unique(con, profile.name, combo):
-                    return tuple(sorted(combo, key=position.__getitem__))
+        # Ids, references, codes and years first: a stint or a date joins a
+        # key only when those alone identify no row (measurements that happen
+        # to be unique together with an id are no key).
+        for allowed in ({2, 3}, {1, 2, 3}):
+            found = _smallest_unique(con, profile.name, sample, candidates, rank_of, allowed)
+            if found:
+                return tuple(sorted(found, key=position.__getitem__))
     finally:
         if sample != profile.name:
             con.execute(f"DROP TABLE IF EXISTS {q(sample)}")
+    return None
+
+
+def _smallest_unique(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    sample: str,
+    candidates: list[str],
+    rank_of: dict[str, int],
+    allowed: set[int],
+) -> tuple[str, ...] | None:
+    columns = [c for c in candidates if rank_of[c] in allowed]
+    position = {c: i for i, c in enumerate(candidates)}
+    for size in range(2, MAX_KEY_SIZE + 1):
+        combos = [
+            c for c in itertools.combinations(columns, size) if max(rank_of[x] for x in c) == 3
+        ]
+        combos.sort(key=lambda c: (-sum(rank_of[x] for x in c), sorted(position[x] for x in c)))
+        for combo in combos:
+            if not _unique(con, sample, combo):
+                continue
+            if sample == table or _unique(con, table, combo):
+                return combo
     return None
 
 
@@ -227,25 +249,51 @@ def is_unique_together(
 # ---------------------------------------------------------------- links
 def match_parts(
     src: TableProfile, dst: TableProfile, key_parts: tuple[str, ...]
-) -> tuple[str, ...] | None:
-    """The columns of ``src`` named like each part of ``dst``'s composite key
-    (after per-table prefixes such as TPC-H's ``l_`` / ``ps_``), in the key's
-    order; None unless every part has exactly one match of a comparable type."""
+) -> list[tuple[str, ...]]:
+    """Ways to read ``dst``'s composite key in ``src``: for each part, the
+    column of ``src`` named like it (after per-table prefixes such as TPC-H's
+    ``l_`` / ``ps_``, or an id suffix: ``teamkey`` for ``teamID``), else the
+    columns naming it with a role (``teamIDwinner``, ``home_teamID``), of a
+    comparable type; one tuple per combination, in the key's order.
+
+    Example:
+        >>> from relgraph.db.column_profile import ColumnProfile as C, TableProfile as T
+        >>> teams = T("Teams", 2, {"yearID": C("yearID", "BIGINT", 2, 2),
+        ...                        "teamID": C("teamID", "VARCHAR", 2, 2)})
+        >>> series = T("SeriesPost", 2, {c: C(c, t, 2, 2) for c, t in [("yearID", "BIGINT"),
+        ...            ("teamIDwinner", "VARCHAR"), ("teamIDloser", "VARCHAR")]})
+        >>> match_parts(series, teams, ("yearID", "teamID"))
+        [('yearID', 'teamIDwinner'), ('yearID', 'teamIDloser')]
+    """
     src_prefix = column_prefix(list(src.columns))
     dst_prefix = column_prefix(list(dst.columns))
-    out = []
+    options = []
     for part in key_parts:
-        want = norm(strip_prefix(part, dst_prefix))
+        want = _stem(strip_prefix(part, dst_prefix))
         dst_type = dst.columns[part].dtype
-        found = [
-            c.name
-            for c in src.columns.values()
-            if norm(strip_prefix(c.name, src_prefix)) == want and _comparable(c.dtype, dst_type)
-        ]
-        if len(found) != 1:
-            return None
-        out.append(found[0])
-    return tuple(out)
+        typed = [c.name for c in src.columns.values() if _comparable(c.dtype, dst_type)]
+        exact = [c for c in typed if _stem(strip_prefix(c, src_prefix)) == want]
+        if not exact:
+            full = norm(strip_prefix(part, dst_prefix))
+            exact = [
+                c
+                for c in typed
+                if len(full) >= 3
+                and norm(c) != full
+                and (norm(c).startswith(full) or norm(c).endswith(full))
+            ]
+        if not exact:
+            return []
+        options.append(exact)
+    combos = [c for c in itertools.product(*options) if len(set(c)) == len(c)]
+    return combos[:4]
+
+
+def _stem(name: str) -> str:
+    """A name without case, separators and an id-like suffix."""
+    n = norm(name)
+    suffix = id_suffix(name)
+    return n[: -len(suffix)] if suffix and len(n) > len(suffix) else n
 
 
 def _comparable(a: str, b: str) -> bool:
@@ -263,15 +311,17 @@ def composite_link_stats(
     src_dtypes: dict[str, str],
     dst_table: str,
     dst_column: str,
-) -> tuple[int, int]:
-    """``(rows with every part set, of those how many match no key)``."""
+) -> tuple[int, int, int]:
+    """``(rows with every part set, of those how many match no key, distinct
+    keys matched)``."""
     value = made_value_sql(src_parts, src_dtypes)
     row = con.execute(
-        f"SELECT count(s.__v), count(s.__v) FILTER (WHERE d.__k IS NULL) FROM "
+        f"SELECT count(s.__v), count(s.__v) FILTER (WHERE d.__k IS NULL), "
+        f"count(DISTINCT d.__k) FROM "
         f"(SELECT {value} AS __v FROM {q(src_table)}) s LEFT JOIN "
         f"(SELECT DISTINCT {q(dst_column)} AS __k FROM {q(dst_table)}) d ON s.__v = d.__k"
     ).fetchall()[0]
-    return int(row[0]), int(row[1])
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 def find_composite_links(
@@ -291,22 +341,19 @@ def find_composite_links(
         for src, profile in profiles.items():
             if src == dst:
                 continue
-            src_parts = match_parts(profile, profiles[dst], parts)
-            if src_parts is None:
-                continue
-            dtypes = {c.name: c.dtype for c in profile.columns.values()}
-            non_null, dangling = composite_link_stats(con, src, src_parts, dtypes, dst, key_column)
-            if not non_null or dangling > (1 - MIN_CONTAINMENT) * non_null:
-                continue
-            column = made_column_name(src_parts, set(profile.columns) - {key_column})
-            if composite.get(src, ((), ""))[1] == column:
-                column += "_ref"  # the source's own key has the same name
-            info = LinkInfo(
-                "inferred",
-                dangling=dangling,
-                non_null=non_null,
-                src_parts=src_parts,
-                dst_parts=parts,
-            )
-            out.append((Link(src, column, dst, key_column), info))
+            for src_parts in match_parts(profile, profiles[dst], parts):
+                dtypes = {c.name: c.dtype for c in profile.columns.values()}
+                stats = composite_link_stats(con, src, src_parts, dtypes, dst, key_column)
+                non_null, dangling, matched = stats
+                if not non_null or dangling > (1 - MIN_CONTAINMENT) * non_null:
+                    continue
+                if non_null - dangling < MIN_FAN_IN * matched:
+                    continue
+                column = made_column_name(src_parts, set(profile.columns) - {key_column})
+                if composite.get(src, ((), ""))[1] == column:
+                    column += "_ref"  # the source's own key has the same name
+                info = LinkInfo(
+                    "inferred", dangling, non_null, src_parts=src_parts, dst_parts=parts
+                )
+                out.append((Link(src, column, dst, key_column), info))
     return out

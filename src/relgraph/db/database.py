@@ -32,7 +32,7 @@ from relgraph.db.composite_keys import (
 from relgraph.db.dropping import drop_columns
 from relgraph.db.inference import ROW_ID, choose_keys, infer_schema
 from relgraph.db.inherited_time import ROW_TIME, drop_inherited_times, inherit_times
-from relgraph.db.link_inference import link_stats
+from relgraph.db.link_inference import infer_links, link_stats
 from relgraph.db.overrides import Overrides, overrides_from_dict, read_overrides
 from relgraph.db.schema import Link, LinkInfo, Schema, format_key_ref, parse_column_ref
 from relgraph.db.sources.base import Declared, file_url_path, quote_ident
@@ -418,12 +418,20 @@ class Database:
         """Composite keys (override, declared, or found for a table with no
         single key), each made into a column of its table."""
         out = {}
+        # Columns that reference another table's key rank first as parts
+        # (weather.origin -> airports.faa in weather's (origin, time_hour)).
+        keyless = {t for t in profiles if t not in keys}
+        targets = {t: k for t, k in keys.items() if t not in self._generated_keys}
+        references = (
+            infer_links(self.con, profiles, targets, set(), sources=keyless) if keyless else {}
+        )
         for table, profile in profiles.items():
             parts = self._overrides.composite_keys.get(table)
             if parts is None and table not in self._overrides.primary_keys:
                 parts = self._declared.composite_keys.get(table)
             if parts is None and table not in keys and table not in self._overrides.primary_keys:
-                parts = find_composite_key(self.con, profile)
+                refs = {x.src_column for x in references if x.src_table == table}
+                parts = find_composite_key(self.con, profile, refs)
             if not parts:
                 continue
             column = made_column_name(parts, set(profile.columns))

@@ -13,6 +13,7 @@ import duckdb
 from relgraph.db.column_profile import TableProfile
 from relgraph.db.key_inference import ROW_ID, choose_primary_key, key_rejection
 from relgraph.db.link_inference import infer_links, link_stats, rejected_link_note
+from relgraph.db.naming import norm
 from relgraph.db.overrides import Overrides
 from relgraph.db.schema import Link, LinkInfo, Schema, TableSchema
 from relgraph.db.sources.base import Declared
@@ -37,13 +38,15 @@ def choose_keys(
     names = list(profiles)
     keys: dict[str, str] = {}
     for table in names:
+        others = [p for t, p in profiles.items() if t != table]
+        referenced = {norm(c) for p in others for c in p.columns}
         if table in overrides.composite_keys or (
             table in declared.composite_keys and table not in overrides.primary_keys
         ):
             continue
         key = overrides.primary_keys.get(table) or declared.primary_keys.get(table)
         if key is None:
-            key = choose_primary_key(con, profiles[table], names, dedupe)
+            key = choose_primary_key(con, profiles[table], names, dedupe, referenced)
         if key is not None:
             keys[table] = key
     return keys
@@ -118,7 +121,9 @@ def infer_schema(
         inferable = {
             t: k for t, k in keys.items() if profiles[t].num_rows and t not in generated_keys
         }
-        link_info.update(infer_links(con, profiles, inferable, skip, rejected))
+        ambiguous: list[str] = []
+        link_info.update(infer_links(con, profiles, inferable, skip, rejected, ambiguous))
+        warnings += ambiguous
         warnings += [rejected_link_note(link, info) for link, info in rejected.items()]
 
     tables: dict[str, TableSchema] = {}

@@ -43,6 +43,9 @@ _NATURAL_KEY_ENDINGS = ("code", "num", "no", "nr", "number", "abbr", "abbrev", "
 _NATURAL_KEY_NAMES = {"isbn", "ean", "upc", "slug", "handle", "username", "login", "email", "iso"}
 
 
+_GENERIC_KEYS = {"id", "key", "pk", "uuid", "guid"}
+
+
 def natural_key_score(column: ColumnProfile, position: int) -> int:
     """How much a column not named like an id still reads as a key: a code
     named like one, or the table's first column (0: not at all).
@@ -73,15 +76,18 @@ def choose_primary_key(
     profile: TableProfile,
     all_tables: list[str],
     dedupe: bool = False,
+    referenced: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> str | None:
     """The best candidate column whose values are unique and non-null.
 
     Candidates are ranked by name (``customer_id`` in ``customers`` first),
     then natural keys (a code, or the first column); the first that is unique
-    wins. A guessed column with duplicates is passed over (the table falls back
-    to the next candidate, a composite key or row numbers): only a key the user
-    declares may stop the run. With ``dedupe=True`` the column named exactly
-    like the key is kept and its duplicate rows dropped, as asked.
+    wins; a column that other tables name too (``referenced``, normalised
+    names) goes before one that only says "id". A guessed column with
+    duplicates is passed over (the table falls back to the next candidate, a
+    composite key or row numbers): only a key the user declares may stop the
+    run. With ``dedupe=True`` the column named exactly like the key is kept
+    and its duplicate rows dropped, as asked.
     """
     scored = []
     for i, col in enumerate(profile.columns.values()):
@@ -90,6 +96,8 @@ def choose_primary_key(
         score = primary_key_score(profile.name, col.name, all_tables)
         if not score:
             score = natural_key_score(col, i)
+        if score and norm(col.name) in referenced and norm(col.name) not in _GENERIC_KEYS:
+            score += 60  # People.playerID, named in every table, over People.ID
         if score:
             scored.append((-score, i, col))
     for neg_score, _, col in sorted(scored, key=lambda s: s[:2]):

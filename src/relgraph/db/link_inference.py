@@ -4,8 +4,23 @@ from __future__ import annotations
 
 import duckdb
 
-from relgraph.db.column_profile import INTEGER_TYPES, TableProfile, base_type, is_key_type
-from relgraph.db.naming import column_prefix, id_suffix, norm, strip_prefix, table_variants
+from relgraph.db.column_profile import (
+    FLOAT_TYPES,
+    INTEGER_TYPES,
+    ColumnProfile,
+    TableProfile,
+    base_type,
+    is_key_type,
+)
+from relgraph.db.naming import (
+    column_prefix,
+    id_suffix,
+    norm,
+    singular,
+    strip_prefix,
+    table_variants,
+    words,
+)
 from relgraph.db.schema import Link, LinkInfo
 from relgraph.db.sources.base import quote_ident
 
@@ -25,6 +40,75 @@ def link_name_score(column: str, dst_table: str, dst_key: str) -> int:
         return 80  # same non-id-like name, e.g. isbn -> books.isbn
     if any(len(v) >= 3 and n.endswith(v + "id") for v in variants):
         return 60  # buyer_customer_id -> customers
+    return 0
+
+
+# Words of a column that name a person's role, and tables of persons.
+_PERSON_ROLES = {
+    "rep",
+    "agent",
+    "manager",
+    "supervisor",
+    "assignee",
+    "owner",
+    "author",
+    "creator",
+    "seller",
+    "salesperson",
+    "staff",
+    "handler",
+    "reviewer",
+    "approver",
+    "employee",
+    "boss",
+}
+_PERSON_TABLES = {"employee", "staff", "user", "person", "people", "member", "agent", "worker"}
+# Words of a column that reference another row of the same table.
+_SELF_ROLES = {
+    "parent",
+    "manager",
+    "reports",
+    "boss",
+    "supervisor",
+    "predecessor",
+    "successor",
+    "previous",
+    "prev",
+    "replaced",
+    "replaces",
+    "spouse",
+    "mentor",
+    "referrer",
+    "referred",
+    "invited",
+    "sponsor",
+    "superior",
+}
+
+
+def role_score(column: str, src_table: str, dst_table: str) -> int:
+    """How much ``column`` names a reference to ``dst_table`` by a role rather
+    than by the key's name (0: not at all).
+
+    Example:
+        >>> role_score("artist", "album", "artist")
+        70
+        >>> role_score("support_rep", "customer", "employee")
+        40
+        >>> role_score("ReportsTo", "Employee", "Employee"), role_score("quantity", "line", "track")
+        (50, 0)
+    """
+    variants = table_variants(dst_table)
+    n = norm(column)
+    suffix = id_suffix(column)
+    stem = n[: -len(suffix)] if suffix and len(n) > len(suffix) else n
+    if stem in variants:
+        return 70  # Django style: album.artist -> artist.id
+    ws = set(words(column)) - {"id", "key", "fk", "ref", "to", "by", "of"}
+    if src_table == dst_table and ws & _SELF_ROLES:
+        return 50
+    if ws & _PERSON_ROLES and {singular(w) for w in words(dst_table)} & _PERSON_TABLES:
+        return 40
     return 0
 
 
@@ -49,9 +133,11 @@ def link_stats(con: duckdb.DuckDBPyConnection, link: Link) -> LinkInfo:
 
 
 def _comparable(a: str, b: str) -> bool:
-    ints = INTEGER_TYPES
+    """Numbers compare with numbers (a float column of ids with NULLs with an
+    integer key), text with text."""
+    numeric = INTEGER_TYPES | FLOAT_TYPES | {"DECIMAL"}
     ta, tb = base_type(a), base_type(b)
-    return (ta in ints and tb in ints) or (ta not in ints and tb not in ints)
+    return (ta in numeric) == (tb in numeric)
 
 
 def rejected_link_note(link: Link, info: LinkInfo) -> str:
@@ -65,30 +151,100 @@ def rejected_link_note(link: Link, info: LinkInfo) -> str:
     )
 
 
+def _eligible_source(col: ColumnProfile) -> bool:
+    """Whether a column's values can be references: ids, codes, or whole
+    numbers in a float column (ids with NULLs, as pandas writes them)."""
+    if col.non_null == 0:
+        return False
+    if is_key_type(col.dtype):
+        return base_type(col.dtype) != "VARCHAR" or col.avg_words <= 1.5
+    return col.is_numeric and col.integral
+
+
+def _dense(key: ColumnProfile, rows: int) -> bool:
+    """Whether a numeric key fills its range (1..N): any small whole numbers
+    (quantities, flags, positions) are then contained in it by chance."""
+    if key.min_value is None or key.max_value is None:
+        return False
+    return key.max_value - key.min_value + 1 <= 1.5 * max(rows, 1)
+
+
+def containment_only(col: ColumnProfile, key: ColumnProfile, key_rows: int) -> bool:
+    """Whether containment alone, with no name evidence, may make a link from
+    ``col`` to ``key``: codes (text), or ids into a key whose values are sparse
+    enough that containment is no accident; never flags or a single value."""
+    if col.distinct < 2:
+        return False
+    if base_type(col.dtype) == "VARCHAR":
+        return col.avg_length >= 2 and base_type(key.dtype) == "VARCHAR"
+    if not (col.is_numeric and key.is_numeric) or id_suffix(col.name) is None:
+        return False
+    if _dense(key, key_rows):
+        return False
+    lo, hi = col.min_value, col.max_value
+    return lo is not None and hi is not None and key.min_value <= lo and hi <= key.max_value  # type: ignore[operator]
+
+
+def distinct_containment(
+    con: duckdb.DuckDBPyConnection, src: str, column: str, dst: str, key: str
+) -> float:
+    """Share of (up to 2,000 sampled) distinct values of ``src.column`` found
+    in ``dst.key``: the cheap first test before counting rows."""
+    c, k = quote_ident(column), quote_ident(key)
+    total, missing = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE d.__k IS NULL) FROM "
+        f"(SELECT DISTINCT {c} AS __v FROM {quote_ident(src)} WHERE {c} IS NOT NULL "
+        f"ORDER BY hash(__v) LIMIT 2000) s LEFT JOIN "
+        f"(SELECT DISTINCT {k} AS __k FROM {quote_ident(dst)}) d ON s.__v = d.__k"
+    ).fetchall()[0]
+    return 1 - missing / total if total else 0.0
+
+
+#: Share of distinct values a link found by containment alone must match.
+MIN_DISTINCT_CONTAINMENT = 0.9
+
+
 def infer_links(
     con: duckdb.DuckDBPyConnection,
     profiles: dict[str, TableProfile],
     keys: dict[str, str],
     skip: set[tuple[str, str]],
     rejected: dict[Link, LinkInfo] | None = None,
+    ambiguous: list[str] | None = None,
+    sources: set[str] | None = None,
 ) -> dict[Link, LinkInfo]:
-    """Links by name match, kept when most values find a key in the target.
+    """Links from each column to the key of another table (or its own).
+
+    A column named like a reference (``customer_id``, ``artist``,
+    ``support_rep``, ``reports_to``) links to the best-named key that most of
+    its values match. A column with no such name (``flights.origin``) links
+    when its values alone are contained in exactly one key, and only when
+    that cannot be chance: text codes, or ids into a sparse key. Several
+    columns may link to one table (origin, dest).
 
     ``rejected`` (when given) receives, for each column with no link, its best
-    named candidate that some but too few values match."""
+    named candidate that some but too few values match; ``ambiguous``, a note
+    for each column whose values fit several keys equally. ``sources`` limits
+    the tables whose columns are tried (default: all).
+    """
     found: dict[Link, LinkInfo] = {}
     # Columns named with a per-table prefix (TPC-H: o_custkey -> c_custkey) are
     # compared without it as well.
     prefixes = {t: column_prefix(list(p.columns)) for t, p in profiles.items()}
     for table, profile in profiles.items():
+        if sources is not None and table not in sources:
+            continue
         for col in profile.columns.values():
             if (table, col.name) in skip or col.name == keys.get(table):
                 continue  # a table's own key is not a reference (sprint_results.resultId)
-            if not is_key_type(col.dtype) or col.non_null == 0:
+            if not _eligible_source(col):
                 continue
-            candidates = []
+            named, unnamed = [], []
             for dst, dst_key in keys.items():
                 if dst == table and col.name == dst_key:
+                    continue
+                key = profiles[dst].columns[dst_key]
+                if not _comparable(col.dtype, key.dtype):
                     continue
                 score = max(
                     link_name_score(col.name, dst, dst_key),
@@ -97,20 +253,44 @@ def infer_links(
                         dst,
                         strip_prefix(dst_key, prefixes[dst]),
                     ),
+                    role_score(col.name, table, dst),
                 )
-                dst_type = profiles[dst].columns[dst_key].dtype
-                if score and _comparable(col.dtype, dst_type):
-                    candidates.append((score, dst, dst_key))
+                if score:
+                    named.append((score, dst, dst_key))
+                elif dst != table and containment_only(col, key, profiles[dst].num_rows):
+                    # (a self-link needs a name: People.bbrefID holds playerIDs by design)
+                    unnamed.append((dst, dst_key))
             best: tuple[Link, LinkInfo] | None = None
-            for _score, dst, dst_key in sorted(candidates, reverse=True):
+            made = False
+            for _score, dst, dst_key in sorted(named, reverse=True):
                 link = Link(table, col.name, dst, dst_key)
                 info = link_stats(con, link)
                 if info.non_null and info.dangling <= (1 - MIN_CONTAINMENT) * info.non_null:
                     found[link] = info
-                    best = None
+                    made, best = True, None
                     break
                 if best is None and info.dangling < info.non_null:
                     best = (link, info)
+            if not made and unnamed:
+                fits = [
+                    (dst, dst_key)
+                    for dst, dst_key in unnamed
+                    if distinct_containment(con, table, col.name, dst, dst_key)
+                    >= MIN_DISTINCT_CONTAINMENT
+                ]
+                if len(fits) == 1:
+                    link = Link(table, col.name, *fits[0])
+                    info = link_stats(con, link)
+                    if info.dangling <= (1 - MIN_CONTAINMENT) * info.non_null:
+                        found[link] = info
+                        best = None
+                elif len(fits) > 1 and ambiguous is not None:
+                    targets = ", ".join(f"{d}.{k}" for d, k in fits)
+                    ambiguous.append(
+                        f"{table}.{col.name} could reference any of {targets} (its values are in "
+                        "each); no link was made. Name the one it references with "
+                        f"--schema (links) or db.link({table + '.' + col.name!r}, ...)."
+                    )
             if best is not None and rejected is not None:
                 rejected[best[0]] = best[1]
     return found
