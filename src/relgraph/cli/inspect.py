@@ -12,7 +12,7 @@ from rich.table import Table
 from relgraph.cli.common import DropOption, err, handle_errors, out, print_warnings, shown_source
 from relgraph.db.database import connect
 from relgraph.db.overrides import schema_to_toml
-from relgraph.db.schema import Schema, TableSchema
+from relgraph.db.schema import Schema, TableSchema, format_key_ref
 
 
 @handle_errors
@@ -69,7 +69,11 @@ def schema_tables(schema: Schema, source: str) -> Table:
         for col, stype in t.columns.items():
             by_stype.setdefault(stype.value, []).append(col)
         cols = "; ".join(f"[bold]{k}[/]: {', '.join(v)}" for k, v in by_stype.items())
-        key = (t.primary_key or "-") + (" [dim](row number)[/]" if t.generated_key else "")
+        key = escape(t.primary_key or "-") + (" [dim](row number)[/]" if t.generated_key else "")
+        if t.key_columns:
+            key = f"({escape(', '.join(t.key_columns))}) [dim]as {escape(t.primary_key or '')}[/]"
+        if t.key_evidence and not t.generated_key:
+            key += f"\n[dim]{escape(t.key_evidence)}[/]"
         table.add_row(name, f"{t.num_rows:,}", key, time_cell(t), cols)
     return table
 
@@ -85,10 +89,17 @@ def time_cell(t: TableSchema) -> str:
 
 def schema_links(schema: Schema) -> Table:
     table = Table(title=f"{len(schema.links)} links", title_justify="left")
-    for column in ("from", "to", "origin", "dangling"):
+    for column in ("from", "to", "origin", "evidence", "dangling"):
         table.add_column(column)
     for link in schema.links:
         info = schema.link_info[link]
         dangling = f"{info.dangling:,} ({info.dangling_share:.1%})" if info.dangling else "0"
-        table.add_row(link.source, link.target, info.origin, dangling)
+        src, dst = schema.link_parts(link)
+        table.add_row(
+            escape(format_key_ref(link.src_table, src)),
+            escape(format_key_ref(link.dst_table, dst)),
+            info.origin,
+            escape(info.evidence),
+            dangling,
+        )
     return table

@@ -52,10 +52,11 @@ MAX_CANDIDATES = 8
 SAMPLE_ROWS = 20_000
 #: A composite link is made when at least this share of its rows find a key.
 MIN_CONTAINMENT = 0.8
-#: ... and its rows reference each key this many times on average: tables of
-#: the same grain (a player's batting and fielding lines of a season) contain
-#: each other's parts without one being the other's parent.
-MIN_FAN_IN = 1.2
+#: ... and, into a fact's key (see :func:`find_composite_links`), its rows
+#: reference each key this many times on average: tables of the same grain (a
+#: player's batting and fielding lines of a season) contain each other's parts
+#: without one being the other's parent.
+MIN_FAN_IN = 3.0
 
 _YEAR_WORDS = {"year", "yr", "season", "yearid"}
 
@@ -121,8 +122,8 @@ def drop_made_columns(con: duckdb.DuckDBPyConnection, made: dict[str, set[str]])
 def part_rank(col: ColumnProfile, references: set[str]) -> int:
     """How much a column reads as part of a key (0: never a part).
 
-    3: named like an id or a reference to another table; 2: a code or a year;
-    1: another whole-number, short text or time column (a stint, a position).
+    3: named like an id or a reference to another table; 2: a code, a year or
+    a time; 1: another whole-number or short text column (a stint, a position).
     """
     t = base_type(col.dtype)
     if t in FLOAT_TYPES or t == "DECIMAL" or t == "BOOLEAN":
@@ -135,6 +136,8 @@ def part_rank(col: ColumnProfile, references: set[str]) -> int:
         return 0
     if natural_key_score(col, 1) or set(words(col.name)) & _YEAR_WORDS:
         return 2
+    if is_time_type(col.dtype):
+        return 2  # an event's time: weather by (origin, time_hour)
     return 1
 
 
@@ -179,11 +182,16 @@ def find_composite_key(
     position = {name: i for i, name in enumerate(profile.columns)}
     sample = _sample(con, profile.name, candidates, n)
     try:
-        # Ids, references, codes and years first: a stint or a date joins a
-        # key only when those alone identify no row (measurements that happen
-        # to be unique together with an id are no key).
-        for allowed in ({2, 3}, {1, 2, 3}):
-            found = _smallest_unique(con, profile.name, sample, candidates, rank_of, allowed)
+        # Ids, references, codes and years first, then times: a stint or a
+        # date joins a key only when those alone identify no row (measurements
+        # that happen to be unique together with an id are no key).
+        times = {c for c in candidates if is_time_type(profile.columns[c].dtype)}
+        for allowed in (
+            [c for c in candidates if rank_of[c] >= 2 and c not in times],
+            [c for c in candidates if rank_of[c] >= 2],
+            candidates,
+        ):
+            found = _smallest_unique(con, profile.name, sample, allowed, rank_of)
             if found:
                 return tuple(sorted(found, key=position.__getitem__))
     finally:
@@ -196,12 +204,10 @@ def _smallest_unique(
     con: duckdb.DuckDBPyConnection,
     table: str,
     sample: str,
-    candidates: list[str],
+    columns: list[str],
     rank_of: dict[str, int],
-    allowed: set[int],
 ) -> tuple[str, ...] | None:
-    columns = [c for c in candidates if rank_of[c] in allowed]
-    position = {c: i for i, c in enumerate(candidates)}
+    position = {c: i for i, c in enumerate(columns)}
     for size in range(2, MAX_KEY_SIZE + 1):
         combos = [
             c for c in itertools.combinations(columns, size) if max(rank_of[x] for x in c) == 3
@@ -328,13 +334,18 @@ def find_composite_links(
     con: duckdb.DuckDBPyConnection,
     profiles: dict[str, TableProfile],
     composite: dict[str, tuple[tuple[str, ...], str]],
+    references: set[tuple[str, str]] = frozenset(),  # type: ignore[assignment]
 ) -> list[tuple[Link, LinkInfo]]:
     """Links from tables whose columns are named like a composite key's parts
     and whose rows mostly find a key there.
 
     ``composite`` maps a table to its key's parts and made column. Each link
     returned names the made column it needs in the source table (not made
-    yet) and carries its parts in :class:`LinkInfo`.
+    yet) and carries its parts in :class:`LinkInfo`. ``references`` are the
+    ``(table, column)`` pairs known to link to another table: a key with such
+    a part is a fact's key (a player's season with a team), and tables of the
+    same grain contain each other's facts by design, so a link into one needs
+    many rows per key (``MIN_FAN_IN``) to be believed.
     """
     out = []
     for dst, (parts, key_column) in composite.items():
@@ -347,13 +358,19 @@ def find_composite_links(
                 non_null, dangling, matched = stats
                 if not non_null or dangling > (1 - MIN_CONTAINMENT) * non_null:
                     continue
-                if non_null - dangling < MIN_FAN_IN * matched:
+                fact = any((dst, p) in references for p in parts)
+                if fact and non_null - dangling < MIN_FAN_IN * matched:
                     continue
                 column = made_column_name(src_parts, set(profile.columns) - {key_column})
                 if composite.get(src, ((), ""))[1] == column:
                     column += "_ref"  # the source's own key has the same name
                 info = LinkInfo(
-                    "inferred", dangling, non_null, src_parts=src_parts, dst_parts=parts
+                    "inferred",
+                    dangling,
+                    non_null,
+                    src_parts=src_parts,
+                    dst_parts=parts,
+                    evidence="columns named like the key's parts",
                 )
                 out.append((Link(src, column, dst, key_column), info))
     return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,14 @@ from relgraph.db.inference import ROW_ID, choose_keys, infer_schema
 from relgraph.db.inherited_time import ROW_TIME, drop_inherited_times, inherit_times
 from relgraph.db.link_inference import infer_links, link_stats
 from relgraph.db.overrides import Overrides, overrides_from_dict, read_overrides
-from relgraph.db.schema import Link, LinkInfo, Schema, format_key_ref, parse_column_ref
+from relgraph.db.schema import (
+    Link,
+    LinkInfo,
+    Schema,
+    format_key_ref,
+    parse_column_ref,
+    parse_key_ref,
+)
 from relgraph.db.sources.base import Declared, file_url_path, quote_ident
 from relgraph.db.stype import Stype
 from relgraph.db.timestamps import convert_text_times, normalize_times
@@ -214,15 +221,28 @@ class Database:
                 )
 
     @_all_or_nothing
-    def set_primary_key(self, table: str, column: str) -> Database:
-        """Use ``column`` as the primary key of ``table``. Returns ``self``."""
-        self._check_column(table, column)
-        dtype = self._dtype(table, column)
-        if not is_key_type(dtype):
-            raise SchemaError(
-                f"{table}.{column} has type {dtype}; a primary key must be an integer or text."
-            )
-        return self._apply(lambda o: o.primary_keys.__setitem__(table, column))
+    def set_primary_key(self, table: str, column: str | Sequence[str]) -> Database:
+        """Use ``column`` (or several columns together) as the primary key of
+        ``table``. Returns ``self``.
+
+        Example:
+            >>> import pandas as pd, relgraph as rg
+            >>> db = rg.connect({"t": pd.DataFrame({"a": [1, 1], "b": ["x", "y"], "v": [3, 3]})})
+            >>> db.set_primary_key("t", ["a", "b"]).schema.tables["t"].key_parts
+            ('a', 'b')
+        """
+        columns = (column,) if isinstance(column, str) else tuple(column)
+        if not columns:
+            raise SchemaError(f"Name the key column(s) of {table!r}.")
+        for c in columns:
+            self._check_column(table, c)
+            dtype = self._dtype(table, c)
+            if not (is_key_type(dtype) or (len(columns) > 1 and is_time_type(dtype))):
+                raise SchemaError(
+                    f"{table}.{c} has type {dtype}; a key column must be an integer or text"
+                    + (" (or a time, in a key of several columns)." if len(columns) > 1 else ".")
+                )
+        return self._apply(lambda o: o.set_key(table, columns))
 
     @_all_or_nothing
     def set_time_column(self, table: str, column: str | None) -> Database:
@@ -237,11 +257,30 @@ class Database:
 
     @_all_or_nothing
     def link(self, source: str, target: str) -> Database:
-        """Add a link: ``db.link("orders.customer_id", "customers.customer_id")``."""
-        src_table, src_col = parse_column_ref(source, "link source")
-        dst_table, dst_col = parse_column_ref(target, "link target")
-        self._check_column(src_table, src_col)
-        self._check_column(dst_table, dst_col)
+        """Add a link: ``db.link("orders.customer_id", "customers.customer_id")``;
+        of several columns: ``db.link("Batting.(yearID, teamID)",
+        "Teams.(yearID, teamID)")`` (the target must be the table's key)."""
+        src_table, src_cols = parse_key_ref(source, "link source")
+        dst_table, dst_cols = parse_key_ref(target, "link target")
+        for c in src_cols:
+            self._check_column(src_table, c)
+        for c in dst_cols:
+            self._check_column(dst_table, c)
+        if len(src_cols) != len(dst_cols):
+            raise SchemaError(
+                f"Link {source} -> {target} names {len(src_cols)} column(s) on one side and "
+                f"{len(dst_cols)} on the other."
+            )
+        if len(src_cols) > 1:
+            if self._schema.tables[dst_table].key_columns != dst_cols:
+                raise SchemaError(
+                    f"Cannot link to {target}: ({', '.join(dst_cols)}) is not the key of "
+                    f"{dst_table!r}; set it first with db.set_primary_key({dst_table!r}, "
+                    f"{list(dst_cols)!r})."
+                )
+            entry = (src_table, src_cols, dst_table, dst_cols)
+            return self._apply(lambda o: o.add_composite_link(entry))
+        src_col, dst_col = src_cols[0], dst_cols[0]
         if dst_col != self._schema.tables[dst_table].primary_key:
             unique = is_unique(self.con, dst_table, dst_col)[0]
             if not unique:
@@ -254,13 +293,22 @@ class Database:
 
     @_all_or_nothing
     def unlink(self, source: str) -> Database:
-        """Remove the link from ``"table.column"`` (declared or inferred)."""
-        table, column = parse_column_ref(source, "link source")
-        self._check_column(table, column)
-        if not any((x.src_table, x.src_column) == (table, column) for x in self._schema.links):
-            known = ", ".join(x.source for x in self._schema.links) or "none"
-            raise SchemaError(f"There is no link from {source}; links: {known}.")
-        return self._apply(lambda o: o.remove_link(table, column))
+        """Remove the link from ``"table.column"`` or ``"table.(a, b)"``
+        (declared or inferred)."""
+        table, columns = parse_key_ref(source, "link source")
+        for link in self._schema.links:
+            if link.src_table == table and columns in (
+                (link.src_column,),
+                self._schema.link_parts(link)[0],
+            ):
+                column, parts = link.src_column, self._schema.link_parts(link)[0]
+                return self._apply(
+                    lambda o, c=column, p=parts: o.remove_link(table, c, p)  # type: ignore[misc]
+                )
+        for c in columns:
+            self._check_column(table, c)
+        known = ", ".join(x.source for x in self._schema.links) or "none"
+        raise SchemaError(f"There is no link from {source}; links: {known}.")
 
     @_all_or_nothing
     def set_stype(self, table: str, column: str, stype: str | Stype) -> Database:
@@ -287,6 +335,13 @@ class Database:
             self.drop(*to_drop)
         for table, key in new.primary_keys.items():
             self._check_column(table, key)
+        for table, parts in new.composite_keys.items():
+            for c in parts:
+                self._check_column(table, c)
+        for src, src_parts, dst, dst_parts in new.composite_links:
+            for table, cols in ((src, src_parts), (dst, dst_parts)):
+                for c in cols:
+                    self._check_column(table, c)
         for table, col in new.time_columns.items():
             self._check_column(table, col) if col else self._schema.table(table)
             if col:
@@ -301,18 +356,27 @@ class Database:
             self._check_column(link.dst_table, link.dst_column)
 
         def merge(o: Overrides) -> None:
-            o.primary_keys.update(new.primary_keys)
+            for table, key in new.primary_keys.items():
+                o.set_key(table, key)
+            for table, parts in new.composite_keys.items():
+                o.set_key(table, parts)
             o.time_columns.update(new.time_columns)
             o.stypes.update(new.stypes)
             if new.links_are_complete:
                 o.links_are_complete = True
                 o.added_links = list(new.added_links)
+                o.composite_links = list(new.composite_links)
                 o.removed_links = set()
+                o.removed_composite_links = set()
             else:
                 for link in new.added_links:
                     o.add_link(link)
+                for entry in new.composite_links:
+                    o.add_composite_link(entry)
             for table, col in new.removed_links:
                 o.remove_link(table, col)
+            for table, parts in new.removed_composite_links:
+                o.remove_link(table, "", parts)
 
         return self._apply(merge)
 
@@ -383,7 +447,7 @@ class Database:
             if w:
                 warnings += w
                 profiles[table] = profile_table(self.con, table)
-        composite = self._composite_keys(profiles, keys)
+        composite, references = self._composite_keys(profiles, keys)
         for table, (_, column) in composite.items():
             keys[table] = column
             if table in self._overrides.composite_keys or table in self._declared.composite_keys:
@@ -403,7 +467,7 @@ class Database:
             keys,
             {t for t in self._generated_keys if keys.get(t) == ROW_ID},
             composite_keys={t: parts for t, (parts, _) in composite.items()},
-            composite_links=self._composite_links(profiles, composite),
+            composite_links=self._composite_links(profiles, composite, references),
         )
         fixed = set(self._declared.time_columns) | set(self._overrides.time_columns)
         self._inherited_times, notes = inherit_times(self.con, schema, fixed)
@@ -414,9 +478,10 @@ class Database:
 
     def _composite_keys(
         self, profiles: dict[str, TableProfile], keys: dict[str, str]
-    ) -> dict[str, tuple[tuple[str, ...], str]]:
+    ) -> tuple[dict[str, tuple[tuple[str, ...], str]], set[tuple[str, str]]]:
         """Composite keys (override, declared, or found for a table with no
-        single key), each made into a column of its table."""
+        single key), each made into a column of its table; and the columns of
+        tables without a single key that reference another table."""
         out = {}
         # Columns that reference another table's key rank first as parts
         # (weather.origin -> airports.faa in weather's (origin, time_hour)).
@@ -439,12 +504,13 @@ class Database:
             add_made_column(self.con, table, column, parts, dtypes)
             self._made_columns.setdefault(table, set()).add(column)
             out[table] = (parts, column)
-        return out
+        return out, {(x.src_table, x.src_column) for x in references}
 
     def _composite_links(
         self,
         profiles: dict[str, TableProfile],
         composite: dict[str, tuple[tuple[str, ...], str]],
+        references: set[tuple[str, str]],
     ) -> dict[Link, LinkInfo]:
         """Links of several columns (override, declared, inferred), each with
         its source parts made into a column of the source table."""
@@ -452,7 +518,11 @@ class Database:
             (*x, "override") for x in self._overrides.composite_links
         ]
         if not self._overrides.links_are_complete:
-            wanted += [(*x, "declared") for x in self._declared.composite_foreign_keys]
+            wanted += [
+                (*x, "declared")
+                for x in self._declared.composite_foreign_keys
+                if (x[0], tuple(x[1])) not in self._overrides.removed_composite_links
+            ]
         found: dict[Link, LinkInfo] = {}
         for src, src_parts, dst, dst_parts, origin in wanted:
             if composite.get(dst, ((), ""))[0] != tuple(dst_parts):
@@ -468,8 +538,11 @@ class Database:
             found[link] = info
         if not self._overrides.links_are_complete:
             taken = {(x.src_table, found[x].src_parts) for x in found}
-            for link, info in find_composite_links(self.con, profiles, composite):
-                if (link.src_table, info.src_parts) not in taken:
+            removed = self._overrides.removed_composite_links
+            for link, info in find_composite_links(self.con, profiles, composite, references):
+                key = (link.src_table, info.src_parts)
+                named = (link.src_table, link.src_column) in self._overrides.removed_links
+                if key not in taken and key not in removed and not named:
                     found[link] = info
         for link, info in found.items():
             profile = profiles[link.src_table]

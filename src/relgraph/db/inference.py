@@ -90,6 +90,7 @@ def infer_schema(
     link_info: dict[Link, LinkInfo] = {}
     rejected: dict[Link, LinkInfo] = {}
     removed = overrides.removed_links
+    link_info.update(composite_links or {})
     if overrides.links_are_complete:
         for link in overrides.added_links:
             link_info[link] = _stats(con, link, "override")
@@ -114,7 +115,6 @@ def infer_schema(
                 if k.src_table != link.src_table or k.src_column != link.src_column
             }
             link_info[link] = _stats(con, link, "override")
-        link_info.update(composite_links or {})
         skip = {(x.src_table, x.src_column) for x in link_info} | removed
         # Row numbers relgraph made up identify nothing outside their table:
         # orders.customer_id must not be matched to them.
@@ -148,6 +148,7 @@ def infer_schema(
             generated_key=table in generated_keys,
             key_note=key_rejection(con, profile, names) if table in generated_keys else "",
             key_columns=composite_keys.get(table, ()),
+            key_evidence=_key_evidence(table, keys.get(table), declared, overrides, composite_keys),
         )
         if table not in generated_keys and table not in declared.primary_keys and keys.get(table):
             parts = composite_keys.get(table)
@@ -169,3 +170,24 @@ def _stats(con: duckdb.DuckDBPyConnection, link: Link, origin: str) -> LinkInfo:
     info = link_stats(con, link)
     info.origin = origin
     return info
+
+
+def _key_evidence(
+    table: str,
+    key: str | None,
+    declared: Declared,
+    overrides: Overrides,
+    composite_keys: dict[str, tuple[str, ...]],
+) -> str:
+    """Why ``key`` is ``table``'s key, in a few words for ``inspect``."""
+    if key is None:
+        return ""
+    if table in overrides.primary_keys or table in overrides.composite_keys:
+        return "set by you"
+    if table in declared.primary_keys or table in declared.composite_keys:
+        return "declared by the source"
+    if table in composite_keys:
+        return "no column is unique alone; these are, together"
+    if key == ROW_ID:
+        return "no column or set of columns is unique"
+    return "unique, and the best-named candidate"

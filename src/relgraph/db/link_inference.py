@@ -112,24 +112,51 @@ def role_score(column: str, src_table: str, dst_table: str) -> int:
     return 0
 
 
+#: Text a dump writes for "no value": in a link column such a value that
+#: matches no key is missing, not a dangling reference.
+MISSING_TOKENS = ("NA", "N/A", "NULL", "\\N", "NAN", "NONE", "")
+
+
 def link_stats(con: duckdb.DuckDBPyConnection, link: Link) -> LinkInfo:
-    """Non-null values of the link column and how many find no key."""
+    """Non-null values of the link column and how many find no key.
+
+    Numbers compare as numbers whatever their storage (a float column of ids
+    with NULLs matches an integer key); a number and text compare as text,
+    whole floats written as integers. A missing-value token (``NA``) that
+    matches no key counts as NULL."""
     src, dst = quote_ident(link.src_table), quote_ident(link.dst_table)
     c, k = quote_ident(link.src_column), quote_ident(link.dst_column)
-    # Declared or user links may join an integer to a text column: compare as text.
     left, right = f"s.{c}", "d.__k"
-    try:
-        left_type = con.execute(f"SELECT typeof({c}) FROM {src} LIMIT 1").fetchall()
-        right_type = con.execute(f"SELECT typeof({k}) FROM {dst} LIMIT 1").fetchall()
-        if left_type and right_type and not _comparable(left_type[0][0], right_type[0][0]):
-            left, right = f"CAST({left} AS VARCHAR)", f"CAST({right} AS VARCHAR)"
-    except duckdb.Error:
-        pass
+    left_type = _column_type(con, link.src_table, link.src_column)
+    right_type = _column_type(con, link.dst_table, link.dst_column)
+    if left_type and right_type and not _comparable(left_type, right_type):
+        left, right = _as_text(left, left_type), _as_text(right, right_type)
+    missing = "false"
+    if base_type(left_type or "") == "VARCHAR":
+        tokens = ", ".join("'" + t.replace("'", "''") + "'" for t in MISSING_TOKENS)
+        missing = f"upper(trim(s.{c})) IN ({tokens})"
     non_null, dangling = con.execute(
-        f"SELECT count(s.{c}), count(s.{c}) FILTER (WHERE d.__k IS NULL) FROM {src} s "
+        f"SELECT count(s.{c}) FILTER (WHERE d.__k IS NOT NULL OR NOT ({missing})), "
+        f"count(s.{c}) FILTER (WHERE d.__k IS NULL AND NOT ({missing})) FROM {src} s "
         f"LEFT JOIN (SELECT DISTINCT {k} AS __k FROM {dst}) d ON {left} = {right}"
     ).fetchall()[0]
     return LinkInfo("inferred", dangling=int(dangling), non_null=int(non_null))
+
+
+def _column_type(con: duckdb.DuckDBPyConnection, table: str, column: str) -> str | None:
+    for name, dtype, *_ in con.execute(f"DESCRIBE {quote_ident(table)}").fetchall():
+        if name == column:
+            return str(dtype)
+    return None
+
+
+def _as_text(expr: str, dtype: str) -> str:
+    if base_type(dtype) in FLOAT_TYPES or base_type(dtype) == "DECIMAL":
+        return (
+            f"CASE WHEN {expr} = floor({expr}) THEN CAST(CAST({expr} AS HUGEINT) AS VARCHAR) "
+            f"ELSE CAST({expr} AS VARCHAR) END"
+        )
+    return f"CAST({expr} AS VARCHAR)"
 
 
 def _comparable(a: str, b: str) -> bool:
@@ -200,6 +227,14 @@ def distinct_containment(
     return 1 - missing / total if total else 0.0
 
 
+def _name_evidence(score: int) -> str:
+    if score >= 80:
+        return "named like the key"
+    if score >= 60:
+        return "named for the table"
+    return "named for a role the table plays"
+
+
 #: Share of distinct values a link found by containment alone must match.
 MIN_DISTINCT_CONTAINMENT = 0.9
 
@@ -262,26 +297,30 @@ def infer_links(
                     unnamed.append((dst, dst_key))
             best: tuple[Link, LinkInfo] | None = None
             made = False
-            for _score, dst, dst_key in sorted(named, reverse=True):
+            for score, dst, dst_key in sorted(named, reverse=True):
                 link = Link(table, col.name, dst, dst_key)
                 info = link_stats(con, link)
                 if info.non_null and info.dangling <= (1 - MIN_CONTAINMENT) * info.non_null:
+                    info.evidence = _name_evidence(score)
                     found[link] = info
                     made, best = True, None
                     break
                 if best is None and info.dangling < info.non_null:
                     best = (link, info)
             if not made and unnamed:
-                fits = [
-                    (dst, dst_key)
+                shares = {
+                    (dst, dst_key): distinct_containment(con, table, col.name, dst, dst_key)
                     for dst, dst_key in unnamed
-                    if distinct_containment(con, table, col.name, dst, dst_key)
-                    >= MIN_DISTINCT_CONTAINMENT
-                ]
+                }
+                fits = [x for x, share in shares.items() if share >= MIN_DISTINCT_CONTAINMENT]
                 if len(fits) == 1:
                     link = Link(table, col.name, *fits[0])
                     info = link_stats(con, link)
                     if info.dangling <= (1 - MIN_CONTAINMENT) * info.non_null:
+                        info.evidence = (
+                            f"values only: {shares[fits[0]]:.0%} of its distinct values are "
+                            "keys there, and in no other table"
+                        )
                         found[link] = info
                         best = None
                 elif len(fits) > 1 and ambiguous is not None:

@@ -44,6 +44,8 @@ class Overrides:
     composite_links: list[tuple[str, tuple[str, ...], str, tuple[str, ...]]] = field(
         default_factory=list
     )
+    #: ``(table, source columns)`` of composite links removed.
+    removed_composite_links: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
     #: When a TOML file lists ``links``, that list is the whole set.
     links_are_complete: bool = False
     #: ``table.column`` refs to drop (applied by the database, not kept here).
@@ -100,11 +102,27 @@ class Overrides:
                     f"{table}.{column} is dropped, so it cannot be {what}; remove one of the two."
                 )
 
-    def remove_link(self, table: str, column: str) -> None:
+    def add_composite_link(self, link: tuple[str, tuple[str, ...], str, tuple[str, ...]]) -> None:
+        src, parts = link[0], tuple(link[1])
+        self.removed_composite_links.discard((src, parts))
+        self.composite_links = [
+            x for x in self.composite_links if (x[0], tuple(x[1])) != (src, parts)
+        ]
+        self.composite_links.append(link)
+
+    def remove_link(self, table: str, column: str, parts: tuple[str, ...] = ()) -> None:
+        """Remove the link from ``table.column``; ``parts``: the source columns
+        of a composite link (``column`` is then the column made from them)."""
         self.added_links = [
             x for x in self.added_links if (x.src_table, x.src_column) != (table, column)
         ]
-        self.removed_links.add((table, column))
+        if len(parts) > 1:
+            self.composite_links = [
+                x for x in self.composite_links if (x[0], tuple(x[1])) != (table, parts)
+            ]
+            self.removed_composite_links.add((table, parts))
+        else:
+            self.removed_links.add((table, column))
 
 
 def read_overrides(path: str | Path) -> Overrides:
@@ -178,9 +196,10 @@ def overrides_from_dict(data: dict[str, Any], origin: str = "schema") -> Overrid
             if len(src[1]) == 1:
                 out.add_link(Link(src[0], src[1][0], dst[0], dst[1][0]))
             else:
-                out.composite_links.append((src[0], src[1], dst[0], dst[1]))
+                out.add_composite_link((src[0], src[1], dst[0], dst[1]))
     for ref in data.get("unlink") or []:
-        out.remove_link(*parse_column_ref(ref, "link source"))
+        table, columns = parse_key_ref(ref, "link source")
+        out.remove_link(table, columns[0], columns)
     drop = data.get("drop") or []
     if isinstance(drop, str) or not all(isinstance(x, str) for x in drop):
         raise SchemaError(

@@ -76,6 +76,9 @@ class LinkInfo:
     #: makes from them); empty for a single-column link.
     src_parts: tuple[str, ...] = ()
     dst_parts: tuple[str, ...] = ()
+    #: Why relgraph believes in an inferred link, e.g. "named like the key" or
+    #: "values only: 101 of 105 distinct values are keys" (shown by inspect).
+    evidence: str = ""
 
     @property
     def dangling_share(self) -> float:
@@ -105,6 +108,9 @@ class TableSchema:
     #: For a composite key, the table's own columns it is made of (the key
     #: column ``primary_key`` is the one relgraph makes from them); else empty.
     key_columns: tuple[str, ...] = ()
+    #: Why this is the key, e.g. "declared", "named like the table's key",
+    #: "a code, unique", "unique together" (shown by inspect).
+    key_evidence: str = ""
 
     @property
     def key_parts(self) -> tuple[str, ...]:
@@ -245,6 +251,8 @@ class Schema:
             }
             if t.time_origin:  # only then, so other schemas keep their fingerprints
                 tables[name]["time_origin"] = t.time_origin
+            if t.key_columns:
+                tables[name]["key_columns"] = list(t.key_columns)
         links = []
         for link in self.links:
             info = self.link_info.get(link, LinkInfo("declared"))
@@ -256,6 +264,10 @@ class Schema:
                     "dangling": info.dangling,
                 }
             )
+            if info.src_parts:
+                links[-1]["columns"] = [list(info.src_parts), list(info.dst_parts)]
+            if info.evidence:
+                links[-1]["evidence"] = info.evidence
         return {
             "tables": tables,
             "links": links,
@@ -274,6 +286,7 @@ class Schema:
             del t["rows"]
         for link in d["links"]:
             del link["dangling"], link["origin"]
+            link.pop("evidence", None)
         d.pop("warnings")
         d.pop("dropped")  # the columns say it already
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]

@@ -1,0 +1,195 @@
+"""Schema discovery on databases keyed and linked as real ones are: natural
+codes, composite keys, role-named links, links found from values alone; and
+overrides of each that round-trip through the schema TOML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import relgraph as rg
+from relgraph.db.overrides import schema_to_toml
+from relgraph.errors import SchemaError
+
+
+def link_set(db: rg.Database) -> set[str]:
+    out = set()
+    for link in db.schema.links:
+        src, dst = db.schema.link_parts(link)
+        out.add(
+            f"{rg.db.schema.format_key_ref(link.src_table, src)} -> "
+            f"{rg.db.schema.format_key_ref(link.dst_table, dst)}"
+        )
+    return out
+
+
+def flights_frames(n: int = 400) -> dict[str, pd.DataFrame]:
+    rng = np.random.default_rng(0)
+    codes = [f"{a}{b}{c}" for a in "ABCD" for b in "EFGH" for c in "JKLM"]  # 64 airports
+    tails = [f"N{i:03d}XY" for i in range(50)]
+    return {
+        "airports": pd.DataFrame({"faa": codes, "name": [f"Airport {c} Field" for c in codes]}),
+        "planes": pd.DataFrame({"tailnum": tails, "seats": rng.integers(50, 300, 50)}),
+        "flights": pd.DataFrame(
+            {
+                "time_hour": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(n), "h"),
+                "origin": rng.choice(codes[:3], n),
+                "dest": rng.choice(codes, n),
+                "tailnum": np.where(rng.random(n) < 0.1, "NA", rng.choice(tails, n)),
+                "dep_delay": rng.normal(5, 20, n).round(),
+            }
+        ),
+    }
+
+
+def test_natural_keys_and_links_found_from_values_alone() -> None:
+    db = rg.connect(flights_frames())
+    keys = {name: t.key_parts for name, t in db.schema.tables.items()}
+    assert keys["airports"] == ("faa",) and keys["planes"] == ("tailnum",)
+    assert link_set(db) == {
+        "flights.origin -> airports.faa",  # role names: only the values say it
+        "flights.dest -> airports.faa",
+        "flights.tailnum -> planes.tailnum",
+    }
+    info = {str(x): db.schema.link_info[x] for x in db.schema.links}
+    assert info["flights.origin -> airports.faa"].evidence.startswith("values only: 100%")
+    assert info["flights.tailnum -> planes.tailnum"].evidence == "named like the key"
+    # "NA" written for a missing tail number is missing, not a dangling reference.
+    assert info["flights.tailnum -> planes.tailnum"].dangling == 0
+
+
+def test_small_numbers_are_not_links_into_a_dense_key() -> None:
+    # quantity 1..5 is contained in every key 1..N, by chance: no link.
+    tracks = pd.DataFrame({"TrackId": np.arange(1, 201)})
+    lines = pd.DataFrame(
+        {
+            "InvoiceLineId": np.arange(1, 301),
+            "TrackId": np.arange(300) % 200 + 1,
+            "Quantity": np.arange(300) % 5 + 1,
+        }
+    )
+    db = rg.connect({"Track": tracks, "InvoiceLine": lines})
+    assert link_set(db) == {"InvoiceLine.TrackId -> Track.TrackId"}
+
+
+def test_role_named_links_and_self_links() -> None:
+    employees = pd.DataFrame(
+        {
+            "id": np.arange(1, 9),
+            "last_name": list("abcdefgh"),
+            "reports_to": [np.nan, 1, 2, 2, 1, 5, 5, 1],
+        }
+    )
+    customers = pd.DataFrame({"id": np.arange(1, 60), "support_rep": np.arange(59) % 3 + 3})
+    albums = pd.DataFrame({"id": np.arange(1, 30), "artist": np.arange(29) % 10 + 1})
+    artists = pd.DataFrame({"id": np.arange(1, 11), "name": [f"A{i}" for i in range(10)]})
+    db = rg.connect(
+        {"employee": employees, "customer": customers, "album": albums, "artist": artists}
+    )
+    assert link_set(db) == {
+        "employee.reports_to -> employee.id",  # a float column of ids with NULLs
+        "customer.support_rep -> employee.id",
+        "album.artist -> artist.id",
+    }
+
+
+def test_values_that_fit_several_keys_make_no_link_and_say_so() -> None:
+    a = pd.DataFrame({"code": ["XA", "XB", "XC"]})
+    b = pd.DataFrame({"code": ["XA", "XB", "XC", "XD"]})
+    c = pd.DataFrame({"ref": ["XA", "XB", "XB"], "v": [1, 2, 3]})
+    db = rg.connect({"alpha": a, "beta": b, "events": c})
+    assert not any(x.src_table == "events" for x in db.schema.links)
+    assert any("events.ref could reference any of" in w for w in db.schema.warnings)
+
+
+def lahman_like() -> dict[str, pd.DataFrame]:
+    teams = pd.DataFrame(
+        {
+            "yearID": [2000, 2000, 2001, 2001],
+            "teamID": ["BOS", "NYA", "BOS", "NYA"],
+            "W": [85, 87, 82, 95],
+        }
+    )
+    batting = pd.DataFrame(
+        {
+            "playerID": ["p1", "p1", "p2", "p2", "p3", "p1", "p2", "p3", "p3"],
+            "yearID": [2000, 2000, 2000, 2001, 2001, 2001, 2000, 2000, 2000],
+            "stint": [1, 2, 1, 1, 1, 1, 2, 2, 3],
+            "teamID": ["BOS", "NYA", "BOS", "NYA", "BOS", "BOS", "NYA", "BOS", "BOS"],
+            "HR": [5, 5, 3, 7, 1, 5, 3, 1, 1],
+        }
+    )
+    series = pd.DataFrame(
+        {
+            "yearID": [2000, 2000, 2001],
+            "round": ["ALCS", "WS", "WS"],
+            "teamIDwinner": ["NYA", "NYA", "NYA"],
+            "teamIDloser": ["BOS", "BOS", "BOS"],
+        }
+    )
+    return {"Teams": teams, "Batting": batting, "SeriesPost": series}
+
+
+def test_composite_keys_and_links_with_roles() -> None:
+    db = rg.connect(lahman_like())
+    t = db.schema.tables
+    assert t["Teams"].key_parts == ("yearID", "teamID")
+    assert t["Batting"].key_parts == ("playerID", "yearID", "stint")
+    assert {
+        "Batting.(yearID, teamID) -> Teams.(yearID, teamID)",
+        "SeriesPost.(yearID, teamIDwinner) -> Teams.(yearID, teamID)",
+        "SeriesPost.(yearID, teamIDloser) -> Teams.(yearID, teamID)",
+    } <= link_set(db)
+    # The made columns hold the parts joined; a graph can be built on them.
+    assert db.table("Teams")["yearID_teamID"].tolist()[:2] == ["2000|BOS", "2000|NYA"]
+    from relgraph.graph import TemporalGraph
+
+    graph = TemporalGraph.from_database(db)
+    assert ("Batting", "yearID_teamID", "Teams") in graph.edge_types
+
+
+def test_composite_overrides_round_trip_through_toml(tmp_path: Path) -> None:
+    db = rg.connect(lahman_like())
+    path = tmp_path / "schema.toml"
+    path.write_text(schema_to_toml(db.schema))
+    text = path.read_text()
+    assert 'primary_key = [\n    "yearID",\n    "teamID",\n]' in text or (
+        'primary_key = ["yearID", "teamID"]' in text
+    )
+    assert '"Batting.(yearID, teamID)"' in text
+    again = rg.connect(lahman_like(), schema=path)
+    assert link_set(again) == link_set(db)
+    assert {n: x.key_parts for n, x in again.schema.tables.items()} == {
+        n: x.key_parts for n, x in db.schema.tables.items()
+    }
+
+
+def test_composite_overrides_in_python() -> None:
+    frames = lahman_like()
+    frames["Teams"]["lgID"] = ["AL", "AL", "AL", "AL"]
+    db = rg.connect(frames)
+    db.set_primary_key("Teams", ["yearID", "lgID", "teamID"])
+    assert db.schema.tables["Teams"].key_parts == ("yearID", "lgID", "teamID")
+    with pytest.raises(SchemaError, match="is not the key of 'Teams'"):
+        db.link("Batting.(yearID, teamID)", "Teams.(yearID, teamID)")
+    db.set_primary_key("Teams", ["yearID", "teamID"])
+    db.unlink("Batting.(yearID, teamID)")
+    assert "Batting.(yearID, teamID) -> Teams.(yearID, teamID)" not in link_set(db)
+    db.link("Batting.(yearID, teamID)", "Teams.(yearID, teamID)")
+    assert "Batting.(yearID, teamID) -> Teams.(yearID, teamID)" in link_set(db)
+
+
+def test_inspect_shows_evidence(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from relgraph.cli.main import app
+
+    for name, frame in flights_frames().items():
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+    result = CliRunner().invoke(app, ["inspect", str(tmp_path)], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert "values only: 100% of its distinct values are keys there" in result.stdout
+    assert "named like the key" in result.stdout
