@@ -13,13 +13,13 @@ from relgraph.errors import SchemaError
 from tests.factories import SHOP_LINKS, shop_frames
 
 
-def db_with_seller() -> rg.Database:
+def db_with_partner() -> rg.Database:
     users = pd.DataFrame({"user_id": [1, 2, 3]})
     deals = pd.DataFrame(
         {
             "deal_id": [1, 2],
             "user_id": [1, 2],
-            "seller": [3, 3],
+            "partner": [3, 3],
             "made_at": pd.to_datetime(["2024-01-01", "2024-01-02"]),
             "grade": [1, 5],
         }
@@ -28,10 +28,10 @@ def db_with_seller() -> rg.Database:
 
 
 def test_python_overrides() -> None:
-    db = db_with_seller()
+    db = db_with_partner()
     assert [str(x) for x in db.schema.links] == ["deals.user_id -> users.user_id"]
-    db.link("deals.seller", "users.user_id").unlink("deals.user_id")
-    assert [str(x) for x in db.schema.links] == ["deals.seller -> users.user_id"]
+    db.link("deals.partner", "users.user_id").unlink("deals.user_id")
+    assert [str(x) for x in db.schema.links] == ["deals.partner -> users.user_id"]
     assert db.schema.link_info[db.schema.links[0]].origin == "override"
     db.set_stype("deals", "grade", "categorical").set_time_column("deals", None)
     assert db.schema.tables["deals"].columns["grade"] == rg.Stype.categorical
@@ -68,16 +68,16 @@ def test_toml_round_trip(tmp_path: Path) -> None:
 def test_toml_with_some_overrides_keeps_inference(tmp_path: Path) -> None:
     path = tmp_path / "s.toml"
     path.write_text(
-        'unlink = ["deals.user_id"]\nlinks = [{from = "deals.seller", to = "users.user_id"}]\n'
+        'unlink = ["deals.user_id"]\nlinks = [{from = "deals.partner", to = "users.user_id"}]\n'
     )
     db = rg.connect(
         {
             "users": pd.DataFrame({"user_id": [1, 3]}),
-            "deals": pd.DataFrame({"deal_id": [1], "user_id": [1], "seller": [3]}),
+            "deals": pd.DataFrame({"deal_id": [1], "user_id": [1], "partner": [3]}),
         },
         schema=path,
     )
-    assert [str(x) for x in db.schema.links] == ["deals.seller -> users.user_id"]
+    assert [str(x) for x in db.schema.links] == ["deals.partner -> users.user_id"]
 
 
 @pytest.mark.parametrize(
@@ -86,7 +86,7 @@ def test_toml_with_some_overrides_keeps_inference(tmp_path: Path) -> None:
         ("this is = not toml [", "not valid TOML"),
         ("[tables.deals]\nprimary = 'deal_id'\n", r"unknown keys \['primary'\]"),
         ("colour = 1\n", r"unknown top-level keys \['colour'\]"),
-        ("links = [{from = 'deals.seller'}]\n", "each link needs 'from' and 'to'"),
+        ("links = [{from = 'deals.partner'}]\n", "each link needs 'from' and 'to'"),
         ("[tables.deals.columns]\ngrade = 'number'\n", "Unknown stype 'number'"),
         ("[tables.dealz]\ntime_column = 'made_at'\n", "Unknown table 'dealz'"),
         ("[tables.deals]\nprimary_key = 'nope'\n", "Unknown column 'deals.nope'"),
@@ -95,7 +95,7 @@ def test_toml_with_some_overrides_keeps_inference(tmp_path: Path) -> None:
 def test_bad_toml(tmp_path: Path, text: str, match: str) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(text)
-    db = db_with_seller()
+    db = db_with_partner()
     with pytest.raises(SchemaError, match=match):
         db.apply_schema(path)
     with pytest.raises(SchemaError, match="not found"):

@@ -145,6 +145,18 @@ def _profile_strings(con, q: str, strings: list[str], columns: dict[str, ColumnP
             p.distinct_tokens = int(tok[0])
 
 
+def add_column_profile(con: duckdb.DuckDBPyConnection, profile: TableProfile, column: str) -> None:
+    """Profile one column relgraph added to a profiled table (a made key, a
+    row number) without profiling the whole table again: counts only, as
+    such a column is an id and never a feature."""
+    q, c = quote_ident(profile.name), quote_ident(column)
+    dtype = {r[0]: r[1] for r in con.execute(f"DESCRIBE {q}").fetchall()}[column]
+    non_null, distinct = con.execute(
+        f"SELECT count({c}), approx_count_distinct({c}) FROM {q}"
+    ).fetchall()[0]
+    profile.columns[column] = ColumnProfile(column, dtype, int(non_null), int(distinct or 0))
+
+
 def _is_numeric_type(dtype: str) -> bool:
     t = base_type(dtype)
     return t in INTEGER_TYPES or t in FLOAT_TYPES or t == "DECIMAL"

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from relgraph.db.column_profile import (
     TableProfile,
+    add_column_profile,
     base_type,
     is_key_type,
     is_time_type,
@@ -451,12 +452,16 @@ class Database:
         for table, (_, column) in composite.items():
             keys[table] = column
             if table in self._overrides.composite_keys or table in self._declared.composite_keys:
-                warnings += check_primary_key(self.con, table, column, self._dedupe)
-            profiles[table] = profile_table(self.con, table)
+                w = check_primary_key(self.con, table, column, self._dedupe)
+                if w:  # rows were dropped: the whole profile changed
+                    warnings += w
+                    profiles[table] = profile_table(self.con, table)
+                    continue
+            add_column_profile(self.con, profiles[table], column)
         for table in names:
             if table not in keys:
                 self._add_row_id(table)
-                profiles[table] = profile_table(self.con, table)
+                add_column_profile(self.con, profiles[table], ROW_ID)
             if table in self._generated_keys and table not in self._overrides.primary_keys:
                 keys.setdefault(table, ROW_ID)
         schema = infer_schema(
@@ -551,8 +556,7 @@ class Database:
             self._made_columns.setdefault(link.src_table, set()).add(link.src_column)
             stats = link_stats(self.con, link)
             info.non_null, info.dangling = stats.non_null, stats.dangling
-        for table in {x.src_table for x in found}:
-            profiles[table] = profile_table(self.con, table)
+            add_column_profile(self.con, profiles[link.src_table], link.src_column)
         return found
 
     def _add_row_id(self, table: str) -> None:

@@ -198,18 +198,93 @@ def _dense(key: ColumnProfile, rows: int) -> bool:
 
 def containment_only(col: ColumnProfile, key: ColumnProfile, key_rows: int) -> bool:
     """Whether containment alone, with no name evidence, may make a link from
-    ``col`` to ``key``: codes (text), or ids into a key whose values are sparse
-    enough that containment is no accident; never flags or a single value."""
+    ``col`` to ``key``: codes (text), or whole numbers into a key whose values
+    are sparse enough that containment is no accident (ids; other numbers
+    with at least 10 distinct values); never flags or a single value."""
     if col.distinct < 2:
         return False
     if base_type(col.dtype) == "VARCHAR":
         return col.avg_length >= 2 and base_type(key.dtype) == "VARCHAR"
-    if not (col.is_numeric and key.is_numeric) or id_suffix(col.name) is None:
+    if not (col.is_numeric and key.is_numeric) or _dense(key, key_rows):
         return False
-    if _dense(key, key_rows):
+    # Without an id-like name, only many distinct values all found in a sparse
+    # key rule chance out (at most half the range filled: 0.5 ** 10 < 0.1%).
+    if id_suffix(col.name) is None and col.distinct < 10:
         return False
     lo, hi = col.min_value, col.max_value
     return lo is not None and hi is not None and key.min_value <= lo and hi <= key.max_value  # type: ignore[operator]
+
+
+class ContainmentCache:
+    """Distinct values of columns and keys, read once each, so that testing
+    every column against every key (links from values alone) costs one scan
+    per column and per key, not one join per pair.
+
+    Keys with more than ``max_key_values`` distinct values are tested in SQL.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, max_key_values: int = 2_000_000):
+        self.con = con
+        self.max_key_values = max_key_values
+        self._samples: dict[tuple[str, str], list] = {}
+        self._keys: dict[tuple[str, str], set | None] = {}
+
+    def sample(self, table: str, column: str) -> list:
+        """Up to 2,000 distinct non-null values, a fixed pseudo-random choice."""
+        if (table, column) not in self._samples:
+            c = quote_ident(column)
+            self._samples[(table, column)] = [
+                r[0]
+                for r in self.con.execute(
+                    f"SELECT DISTINCT {c} AS __v FROM {quote_ident(table)} WHERE {c} IS NOT NULL "
+                    "ORDER BY hash(__v) LIMIT 2000"
+                ).fetchall()
+            ]
+        return self._samples[(table, column)]
+
+    def key_values(self, table: str, key: str, rows: int) -> set | None:
+        if (table, key) not in self._keys:
+            values = None
+            if rows <= self.max_key_values:
+                k = quote_ident(key)
+                values = {
+                    r[0]
+                    for r in self.con.execute(
+                        f"SELECT DISTINCT {k} FROM {quote_ident(table)} WHERE {k} IS NOT NULL"
+                    ).fetchall()
+                }
+            self._keys[(table, key)] = values
+        return self._keys[(table, key)]
+
+    def filled(self, dst: str, key: str, key_rows: int, lo: float, hi: float) -> float:
+        """Share of the whole numbers in ``[lo, hi]`` that are keys of ``dst``:
+        near 1, any numbers in that range are keys by chance (a key numbering
+        rows 1..N contains every position or count below N)."""
+        width = hi - lo + 1
+        if width <= 0:
+            return 1.0
+        keys = self.key_values(dst, key, key_rows)
+        if keys is None:
+            k = quote_ident(key)
+            inside = self.con.execute(
+                f"SELECT count(DISTINCT {k}) FROM {quote_ident(dst)} WHERE {k} BETWEEN ? AND ?",
+                [lo, hi],
+            ).fetchall()[0][0]
+        else:
+            inside = sum(1 for v in keys if isinstance(v, int | float) and lo <= v <= hi)
+        return inside / width
+
+    def share(self, src: str, column: str, dst: str, key: str, key_rows: int) -> float:
+        """Share of the sampled distinct values of ``src.column`` found in ``dst.key``."""
+        sample = self.sample(src, column)
+        if not sample:
+            return 0.0
+        keys = self.key_values(dst, key, key_rows)
+        if keys is None:
+            return distinct_containment(self.con, src, column, dst, key)
+        if isinstance(next(iter(keys), None), int) and isinstance(sample[0], float):
+            sample = [int(v) if float(v).is_integer() else v for v in sample]
+        return sum(v in keys for v in sample) / len(sample)
 
 
 def distinct_containment(
@@ -263,6 +338,7 @@ def infer_links(
     the tables whose columns are tried (default: all).
     """
     found: dict[Link, LinkInfo] = {}
+    cache = ContainmentCache(con)
     # Columns named with a per-table prefix (TPC-H: o_custkey -> c_custkey) are
     # compared without it as well.
     prefixes = {t: column_prefix(list(p.columns)) for t, p in profiles.items()}
@@ -294,6 +370,13 @@ def infer_links(
                     named.append((score, dst, dst_key))
                 elif dst != table and containment_only(col, key, profiles[dst].num_rows):
                     # (a self-link needs a name: People.bbrefID holds playerIDs by design)
+                    if col.is_numeric:
+                        # Where the column's values lie, the key must leave most
+                        # numbers out, or containment proves nothing.
+                        most = 0.5 if id_suffix(col.name) is None else 0.67
+                        lo, hi = col.min_value or 0.0, col.max_value or 0.0
+                        if cache.filled(dst, dst_key, profiles[dst].num_rows, lo, hi) > most:
+                            continue
                     unnamed.append((dst, dst_key))
             best: tuple[Link, LinkInfo] | None = None
             made = False
@@ -309,7 +392,9 @@ def infer_links(
                     best = (link, info)
             if not made and unnamed:
                 shares = {
-                    (dst, dst_key): distinct_containment(con, table, col.name, dst, dst_key)
+                    (dst, dst_key): cache.share(
+                        table, col.name, dst, dst_key, profiles[dst].num_rows
+                    )
                     for dst, dst_key in unnamed
                 }
                 fits = [x for x, share in shares.items() if share >= MIN_DISTINCT_CONTAINMENT]
