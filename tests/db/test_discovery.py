@@ -193,3 +193,20 @@ def test_inspect_shows_evidence(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "values only: 100% of its distinct values are keys there" in result.stdout
     assert "named like the key" in result.stdout
+
+
+def test_a_text_column_declared_numerical_is_converted_not_ignored() -> None:
+    frames = {"f": pd.DataFrame({"id": [1, 2, 3, 4], "delay": ["1.5", "NA", "x", "4"]})}
+    db = rg.connect(frames, schema={"tables": {"f": {"columns": {"delay": "numerical"}}}})
+    assert db.schema.tables["f"].dtypes["delay"] == "DOUBLE"
+    assert db.table("f")["delay"].isna().tolist() == [False, True, True, False]
+    assert any("f.delay: 1 of 3 values are not numbers (e.g. x)" in w for w in db.schema.warnings)
+    words = {"f": pd.DataFrame({"id": [1, 2], "note": ["late", "early"]})}
+    with pytest.raises(SchemaError, match="cannot be numerical: only 0 of 2 values"):
+        rg.connect(words).set_stype("f", "note", "numerical")
+
+
+def test_written_schema_names_every_field() -> None:
+    text = schema_to_toml(rg.connect(lahman_like()).schema)
+    for field in ("links", "unlink", "drop", "primary_key", "time_column", "[tables.T.columns]"):
+        assert field in text.split("\n\n")[0], field

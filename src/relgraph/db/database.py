@@ -45,6 +45,7 @@ from relgraph.db.schema import (
 )
 from relgraph.db.sources.base import Declared, file_url_path, quote_ident
 from relgraph.db.stype import Stype
+from relgraph.db.text_numbers import convert_text_numbers
 from relgraph.db.timestamps import convert_text_times, normalize_times
 from relgraph.db.validation import check_primary_key, data_warnings
 from relgraph.errors import SchemaError, SourceError
@@ -313,10 +314,23 @@ class Database:
 
     @_all_or_nothing
     def set_stype(self, table: str, column: str, stype: str | Stype) -> Database:
-        """Override the semantic type of a column."""
+        """Override the semantic type of a column. A text column made
+        ``numerical`` or ``timestamp`` is converted in the working store (values
+        that do not parse become NULL, counted in a warning); one whose values
+        mostly do not parse is refused."""
         self._check_column(table, column)
         parsed = Stype.parse(stype)
+        self._convert_for_stype(table, column, parsed)
         return self._apply(lambda o: o.stypes.__setitem__((table, column), parsed))
+
+    def _convert_for_stype(self, table: str, column: str, stype: Stype) -> None:
+        dtype = self._dtype(table, column)
+        if base_type(dtype) != "VARCHAR":
+            return
+        if stype is Stype.timestamp:
+            self._load_warnings += convert_text_times(self.con, table, [column])
+        elif stype is Stype.numerical:
+            self._load_warnings += convert_text_numbers(self.con, table, column)
 
     @_all_or_nothing
     def apply_schema(self, schema: str | Path | Mapping[str, Any]) -> Database:
@@ -350,8 +364,9 @@ class Database:
         for table, col in new.time_columns.items():
             if col:
                 self._make_time_column(table, col)
-        for table, col in new.stypes:
+        for (table, col), stype in new.stypes.items():
             self._check_column(table, col)
+            self._convert_for_stype(table, col, stype)
         for link in new.added_links:
             self._check_column(link.src_table, link.src_column)
             self._check_column(link.dst_table, link.dst_column)

@@ -251,9 +251,18 @@ def schema_to_toml(schema: Schema) -> str:
     if schema.dropped:
         doc["drop"] = list(schema.dropped)
     header = (
-        "# relgraph schema: edit and pass back with `relgraph inspect SRC --schema FILE`.\n"
-        "# stypes: numerical, categorical, multicategorical, text, timestamp, id.\n"
-        '# time_column = "" makes a table static. `links` is the full set of links.\n'
-        '# drop = ["table.column", ...] removes columns nothing may read.\n\n'
+        "# relgraph schema: every decision relgraph made. Edit it and pass it back with\n"
+        "# `--schema FILE` (any verb), rg.connect(src, schema=FILE) or db.apply_schema(FILE).\n"
+        "# Fields (docs/schema.md):\n"
+        '#   links        the full set of links: {from = "orders.customer_id", to =\n'
+        '#                "customers.customer_id"}; several columns: "Batting.(yearID, teamID)"\n'
+        '#   unlink       ["table.column", ...]: links to remove (when `links` is not given)\n'
+        '#   drop         ["table.column", ...]: columns nothing may read\n'
+        '#   [tables.T]   primary_key = "col" or ["a", "b"] (several columns together);\n'
+        '#                time_column = "col" ("" makes the table static);\n'
+        "#   [tables.T.columns]  col = stype: numerical, categorical, multicategorical, text,\n"
+        "#                timestamp, id (id: never a feature)\n"
+        "# A table with no primary_key line had none: its rows are numbered (_row_id). A\n"
+        "# table with no time_column line takes its time from the rows it references.\n\n"
     )
     return header + tomli_w.dumps(doc)
