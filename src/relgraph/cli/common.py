@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from relgraph.cli.fixes import cli_fixes
 from relgraph.errors import RelgraphError
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except RelgraphError as exc:
-            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+            err.print(f"[bold red]error:[/] {escape(cli_fixes(str(exc)))}", highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper
@@ -59,7 +60,7 @@ def shown_source(source: str | Path) -> str:
 
 def print_warnings(warnings: list[str]) -> None:
     for w in warnings:
-        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+        err.print(f"[yellow]warning:[/] {escape(cli_fixes(w))}", highlight=False)
 
 
 # Options shared by every verb that builds a task from a query.

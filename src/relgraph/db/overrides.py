@@ -141,11 +141,12 @@ def read_overrides(path: str | Path) -> Overrides:
 def overrides_from_dict(data: dict[str, Any], origin: str = "schema") -> Overrides:
     out = Overrides()
     # "warnings" and "dropped" are what `inspect --json` reports: read, not applied.
-    unknown = set(data) - {"tables", "links", "unlink", "drop", "warnings", "dropped"}
+    known = {"tables", "links", "add_links", "unlink", "drop", "warnings", "dropped"}
+    unknown = set(data) - known
     if unknown:
         raise SchemaError(
             f"{origin}: unknown top-level keys {sorted(unknown)}; expected tables, links, "
-            "unlink, drop."
+            "add_links, unlink, drop."
         )
     for table, spec in (data.get("tables") or {}).items():
         if not isinstance(spec, dict):
@@ -180,7 +181,8 @@ def overrides_from_dict(data: dict[str, Any], origin: str = "schema") -> Overrid
             out.stypes[(table, column)] = Stype.parse(stype)
     if "links" in data:
         out.links_are_complete = True
-        for item in data["links"]:
+    for field_name in ("links", "add_links"):
+        for item in data.get(field_name) or []:
             if not isinstance(item, dict) or "from" not in item or "to" not in item:
                 raise SchemaError(
                     f"{origin}: each link needs 'from' and 'to' (got {item!r}); e.g. "
@@ -256,6 +258,7 @@ def schema_to_toml(schema: Schema) -> str:
         "# Fields (docs/schema.md):\n"
         '#   links        the full set of links: {from = "orders.customer_id", to =\n'
         '#                "customers.customer_id"}; several columns: "Batting.(yearID, teamID)"\n'
+        "#   add_links    links to add to those inferred, written as in `links`\n"
         '#   unlink       ["table.column", ...]: links to remove (when `links` is not given)\n'
         '#   drop         ["table.column", ...]: columns nothing may read\n'
         '#   [tables.T]   primary_key = "col" or ["a", "b"] (several columns together);\n'
