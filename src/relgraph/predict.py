@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,9 @@ from relgraph.errors import PQLError, RelgraphError
 from relgraph.pql import ast
 from relgraph.pql.task import Task
 from relgraph.writeback import OutputError, write_predictions, write_table
+
+if TYPE_CHECKING:
+    from relgraph.db.database import Database
 
 __all__ = ["OutputError", "no_entities_error", "predict", "write_predictions", "write_table"]
 
@@ -114,7 +117,7 @@ def predict(
     entity_seconds = time.perf_counter() - start
     model = IclModel(mode=mode, predictor=predictor).fit(task).on_progress(progress)
     startup = _start_transformer() if model.asked_predictor in ("transformer", "blend") else 0.0
-    preds = model.explain(examples)
+    preds = with_key_parts(db, task.entity_table, model.explain(examples))
     if not explain:
         preds = preds.drop(columns="contributions")
     timings = {"startup": startup, "labels": entity_seconds, "features": 0.0, "prediction": 0.0}
@@ -141,6 +144,33 @@ def _start_transformer() -> float:
 
     load_pretrained()
     return time.perf_counter() - start
+
+
+def with_key_parts(db: Database, table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the columns of ``table``'s composite key beside the key
+    relgraph made from them (``yearID``, ``teamID`` after ``yearID_teamID``),
+    so predictions read and join back like the source's rows; unchanged for a
+    table keyed by one column.
+
+    Example:
+        >>> import pandas as pd, relgraph as rg
+        >>> db = rg.connect({"t": pd.DataFrame({"y": [1, 1, 2], "c": ["a", "b", "a"]})})
+        >>> with_key_parts(db, "t", pd.DataFrame({"y_c": ["2|a"], "prediction": [0.5]}))
+           y_c  y  c  prediction
+        0  2|a  2  a         0.5
+    """
+    t = db.schema.tables[table]
+    parts = [c for c in t.key_columns if c not in frame.columns]
+    if not parts or t.primary_key not in frame.columns:
+        return frame
+    lookup = db.table(table, [t.primary_key, *parts])
+    merged = frame[[t.primary_key]].merge(lookup, on=t.primary_key, how="left")
+    at = list(frame.columns).index(t.primary_key) + 1
+    out = frame.copy()
+    for i, part in enumerate(parts):
+        out.insert(at + i, part, merged[part].to_numpy())
+    out.attrs = frame.attrs
+    return out
 
 
 def _examples(task: Task, anchor: pd.Timestamp, entities: Any) -> pd.DataFrame:
