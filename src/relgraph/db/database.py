@@ -24,6 +24,7 @@ from relgraph.db.column_profile import (
 from relgraph.db.dropping import drop_columns
 from relgraph.db.inference import ROW_ID, choose_keys, infer_schema
 from relgraph.db.inherited_time import ROW_TIME, drop_inherited_times, inherit_times
+from relgraph.db.missing_values import missing_tokens, read_missing_values
 from relgraph.db.overrides import Overrides, overrides_from_dict, read_overrides
 from relgraph.db.schema import Link, Schema, parse_column_ref
 from relgraph.db.sources.base import Declared, file_url_path, quote_ident
@@ -41,6 +42,7 @@ _STATE = (
     "_load_warnings",
     "_generated_keys",
     "_inherited_times",
+    "_missing_read",
     "_declared",
     "_schema",
 )
@@ -92,6 +94,7 @@ class Database:
         overrides: Overrides | None = None,
         dedupe: bool = False,
         drop: Iterable[str] = (),
+        missing: Iterable[str] = (),
     ) -> None:
         self.con = con
         self.source = declared.description
@@ -105,7 +108,10 @@ class Database:
         self._changing = False
         #: ``(table, column)`` pairs this view hides from model inputs.
         self._hidden: frozenset[tuple[str, str]] = frozenset()
-        for table in declared.tables:
+        self._overrides.missing = missing_tokens([*self._overrides.missing, *missing])
+        self._missing_read = set(self._overrides.missing)
+        for table in declared.tables:  # before times: NA in a column of times is no time
+            self._load_warnings += read_missing_values(con, table, self._overrides.missing)
             self._load_warnings += normalize_times(con, table, declared.time_columns.get(table))
         self._schema: Schema = self._resolve()
 
@@ -292,6 +298,7 @@ class Database:
             o.primary_keys.update(new.primary_keys)
             o.time_columns.update(new.time_columns)
             o.stypes.update(new.stypes)
+            o.missing = missing_tokens([*o.missing, *new.missing])
             if new.links_are_complete:
                 o.links_are_complete = True
                 o.added_links = list(new.added_links)
@@ -358,6 +365,11 @@ class Database:
 
     def _resolve(self) -> Schema:
         names = list(self._declared.tables)
+        pending = [t for t in self._overrides.missing if t not in self._missing_read]
+        if pending:  # named in a schema applied later (TOML missing = [...])
+            for table in names:
+                self._load_warnings += read_missing_values(self.con, table, pending, ())
+            self._missing_read |= set(pending)
         drop_inherited_times(self.con, self._inherited_times)
         profiles = {t: profile_table(self.con, t) for t in names}
         keys = choose_keys(self.con, profiles, self._declared, self._overrides)
@@ -431,6 +443,7 @@ def connect(
     store: str | Path | None = None,
     pg_schema: str | None = None,
     drop: Iterable[str] = (),
+    missing: Iterable[str] = (),
 ) -> Database:
     """Read a database and infer its schema.
 
@@ -448,6 +461,10 @@ def connect(
         drop: ``"table.column"`` columns no key, link, query or model may use
             (removed from relgraph's copy before inference; see
             :mod:`relgraph.db.dropping`).
+        missing: text values that mean "missing" in every text column, e.g.
+            ``["-", "?"]`` (read as NULL). ``NA``, ``NULL``, ``\\N`` and the like
+            are already NULL in columns that otherwise hold numbers or times
+            (see :mod:`relgraph.db.missing_values`).
 
     Returns:
         A :class:`Database`.
@@ -470,7 +487,7 @@ def connect(
         declared = _load(source, con, pg_schema)
         if not declared.tables:
             raise SourceError(f"No tables found in {declared.description or source!r}.")
-        db = Database(con, declared, dedupe=dedupe, drop=drop)
+        db = Database(con, declared, dedupe=dedupe, drop=drop, missing=missing)
         if schema is not None:
             db.apply_schema(schema)
         return db
