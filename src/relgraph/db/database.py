@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from relgraph.db.column_profile import (
+    INTEGER_TYPES,
     base_type,
     is_key_type,
     is_time_type,
@@ -24,6 +25,7 @@ from relgraph.db.column_profile import (
 from relgraph.db.dropping import drop_columns
 from relgraph.db.inference import ROW_ID, choose_keys, infer_schema
 from relgraph.db.inherited_time import ROW_TIME, drop_inherited_times, inherit_times
+from relgraph.db.integer_times import add_integer_times, convert_epoch, integer_time_kind
 from relgraph.db.missing_values import missing_tokens, read_missing_values
 from relgraph.db.overrides import Overrides, overrides_from_dict, read_overrides
 from relgraph.db.schema import Link, Schema, parse_column_ref
@@ -42,6 +44,7 @@ _STATE = (
     "_load_warnings",
     "_generated_keys",
     "_inherited_times",
+    "_integer_times",
     "_missing_read",
     "_declared",
     "_schema",
@@ -105,6 +108,7 @@ class Database:
         self._generated_keys: set[str] = set()
         self._dropped: list[str] = drop_columns(con, declared, drop)
         self._inherited_times: set[str] = set()
+        self._integer_times: set[str] = set()  # tables timed by a year column
         self._changing = False
         #: ``(table, column)`` pairs this view hides from model inputs.
         self._hidden: frozenset[tuple[str, str]] = frozenset()
@@ -349,11 +353,18 @@ class Database:
         dtype = self._dtype(table, column)
         if is_time_type(dtype):
             return
+        if base_type(dtype) in INTEGER_TYPES:  # years, YYYYMMDD, epoch (db.integer_times)
+            kind = integer_time_kind(self.con, table, column)
+            if kind in ("s", "ms"):
+                convert_epoch(self.con, table, column, kind)
+            if kind is not None:
+                return
         if base_type(dtype) != "VARCHAR":
             raise SchemaError(
                 f"{table}.{column} has type {dtype}, not a date or timestamp; a time "
                 "column must hold dates/times (text is converted: values that do not parse "
-                "as times become NULL)."
+                "as times become NULL; integers must all be years 1000..2999, YYYYMMDD "
+                "dates, or epoch seconds or milliseconds)."
             )
         self._load_warnings += convert_text_times(self.con, table, [column])
 
@@ -370,7 +381,7 @@ class Database:
             for table in names:
                 self._load_warnings += read_missing_values(self.con, table, pending, ())
             self._missing_read |= set(pending)
-        drop_inherited_times(self.con, self._inherited_times)
+        drop_inherited_times(self.con, self._inherited_times | self._integer_times)
         profiles = {t: profile_table(self.con, t) for t in names}
         keys = choose_keys(self.con, profiles, self._declared, self._overrides)
         warnings: list[str] = []
@@ -396,6 +407,8 @@ class Database:
             {t for t in self._generated_keys if keys.get(t) == ROW_ID},
         )
         fixed = set(self._declared.time_columns) | set(self._overrides.time_columns)
+        self._integer_times, notes = add_integer_times(self.con, schema, fixed)
+        warnings += notes
         self._inherited_times, notes = inherit_times(self.con, schema, fixed)
         warnings += notes
         schema.warnings += self._load_warnings + warnings + data_warnings(self.con, schema)

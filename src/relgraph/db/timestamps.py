@@ -20,6 +20,9 @@ pandas frames may carry a time zone. When a database is read:
 A text column named like a time that is *not* converted gets a warning that
 says why, so that a table never turns static without a word. The source is
 untouched.
+
+Integer columns named like epoch times (``created_ts``) are converted too, and
+integer years give a table its time (:mod:`relgraph.db.integer_times`).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 import duckdb
 
 from relgraph.db.column_profile import SAMPLE_ROWS, base_type
+from relgraph.db.integer_times import convert_epoch_times
 from relgraph.db.missing_values import DEFAULT_TOKENS
 from relgraph.db.naming import id_suffix, time_name_score
 from relgraph.db.sources.base import quote_ident
@@ -72,13 +76,14 @@ def normalize_times(
     zoned = [name for name, dtype, *_ in described if base_type(dtype) in _ZONED]
     if zoned:
         _replace(con, table, {c: f"timezone('UTC', {quote_ident(c)})" for c in zoned})
+    epoch_notes = convert_epoch_times(con, table)
     texts = [
         name
         for name, dtype, *_ in described
         if base_type(dtype) == "VARCHAR" and (id_suffix(name) is None or name == declared_time)
     ]
     if not texts:
-        return []
+        return epoch_notes
     shares = _parsed_shares(con, table, texts)
     convert, warnings = [], []
     for col, share in shares.items():
@@ -87,7 +92,7 @@ def normalize_times(
             convert.append(col)
         elif share and time_name_score(col) >= TIME_NAME_SCORE:
             warnings.append(_kept_as_text(table, col, share, threshold))
-    return warnings + convert_text_times(con, table, convert)
+    return epoch_notes + warnings + convert_text_times(con, table, convert)
 
 
 def convert_text_times(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> list[str]:
