@@ -61,7 +61,8 @@ class Duration:
 
     @classmethod
     def parse(cls, text: str | Duration) -> Duration:
-        """``"30d"``, ``"30 days"``, ``"2w"``, ``"1mo"``, ``"1y"``, ``"12h"``, ``"90min"``, ``"10s"``."""
+        """``"30d"``, ``"30 days"``, ``"2w"``, ``"1mo"``, ``"1y"``, ``"12h"``, ``"90min"``,
+        ``"10s"``."""
         if isinstance(text, Duration):
             return text
         match = re.fullmatch(r"\s*(\d+)\s*([A-Za-z]+)\s*", str(text))
