@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from relgraph.db.code_stypes import apply_code_stypes
 from relgraph.db.column_profile import (
     INTEGER_TYPES,
     base_type,
@@ -406,6 +407,7 @@ class Database:
             keys,
             {t for t in self._generated_keys if keys.get(t) == ROW_ID},
         )
+        warnings += apply_code_stypes(self.con, schema, set(self._overrides.stypes))
         fixed = set(self._declared.time_columns) | set(self._overrides.time_columns)
         self._integer_times, notes = add_integer_times(self.con, schema, fixed)
         warnings += notes

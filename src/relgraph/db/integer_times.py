@@ -167,10 +167,18 @@ def add_integer_times(
 
 def _year_column(con: duckdb.DuckDBPyConnection, schema: Schema, table: str) -> str | None:
     """The first integer column named like a year, filled enough, all of whose
-    values are years; not the table's key (a table of years is a dimension)."""
+    values are years.
+
+    Not the table's key (a table of years is a dimension), nor the year of a
+    table other rows link to by a key without that year (``planes.year``, the
+    year a plane was built: the plane exists before that year is over; a
+    ``Teams`` row keyed by ``(yearID, teamID)`` is a season, and is timed)."""
     t = schema.tables[table]
+    linked = bool(schema.links_to(table))
     for column, dtype in t.dtypes.items():
         if column == t.primary_key or is_time_type(dtype) or not is_year_name(column):
+            continue
+        if linked and column not in t.key_parts:
             continue
         if base_type(dtype) not in INTEGER_TYPES:
             continue
