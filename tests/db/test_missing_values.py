@@ -3,6 +3,7 @@ numbers and times; text keeps its values unless the user names the tokens."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -123,3 +124,17 @@ def test_a_column_of_only_tokens_stays(tmp_path: Path) -> None:
     db = rg.connect(tmp_path / "e.csv")
     assert db.schema.tables["e"].dtypes["x"] == "VARCHAR"
     assert db.table("e")["x"].tolist() == ["NA", "NA"]
+
+
+def test_cli_missing_option(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from relgraph.cli.main import app
+
+    (tmp_path / "s.csv").write_text("s_id,score\n1,5\n2,-\n3,7\n")
+    result = CliRunner().invoke(app, ["inspect", str(tmp_path / "s.csv"), "--json"])
+    assert json.loads(result.stdout)["tables"]["s"]["dtypes"]["score"] == "VARCHAR"
+    args = ["inspect", str(tmp_path / "s.csv"), "--json", "--missing", "-"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["tables"]["s"]["dtypes"]["score"] == "BIGINT"
