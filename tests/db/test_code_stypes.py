@@ -8,7 +8,7 @@ import pandas as pd
 import relgraph as rg
 
 
-def flights(n: int = 400) -> pd.DataFrame:
+def flights(n: int = 4000) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     hour = rng.integers(5, 23, n)
     minute = rng.integers(0, 60, n)
@@ -23,7 +23,7 @@ def flights(n: int = 400) -> pd.DataFrame:
             "hour": hour,
             "minute": minute,
             "flight": rng.integers(1, 8000, n),  # a flight number
-            "tail_no": rng.integers(1, 20, n),  # a code with few values
+            "gate_no": rng.integers(1, 20, n),  # few values: may be a rank, stays
             "distance": rng.integers(80, 5000, n),
             "delay": rng.integers(-20, 300, n),
         }
@@ -33,11 +33,11 @@ def flights(n: int = 400) -> pd.DataFrame:
 def test_clock_parts_and_codes() -> None:
     db = rg.connect({"flights": flights()})
     cols = db.schema.tables["flights"].columns
-    for name in ("month", "day", "hour", "minute", "tail_no"):
+    for name in ("month", "day", "hour", "minute"):
         assert cols[name] is rg.Stype.categorical, name
-    assert cols["dep_time"] is rg.Stype.id  # ~400 distinct clock times over 400 rows
-    assert cols["flight"] is rg.Stype.id
-    for name in ("air_time", "distance", "delay"):
+    assert cols["dep_time"] is rg.Stype.id  # ~1,000 distinct times, not recurring twice
+    assert cols["flight"] is rg.Stype.id  # ~3,000 distinct flight numbers
+    for name in ("air_time", "distance", "delay", "gate_no"):
         assert cols[name] is rg.Stype.numerical, name
     notes = [w for w in db.schema.warnings if "are not quantities" in w]
     assert len(notes) == 1 and "minute (categorical)" in notes[0]

@@ -1,29 +1,35 @@
 """Integer columns that are codes or clock parts, not quantities.
 
-``flights.flight`` (a flight number), ``hour``, ``minute``, ``month``, ``day``,
-``year`` parts of a date, HHMM clock times (``dep_time = 517`` is 05:17), zip
-codes: summing or averaging them means nothing, so they must not be
-``numerical`` (features would read "flights.minute: sum"). A column is one
-when its name and its values agree:
+``flights.flight`` (a flight number), ``hour``, ``minute``, ``month``, ``day``
+parts of a date, HHMM clock times (``dep_time = 517`` is 05:17), zip codes:
+summing or averaging them means nothing, and the parts of a clock or calendar
+wrap around (hour 23 is next to hour 0), so they must not be ``numerical``
+(features would read "flights.minute: sum"). A column is one when its name and
+its values agree:
 
 =====================  =============================================  ======================
 kind                   name                                           values
 =====================  =============================================  ======================
 hour / minute / month  last word ``hour``, ``minute``, ``month``      0..24, 0..59, 1..12
 day / weekday          last word ``day``, ``weekday``, ``dow``         1..31, 0..7
-year part              named like a year (``year``, ``yearID``)       1000..2999
 HHMM clock time        a word ``time``/``hhmm``/``clock``             0..2400, minutes < 60
-code                   last word ``number``/``no``/``nr``/``num``/    integers >= 0
-                       ``code``/``zip``/``postcode``/``flight``
+code                   last word ``number``/``no``/``nr``/``num``/    integers >= 0, more
+                       ``code``/``zip``/``postcode``/``flight``       than 1,000 distinct
 =====================  =============================================  ======================
 
-Such a column becomes ``categorical`` when its values recur (at most 1,000
-distinct values, each on two rows or more on average; clock parts always),
-``id`` otherwise (not a model input). A column named like its own table is not
-taken for a code (``Salaries.salary`` is a quantity, ``flights.flight`` a code:
-the name alone cannot tell).
- HHMM values are not turned
-into minutes: the column keeps the values a query compares it with.
+A clock part becomes ``categorical``; an HHMM time ``categorical`` when its
+values recur (at most 1,000 distinct values, each on two rows or more on
+average), ``id`` otherwise; a code ``id`` (not a model input). HHMM values are
+not turned into minutes: the column keeps the values a query compares it with.
+
+A code with fewer values (a car ``number``, a ``gameNum``) stays as inferred:
+it may be a rank or a count as well, and RelBench's rel-f1 reads
+``results.number`` as a number. A year stays as inferred too: years are
+ordered and do not wrap, so a number keeps what they say (how recent), and
+``races.year`` is numerical in rel-f1 (a year as a table's time:
+:mod:`relgraph.db.integer_times`). A column named like its own table is not
+taken for a code (``Salaries.salary`` is a quantity, ``flights.flight`` a
+code: the name alone cannot tell).
 
 Example:
     >>> import pandas as pd, relgraph as rg
@@ -41,7 +47,6 @@ from collections.abc import Collection
 import duckdb
 
 from relgraph.db.column_profile import INTEGER_TYPES, base_type
-from relgraph.db.integer_times import YEAR_RANGE, is_year_name
 from relgraph.db.naming import words
 from relgraph.db.schema import Schema
 from relgraph.db.sources.base import quote_ident as q
@@ -105,8 +110,7 @@ def code_stypes(
             if lo is None or not _values_fit(kind, lo, hi, distinct, late_minutes):
                 continue
             few = distinct <= MAX_CATEGORIES and distinct * MIN_ROWS_PER_VALUE <= non_null
-            part = kind in _PARTS or kind == "year"
-            out[(name, col)] = Stype.categorical if part or few else Stype.id
+            out[(name, col)] = Stype.categorical if kind in _PARTS or few else Stype.id
     return out
 
 
@@ -133,8 +137,6 @@ def _kind_by_name(table: str, column: str) -> str | None:
         return None
     if ws[-1] in _PARTS:
         return ws[-1]
-    if is_year_name(column):
-        return "year"
     if _CLOCK_WORDS & set(ws):
         return "clock"
     if ws[-1] in _CODE_WORDS:
@@ -146,11 +148,11 @@ def _values_fit(kind: str, lo: int, hi: int, distinct: int, late_minutes: int) -
     if kind in _PARTS:
         low, high = _PARTS[kind]
         return low <= lo and hi <= high
-    if kind == "year":
-        return YEAR_RANGE[0] <= lo and hi <= YEAR_RANGE[1]
     if kind == "clock":
         return lo >= 0 and hi <= 2400 and not late_minutes and distinct >= MIN_CLOCK_VALUES
-    return lo >= 0  # a code: negative values are quantities (deltas, balances)
+    # A code: negative values are quantities (deltas, balances); a few distinct
+    # values may be a rank or count as well (a car number), so only many count.
+    return lo >= 0 and distinct > MAX_CATEGORIES
 
 
 def _stats(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> dict[str, tuple]:
