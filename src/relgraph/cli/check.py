@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from relgraph.cli.common import DropOption, err, handle_errors, out, shown_source
+from relgraph.cli.common import DropOption, MissingOption, err, handle_errors, out, shown_source
 from relgraph.errors import PQLError
 
 
@@ -38,6 +38,7 @@ def check_command(
     query: Annotated[str, typer.Argument(help='The PQL query, e.g. "PREDICT ... FOR EACH ...".')],
     schema: Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")] = None,
     drop: DropOption = None,
+    missing: MissingOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Parse and check a query: task type, entity, target, windows; or a clear error."""
@@ -46,7 +47,7 @@ def check_command(
 
     parsed = parse(query)  # syntax errors need no database
     with err.status(f"reading {shown_source(source)} and inferring its schema"):
-        db = connect(source, schema=schema, drop=drop or ())
+        db = connect(source, schema=schema, drop=drop or (), missing=missing or ())
     info = check(parsed, db.schema, db.con).describe()
     if as_json:
         out.print_json(json.dumps(info))

@@ -83,6 +83,15 @@ DropOption = Annotated[
         "leaks the answer; repeatable.",
     ),
 ]
+MissingOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--missing",
+        metavar="TOKEN",
+        help="Text that means a missing value in every text column, e.g. '-' (read as "
+        "NULL); repeatable. NA, NULL and \\N are already NULL in columns of numbers or times.",
+    ),
+]
 
 
 def load_task(
@@ -93,13 +102,14 @@ def load_task(
     test_time: str | None,
     horizon: str | None,
     drop: list[str] | None = None,
+    missing: list[str] | None = None,
 ) -> Task:
     """Read the database, bind the query to it, and say how splits were chosen."""
     from relgraph.db.database import connect
     from relgraph.pql import Task
 
     with err.status(f"reading {shown_source(source)} and inferring its schema"):
-        db = connect(source, schema=schema, drop=drop or ())
+        db = connect(source, schema=schema, drop=drop or (), missing=missing or ())
     task = Task.from_query(db, query, val_time=val_time, test_time=test_time, horizon=horizon)
     if task.db.hidden_columns:
         hidden = ", ".join(task.db.hidden_columns)

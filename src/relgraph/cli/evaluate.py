@@ -21,6 +21,7 @@ from relgraph.cli.check import handle_pql_errors
 from relgraph.cli.common import (
     DropOption,
     HorizonOption,
+    MissingOption,
     SchemaOption,
     TestTimeOption,
     ValTimeOption,
@@ -209,6 +210,7 @@ def evaluate_command(
     ] = None,
     schema: SchemaOption = None,
     drop: DropOption = None,
+    missing: MissingOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print results.json's document instead of the table.")
     ] = False,
@@ -222,7 +224,7 @@ def evaluate_command(
     parsed = parse(query)
     params = parse_params(param, names)
     runs = plan_runs(names, seeds, params)  # unknown names fail before the database is read
-    task = load_task(source, parsed, schema, val_time, test_time, horizon, drop)
+    task = load_task(source, parsed, schema, val_time, test_time, horizon, drop, missing)
     with progress_bar(len(runs)) as hook:
         ev = evaluate_models(
             task, names, seeds, protocol.value, name="query", params=params, progress=hook

@@ -15,6 +15,7 @@ from relgraph.cli.check import handle_pql_errors
 from relgraph.cli.common import (
     DropOption,
     HorizonOption,
+    MissingOption,
     SchemaOption,
     TestTimeOption,
     ValTimeOption,
@@ -62,6 +63,7 @@ def features_command(
     horizon: HorizonOption = None,
     schema: SchemaOption = None,
     drop: DropOption = None,
+    missing: MissingOption = None,
     limit: Annotated[int, typer.Option(min=0, help="Features to list without --out.")] = 25,
 ) -> None:
     """Build the automatic relational features of a query's examples (the gbdt input).
@@ -75,7 +77,7 @@ def features_command(
             f"expected a .parquet or .csv file (got {out_path.name!r})", param_hint="--out"
         )
     parsed = parse(query)
-    task = load_task(source, parsed, schema, val_time, test_time, horizon, drop)
+    task = load_task(source, parsed, schema, val_time, test_time, horizon, drop, missing)
     with err.status(f"computing features of the {split.value} split"):
         frame = feature_table(task, split.value, max_hops)
     n_features = frame.shape[1] - 3

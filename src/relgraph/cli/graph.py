@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from relgraph.cli.common import DropOption, err, handle_errors, out, print_warnings, shown_source
+from relgraph.cli.common import (
+    DropOption,
+    MissingOption,
+    err,
+    handle_errors,
+    out,
+    print_warnings,
+    shown_source,
+)
 
 
 @handle_errors
@@ -17,6 +25,7 @@ def graph_command(
     source: Annotated[str, typer.Argument(help="Database to read (as for inspect).")],
     schema: Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")] = None,
     drop: DropOption = None,
+    missing: MissingOption = None,
     save: Annotated[
         Path | None, typer.Option(help="Save the graph to this folder (memory-mapped when loaded).")
     ] = None,
@@ -28,7 +37,7 @@ def graph_command(
     from relgraph.graph import TemporalGraph
 
     with err.status(f"reading {shown_source(source)} and inferring its schema"):
-        db = connect(source, schema=schema, dedupe=dedupe, drop=drop or ())
+        db = connect(source, schema=schema, dedupe=dedupe, drop=drop or (), missing=missing or ())
     start = time.perf_counter()
     with err.status("building the temporal graph"):
         graph = TemporalGraph.from_database(db)

@@ -9,7 +9,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from relgraph.cli.common import DropOption, err, handle_errors, out, print_warnings, shown_source
+from relgraph.cli.common import (
+    DropOption,
+    MissingOption,
+    err,
+    handle_errors,
+    out,
+    print_warnings,
+    shown_source,
+)
 from relgraph.db.database import connect
 from relgraph.db.overrides import schema_to_toml
 from relgraph.db.schema import Schema, TableSchema, format_key_ref
@@ -31,6 +39,7 @@ def inspect_command(
     ] = None,
     schema: Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")] = None,
     drop: DropOption = None,
+    missing: MissingOption = None,
     write_schema: Annotated[
         Path | None, typer.Option(help="Write the schema in force as TOML, for editing.")
     ] = None,
@@ -39,7 +48,14 @@ def inspect_command(
 ) -> None:
     """Show the tables, keys, time columns, column types and links relgraph sees."""
     with err.status(f"reading {shown_source(source)} and inferring its schema"):
-        db = connect(source, schema=schema, dedupe=dedupe, pg_schema=pg_schema, drop=drop or ())
+        db = connect(
+            source,
+            schema=schema,
+            dedupe=dedupe,
+            pg_schema=pg_schema,
+            drop=drop or (),
+            missing=missing or (),
+        )
     s = db.schema
     if as_json:
         out.print_json(s.to_json())

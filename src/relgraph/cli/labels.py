@@ -15,6 +15,7 @@ from relgraph.cli.check import handle_pql_errors
 from relgraph.cli.common import (
     DropOption,
     HorizonOption,
+    MissingOption,
     SchemaOption,
     TestTimeOption,
     ValTimeOption,
@@ -62,6 +63,7 @@ def labels_command(
     horizon: HorizonOption = None,
     schema: SchemaOption = None,
     drop: DropOption = None,
+    missing: MissingOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Build the labelled examples of a query: one row per entity and anchor time.
@@ -75,7 +77,7 @@ def labels_command(
             f"expected a .parquet or .csv file (got {out_path.name!r})", param_hint="--out"
         )
     parsed = parse(query)
-    task = load_task(source, parsed, schema, val_time, test_time, horizon, drop)
+    task = load_task(source, parsed, schema, val_time, test_time, horizon, drop, missing)
     splits = ["train", "val", "test"] if split is SplitName.all else [split.value]
 
     if show_sql:

@@ -19,7 +19,14 @@ from rich.table import Table
 from rich.text import Text
 
 from relgraph.cli.check import handle_pql_errors
-from relgraph.cli.common import DropOption, err, handle_errors, print_warnings, shown_source
+from relgraph.cli.common import (
+    DropOption,
+    MissingOption,
+    err,
+    handle_errors,
+    print_warnings,
+    shown_source,
+)
 from relgraph.cli.evaluate import print_table
 from relgraph.cli.labels import _format
 from relgraph.models.base import Model, ModelError
@@ -120,6 +127,7 @@ def predict_command(
     limit: Annotated[int, typer.Option(min=0, help="Rows to show.")] = 20,
     schema: Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")] = None,
     drop: DropOption = None,
+    missing: MissingOption = None,
 ) -> None:
     """Predict for every entity at the anchor time (or the ids of FOR t.pk = v / IN (...)),
     with a short reason per row (top_signal)."""
@@ -143,7 +151,7 @@ def predict_command(
         )
     start = time.perf_counter()
     with err.status(f"reading {shown_source(source)} and inferring its schema"):
-        db = connect(source, schema=schema, drop=drop or ())
+        db = connect(source, schema=schema, drop=drop or (), missing=missing or ())
     loading = time.perf_counter() - start
     # What the schema could not use as it is (links dropped or partly dropped,
     # times that did not parse) changes the predictions: say it every time.

@@ -14,6 +14,7 @@ from relgraph.cli.check import handle_pql_errors
 from relgraph.cli.common import (
     DropOption,
     HorizonOption,
+    MissingOption,
     SchemaOption,
     TestTimeOption,
     ValTimeOption,
@@ -47,6 +48,7 @@ def train_command(
     horizon: HorizonOption = None,
     schema: SchemaOption = None,
     drop: DropOption = None,
+    missing: MissingOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
 ) -> None:
     """Fit a model on a query's training split; print its val and test headline metric."""
@@ -61,7 +63,7 @@ def train_command(
         err.print(f"[yellow]warning:[/] {model} is deterministic; --seed is ignored")
     elif seed is not None:
         params["seed"] = seed
-    task = load_task(source, parsed, schema, val_time, test_time, horizon, drop)
+    task = load_task(source, parsed, schema, val_time, test_time, horizon, drop, missing)
     what = f"fitting {model} on {len(task.table('train')):,} training examples"
     if "verbose" in fresh.get_params():  # the model shows its own progress per epoch
         params.setdefault("verbose", True)

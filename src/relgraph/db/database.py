@@ -14,7 +14,9 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from relgraph.db.code_stypes import apply_code_stypes
 from relgraph.db.column_profile import (
+    INTEGER_TYPES,
     TableProfile,
     add_column_profile,
     base_type,
@@ -33,7 +35,9 @@ from relgraph.db.composite_keys import (
 from relgraph.db.dropping import drop_columns
 from relgraph.db.inference import ROW_ID, choose_keys, infer_schema
 from relgraph.db.inherited_time import ROW_TIME, drop_inherited_times, inherit_times
+from relgraph.db.integer_times import add_integer_times, convert_epoch, integer_time_kind
 from relgraph.db.link_inference import infer_links, link_stats
+from relgraph.db.missing_values import missing_tokens, read_missing_values
 from relgraph.db.overrides import Overrides, overrides_from_dict, read_overrides
 from relgraph.db.schema import (
     Link,
@@ -60,6 +64,8 @@ _STATE = (
     "_generated_keys",
     "_inherited_times",
     "_made_columns",
+    "_integer_times",
+    "_missing_read",
     "_declared",
     "_schema",
 )
@@ -111,6 +117,7 @@ class Database:
         overrides: Overrides | None = None,
         dedupe: bool = False,
         drop: Iterable[str] = (),
+        missing: Iterable[str] = (),
     ) -> None:
         self.con = con
         self.source = declared.description
@@ -123,10 +130,14 @@ class Database:
         self._inherited_times: set[str] = set()
         #: Columns made from composite keys' and links' parts, per table.
         self._made_columns: dict[str, set[str]] = {}
+        self._integer_times: set[str] = set()  # tables timed by a year column
         self._changing = False
         #: ``(table, column)`` pairs this view hides from model inputs.
         self._hidden: frozenset[tuple[str, str]] = frozenset()
-        for table in declared.tables:
+        self._overrides.missing = missing_tokens([*self._overrides.missing, *missing])
+        self._missing_read = set(self._overrides.missing)
+        for table in declared.tables:  # before times: NA in a column of times is no time
+            self._load_warnings += read_missing_values(con, table, self._overrides.missing)
             self._load_warnings += normalize_times(con, table, declared.time_columns.get(table))
         self._schema: Schema = self._resolve()
 
@@ -378,6 +389,7 @@ class Database:
                 o.set_key(table, parts)
             o.time_columns.update(new.time_columns)
             o.stypes.update(new.stypes)
+            o.missing = missing_tokens([*o.missing, *new.missing])
             if new.links_are_complete:
                 o.links_are_complete = True
                 o.added_links = list(new.added_links)
@@ -434,11 +446,18 @@ class Database:
         dtype = self._dtype(table, column)
         if is_time_type(dtype):
             return
+        if base_type(dtype) in INTEGER_TYPES:  # years, YYYYMMDD, epoch (db.integer_times)
+            kind = integer_time_kind(self.con, table, column)
+            if kind in ("s", "ms"):
+                convert_epoch(self.con, table, column, kind)
+            if kind is not None:
+                return
         if base_type(dtype) != "VARCHAR":
             raise SchemaError(
                 f"{table}.{column} has type {dtype}, not a date or timestamp; a time "
                 "column must hold dates/times (text is converted: values that do not parse "
-                "as times become NULL)."
+                "as times become NULL; integers must all be years 1000..2999, YYYYMMDD "
+                "dates, or epoch seconds or milliseconds)."
             )
         self._load_warnings += convert_text_times(self.con, table, [column])
 
@@ -450,7 +469,12 @@ class Database:
 
     def _resolve(self) -> Schema:
         names = list(self._declared.tables)
-        drop_inherited_times(self.con, self._inherited_times)
+        pending = [t for t in self._overrides.missing if t not in self._missing_read]
+        if pending:  # named in a schema applied later (TOML missing = [...])
+            for table in names:
+                self._load_warnings += read_missing_values(self.con, table, pending, ())
+            self._missing_read |= set(pending)
+        drop_inherited_times(self.con, self._inherited_times | self._integer_times)
         drop_made_columns(self.con, self._made_columns)
         self._made_columns = {}
         profiles = {t: profile_table(self.con, t) for t in names}
@@ -489,7 +513,10 @@ class Database:
             composite_keys={t: parts for t, (parts, _) in composite.items()},
             composite_links=self._composite_links(profiles, composite, references),
         )
+        warnings += apply_code_stypes(self.con, schema, set(self._overrides.stypes))
         fixed = set(self._declared.time_columns) | set(self._overrides.time_columns)
+        self._integer_times, notes = add_integer_times(self.con, schema, fixed)
+        warnings += notes
         self._inherited_times, notes = inherit_times(self.con, schema, fixed)
         warnings += notes
         schema.warnings += self._load_warnings + warnings + data_warnings(self.con, schema)
@@ -615,6 +642,7 @@ def connect(
     store: str | Path | None = None,
     pg_schema: str | None = None,
     drop: Iterable[str] = (),
+    missing: Iterable[str] = (),
 ) -> Database:
     """Read a database and infer its schema.
 
@@ -632,6 +660,10 @@ def connect(
         drop: ``"table.column"`` columns no key, link, query or model may use
             (removed from relgraph's copy before inference; see
             :mod:`relgraph.db.dropping`).
+        missing: text values that mean "missing" in every text column, e.g.
+            ``["-", "?"]`` (read as NULL). ``NA``, ``NULL``, ``\\N`` and the like
+            are already NULL in columns that otherwise hold numbers or times
+            (see :mod:`relgraph.db.missing_values`).
 
     Returns:
         A :class:`Database`.
@@ -654,7 +686,7 @@ def connect(
         declared = _load(source, con, pg_schema)
         if not declared.tables:
             raise SourceError(f"No tables found in {declared.description or source!r}.")
-        db = Database(con, declared, dedupe=dedupe, drop=drop)
+        db = Database(con, declared, dedupe=dedupe, drop=drop, missing=missing)
         if schema is not None:
             db.apply_schema(schema)
         return db

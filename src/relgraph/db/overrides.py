@@ -13,6 +13,7 @@ TOML file (``relgraph inspect SRC --schema schema.toml``)::
     links = [{from = "orders.customer_id", to = "customers.customer_id"}]  # the full set, if given
     unlink = ["orders.seller_id"]
     drop = ["orders.refund_reason"]  # columns nothing may read (see relgraph.db.dropping)
+    missing = ["-", "?"]  # text meaning "missing" in every text column (relgraph.db.missing_values)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 import tomli_w
 
+from relgraph.db.missing_values import missing_tokens
 from relgraph.db.schema import Link, Schema, format_key_ref, parse_column_ref, parse_key_ref
 from relgraph.db.stype import Stype
 from relgraph.errors import SchemaError
@@ -50,6 +52,8 @@ class Overrides:
     links_are_complete: bool = False
     #: ``table.column`` refs to drop (applied by the database, not kept here).
     dropped: list[str] = field(default_factory=list)
+    #: Text values read as NULL in every text column (see :mod:`relgraph.db.missing_values`).
+    missing: list[str] = field(default_factory=list)
 
     def set_key(self, table: str, columns: str | tuple[str, ...]) -> None:
         """Make ``columns`` (one, or several together) the key of ``table``."""
@@ -141,12 +145,12 @@ def read_overrides(path: str | Path) -> Overrides:
 def overrides_from_dict(data: dict[str, Any], origin: str = "schema") -> Overrides:
     out = Overrides()
     # "warnings" and "dropped" are what `inspect --json` reports: read, not applied.
-    known = {"tables", "links", "add_links", "unlink", "drop", "warnings", "dropped"}
+    known = {"tables", "links", "add_links", "unlink", "drop", "missing", "warnings", "dropped"}
     unknown = set(data) - known
     if unknown:
         raise SchemaError(
             f"{origin}: unknown top-level keys {sorted(unknown)}; expected tables, links, "
-            "add_links, unlink, drop."
+            "add_links, unlink, drop, missing."
         )
     for table, spec in (data.get("tables") or {}).items():
         if not isinstance(spec, dict):
@@ -210,6 +214,7 @@ def overrides_from_dict(data: dict[str, Any], origin: str = "schema") -> Overrid
     for ref in drop:
         parse_column_ref(ref, "column to drop")
     out.dropped = list(drop)
+    out.missing = missing_tokens(data.get("missing") or [])
     return out
 
 

@@ -12,11 +12,17 @@ pandas frames may carry a time zone. When a database is read:
 - values with an offset (``+05:00``, ``Z``) are converted to UTC; values
   without one are read as UTC (a column mixing both gets a warning);
 - values that do not parse become NULL, counted in a warning. In a table's
-  time column a NULL time means the row is never visible to any anchor.
+  time column a NULL time means the row is never visible to any anchor;
+- missing-value tokens (``NA``, ``NULL``, ``\\N``: see
+  :mod:`relgraph.db.missing_values`) are NULL too, but neither count against
+  the share that must parse nor as values that do not parse.
 
 A text column named like a time that is *not* converted gets a warning that
 says why, so that a table never turns static without a word. The source is
 untouched.
+
+Integer columns named like epoch times (``created_ts``) are converted too, and
+integer years give a table its time (:mod:`relgraph.db.integer_times`).
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from dataclasses import dataclass
 import duckdb
 
 from relgraph.db.column_profile import SAMPLE_ROWS, base_type
+from relgraph.db.integer_times import convert_epoch_times
+from relgraph.db.missing_values import DEFAULT_TOKENS
 from relgraph.db.naming import id_suffix, time_name_score
 from relgraph.db.sources.base import quote_ident
 
@@ -68,13 +76,14 @@ def normalize_times(
     zoned = [name for name, dtype, *_ in described if base_type(dtype) in _ZONED]
     if zoned:
         _replace(con, table, {c: f"timezone('UTC', {quote_ident(c)})" for c in zoned})
+    epoch_notes = convert_epoch_times(con, table)
     texts = [
         name
         for name, dtype, *_ in described
         if base_type(dtype) == "VARCHAR" and (id_suffix(name) is None or name == declared_time)
     ]
     if not texts:
-        return []
+        return epoch_notes
     shares = _parsed_shares(con, table, texts)
     convert, warnings = [], []
     for col, share in shares.items():
@@ -83,7 +92,7 @@ def normalize_times(
             convert.append(col)
         elif share and time_name_score(col) >= TIME_NAME_SCORE:
             warnings.append(_kept_as_text(table, col, share, threshold))
-    return warnings + convert_text_times(con, table, convert)
+    return epoch_notes + warnings + convert_text_times(con, table, convert)
 
 
 def convert_text_times(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> list[str]:
@@ -115,6 +124,7 @@ class _TextStats:
     zoned: int
     naive: int
     examples: list[str]
+    missing: int = 0  # missing-value tokens (NA, \\N), read as NULL
 
     def warnings(self, table: str, col: str) -> list[str]:
         out = []
@@ -125,6 +135,11 @@ class _TextStats:
                 "they are read as NULL (if this is the table's time column, those rows are "
                 "never visible to any anchor). Times are read as ISO 8601, e.g. "
                 "2024-01-31 or 2024-01-31T12:00:00+01:00."
+            )
+        if self.missing:
+            out.append(
+                f"{table}.{col}: {self.missing:,} missing-value tokens (NA, NULL, \\N, ...) "
+                "read as NULL times."
             )
         if self.zoned and self.naive:
             out.append(
@@ -138,10 +153,12 @@ class _TextStats:
 def _text_stats(con: duckdb.DuckDBPyConnection, table: str, col: str) -> _TextStats:
     q, c = quote_ident(table), quote_ident(col)
     parsed = f"{_as_utc(c)} IS NOT NULL"
-    bad, zoned, naive = con.execute(
-        f"SELECT count({c}) FILTER (WHERE NOT ({parsed})), "
+    failed = f"NOT ({parsed}) AND NOT {_is_token(c)}"
+    bad, zoned, naive, missing = con.execute(
+        f"SELECT count({c}) FILTER (WHERE {failed}), "
         f"count({c}) FILTER (WHERE {parsed} AND regexp_matches(trim({c}), ?)), "
-        f"count({c}) FILTER (WHERE {parsed} AND NOT regexp_matches(trim({c}), ?)) FROM {q}",
+        f"count({c}) FILTER (WHERE {parsed} AND NOT regexp_matches(trim({c}), ?)), "
+        f"count({c}) FILTER (WHERE {_is_token(c)}) FROM {q}",
         [_OFFSET, _OFFSET],
     ).fetchall()[0]
     examples = []
@@ -149,11 +166,17 @@ def _text_stats(con: duckdb.DuckDBPyConnection, table: str, col: str) -> _TextSt
         examples = [
             r[0]
             for r in con.execute(
-                f"SELECT DISTINCT {c} FROM {q} WHERE {c} IS NOT NULL AND NOT ({parsed}) "
+                f"SELECT DISTINCT {c} FROM {q} WHERE {c} IS NOT NULL AND {failed} "
                 "ORDER BY 1 LIMIT 3"
             ).fetchall()
         ]
-    return _TextStats(int(bad), int(zoned), int(naive), examples)
+    return _TextStats(int(bad), int(zoned), int(naive), examples, int(missing))
+
+
+def _is_token(c: str) -> str:
+    """SQL: whether a text value is a missing-value token (``NA``, ``\\N``)."""
+    tokens = ", ".join("'" + t.replace("'", "''") + "'" for t in DEFAULT_TOKENS)
+    return f"coalesce(trim({c}) IN ({tokens}), false)"
 
 
 def _as_utc(c: str) -> str:
@@ -170,7 +193,8 @@ def _parsed_shares(
 ) -> dict[str, float | None]:
     """Share of sampled non-null values that parse, per column (None: all NULL)."""
     parts = [
-        f"avg(CASE WHEN {c} IS NULL THEN NULL WHEN {_as_utc(c)} IS NOT NULL THEN 1.0 ELSE 0.0 END)"
+        f"avg(CASE WHEN {c} IS NULL OR {_is_token(c)} THEN NULL "
+        f"WHEN {_as_utc(c)} IS NOT NULL THEN 1.0 ELSE 0.0 END)"
         for c in map(quote_ident, texts)
     ]
     q = quote_ident(table)

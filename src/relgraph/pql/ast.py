@@ -84,6 +84,7 @@ class TimeUnit(StrEnum):
     days = "days"
     weeks = "weeks"
     months = "months"
+    years = "years"
 
     @classmethod
     def lookup(cls, word: str) -> TimeUnit | None:

@@ -56,6 +56,8 @@ MAX_WINDOW_YEARS = 1000
 def max_bound(unit: ast.TimeUnit) -> int:
     """The largest window bound in ``unit``: :data:`MAX_WINDOW_YEARS` years
     (of 12 months, or of 365.25 days)."""
+    if unit is ast.TimeUnit.years:
+        return MAX_WINDOW_YEARS
     if unit is ast.TimeUnit.months:
         return MAX_WINDOW_YEARS * 12
     return int(MAX_WINDOW_YEARS * 365.25 * 86400 // Duration(1, unit).seconds)

@@ -81,6 +81,9 @@ _UNIT_SQL = {
     ast.TimeUnit.days: ("DAY", 1),
     ast.TimeUnit.weeks: ("DAY", 7),
     ast.TimeUnit.months: ("MONTH", 1),
+    # A year is 12 calendar months, written as months so that every dialect
+    # relgraph prints reads it the same way (as weeks are written as days).
+    ast.TimeUnit.years: ("MONTH", 12),
 }
 
 

@@ -1,14 +1,15 @@
-"""Durations in PQL units (seconds .. months) and time arithmetic with them.
+"""Durations in PQL units (seconds .. years) and time arithmetic with them.
 
-Months are calendar months (as SQL intervals and ``pandas.DateOffset``: one
-month after Jan 31 is Feb 28/29); the other units are fixed lengths.
+Months and years are calendar months and years (as SQL intervals and
+``pandas.DateOffset``: one month after Jan 31 is Feb 28/29, one year after
+Feb 29 is Feb 28; a year is 12 months); the other units are fixed lengths.
 
 Example:
     >>> d = Duration.parse("30d")
     >>> d
     Duration(amount=30, unit=<TimeUnit.days: 'days'>)
-    >>> str(d), str(Duration.parse("2 months"))
-    ('30 days', '2 months')
+    >>> str(d), str(Duration.parse("2 months")), str(Duration.parse("1y"))
+    ('30 days', '2 months', '1 year')
     >>> d.add(pd.Timestamp("2024-01-01"), 2)
     Timestamp('2024-03-01 00:00:00')
 """
@@ -30,6 +31,7 @@ _SECONDS = {
     TimeUnit.days: 86400,
     TimeUnit.weeks: 7 * 86400,
     TimeUnit.months: 30.436875 * 86400,  # only to compare lengths
+    TimeUnit.years: 365.2425 * 86400,  # only to compare lengths
 }
 _SHORT = {
     "s": TimeUnit.seconds,
@@ -44,6 +46,9 @@ _SHORT = {
     "wk": TimeUnit.weeks,
     "mo": TimeUnit.months,
     "mon": TimeUnit.months,
+    "y": TimeUnit.years,
+    "yr": TimeUnit.years,
+    "yrs": TimeUnit.years,
 }
 
 
@@ -56,7 +61,8 @@ class Duration:
 
     @classmethod
     def parse(cls, text: str | Duration) -> Duration:
-        """``"30d"``, ``"30 days"``, ``"2w"``, ``"1mo"``, ``"12h"``, ``"90min"``, ``"10s"``."""
+        """``"30d"``, ``"30 days"``, ``"2w"``, ``"1mo"``, ``"1y"``, ``"12h"``, ``"90min"``,
+        ``"10s"``."""
         if isinstance(text, Duration):
             return text
         match = re.fullmatch(r"\s*(\d+)\s*([A-Za-z]+)\s*", str(text))
@@ -67,24 +73,22 @@ class Duration:
         if not match or unit is None or int(match.group(1)) <= 0:
             raise PQLError(
                 f"Cannot read the horizon {text!r}; expected a positive whole number and a "
-                "unit, e.g. 30d, 2w, 1mo, 12h, 90min, 10s or '30 days'."
+                "unit, e.g. 30d, 2w, 1mo, 1y, 12h, 90min, 10s or '30 days'."
             )
         return cls(int(match.group(1)), unit)
 
     @property
     def seconds(self) -> float:
-        """Approximate length in seconds (months as 30.44 days), to compare durations."""
+        """Approximate length in seconds (months as 30.44 days, years as 365.24),
+        to compare durations."""
         return self.amount * _SECONDS[self.unit]
 
     def offset(self, times: int = 1) -> pd.DateOffset | pd.Timedelta:
         """``times`` of this duration as a pandas offset."""
-        n = self.amount * times
-        if self.unit is TimeUnit.months:
-            return pd.DateOffset(months=n)
-        return pd.Timedelta(seconds=n * _SECONDS[self.unit])
+        return offset(self.amount * times, self.unit)
 
     def add(self, time: pd.Timestamp, times: int = 1) -> pd.Timestamp:
-        """``time + times * self`` (calendar months for months)."""
+        """``time + times * self`` (calendar months and years for months and years)."""
         return pd.Timestamp(time) + self.offset(times)
 
     def __str__(self) -> str:
@@ -96,4 +100,6 @@ def offset(amount: int, unit: TimeUnit) -> pd.DateOffset | pd.Timedelta:
     """``amount`` units (may be negative) as a pandas offset."""
     if unit is TimeUnit.months:
         return pd.DateOffset(months=amount)
+    if unit is TimeUnit.years:
+        return pd.DateOffset(months=12 * amount)
     return pd.Timedelta(seconds=amount * _SECONDS[unit])
