@@ -154,10 +154,11 @@ def with_key_parts(db: Database, table: str, frame: pd.DataFrame) -> pd.DataFram
 
     Example:
         >>> import pandas as pd, relgraph as rg
-        >>> db = rg.connect({"t": pd.DataFrame({"y": [1, 1, 2], "c": ["a", "b", "a"]})})
-        >>> with_key_parts(db, "t", pd.DataFrame({"y_c": ["2|a"], "prediction": [0.5]}))
-           y_c  y  c  prediction
-        0  2|a  2  a         0.5
+        >>> teams = pd.DataFrame({"yearID": [1, 1, 2], "teamID": ["a", "b", "a"]})
+        >>> db = rg.connect({"Teams": teams})
+        >>> with_key_parts(db, "Teams", pd.DataFrame({"yearID_teamID": ["2|a"], "p": [0.5]}))
+          yearID_teamID  yearID teamID    p
+        0           2|a       2      a  0.5
     """
     t = db.schema.tables[table]
     parts = [c for c in t.key_columns if c not in frame.columns]
