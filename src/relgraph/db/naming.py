@@ -124,7 +124,8 @@ def time_name_score(name: str) -> int:
     ws = words(name)
     if not ws:
         return 10
-    if any(w in _NOT_EVENT_WORDS for w in ws) or norm(name) in {"dob"}:
+    # "birthdate", "dateofbirth": a birth date however the words are joined
+    if any(w in _NOT_EVENT_WORDS for w in ws) or norm(name) == "dob" or "birth" in norm(name):
         return 0
     if any(w in _CREATION_WORDS for w in ws):
         return 90
