@@ -339,8 +339,14 @@ class EntitySpec:
     form: EntityForm = EntityForm.EACH
     ids: tuple[Literal, ...] = ()
     loc: Loc = _loc()
+    #: The columns of a composite key as written (``FOR EACH Teams.(yearID,
+    #: teamID)``); ``column`` then names the key relgraph made from them.
+    parts: tuple[str, ...] = ()
 
     def to_pql(self) -> str:
+        if self.form is EntityForm.EACH and self.parts:
+            names = ", ".join(quote_name(p) for p in self.parts)
+            return f"FOR EACH {quote_name(self.column.table)}.({names})"
         if self.form is EntityForm.EACH:
             return f"FOR EACH {self.column.to_pql()}"
         if self.form is EntityForm.EQ:

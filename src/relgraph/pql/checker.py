@@ -346,6 +346,7 @@ class _Checker:
 
     # ------------------------------------------------------------ main
     def run(self) -> CheckedQuery:
+        self.q = self.resolve_key_parts(self.q)
         q = self.q
         self.check_entity(q.entity)
         target = q.target
@@ -381,6 +382,30 @@ class _Checker:
         )
 
     # ------------------------------------------------------------ entity
+    def resolve_key_parts(self, q: ast.Query) -> ast.Query:
+        """``FOR EACH Teams.(yearID, teamID)``: the entity is the key relgraph
+        made from those columns (in any order); refused unless they are the
+        table's key."""
+        spec = q.entity
+        if not spec.parts:
+            return q
+        ref = spec.column
+        self.table(ref.table, ref.table_loc)
+        for part in spec.parts:
+            self.column(ref.table, part, ref.column_loc)
+        table = self.schema.tables[ref.table]
+        if set(spec.parts) != set(table.key_columns) or len(spec.parts) != len(table.key_columns):
+            key = f"({', '.join(table.key_columns)})" if table.key_columns else table.primary_key
+            raise self.fail(
+                f"({', '.join(spec.parts)}) is not the key of {ref.table} (its key is {key}).",
+                ref.column_loc,
+                f"write FOR EACH {ref.table}.({', '.join(table.key_columns)})"
+                if table.key_columns
+                else f"write FOR EACH {ast.ColumnRef(ref.table, table.primary_key or '').to_pql()}",
+            )
+        column = dataclasses.replace(ref, column=table.primary_key or ref.column)
+        return dataclasses.replace(q, entity=dataclasses.replace(spec, column=column))
+
     def check_entity(self, spec: ast.EntitySpec) -> None:
         ref = spec.column
         self.ref(ref)

@@ -163,7 +163,7 @@ class _Builder:
             elif kind == "classify_clause":
                 fields["classify"] = True
                 fields["classify_loc"] = _loc(child)
-            elif kind in ("for_each", "for_eq", "for_in"):
+            elif kind in ("for_each", "for_each_parts", "for_eq", "for_in"):
                 fields["entity"] = self.entity(child)
             elif kind == "where_clause":
                 fields["where"] = self.cond(child.children[-1])
@@ -180,6 +180,18 @@ class _Builder:
 
     def entity(self, tree: Tree) -> ast.EntitySpec:
         trees = [c for c in tree.children if isinstance(c, Tree)]
+        if tree.data == "for_each_parts":
+            # The checker resolves the parts to the key column relgraph made.
+            table, *names = trees[0].children
+            parts = tuple(self.name(n) for n in names)
+            column = ast.ColumnRef(
+                self.name(table),
+                "_".join(parts),
+                loc=_loc(trees[0]),
+                table_loc=_loc(table),
+                column_loc=_loc(trees[0]),
+            )
+            return ast.EntitySpec(column=column, loc=_loc(tree), parts=parts)
         column = self.column_ref(trees[0])
         ids = tuple(self.literal(t) for t in trees[1:])
         form = {"for_each": ast.EntityForm.EACH, "for_eq": ast.EntityForm.EQ}.get(
