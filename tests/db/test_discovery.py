@@ -210,3 +210,29 @@ def test_written_schema_names_every_field() -> None:
     text = schema_to_toml(rg.connect(lahman_like()).schema)
     for field in ("links", "unlink", "drop", "primary_key", "time_column", "[tables.T.columns]"):
         assert field in text.split("\n\n")[0], field
+
+
+def test_inspect_names_parallel_links_with_the_query_that_picks_one(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from relgraph.cli.main import app
+
+    for name, frame in flights_frames().items():
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+    result = CliRunner().invoke(app, ["inspect", str(tmp_path)], env={"COLUMNS": "250"})
+    assert "flights reaches airports by 2 links (dest, origin)" in result.stdout
+    query = result.stdout.split("e.g. ")[1].strip().replace("\n", " ")
+    assert "VIA flights." in query
+    check = CliRunner().invoke(app, ["check", str(tmp_path), query])
+    assert check.exit_code == 0, check.output
+
+
+def test_missing_tokens_round_trip_through_the_written_schema(tmp_path: Path) -> None:
+    frames = {"t": pd.DataFrame({"id": [1, 2, 3], "v": ["1", "-", "3"]})}
+    db = rg.connect(frames, missing=["-"])
+    assert db.schema.tables["t"].dtypes["v"] != "VARCHAR"
+    path = tmp_path / "s.toml"
+    path.write_text(schema_to_toml(db.schema))
+    assert 'missing = [\n    "-",\n]' in path.read_text() or 'missing = ["-"]' in path.read_text()
+    again = rg.connect(frames, schema=path)
+    assert again.table("t")["v"].isna().tolist() == [False, True, False]

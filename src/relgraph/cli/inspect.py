@@ -64,6 +64,8 @@ def inspect_command(
         out.print(schema_links(s))
         if s.dropped:
             out.print(f"dropped (nothing reads them): {', '.join(s.dropped)}", highlight=False)
+        for line in parallel_link_notes(s):
+            out.print(line, highlight=False, markup=False)
     print_warnings(s.warnings)
     if write_schema is not None:
         write_schema.write_text(schema_to_toml(s))
@@ -73,6 +75,21 @@ def inspect_command(
 
         plot_schema(s, plot, title=f"schema of {db.source}")
         err.print(f"wrote schema plot to {plot}")
+
+
+def parallel_link_notes(schema: Schema) -> list[str]:
+    """For each pair of tables joined by several links, the PQL that picks one."""
+    notes = []
+    for (src, dst), links in schema.parallel_links().items():
+        roles = ", ".join(x.src_column for x in links)
+        key = schema.tables[dst].primary_key
+        first = links[0].source
+        notes.append(
+            f"{src} reaches {dst} by {len(links)} links ({roles}): a query over {src} for each "
+            f"{dst} row says which, e.g. PREDICT COUNT({src}.* VIA {first}, 0, 7, days) "
+            f"FOR EACH {dst}.{key}"
+        )
+    return notes
 
 
 def schema_tables(schema: Schema, source: str) -> Table:

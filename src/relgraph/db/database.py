@@ -521,6 +521,7 @@ class Database:
         warnings += notes
         schema.warnings += self._load_warnings + warnings + data_warnings(self.con, schema)
         schema.dropped = list(self._dropped)
+        schema.missing = list(self._overrides.missing)
         return schema
 
     def _composite_keys(

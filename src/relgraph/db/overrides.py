@@ -257,6 +257,8 @@ def schema_to_toml(schema: Schema) -> str:
     }
     if schema.dropped:
         doc["drop"] = list(schema.dropped)
+    if schema.missing:
+        doc["missing"] = list(schema.missing)
     header = (
         "# relgraph schema: every decision relgraph made. Edit it and pass it back with\n"
         "# `--schema FILE` (any verb), rg.connect(src, schema=FILE) or db.apply_schema(FILE).\n"
@@ -266,6 +268,7 @@ def schema_to_toml(schema: Schema) -> str:
         "#   add_links    links to add to those inferred, written as in `links`\n"
         '#   unlink       ["table.column", ...]: links to remove (when `links` is not given)\n'
         '#   drop         ["table.column", ...]: columns nothing may read\n'
+        '#   missing      ["NA", "-", ...]: text read as NULL in every text column\n'
         '#   [tables.T]   primary_key = "col" or ["a", "b"] (several columns together);\n'
         '#                time_column = "col" ("" makes the table static);\n'
         "#   [tables.T.columns]  col = stype: numerical, categorical, multicategorical, text,\n"

@@ -160,6 +160,24 @@ class Schema:
     #: Links named like one but not made because too many of their values match
     #: no key (with those counts); each also has a warning. ``db.link`` makes one.
     rejected_links: dict[Link, LinkInfo] = field(default_factory=dict)
+    #: Text the user named as "missing" (read as NULL in every text column).
+    missing: list[str] = field(default_factory=list)
+
+    def parallel_links(self) -> dict[tuple[str, str], list[Link]]:
+        """Links that share a source and a target table (``flights.origin`` and
+        ``flights.dest`` to ``airports``), keyed by ``(source, target)``: a query
+        reaching one table from the other must say which (``VIA``).
+
+        Example:
+            >>> both = [Link("f", "origin", "a", "faa"), Link("f", "dest", "a", "faa")]
+            >>> s = Schema({}, links=both)
+            >>> [str(x) for x in s.parallel_links()[("f", "a")]]
+            ['f.origin -> a.faa', 'f.dest -> a.faa']
+        """
+        groups: dict[tuple[str, str], list[Link]] = {}
+        for link in self.links:
+            groups.setdefault((link.src_table, link.dst_table), []).append(link)
+        return {k: v for k, v in groups.items() if len(v) > 1}
 
     def table(self, name: str) -> TableSchema:
         if name not in self.tables:
