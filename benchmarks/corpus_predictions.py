@@ -88,7 +88,8 @@ def load_tasks(path: Path = TASKS_FILE) -> list[CorpusTask]:
         if unknown:
             raise ValueError(f"{path.name}: task {i} has unknown fields {sorted(unknown)}")
         if entry.get("db") not in CORPUS:
-            raise ValueError(f"{path.name}: task {i} names no corpus database ({entry.get('db')!r})")
+            db = entry.get("db")
+            raise ValueError(f"{path.name}: task {i} names no corpus database ({db!r})")
         entry = {**entry, "needs_own_time": tuple(entry.get("needs_own_time", ()))}
         out.append(CorpusTask(**entry))
     labels = [t.label for t in out]
@@ -117,7 +118,8 @@ class TaskResult:
 
     def best_simple(self) -> tuple[str, float]:
         """The best simple baseline by the headline metric: ``(name, score)``."""
-        names = [n for n in (*SIMPLE_MODELS, *SIMPLE) if math.isfinite(self.scores.get(n, math.nan))]
+        candidates = (*SIMPLE_MODELS, *SIMPLE)
+        names = [n for n in candidates if math.isfinite(self.scores.get(n, math.nan))]
         if not names:
             return "", math.nan
         pick = max if self.higher_is_better else min
@@ -172,7 +174,8 @@ def _history(task: Any, test: pd.DataFrame) -> pd.DataFrame:
     rows = test[[key, "anchor_time"]].reset_index(drop=True).rename_axis("row").reset_index()
     joined = rows.merge(past, on=key, suffixes=("", "_past"))
     joined = joined[joined["end"] <= joined["anchor_time"]]  # window over by the anchor
-    return joined.rename(columns={"anchor_time_past": "past_anchor"})[["row", "past_anchor", "label"]]
+    joined = joined.rename(columns={"anchor_time_past": "past_anchor"})
+    return joined[["row", "past_anchor", "label"]]
 
 
 def simple_predictions(task: Any, test: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -312,9 +315,7 @@ def summary(results: list[TaskResult], models: list[str]) -> dict[str, Any]:
             "tasks": len(scored),
             "at_least_best_simple": sum(g >= 0 for g in scored),
             "mean_gap": float(np.mean(scored)) if scored else None,
-            "worse_than_last": [
-                r.task.label for r in ran if _worse(r, model, "last")
-            ],
+            "worse_than_last": [r.task.label for r in ran if _worse(r, model, "last")],
         }
     return out
 
@@ -349,7 +350,8 @@ def render(results: list[TaskResult], models: list[str]) -> str:
         best, _ = r.best_simple()
         arrow = "↑" if r.higher_is_better else "↓"
         mark = " (caveat)" if r.task.caveat else ""
-        cells = [f"{r.task.label}{mark}", kinds.get(r.task_type, r.task_type), f"{r.metric} {arrow}"]
+        kind = kinds.get(r.task_type, r.task_type)
+        cells = [f"{r.task.label}{mark}", kind, f"{r.metric} {arrow}"]
         cells += [_cell(r.scores.get(c)) if c not in r.errors else "error" for c in columns]
         cells += [best or "-", f"{r.seconds:.0f}"]
         lines.append("| " + " | ".join(cells) + " |")
@@ -363,7 +365,8 @@ def render(results: list[TaskResult], models: list[str]) -> str:
         lines += ["", "Notes:"]
         lines += [f"- {r.task.label}: {n}: {e}" for r, n, e in notes]
     s = summary(results, models)
-    lines += ["", f"Summary over {s['tasks_run']} tasks run without a caveat ({s['skipped']} skipped):"]
+    run, skipped = s["tasks_run"], s["skipped"]
+    lines += ["", f"Summary over {run} tasks run without a caveat ({skipped} skipped):"]
     for model in ("icl", "gbdt"):
         if model in s:
             m = s[model]
