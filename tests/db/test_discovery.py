@@ -236,3 +236,12 @@ def test_missing_tokens_round_trip_through_the_written_schema(tmp_path: Path) ->
     assert 'missing = [\n    "-",\n]' in path.read_text() or 'missing = ["-"]' in path.read_text()
     again = rg.connect(frames, schema=path)
     assert again.table("t")["v"].isna().tolist() == [False, True, False]
+
+
+def test_a_reference_to_another_table_is_not_the_key_even_when_unique() -> None:
+    # One item per order: order_items.order_id is unique, but it names orders' key.
+    orders = pd.DataFrame({"order_id": range(5), "customer": list("abcde")})
+    items = pd.DataFrame({"order_item_id": range(100, 105), "order_id": range(5)})
+    db = rg.connect({"orders": orders, "order_items": items})
+    assert db.schema.tables["order_items"].key_parts == ("order_item_id",)
+    assert link_set(db) == {"order_items.order_id -> orders.order_id"}

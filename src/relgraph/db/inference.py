@@ -11,7 +11,12 @@ from __future__ import annotations
 import duckdb
 
 from relgraph.db.column_profile import TableProfile
-from relgraph.db.key_inference import ROW_ID, choose_primary_key, key_rejection
+from relgraph.db.key_inference import (
+    ROW_ID,
+    choose_primary_key,
+    key_rejection,
+    primary_key_score,
+)
 from relgraph.db.link_inference import infer_links, link_stats, rejected_link_note
 from relgraph.db.naming import norm
 from relgraph.db.overrides import Overrides
@@ -38,8 +43,15 @@ def choose_keys(
     names = list(profiles)
     keys: dict[str, str] = {}
     for table in names:
-        others = [p for t, p in profiles.items() if t != table]
-        referenced = {norm(c) for p in others for c in p.columns}
+        # Names other tables use, except where they name that table's own key
+        # (order_items.order_id refers to orders; it is not order_items' key).
+        referenced = {
+            norm(c)
+            for t, p in profiles.items()
+            if t != table
+            for c in p.columns
+            if primary_key_score(t, c, names) < 80
+        }
         if table in overrides.composite_keys or (
             table in declared.composite_keys and table not in overrides.primary_keys
         ):
