@@ -242,16 +242,6 @@ def _unique(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]
     return bool(rows == distinct)
 
 
-def is_unique_together(
-    con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]
-) -> bool:
-    """Whether ``columns`` of ``table`` are unique together and never NULL."""
-    nulls = " OR ".join(f"{q(c)} IS NULL" for c in columns)
-    if con.execute(f"SELECT count(*) FROM {q(table)} WHERE {nulls}").fetchall()[0][0]:
-        return False
-    return _unique(con, table, columns)
-
-
 # ---------------------------------------------------------------- links
 def match_parts(
     src: TableProfile, dst: TableProfile, key_parts: tuple[str, ...]
