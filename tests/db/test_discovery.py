@@ -245,3 +245,26 @@ def test_a_reference_to_another_table_is_not_the_key_even_when_unique() -> None:
     db = rg.connect({"orders": orders, "order_items": items})
     assert db.schema.tables["order_items"].key_parts == ("order_item_id",)
     assert link_set(db) == {"order_items.order_id -> orders.order_id"}
+
+
+def test_hints_name_the_fix_not_a_workaround() -> None:
+    from relgraph.errors import PQLError
+
+    planes = pd.DataFrame({"tail": ["a", "a", "b"], "seats": [1, 1, 2]})
+    flights = pd.DataFrame(
+        {
+            "f_id": [1, 2],
+            "tail": ["a", "b"],
+            "at": pd.to_datetime(["2024-01-01"] * 2),
+            "amt": ["10", "9"],
+        }
+    )
+    db = rg.connect({"planes": planes, "f": flights})
+    with pytest.raises(PQLError) as err:
+        rg.Task.from_query(db, "PREDICT COUNT(f.*, 0, 30, days) FOR EACH planes.tail")
+    assert "declare it the key: db.set_primary_key('planes', 'tail')" in str(err.value)
+    assert "FOR EACH planes._row_id" not in str(err.value)
+    with pytest.raises(PQLError) as err:
+        rg.Task.from_query(db, "PREDICT COUNT(f.* WHERE f.amt > 9, 0, 30, days) FOR EACH f.f_id")
+    assert "numbers stored as text; declare it numerical" in str(err.value)
+    assert "single quotes" not in str(err.value)

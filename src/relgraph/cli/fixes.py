@@ -56,6 +56,10 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
         f'add_links = [{{from = "table.column", to = "other.key"}}] {_SCHEMA_FILE}',
     ),
     (
+        re.compile(rf"db\.set_stype\({_Q},\s*{_Q},\s*{_Q}\)"),
+        rf'[tables.\1.columns] \2 = "\3" {_SCHEMA_FILE}',
+    ),
+    (
         re.compile(r"db\.set_stype\(table, column, '?([a-z]+|\.\.\.)'?\)"),
         rf'[tables.<table>.columns] <column> = "\1" {_SCHEMA_FILE}',
     ),

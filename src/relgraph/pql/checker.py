@@ -419,8 +419,8 @@ class _Checker:
                 f"{ref} is not the primary key of {ref.table} (its key is "
                 f"{table.primary_key}); predictions are made for one row of the entity table each.",
                 ref.column_loc,
-                # Say why the key is made-up row numbers (NULL or duplicate values found).
-                table.key_note if table.generated_key and table.key_note else hint,
+                # Say why the key is made-up row numbers, and how to name the real one.
+                self.generated_key_hint(ref) if table.generated_key else hint,
             )
         self.entity_table = ref.table
         vt = column_value_type(self.schema, ref.table, ref.column)
@@ -428,6 +428,18 @@ class _Checker:
             self.literal_fits(ref, vt, literal)
         if spec.ids and self.con is not None:
             self.ids_exist(ref, spec.ids)
+
+    def generated_key_hint(self, ref: ast.ColumnRef) -> str:
+        """For a table whose rows relgraph numbers: why, and how to declare the
+        column the user named as its key (not "write FOR EACH t._row_id")."""
+        table = self.schema.tables[ref.table]
+        if table.key_note:
+            return table.key_note
+        return (
+            f"{ref.table} has no column or set of columns relgraph could find unique, so its "
+            f"rows are numbered ({table.primary_key}). If {ref.column} identifies its rows, "
+            f"declare it the key: db.set_primary_key({ref.table!r}, {ref.column!r})."
+        )
 
     def ids_exist(self, ref: ast.ColumnRef, ids: tuple[ast.Literal, ...]) -> None:
         from sqlglot import exp
@@ -807,11 +819,37 @@ class _Checker:
             ValueType.temporal: "a date in single quotes, e.g. '2024-06-01'",
         }
         expected = examples.get(vt)
+        hint = f"compare it with {expected}." if expected else "only IS [NOT] NULL applies to it."
+        column = expr if isinstance(expr, ast.ColumnRef) else getattr(expr, "source", None)
+        if (
+            vt is ValueType.string
+            and kind == "number"
+            and isinstance(column, ast.ColumnRef)
+            and self.numbers_as_text(column)
+        ):
+            # Quoting the number would compare text: '9' > '10'. Say how to fix the type.
+            hint = (
+                f"{column} holds numbers stored as text; declare it numerical so it "
+                f"compares as numbers: db.set_stype({column.table!r}, {column.column!r}, "
+                "'numerical')."
+            )
         raise self.fail(
             f"Type mismatch: {self.describe(expr, vt)} but {literal.to_pql()} is a {kind}.",
             literal.loc,
-            f"compare it with {expected}." if expected else "only IS [NOT] NULL applies to it.",
+            hint,
         )
+
+    def numbers_as_text(self, ref: ast.ColumnRef) -> bool:
+        """Whether a text column's values are nearly all numbers (on a sample)."""
+        if self.con is None or ref.column not in self.schema.tables[ref.table].dtypes:
+            return False
+        c = '"' + ref.column.replace('"', '""') + '"'
+        t = '"' + ref.table.replace('"', '""') + '"'
+        total, numbers = self.con.execute(
+            f"SELECT count({c}), count(TRY_CAST(trim({c}) AS DOUBLE)) FROM "
+            f"(SELECT {c} FROM {t} WHERE {c} IS NOT NULL LIMIT 10000)"
+        ).fetchall()[0]
+        return bool(total) and numbers >= 0.9 * total
 
     # ------------------------------------------------------------ static targets
     def check_static_target(self, target: ast.Expr | ast.Condition) -> JoinPath:
