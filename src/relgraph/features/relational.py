@@ -52,6 +52,12 @@ class FeatureConfig:
             get a share feature. (default: 5)
         max_entity_categories (int): Values of an entity categorical column
             kept as categories (the rest read as missing). (default: 50)
+        max_features (int): At most this many features in all: paths are
+            taken shortest first, and a path that would pass the budget keeps
+            only the columns that fit (a wide database, such as Lahman's with
+            35 paths from a player, would otherwise give 10,000 features and
+            tens of GB for a year of examples). rel-f1 and the demos use under
+            500. (default: 2000)
     """
 
     max_hops: int = 2
@@ -59,6 +65,7 @@ class FeatureConfig:
     last_n: int = 5
     max_categories: int = 5
     max_entity_categories: int = 50
+    max_features: int = 2000
 
 
 @dataclass
@@ -186,6 +193,8 @@ class FeaturePlan:
                 plan.entity_categories[col] = _vocabulary(
                     db, entity_table, col, table.time_column, until, config.max_entity_categories
                 )
+        used = len(plan.entity_numeric) + len(plan.entity_timestamps)
+        used += len(plan.entity_categories) + (1 if plan.entity_time else 0)  # + age_days
         for path in join_paths(schema, entity_table, config.max_hops):
             end = schema.tables[path.end]
             timed = [
@@ -202,7 +211,12 @@ class FeaturePlan:
                     )
                     if vocab:
                         categories[c] = vocab
-            plan.paths.append(PathPlan(path, timed[-1] if timed else None, numeric, categories))
+            path_plan = PathPlan(path, timed[-1] if timed else None, numeric, categories)
+            fitted = _within_budget(path_plan, len(plan.windows), config.max_features - used)
+            if fitted is None:
+                break  # paths come shortest first: the longer ones are left out
+            used += _width(fitted, len(plan.windows))
+            plan.paths.append(fitted)
         return plan
 
     # ------------------------------------------------------------ transform
@@ -382,9 +396,53 @@ class FeaturePlan:
                     aggs.append(
                         f"{share} FILTER (WHERE {et} > __t_{j}) AS {q(f'{label}.share.{wname}')}"
                     )
-        sql = f"SELECT {', '.join(aggs)} FROM ({joined}) GROUP BY __ex_id, __t"
-        return db.con.sql(sql).df()
+        # DuckDB's memory grows faster than linearly with the number of
+        # aggregates in one GROUP BY (a wide table such as Lahman's Teams, 34
+        # numeric columns, took over 20 GB for 3,000 examples): aggregate a
+        # bounded number at a time over the same joined rows, then put the
+        # columns side by side (every chunk has one row per example).
+        frame = None
+        for start in range(1, len(aggs), AGGREGATES_PER_QUERY):
+            chunk = aggs[start : start + AGGREGATES_PER_QUERY]
+            sql = f"SELECT __ex_id, {', '.join(chunk)} FROM ({joined}) GROUP BY __ex_id, __t"
+            part = db.con.sql(sql).df()
+            frame = part if frame is None else frame.merge(part, on="__ex_id", how="outer")
+        assert frame is not None
+        return frame
 
+
+def _width(plan: PathPlan, windows: int) -> int:
+    """How many features a path gives (see ``FeaturePlan._path_frame``)."""
+    timed = plan.event_time is not None
+    width = 1 + (windows + 2 if timed else 0)
+    width += len(plan.numeric) * (5 + (2 * windows + 2 if timed else 0))
+    width += sum(len(v) for v in plan.categories.values()) * (2 if timed else 1)
+    return width
+
+
+def _within_budget(plan: PathPlan, windows: int, budget: int) -> PathPlan | None:
+    """``plan`` cut to at most ``budget`` features (numeric columns first, then
+    categorical ones, in schema order); None when not even its counts fit."""
+    if _width(plan, windows) <= budget:
+        return plan
+    cut = PathPlan(plan.path, plan.event_time, [], {})
+    if _width(cut, windows) > budget:
+        return None
+    for column in plan.numeric:
+        cut.numeric.append(column)
+        if _width(cut, windows) > budget:
+            cut.numeric.pop()
+            break
+    for column, vocab in plan.categories.items():
+        cut.categories[column] = vocab
+        if _width(cut, windows) > budget:
+            del cut.categories[column]
+            break
+    return cut
+
+
+#: At most this many aggregates are computed by one query (see _path_frame).
+AGGREGATES_PER_QUERY = 150
 
 _AGG = {"avg": "mean", "sum": "sum", "min": "min", "max": "max", "stddev_samp": "std"}
 
