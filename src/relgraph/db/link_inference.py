@@ -12,6 +12,7 @@ from relgraph.db.column_profile import (
     base_type,
     is_key_type,
 )
+from relgraph.db.missing_values import upper_token_list_sql
 from relgraph.db.naming import (
     column_prefix,
     id_suffix,
@@ -114,7 +115,7 @@ def role_score(column: str, src_table: str, dst_table: str) -> int:
 
 #: Text a dump writes for "no value": in a link column such a value that
 #: matches no key is missing, not a dangling reference.
-MISSING_TOKENS = ("NA", "N/A", "NULL", "\\N", "NAN", "NONE", "")
+MISSING_TOKENS = upper_token_list_sql(["NONE"])
 
 
 def link_stats(con: duckdb.DuckDBPyConnection, link: Link) -> LinkInfo:
@@ -133,8 +134,7 @@ def link_stats(con: duckdb.DuckDBPyConnection, link: Link) -> LinkInfo:
         left, right = _as_text(left, left_type), _as_text(right, right_type)
     missing = "false"
     if base_type(left_type or "") == "VARCHAR":
-        tokens = ", ".join("'" + t.replace("'", "''") + "'" for t in MISSING_TOKENS)
-        missing = f"upper(trim(s.{c})) IN ({tokens})"
+        missing = f"upper(trim(s.{c})) IN ({MISSING_TOKENS})"
     non_null, dangling = con.execute(
         f"SELECT count(s.{c}) FILTER (WHERE d.__k IS NOT NULL OR NOT ({missing})), "
         f"count(s.{c}) FILTER (WHERE d.__k IS NULL AND NOT ({missing})) FROM {src} s "

@@ -43,6 +43,19 @@ from relgraph.db.sources.base import quote_ident
 #: What common dumps write for "missing" (compared after trimming spaces).
 DEFAULT_TOKENS: tuple[str, ...] = ("NA", "N/A", "NULL", "null", "\\N", "NaN", "")
 
+
+def upper_token_list_sql(extra: Iterable[str] = ()) -> str:
+    """The default tokens and ``extra``, upper-cased and de-duplicated, as an SQL
+    list for ``upper(trim(column)) IN (...)``.
+
+    Example:
+        >>> upper_token_list_sql(["none"]).split(", ")[-2:]
+        ["''", "'NONE'"]
+    """
+    tokens = dict.fromkeys(t.upper() for t in (*DEFAULT_TOKENS, *extra))
+    return ", ".join("'" + t.replace("'", "''") + "'" for t in tokens)
+
+
 #: A decimal number as text (no ``inf``/``nan``, which DuckDB would also cast).
 _NUMBER = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
 _WHOLE = r"[+-]?\d+"

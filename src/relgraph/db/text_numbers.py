@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import duckdb
 
+from relgraph.db.missing_values import upper_token_list_sql
 from relgraph.db.sources.base import quote_ident
 from relgraph.errors import SchemaError
 
 #: Text meaning "no value" in the common dumps; NULL when a column is converted.
-MISSING_TEXT = ("", "NA", "N/A", "NULL", "\\N", "NAN", "NONE", "-", "?")
+MISSING_TEXT = upper_token_list_sql(["NONE", "-", "?"])
 #: A column is converted only when at least this share of its other values parse.
 MIN_PARSED = 0.5
 
@@ -32,8 +33,7 @@ def convert_text_numbers(con: duckdb.DuckDBPyConnection, table: str, column: str
         [1.5, None, None, 4.0]
     """
     q, c = quote_ident(table), quote_ident(column)
-    tokens = ", ".join("'" + t.replace("'", "''") + "'" for t in MISSING_TEXT)
-    present = f"{c} IS NOT NULL AND upper(trim({c})) NOT IN ({tokens})"
+    present = f"{c} IS NOT NULL AND upper(trim({c})) NOT IN ({MISSING_TEXT})"
     total, parsed = con.execute(
         f"SELECT count(*) FILTER (WHERE {present}), "
         f"count(TRY_CAST(trim({c}) AS DOUBLE)) FILTER (WHERE {present}) FROM {q}"
