@@ -268,3 +268,78 @@ def test_hints_name_the_fix_not_a_workaround() -> None:
         rg.Task.from_query(db, "PREDICT COUNT(f.* WHERE f.amt > 9, 0, 30, days) FOR EACH f.f_id")
     assert "numbers stored as text; declare it numerical" in str(err.value)
     assert "single quotes" not in str(err.value)
+
+
+def test_an_ordinal_part_is_keyed_within_the_group_it_counts():
+    # (playerID, yearID, inseason) is unique too, but a manager hired second
+    # has inseason 2 alone in his group: the order counts managers of a team.
+    # (a manager fired and rehired by one team in one season is in it twice)
+    managers = pd.DataFrame(
+        {
+            "playerID": ["a", "b", "c", "c", "d", "a", "e", "a", "f", "g"],
+            "yearID": [2000] * 5 + [2001] * 5,
+            "teamID": ["X", "X", "X", "Y", "Y", "X", "X", "X", "Y", "Y"],
+            "inseason": [1, 2, 3, 1, 2, 1, 2, 3, 1, 2],
+            "W": [40, 41, 50, 33, 60, 20, 55, 26, 30, 31],
+        }
+    )
+    teams = pd.DataFrame({"teamID": ["X", "Y"], "name": ["Ex", "Why"]})
+    db = rg.connect({"Managers": managers, "Teams": teams})
+    assert set(db.schema.tables["Managers"].key_parts) == {"yearID", "teamID", "inseason"}
+
+
+def test_a_single_season_stays_in_the_key_and_a_date_keeps_it_out():
+    half = pd.DataFrame(
+        {
+            "yearID": [1981] * 4,
+            "teamID": ["X", "X", "Y", "Y"],
+            "Half": [1, 2, 1, 2],
+            "W": [30, 25, 28, 31],
+        }
+    )
+    weather = pd.DataFrame(
+        {
+            "origin": ["EWR", "JFK", "EWR", "JFK"],
+            "year": [2013] * 4,
+            "time_hour": pd.to_datetime(["2013-01-01 01:00"] * 2 + ["2013-01-01 02:00"] * 2),
+            "temp": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    teams = pd.DataFrame({"teamID": ["X", "Y"], "name": ["Ex", "Why"]})
+    airports = pd.DataFrame({"faa": ["EWR", "JFK", "LGA"], "name": ["Newark", "JFK", "LaGuardia"]})
+    db = rg.connect({"TeamsHalf": half, "weather": weather, "Teams": teams, "airports": airports})
+    assert set(db.schema.tables["TeamsHalf"].key_parts) == {"yearID", "teamID", "Half"}
+    assert set(db.schema.tables["weather"].key_parts) == {"origin", "time_hour"}
+
+
+def test_a_row_keyed_by_its_season_is_timed_by_the_season_not_its_first_date():
+    games = pd.DataFrame(
+        {
+            "yearkey": [2001, 2001, 2002, 2002],
+            "teamkey": ["X", "Y", "X", "Y"],
+            "spanfirst": pd.to_datetime(["2001-04-02", "2001-04-03", "2002-04-01", "2002-04-05"]),
+            "attendance": [100, 200, 300, 400],
+        }
+    )
+    teams = pd.DataFrame({"teamkey": ["X", "Y"], "name": ["Ex", "Why"]})
+    db = rg.connect({"HomeGames": games, "Teams": teams})
+    table = db.schema.tables["HomeGames"]
+    assert table.time_origin == "HomeGames.yearkey"
+    # a season's totals are visible once it is over, not at its first game
+    assert db.table("HomeGames")[table.time_column].min() == pd.Timestamp("2002-01-01")
+
+
+def test_tables_sharing_a_sparse_key_are_linked_one_to_one():
+    ids = [372 + 7919 * i for i in range(60)]
+    films = pd.DataFrame({"ID": ids, "Title": [f"Film {i}" for i in ids], "Year": 2000})
+    reviews = pd.DataFrame({"ID": ids, "Meter": range(60)})
+    db = rg.connect({"omdb": films, "tomatoes": reviews})
+    assert link_set(db) == {"tomatoes.ID -> omdb.ID"}
+    # row numbers 1..N of two tables contain each other by chance: no link
+    dense = rg.connect(
+        {
+            "a": pd.DataFrame({"id": range(1, 61), "x": 1.5, "y": 2}),
+            "b": films.assign(id=range(1, 61)).drop(columns="ID"),
+        }
+    )
+    assert dense.schema.links == []

@@ -42,6 +42,7 @@ from relgraph.db.key_inference import natural_key_score
 from relgraph.db.naming import column_prefix, id_suffix, norm, strip_prefix, words
 from relgraph.db.schema import Link, LinkInfo
 from relgraph.db.sources.base import quote_ident as q
+from relgraph.db.time_inference import choose_time_column
 
 #: At most this many columns make a composite key.
 MAX_KEY_SIZE = 4
@@ -193,11 +194,98 @@ def find_composite_key(
         ):
             found = _smallest_unique(con, profile.name, sample, allowed, rank_of)
             if found:
+                found = _scoped_ordinal(con, profile, found, allowed, rank_of)
+                found = _with_single_period(profile, found)
                 return tuple(sorted(found, key=position.__getitem__))
     finally:
         if sample != profile.name:
             con.execute(f"DROP TABLE IF EXISTS {q(sample)}")
     return None
+
+
+def _scoped_ordinal(
+    con: duckdb.DuckDBPyConnection,
+    profile: TableProfile,
+    found: tuple[str, ...],
+    allowed: list[str],
+    rank_of: dict[str, int],
+) -> tuple[str, ...]:
+    """Among unique sets of the same size holding the same ordinal part (a
+    stint, an ``inseason`` order, a pit ``stop``: small whole numbers that are
+    not ids), the one within whose groups the ordinal counts 1, 2, 3...
+
+    A manager is the ``inseason``-th of a team's season, so ``(yearID, teamID,
+    inseason)`` is the key; ``(playerID, yearID, inseason)`` is unique too,
+    but a manager hired second has a group that starts at 2.
+    """
+    ordinals = [c for c in found if _is_ordinal(profile.columns[c], rank_of)]
+    if len(ordinals) != 1:
+        return found
+    ordinal = ordinals[0]
+    options = [
+        combo
+        for combo in itertools.combinations(allowed, len(found))
+        if ordinal in combo and max(rank_of[x] for x in combo) == 3
+    ]
+    best, best_score = found, _dense_share(con, profile.name, found, ordinal)
+    for combo in options:
+        if set(combo) == set(found) or not _unique(con, profile.name, combo):
+            continue
+        score = _dense_share(con, profile.name, combo, ordinal)
+        if score > best_score + 0.05:  # a clear difference, not noise
+            best, best_score = combo, score
+    return best
+
+
+def _is_ordinal(col: ColumnProfile, rank_of: dict[str, int]) -> bool:
+    return (
+        rank_of.get(col.name) == 1
+        and base_type(col.dtype) in INTEGER_TYPES
+        and col.min_value is not None
+        and col.min_value in (0, 1)
+        and (col.max_value or 0) <= 1000
+    )
+
+
+def _dense_share(
+    con: duckdb.DuckDBPyConnection, table: str, combo: tuple[str, ...], ordinal: str
+) -> float:
+    """Share of the groups of ``combo`` without ``ordinal`` whose ordinals
+    run without a gap from 0 or 1."""
+    groups = ", ".join(q(c) for c in combo if c != ordinal)
+    o = q(ordinal)
+    share = con.execute(
+        f"SELECT avg(dense) FROM (SELECT CAST(min({o}) IN (0, 1) AND "
+        f"max({o}) - min({o}) + 1 = count(*) AS DOUBLE) AS dense "
+        f"FROM {q(table)} GROUP BY {groups})"
+    ).fetchall()[0][0]
+    return float(share or 0.0)
+
+
+def _with_single_period(profile: TableProfile, found: tuple[str, ...]) -> tuple[str, ...]:
+    """``found`` with the table's year column added when it holds one value.
+
+    Rows of a table with one season in it (Lahman's ``TeamsHalf``: 1981 only)
+    are unique without the year, but only because the next season is not
+    there yet; a year that varies and is not needed is an attribute
+    (``since_year``), and stays out.
+    """
+    if len(found) >= MAX_KEY_SIZE or any(set(words(c)) & _YEAR_WORDS for c in found):
+        return found
+    if choose_time_column(profile) is not None:
+        return found  # timed by a date (weather by time_hour): the year is one of its parts
+    n = profile.num_rows
+    for col in profile.columns.values():
+        if (
+            set(words(col.name)) & _YEAR_WORDS
+            and base_type(col.dtype) in INTEGER_TYPES
+            and col.non_null == n
+            and col.distinct == 1
+            and col.min_value is not None
+            and 1000 <= col.min_value <= 2999
+        ):
+            return (*found, col.name)
+    return found
 
 
 def _smallest_unique(

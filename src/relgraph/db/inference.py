@@ -17,7 +17,12 @@ from relgraph.db.key_inference import (
     key_rejection,
     primary_key_score,
 )
-from relgraph.db.link_inference import infer_links, link_stats, rejected_link_note
+from relgraph.db.link_inference import (
+    infer_links,
+    link_stats,
+    rejected_link_note,
+    shared_key_links,
+)
 from relgraph.db.naming import norm
 from relgraph.db.overrides import Overrides
 from relgraph.db.schema import Link, LinkInfo, Schema, TableSchema
@@ -135,6 +140,10 @@ def infer_schema(
         }
         ambiguous: list[str] = []
         link_info.update(infer_links(con, profiles, inferable, skip, rejected, ambiguous))
+        # Made keys of tables of the same grain (a player's batting and
+        # pitching seasons) share names and values without one extending the other.
+        single = {t: k for t, k in inferable.items() if t not in composite_keys}
+        link_info.update(shared_key_links(con, profiles, single, skip))
         warnings += ambiguous
         warnings += [rejected_link_note(link, info) for link, info in rejected.items()]
 

@@ -122,7 +122,8 @@ def add_integer_times(
 
     A table whose time column (declared or set by the user) is an integer
     column of years or YYYYMMDD dates reads it through ``_row_time``; a table
-    nobody fixed that has no time column takes a year column, if it has one.
+    nobody fixed takes a year column when it has no time column, or when the
+    year is part of its key (a season's record, whatever dates it carries).
 
     Args:
         con: the working store (``_row_time`` columns are added to it).
@@ -141,8 +142,13 @@ def add_integer_times(
         if table.time_column and base_type(table.dtypes[table.time_column]) in INTEGER_TYPES:
             column = table.time_column
             kind = integer_time_kind(con, name, column)
-        elif table.time_column is None and name not in fixed and table.num_rows:
+        elif name not in fixed and table.num_rows:
             column = _year_column(con, schema, name)
+            # A row keyed by its season (HomeGames by (year, team, park)) is
+            # that season's record, known once it is over, whatever dates of
+            # its first or last game it also carries.
+            if table.time_column is not None and column not in table.key_parts:
+                column = None
             kind = "year" if column else None
         if column is None or kind not in ("year", "yyyymmdd"):
             continue

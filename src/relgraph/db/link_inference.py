@@ -418,3 +418,72 @@ def infer_links(
             if best is not None and rejected is not None:
                 rejected[best[0]] = best[1]
     return found
+
+
+def shared_key_links(
+    con: duckdb.DuckDBPyConnection,
+    profiles: dict[str, TableProfile],
+    keys: dict[str, str],
+    skip: set[tuple[str, str]] = frozenset(),  # type: ignore[assignment]
+) -> dict[Link, LinkInfo]:
+    """One-to-one links between tables keyed by the same thing: a table whose
+    key has the name of another table's key and whose keys are all keys there
+    (Bokeh's ``tomatoes.ID -> omdb.ID``: two tables describing the same films).
+
+    Containment proves a shared key only where it cannot be chance: text
+    codes, or numbers sparse in their range (row numbers 1..N of two tables
+    always contain each other). The table with fewer keys references the one
+    with more; with the same keys, the one with fewer columns (it extends the
+    other).
+
+    Example:
+        >>> import duckdb
+        >>> from relgraph.db.column_profile import profile_table
+        >>> con = duckdb.connect()
+        >>> _ = con.execute("CREATE TABLE film AS SELECT i * 7919 AS ID, 'x' AS title, "
+        ...                 "2000 AS year FROM range(1, 50) t(i)")
+        >>> _ = con.execute("CREATE TABLE review AS SELECT ID, 5 AS stars FROM film")
+        >>> profiles = {t: profile_table(con, t) for t in ("film", "review")}
+        >>> list(shared_key_links(con, profiles, {"film": "ID", "review": "ID"}))
+        [Link(src_table='review', src_column='ID', dst_table='film', dst_column='ID')]
+    """
+    found: dict[Link, LinkInfo] = {}
+    cache = ContainmentCache(con)
+    for src, src_key in keys.items():
+        if (src, src_key) in skip:
+            continue
+        col = profiles[src].columns[src_key]
+        for dst, dst_key in keys.items():
+            key = profiles[dst].columns[dst_key]
+            if (
+                dst == src
+                or norm(dst_key) != norm(src_key)
+                or not _comparable(col.dtype, key.dtype)
+            ):
+                continue
+            if not _before(profiles[src], col, profiles[dst], key):
+                continue
+            if col.is_numeric:
+                lo, hi = col.min_value or 0.0, col.max_value or 0.0
+                if cache.filled(dst, dst_key, profiles[dst].num_rows, lo, hi) > 0.5:
+                    continue
+            elif base_type(col.dtype) != "VARCHAR" or col.avg_length < 2:
+                continue
+            share = cache.share(src, src_key, dst, dst_key, profiles[dst].num_rows)
+            if share < MIN_DISTINCT_CONTAINMENT:
+                continue
+            link = Link(src, src_key, dst, dst_key)
+            info = link_stats(con, link)
+            if info.non_null and info.dangling <= (1 - MIN_CONTAINMENT) * info.non_null:
+                info.evidence = f"the same key: {share:.0%} of its keys are keys there"
+                found[link] = info
+    return found
+
+
+def _before(
+    src: TableProfile, src_key: ColumnProfile, dst: TableProfile, dst_key: ColumnProfile
+) -> bool:
+    """Whether ``src`` is the side of a shared key that references ``dst``."""
+    if src_key.non_null != dst_key.non_null:
+        return src_key.non_null < dst_key.non_null
+    return len(src.columns) < len(dst.columns)
