@@ -343,3 +343,19 @@ def test_tables_sharing_a_sparse_key_are_linked_one_to_one():
         }
     )
     assert dense.schema.links == []
+
+
+def test_a_year_time_set_by_the_user_round_trips_and_its_row_time_cannot_be_dropped(tmp_path):
+    stats = pd.DataFrame(
+        {"team": ["a", "b", "a", "b"], "period": [2001, 2001, 2002, 2002], "W": [1, 2, 3, 4]}
+    )
+    db = rg.connect({"stats": stats})
+    assert db.schema.tables["stats"].time_column is None  # "period" is not named like a year
+    db.set_time_column("stats", "period")
+    path = tmp_path / "schema.toml"
+    path.write_text(schema_to_toml(db.schema))
+    again = rg.connect({"stats": stats}, schema=path).schema.tables["stats"]
+    assert (again.time_column, again.time_origin) == ("_row_time", "stats.period")
+    with pytest.raises(SchemaError, match="declare stats static"):
+        db.drop("stats._row_time")
+    assert db.schema.tables["stats"].time_column == "_row_time"

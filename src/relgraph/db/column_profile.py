@@ -45,6 +45,24 @@ def is_time_type(dtype: str) -> bool:
     return base_type(dtype) in TIME_TYPES
 
 
+def comparable_types(a: str, b: str) -> bool:
+    """Whether values of two column types compare as they are: numbers with
+    numbers whatever their storage (a float column of ids with NULLs, as pandas
+    writes them, with an integer key), times with times, text with text.
+
+    Example:
+        >>> comparable_types("DOUBLE", "BIGINT"), comparable_types("VARCHAR", "BIGINT")
+        (True, False)
+        >>> comparable_types("DATE", "TIMESTAMP"), comparable_types("DATE", "VARCHAR")
+        (True, False)
+    """
+    numeric = INTEGER_TYPES | FLOAT_TYPES | {"DECIMAL"}
+    ta, tb = base_type(a), base_type(b)
+    if ta in numeric or tb in numeric:
+        return ta in numeric and tb in numeric
+    return is_time_type(a) == is_time_type(b)
+
+
 def is_key_type(dtype: str) -> bool:
     """Types a primary or foreign key may have."""
     return base_type(dtype) in INTEGER_TYPES | STRING_TYPES

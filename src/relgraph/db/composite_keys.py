@@ -36,6 +36,7 @@ from relgraph.db.column_profile import (
     ColumnProfile,
     TableProfile,
     base_type,
+    comparable_types,
     is_time_type,
 )
 from relgraph.db.key_inference import natural_key_score
@@ -355,7 +356,7 @@ def match_parts(
     for part in key_parts:
         want = _stem(strip_prefix(part, dst_prefix))
         dst_type = dst.columns[part].dtype
-        typed = [c.name for c in src.columns.values() if _comparable(c.dtype, dst_type)]
+        typed = [c.name for c in src.columns.values() if comparable_types(c.dtype, dst_type)]
         exact = [c for c in typed if _stem(strip_prefix(c, src_prefix)) == want]
         if not exact:
             full = norm(strip_prefix(part, dst_prefix))
@@ -378,14 +379,6 @@ def _stem(name: str) -> str:
     n = norm(name)
     suffix = id_suffix(name)
     return n[: -len(suffix)] if suffix and len(n) > len(suffix) else n
-
-
-def _comparable(a: str, b: str) -> bool:
-    numeric = INTEGER_TYPES | FLOAT_TYPES | {"DECIMAL"}
-    ta, tb = base_type(a), base_type(b)
-    if ta in numeric or tb in numeric:
-        return ta in numeric and tb in numeric
-    return is_time_type(a) == is_time_type(b)
 
 
 def composite_link_stats(

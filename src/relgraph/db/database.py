@@ -232,6 +232,13 @@ class Database:
                     f"every row at every anchor, declare {table} static instead "
                     f"(db.set_time_column({table!r}, None))."
                 )
+            if table in self._integer_times and column == ROW_TIME:
+                origin = self._schema.tables[table].time_origin
+                raise SchemaError(
+                    f"{ref} is {table}'s time, read from {origin}; to see every row at every "
+                    f"anchor, declare {table} static instead (db.set_time_column({table!r}, "
+                    f'None); schema TOML: [tables.{table}] time_column = "").'
+                )
 
     @_all_or_nothing
     def set_primary_key(self, table: str, column: str | Sequence[str]) -> Database:

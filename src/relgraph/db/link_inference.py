@@ -6,10 +6,10 @@ import duckdb
 
 from relgraph.db.column_profile import (
     FLOAT_TYPES,
-    INTEGER_TYPES,
     ColumnProfile,
     TableProfile,
     base_type,
+    comparable_types,
     is_key_type,
 )
 from relgraph.db.missing_values import upper_token_list_sql
@@ -130,7 +130,7 @@ def link_stats(con: duckdb.DuckDBPyConnection, link: Link) -> LinkInfo:
     left, right = f"s.{c}", "d.__k"
     left_type = _column_type(con, link.src_table, link.src_column)
     right_type = _column_type(con, link.dst_table, link.dst_column)
-    if left_type and right_type and not _comparable(left_type, right_type):
+    if left_type and right_type and not comparable_types(left_type, right_type):
         left, right = _as_text(left, left_type), _as_text(right, right_type)
     missing = "false"
     if base_type(left_type or "") == "VARCHAR":
@@ -157,14 +157,6 @@ def _as_text(expr: str, dtype: str) -> str:
             f"ELSE CAST({expr} AS VARCHAR) END"
         )
     return f"CAST({expr} AS VARCHAR)"
-
-
-def _comparable(a: str, b: str) -> bool:
-    """Numbers compare with numbers (a float column of ids with NULLs with an
-    integer key), text with text."""
-    numeric = INTEGER_TYPES | FLOAT_TYPES | {"DECIMAL"}
-    ta, tb = base_type(a), base_type(b)
-    return (ta in numeric) == (tb in numeric)
 
 
 def rejected_link_note(link: Link, info: LinkInfo) -> str:
@@ -355,7 +347,7 @@ def infer_links(
                 if dst == table and col.name == dst_key:
                     continue
                 key = profiles[dst].columns[dst_key]
-                if not _comparable(col.dtype, key.dtype):
+                if not comparable_types(col.dtype, key.dtype):
                     continue
                 score = max(
                     link_name_score(col.name, dst, dst_key),
@@ -458,7 +450,7 @@ def shared_key_links(
             if (
                 dst == src
                 or norm(dst_key) != norm(src_key)
-                or not _comparable(col.dtype, key.dtype)
+                or not comparable_types(col.dtype, key.dtype)
             ):
                 continue
             if not _before(profiles[src], col, profiles[dst], key):

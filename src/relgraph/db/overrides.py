@@ -245,7 +245,12 @@ def schema_to_toml(schema: Schema) -> str:
         elif t.primary_key and not t.generated_key:
             spec["primary_key"] = t.primary_key
         made = made_columns.get(name, set())
-        if t.time_origin:  # inherited: inference gives it again (see db.inherited_time)
+        origin_table, _, origin_column = (t.time_origin or "").partition(".")
+        if origin_table == name and origin_column in t.columns:
+            # read from an integer column of its own (a year): that column is the decision
+            made = made | {t.time_column}
+            spec["time_column"] = origin_column
+        elif t.time_origin:  # inherited: inference gives it again (see db.inherited_time)
             made = made | {t.time_column}
         else:
             spec["time_column"] = t.time_column or ""
