@@ -117,3 +117,18 @@ def load_task(
     if task.split_note:
         err.print(Text("note: ", style="yellow") + Text(task.split_note))
     return task
+
+
+def table_file_format(path: Path) -> str | None:
+    """``"parquet"`` or ``"csv"`` from an output file's name (None: neither).
+
+    Example:
+        >>> table_file_format(Path("labels.pq")), table_file_format(Path("x.json"))
+        ('parquet', None)
+    """
+    name = path.name.lower()
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    if name.endswith(".csv"):
+        return "csv"
+    return None

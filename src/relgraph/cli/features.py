@@ -23,8 +23,8 @@ from relgraph.cli.common import (
     handle_errors,
     load_task,
     out,
+    table_file_format,
 )
-from relgraph.cli.labels import _format
 from relgraph.pql.task import Task
 
 
@@ -72,7 +72,7 @@ def features_command(
     """
     from relgraph.pql import parse
 
-    if out_path is not None and _format(out_path) is None:
+    if out_path is not None and table_file_format(out_path) is None:
         raise typer.BadParameter(
             f"expected a .parquet or .csv file (got {out_path.name!r})", param_hint="--out"
         )
@@ -84,7 +84,7 @@ def features_command(
     err.print(f"{len(frame):,} examples x {n_features:,} features ({split.value})")
     if out_path is not None:
         out_path.parent.mkdir(parents=True, exist_ok=True)
-        if _format(out_path) == "parquet":
+        if table_file_format(out_path) == "parquet":
             frame.to_parquet(out_path, index=False)
         else:
             frame.to_csv(out_path, index=False)

@@ -23,6 +23,7 @@ from relgraph.cli.common import (
     handle_errors,
     load_task,
     out,
+    table_file_format,
 )
 
 
@@ -72,7 +73,7 @@ def labels_command(
     """
     from relgraph.pql import parse
 
-    if out_path is not None and _format(out_path) is None:
+    if out_path is not None and table_file_format(out_path) is None:
         raise typer.BadParameter(
             f"expected a .parquet or .csv file (got {out_path.name!r})", param_hint="--out"
         )
@@ -94,7 +95,7 @@ def labels_command(
                 tables.append(table)
             frame = pd.concat(tables, ignore_index=True)
         out_path.parent.mkdir(parents=True, exist_ok=True)
-        if _format(out_path) == "parquet":
+        if table_file_format(out_path) == "parquet":
             frame.to_parquet(out_path, index=False)
         else:
             frame.to_csv(out_path, index=False)
@@ -106,15 +107,6 @@ def labels_command(
             out.print_json(json.dumps(info))
         else:
             out.print(summary_table(info))
-
-
-def _format(path: Path) -> str | None:
-    name = path.name.lower()
-    if name.endswith((".parquet", ".pq")):
-        return "parquet"
-    if name.endswith(".csv"):
-        return "csv"
-    return None
 
 
 def summary_table(info: dict) -> Table:

@@ -26,9 +26,9 @@ from relgraph.cli.common import (
     handle_errors,
     print_warnings,
     shown_source,
+    table_file_format,
 )
 from relgraph.cli.evaluate import print_table
-from relgraph.cli.labels import _format
 from relgraph.models.base import Model, ModelError
 from relgraph.pql.task import Task
 
@@ -134,7 +134,7 @@ def predict_command(
     from relgraph.db.database import connect
     from relgraph.models.registry import MODEL_NAMES
 
-    if out_path is not None and _format(out_path) is None:
+    if out_path is not None and table_file_format(out_path) is None:
         raise typer.BadParameter(
             f"expected a .parquet or .csv file (got {out_path.name!r})", param_hint="--out"
         )
