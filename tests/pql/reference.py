@@ -200,10 +200,12 @@ class Reference:
             return not found if cond.negated else found
         text = str(cond.text.value)
         if cond.op is ast.TextOp.CONTAINS:
-            return text in x
-        if cond.op is ast.TextOp.STARTS_WITH:
-            return x.startswith(text)
-        return x.endswith(text)
+            found = text in x
+        elif cond.op is ast.TextOp.STARTS_WITH:
+            found = x.startswith(text)
+        else:
+            found = x.endswith(text)
+        return not found if cond.negated else found
 
     def outer_value(self, entity_row: Row, t: pd.Timestamp):
         cache: dict[Any, Any] = {}

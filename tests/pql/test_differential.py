@@ -128,12 +128,18 @@ EVENT_CONDS = [
     "events.tag CONTAINS 'y'",
     "events.tag STARTS WITH 'x'",
     "events.tag ENDS WITH '%'",
+    "events.tag NOT CONTAINS 'y'",
+    "events.tag NOT STARTS WITH 'x'",
+    "events.tag NOT ENDS WITH 'y'",
+    'events.tag = "xy"',
     "events.value > 2",
     "events.value <= 0",
     "events.value >= 1 AND events.tag = 'x'",
     "events.value < 5 OR events.tag = 'y'",
     "NOT (events.value = 3)",
     "events.ts > '2024-01-05'",
+    "events.ts <= 2024-01-07 06:00:00",
+    "events.ts < 2024-01-04",
 ]
 ITEM_CONDS = ["items.qty > 1", "items.qty IS NULL", "events.tag = 'x'", "items.group_id = 10"]
 USER_CONDS = [

@@ -160,7 +160,10 @@ def test_syntax_error_on_a_later_line() -> None:
     with pytest.raises(PQLSyntaxError, match="line 3, column 12: unexpected end of the query") as e:
         parse("PREDICT c.x\nFOR EACH c.id\nWHERE c.x >")
     assert "  3 | WHERE c.x >" in str(e.value)
-    assert "Expected one of: FALSE, TRUE, a 'string', a number" in str(e.value)
+    assert (
+        "Expected one of: FALSE, TRUE, a 'string', "
+        "a date (2024-01-31 or 2024-01-31 12:00:00), a number" in str(e.value)
+    )
 
 
 def test_unexpected_token_without_a_known_mistake() -> None:
@@ -320,3 +323,29 @@ def test_random_trees_round_trip(target, entity, where, assuming, classify, rank
         rank=rank,
     )
     assert parse(query.to_pql()) == query
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ('c.kind = "Electronics"', "c.kind = 'Electronics'"),
+        ('c.kind IN ("a", "b""c")', "c.kind IN ('a', 'b\"c')"),
+        ("c.joined < 2022-01-01 12:45:30", "c.joined < '2022-01-01 12:45:30'"),
+        ("c.joined >= 2022-01-01", "c.joined >= '2022-01-01'"),
+        ("c.joined > 2022-01-01T08:00", "c.joined > '2022-01-01T08:00'"),
+        ("c.country NOT CONTAINS 'U'", "c.country NOT CONTAINS 'U'"),
+        ('c.country NOT STARTS WITH "U"', "c.country NOT STARTS WITH 'U'"),
+        ("c.country NOT ENDS WITH 'K'", "c.country NOT ENDS WITH 'K'"),
+    ],
+)
+def test_kumo_style_values_and_negated_text_matches(text: str, written: str) -> None:
+    query = parse(f"PREDICT COUNT(o.*, 0, 30, days) FOR EACH c.id WHERE {text}")
+    assert query.where is not None
+    assert query.where.to_pql() == written
+    assert parse(query.to_pql()) == query  # round trip through relgraph's own writing
+
+
+def test_a_double_quoted_text_is_still_a_name_where_a_name_stands() -> None:
+    query = parse('PREDICT COUNT("order".*, 0, 30, days) FOR EACH c.id WHERE "order"."count" > 1')
+    assert query.target.table == "order"
+    assert query.where.expr.column == "count"

@@ -271,15 +271,18 @@ class TextOp(StrEnum):
 
 @dataclass(frozen=True)
 class TextMatch:
-    """``expr CONTAINS|STARTS WITH|ENDS WITH 'text'`` (plain text, no pattern)."""
+    """``expr [NOT] CONTAINS|STARTS WITH|ENDS WITH 'text'`` (plain text, no
+    pattern). A NULL value matches neither form."""
 
     expr: Expr
     op: TextOp
     text: Literal
+    negated: bool = False
     loc: Loc = _loc()
 
     def to_pql(self) -> str:
-        return f"{self.expr.to_pql()} {self.op.value} {self.text.to_pql()}"
+        op = f"NOT {self.op.value}" if self.negated else self.op.value
+        return f"{self.expr.to_pql()} {op} {self.text.to_pql()}"
 
 
 @dataclass(frozen=True)

@@ -173,9 +173,12 @@ def condition(
     text = str(cond.text.value)
     lit = exp.Literal.string(text)
     if cond.op is ast.TextOp.CONTAINS:
-        return exp.GT(this=exp.StrPosition(this=x, substr=lit), expression=exp.Literal.number(0))
-    node = exp.Left if cond.op is ast.TextOp.STARTS_WITH else exp.Right
-    return exp.EQ(this=node(this=x, expression=exp.Literal.number(len(text))), expression=lit)
+        out = exp.GT(this=exp.StrPosition(this=x, substr=lit), expression=exp.Literal.number(0))
+    else:
+        node = exp.Left if cond.op is ast.TextOp.STARTS_WITH else exp.Right
+        out = exp.EQ(this=node(this=x, expression=exp.Literal.number(len(text))), expression=lit)
+    # NOT of NULL is NULL: a missing value matches neither form
+    return exp.Not(this=exp.Paren(this=out)) if cond.negated else out
 
 
 # ---------------------------------------------------------------- aggregations

@@ -235,7 +235,7 @@ class _Builder:
             "starts_with": ast.TextOp.STARTS_WITH,
             "ends_with": ast.TextOp.ENDS_WITH,
         }[kind]
-        return ast.TextMatch(expr, op, string, loc=loc)
+        return ast.TextMatch(expr, op, string, negated=negated, loc=loc)
 
     # ------------------------------------------------------------ expressions
     def expr(self, tree: Tree) -> ast.Expr:
@@ -350,8 +350,10 @@ class _Builder:
 
     def literal(self, tree: Tree) -> ast.Literal:
         (token,) = tree.children
-        if token.type == "STRING":
+        if token.type in ("STRING", "QUOTED_NAME"):
             return self.string(token)
+        if token.type == "DATETIME":
+            return ast.Literal(token.value, _loc(token))
         if token.type in ("TRUE", "FALSE"):
             return ast.Literal(token.type == "TRUE", _loc(token))
         value = self.number(token)
@@ -360,8 +362,11 @@ class _Builder:
         return ast.Literal(value, _loc(token))
 
     @staticmethod
-    def string(token: Token) -> ast.Literal:
-        return ast.Literal(token.value[1:-1].replace("''", "'"), _loc(token))
+    def string(node: Token | Tree) -> ast.Literal:
+        """A quoted text: ``'it''s'`` or ``"Electronics"`` (doubled quotes escape)."""
+        token = node if isinstance(node, Token) else node.children[0]
+        quote = token.value[0]
+        return ast.Literal(token.value[1:-1].replace(quote * 2, quote), _loc(token))
 
     @staticmethod
     def name(tree: Tree) -> str:
@@ -451,11 +456,6 @@ COMMON_MISTAKES: dict[str, tuple[str, str, list[str]]] = {
         "write a single '=' (and '!=' for 'not equal').",
         ["PREDICT c.x == 1 FOR EACH c.id"],
     ),
-    "double_quoted_string": (
-        "a string in double quotes",
-        'strings take single quotes (\'US\'); double quotes are for names ("order"."count").',
-        ['PREDICT c.x = "US" FOR EACH c.id', 'PREDICT c.x IN ("a") FOR EACH c.id'],
-    ),
     "literal_first": (
         "a comparison starts with the column or aggregation",
         "put the value on the right: COUNT(orders.*, 0, 30) > 3, not 3 < COUNT(...).",
@@ -520,6 +520,7 @@ _TOKEN_NAMES = {
     "QUOTED_NAME": 'a "quoted name"',
     "STRING": "a 'string'",
     "SIGNED_NUMBER": "a number",
+    "DATETIME": "a date (2024-01-31 or 2024-01-31 12:00:00)",
     "NEG_INF": "-INF",
     "$END": "the end of the query",
 }
@@ -564,6 +565,14 @@ def _token_name(name: str) -> str:
     return _TOKEN_NAMES.get(name, name)
 
 
+def _expected_names(tokens: set[str]) -> list[str]:
+    """What may come next, for a reader: where a value may stand, a
+    double-quoted text is a string, not a name to offer."""
+    if "STRING" in tokens:
+        tokens = tokens - {"QUOTED_NAME"}
+    return sorted({_token_name(t) for t in tokens})
+
+
 def _describe_token(token: Token) -> str:
     if token.type == "$END":
         return "the end of the query"
@@ -581,7 +590,7 @@ def _syntax_error(text: str, exc: UnexpectedInput) -> PQLSyntaxError:
         else:
             description = f"unexpected character {char!r}"
             hint = "PQL has no ';' or statements after the query." if char == ";" else ""
-        expected = sorted({_token_name(t) for t in _accepts_after(text[:start])})
+        expected = _expected_names(_accepts_after(text[:start]))
         end = start + 1
         label = description
     else:
@@ -590,7 +599,7 @@ def _syntax_error(text: str, exc: UnexpectedInput) -> PQLSyntaxError:
         at_end = token.type == "$END"
         start = len(text.rstrip()) if at_end else token.start_pos
         end = start + 1 if at_end else token.end_pos
-        expected = sorted({_token_name(t) for t in exc.accepts or exc.expected})
+        expected = _expected_names(set(exc.accepts or exc.expected))
         label = _match_mistake(exc)
         if label:
             description, hint = COMMON_MISTAKES[label][:2]
