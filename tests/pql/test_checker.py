@@ -520,9 +520,11 @@ def test_filters_inside_aggregations(market: rg.Database) -> None:
 
 
 def test_columns_outside_aggregations_need_one_row_per_entity(market: rg.Database) -> None:
+    # (in WHERE it means "any of the entity's rows so far": tests/pql/test_shorthand.py)
     fails(
         market,
-        "PREDICT COUNT(reviews.*, 0, 30) FOR EACH customers.customer_id WHERE reviews.rating > 3",
+        "PREDICT COUNT(reviews.*, 0, 30) FOR EACH customers.customer_id "
+        "ASSUMING reviews.rating > 3",
         "reviews.rating is a column of reviews, which has many rows per customers row",
         "reviews.rating",
     )

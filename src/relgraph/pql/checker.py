@@ -35,6 +35,7 @@ from relgraph.pql import ast
 from relgraph.pql.duration import Duration
 from relgraph.pql.parser import MAX_DEPTH
 from relgraph.pql.paths import JoinPath, distinguishing_links, find_paths
+from relgraph.pql.shorthand import expand_shorthand
 from relgraph.pql.snippet import located
 from relgraph.pql.task_type import TaskType
 
@@ -347,8 +348,9 @@ class _Checker:
     # ------------------------------------------------------------ main
     def run(self) -> CheckedQuery:
         self.q = self.resolve_key_parts(self.q)
+        self.check_entity(self.q.entity)
+        self.q = expand_shorthand(self.q, self.schema)
         q = self.q
-        self.check_entity(q.entity)
         target = q.target
         static = not any(isinstance(e, ast.Aggregation) for e in ast.expressions(target))
         static_path = None
@@ -788,6 +790,13 @@ class _Checker:
         elif isinstance(pred, ast.InList):
             for value in pred.values:
                 self.literal_fits(expr, vt, value)
+        elif isinstance(pred, ast.TextMatch) and pred.text.kind != "string":
+            raise self.fail(
+                f"{pred.op.value} matches text, but {pred.text.to_pql()} is a {pred.text.kind}.",
+                pred.text.loc,
+                "quote it: CONTAINS '10'. For a list of values, LIST_DISTINCT(...) CONTAINS "
+                "takes any value.",
+            )
         elif isinstance(pred, ast.Like | ast.TextMatch) and vt is not ValueType.string:
             what = "LIKE" if isinstance(pred, ast.Like) else pred.op.value
             raise self.fail(

@@ -227,7 +227,9 @@ class _Builder:
             return ast.InList(expr, values, negated=negated, loc=loc)
         if kind == "is_null":
             return ast.IsNull(expr, negated=negated, loc=loc)
-        string = self.string(tree.children[-1])
+        last = tree.children[-1]
+        # CONTAINS takes any value: a list of ids may hold a number
+        string = self.literal(last) if kind == "contains" else self.string(last)
         if kind == "like":
             return ast.Like(expr, string, negated=negated, loc=loc)
         op = {
