@@ -36,6 +36,7 @@ import pandas as pd
 
 from relgraph.errors import PQLError, RelgraphError
 from relgraph.pql import ast
+from relgraph.pql.parser import parse
 from relgraph.pql.task import Task
 from relgraph.writeback import OutputError, write_predictions, write_table
 
@@ -106,7 +107,15 @@ def predict(
             f"predict: predictor must be one of {', '.join(PREDICTORS)} (got {predictor!r})."
         )
     start = time.perf_counter()
-    task = Task.from_query(db, query)
+    parsed = parse(query) if isinstance(query, str) else query
+    if parsed.evaluate:
+        raise PQLError(
+            "EVALUATE PREDICT asks for a backtest, not predictions. From Python: "
+            "relgraph.evaluate.evaluate_models(rg.Task.from_query(db, query), "
+            '["icl", "baseline", "prior"]); from the command line: relgraph predict '
+            "(or relgraph evaluate) with the same query."
+        )
+    task = Task.from_query(db, parsed)
     note = ""
     if anchor_time is None:
         anchor = task.latest

@@ -207,3 +207,17 @@ def test_progress_bar_on_stderr(shop_file: Path, monkeypatch: pytest.MonkeyPatch
     total = int(match.group(1).replace(",", ""))
     assert f"64 of {total:,} rows" in shown and f"{total:,} of {total:,} rows" in shown
     assert "rows" not in result.stdout.replace(f"2 of {total:,} rows", "")
+
+
+def test_evaluate_predict_runs_the_backtest_of_the_default(shop_file: Path) -> None:
+    result = runner.invoke(app, ["predict", str(shop_file), f"EVALUATE {CHURN}"])
+    assert result.exit_code == 0, result.output
+    assert "EVALUATE: backtest of icl, baseline, prior" in _err(result)
+    rows = [line.split("│")[1].strip() for line in result.stdout.splitlines() if "│" in line]
+    assert {"icl", "baseline", "prior"} <= set(rows)
+    assert "auroc" in result.stdout and "top_signal" not in result.stdout
+    saved = runner.invoke(app, ["predict", str(shop_file), f"EVALUATE {CHURN}", "--model", "x.rg"])
+    assert saved.exit_code != 0 and "not a saved model file" in saved.output
+    # Python: predictions are asked for, so a backtest query is refused with the way to run one
+    with pytest.raises(rg.PQLError, match="asks for a backtest"):
+        rg.predict(rg.connect(shop_file), f"evaluate {CHURN}")

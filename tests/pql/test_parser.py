@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import relgraph as rg
 from relgraph.errors import PQLSemanticError, PQLSyntaxError
 from relgraph.pql import ast, parse
 from relgraph.pql.parser import COMMON_MISTAKES, MAX_DEPTH
@@ -349,3 +350,12 @@ def test_a_double_quoted_text_is_still_a_name_where_a_name_stands() -> None:
     query = parse('PREDICT COUNT("order".*, 0, 30, days) FOR EACH c.id WHERE "order"."count" > 1')
     assert query.target.table == "order"
     assert query.where.expr.column == "count"
+
+
+def test_evaluate_predict_round_trips_and_checks_as_the_plain_query(market) -> None:
+    query = parse("evaluate PREDICT COUNT(reviews.*, 0, 30, days) FOR EACH customers.customer_id")
+    assert query.evaluate and query.to_pql().startswith("EVALUATE PREDICT COUNT(")
+    assert parse(query.to_pql()) == query
+    plain = parse(query.to_pql().removeprefix("EVALUATE "))
+    assert plain != query  # the flag is part of the query as written ...
+    assert rg.pql.check(query, market.schema).query == plain  # ... not of what it asks

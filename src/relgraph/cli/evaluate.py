@@ -215,12 +215,49 @@ def evaluate_command(
         bool, typer.Option("--json", help="Print results.json's document instead of the table.")
     ] = False,
 ) -> None:
-    """Backtest models on a query: every metric on val and test, side by side."""
+    """Backtest models on a query: every metric on val and test, side by side.
+    The query may start with EVALUATE (same meaning)."""
+    run_backtest(
+        source,
+        query,
+        model_names(models),
+        seeds=seeds,
+        protocol=protocol,
+        val_time=val_time,
+        test_time=test_time,
+        horizon=horizon,
+        out_dir=out_dir,
+        param=param,
+        schema=schema,
+        drop=drop,
+        missing=missing,
+        as_json=as_json,
+    )
+
+
+def run_backtest(
+    source: str,
+    query: str,
+    names: list[str],
+    *,
+    seeds: int = 1,
+    protocol: ProtocolName = ProtocolName.rolling,
+    val_time: str | None = None,
+    test_time: str | None = None,
+    horizon: str | None = None,
+    out_dir: Path | None = None,
+    param: list[str] | None = None,
+    schema: Path | None = None,
+    drop: list[str] | None = None,
+    missing: list[str] | None = None,
+    as_json: bool = False,
+) -> None:
+    """What ``relgraph evaluate`` does, also run by ``relgraph predict`` for an
+    ``EVALUATE PREDICT`` query."""
     from relgraph.evaluate.evaluation import evaluate_models, plan_runs
     from relgraph.evaluate.report import Report
     from relgraph.pql import parse
 
-    names = model_names(models)
     parsed = parse(query)
     params = parse_params(param, names)
     runs = plan_runs(names, seeds, params)  # unknown names fail before the database is read

@@ -133,7 +133,11 @@ def predict_command(
     with a short reason per row (top_signal)."""
     from relgraph.db.database import connect
     from relgraph.models.registry import MODEL_NAMES
+    from relgraph.pql import parse
 
+    if parse(query).evaluate:
+        _backtest(source, query, model, schema, drop, missing)
+        return
     if out_path is not None and table_file_format(out_path) is None:
         raise typer.BadParameter(
             f"expected a .parquet or .csv file (got {out_path.name!r})", param_hint="--out"
@@ -180,6 +184,30 @@ def predict_command(
     print_table(predictions_table(preds, limit, title))
     if explain and "contributions" in preds:
         print_table(contributions_table(preds, min(limit, 5)))
+
+
+def _backtest(
+    source: str,
+    query: str,
+    model: str,
+    schema: Path | None,
+    drop: list[str] | None,
+    missing: list[str] | None,
+) -> None:
+    """``EVALUATE PREDICT ...``: the backtest of the model predict would use,
+    beside the simple baselines (``relgraph evaluate`` runs any models)."""
+    from relgraph.cli.evaluate import run_backtest
+    from relgraph.models.registry import MODEL_NAMES
+
+    if model not in MODEL_NAMES:
+        raise typer.BadParameter(
+            f"EVALUATE fits the model on the history; name one ({', '.join(MODEL_NAMES)}), "
+            f"not a saved model file (got {model!r}).",
+            param_hint="--model",
+        )
+    names = list(dict.fromkeys([model, "baseline", "prior"]))
+    err.print(f"EVALUATE: backtest of {', '.join(names)} (relgraph evaluate runs others)")
+    run_backtest(source, query, names, schema=schema, drop=drop, missing=missing)
 
 
 def _anchor(anchor_time: str | None) -> pd.Timestamp | None:

@@ -367,7 +367,8 @@ class RankTop:
 
 @dataclass(frozen=True)
 class Query:
-    """A whole predictive query."""
+    """A whole predictive query. ``evaluate`` (``EVALUATE PREDICT ...``) asks
+    for a backtest of it instead of predictions; the labels are the same."""
 
     target: Expr | Condition
     entity: EntitySpec
@@ -377,10 +378,12 @@ class Query:
     assuming: Condition | None = None
     text: str = field(default="", compare=False, repr=False)
     classify_loc: Loc = _loc()
+    evaluate: bool = False
 
     def to_pql(self) -> str:
         """Canonical PQL text (keywords upper case, minimal quoting and parentheses)."""
-        parts = [f"PREDICT {self.target.to_pql()}"]
+        parts = ["EVALUATE"] if self.evaluate else []
+        parts.append(f"PREDICT {self.target.to_pql()}")
         if self.rank is not None:
             parts.append(f"RANK TOP {self.rank.k}")
         if self.classify:

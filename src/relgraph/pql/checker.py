@@ -349,7 +349,9 @@ class _Checker:
     def run(self) -> CheckedQuery:
         self.q = self.resolve_key_parts(self.q)
         self.check_entity(self.q.entity)
-        self.q = expand_shorthand(self.q, self.schema)
+        # labels, models and saved models see the query itself; EVALUATE only
+        # says what to do with it (the CLI runs a backtest)
+        self.q = dataclasses.replace(expand_shorthand(self.q, self.schema), evaluate=False)
         q = self.q
         target = q.target
         static = not any(isinstance(e, ast.Aggregation) for e in ast.expressions(target))

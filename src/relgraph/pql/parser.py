@@ -153,6 +153,8 @@ class _Builder:
         fields: dict[str, Any] = {}
         for child in tree.children:
             if isinstance(child, Token):
+                if child.type == "EVALUATE":
+                    fields["evaluate"] = True
                 continue
             kind = child.data
             if kind == "target":
