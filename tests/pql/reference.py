@@ -97,7 +97,18 @@ class Reference:
                 if time is None or time > hi or name == event and lo is not None and not time > lo:
                     ok = False
             if ok and agg.filter is not None:
-                ok = self.cond(agg.filter, lambda e, inst=inst: inst[e.table][e.column]) is True
+                parents = self.parents(resolved, inst[agg.table], hi)
+                ok = (
+                    self.cond(
+                        agg.filter,
+                        lambda e, inst=inst, parents=parents: (
+                            inst[e.table][e.column]
+                            if e.table in inst
+                            else (parents[e.table] or {}).get(e.column)
+                        ),
+                    )
+                    is True
+                )
             if ok:
                 kept.append(inst)
         func = agg.func
@@ -132,6 +143,27 @@ class Reference:
         )
         pick = ranked[0] if func is ast.AggFunc.FIRST else ranked[-1]
         return pick[2][agg.table][agg.column]
+
+    def parents(self, resolved: Any, row: Row, at: pd.Timestamp) -> dict[str, Row | None]:
+        """The row of each parent a filter reads, following its links from the
+        aggregated row, as visible at ``at`` (None when missing)."""
+        out: dict[str, Row | None] = {}
+        for table, path in resolved.filter_parents:
+            current: Row | None = row
+            for hop in path.hops:
+                value = None if current is None else current[hop.from_column]
+                current = next(
+                    (
+                        cand
+                        for cand in self.rows[hop.to_table]
+                        if value is not None
+                        and cand[hop.to_column] == value
+                        and self.visible(hop.to_table, cand, at)
+                    ),
+                    None,
+                )
+            out[table] = current
+        return out
 
     def scalar(self, ref: ast.ColumnRef, entity_row: Row, t: pd.Timestamp) -> Any:
         """A column of the entity or of a single-row parent visible at ``t``."""

@@ -507,8 +507,27 @@ def test_filters_inside_aggregations(market: rg.Database) -> None:
     )
     fails(
         market,
-        "PREDICT COUNT(reviews.* WHERE customers.age > 3, 0, 30) FOR EACH customers.customer_id",
-        "conditions are on the aggregated rows: columns of reviews; customers.age is not one",
+        "PREDICT COUNT(reviews.* WHERE orders.channel = 'web', 0, 30) "
+        "FOR EACH customers.customer_id",
+        "conditions are on the aggregated rows: columns of reviews, or of a table each row "
+        "references; orders is not a parent of reviews",
+        "orders.channel",
+    )
+    # a table each aggregated row references (a parent), off the path, is read through it
+    c = checked(
+        market,
+        "PREDICT COUNT(reviews.* WHERE products.price > 3 AND customers.age > 3, 0, 30) "
+        "FOR EACH customers.customer_id",
+    )
+    (resolved,) = c.aggregations.values()
+    assert {t: str(p) for t, p in resolved.filter_parents} == {
+        "products": "reviews -> products (reviews.product_id)",
+        "customers": "reviews -> customers (reviews.customer_id)",
+    }
+    fails(
+        market,
+        "PREDICT COUNT(order_items.* WHERE customers.age > 3, 0, 30) FOR EACH products.product_id",
+        "customers is linked to order_items in 2 ways",
         "customers.age",
     )
     c = checked(

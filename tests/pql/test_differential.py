@@ -140,8 +140,16 @@ EVENT_CONDS = [
     "events.ts > '2024-01-05'",
     "events.ts <= 2024-01-07 06:00:00",
     "events.ts < 2024-01-04",
+    "users.kind = 'a'",  # a parent of the aggregated rows, off the path
 ]
-ITEM_CONDS = ["items.qty > 1", "items.qty IS NULL", "events.tag = 'x'", "items.group_id = 10"]
+ITEM_CONDS = [
+    "items.qty > 1",
+    "items.qty IS NULL",
+    "events.tag = 'x'",
+    "items.group_id = 10",
+    "groups.name = 'g11'",  # a parent of the aggregated rows, off the path
+    "groups.name != 'g10' OR items.qty > 2",
+]
 USER_CONDS = [
     "users.kind = 'a'",
     "users.kind IS NULL",

@@ -125,6 +125,9 @@ class ResolvedAggregation:
     value_type: ValueType
     #: For LIST_DISTINCT: the link of the listed foreign key.
     list_link: Link | None = None
+    #: Tables its WHERE reads that are not on the path: each a parent of the
+    #: aggregated table (many-to-one hops from it), with that path.
+    filter_parents: tuple[tuple[str, JoinPath], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -302,6 +305,7 @@ class _Checker:
         self.con = con
         self.aggregations: dict[ast.Aggregation, ResolvedAggregation] = {}
         self.columns: dict[ast.ColumnRef, ResolvedColumn] = {}
+        self.filter_parents: dict[ast.Aggregation, dict[str, JoinPath]] = {}
         self.entity_table = ""
 
     # ------------------------------------------------------------ helpers
@@ -680,7 +684,10 @@ class _Checker:
         if agg.filter is not None:
             allowed = path.tables[1:] if path.hops else path.tables
             self.check_condition(agg.filter, "filter", allowed=allowed, owner=agg)
-        self.aggregations[agg] = ResolvedAggregation(agg, path, event_table, value_type, list_link)
+        parents = tuple(self.filter_parents.get(agg, {}).items())
+        self.aggregations[agg] = ResolvedAggregation(
+            agg, path, event_table, value_type, list_link, filter_parents=parents
+        )
         return value_type
 
     def check_window(
@@ -758,17 +765,37 @@ class _Checker:
                 self.ref(expr)
                 assert allowed is not None and owner is not None
                 if expr.table not in allowed:
-                    raise self.fail(
-                        f"Inside {owner.func.value}({owner.source} ...), conditions are on the "
-                        f"aggregated rows: columns of {', '.join(dict.fromkeys(allowed))}; "
-                        f"{expr} is not one of them.",
-                        expr.loc,
-                        "put conditions on the entity in the query's WHERE.",
-                    )
+                    self.filter_parent(owner, expr, allowed)
                 vt = column_value_type(self.schema, expr.table, expr.column)
             else:
                 vt = self.check_expr(expr, role)
             self.check_predicate(pred, vt)
+
+    def filter_parent(self, owner: ast.Aggregation, ref: ast.ColumnRef, allowed: list[str]) -> None:
+        """A filter's column of a table off the path: one row per aggregated
+        row (a parent, by many-to-one links), or an error."""
+        parents = self.filter_parents.setdefault(owner, {})
+        if ref.table in parents:
+            return
+        paths = find_paths(self.schema, owner.table, ref.table)
+        single = [p for p in paths if p.is_single_row]
+        if len(single) == 1 and len(paths) == 1:
+            parents[ref.table] = single[0]
+            return
+        shown = ", ".join(dict.fromkeys(allowed))
+        if len(single) > 1:
+            why = (
+                f"{ref.table} is linked to {owner.table} in {len(single)} ways "
+                f"({'; '.join(str(p) for p in single)})"
+            )
+        else:
+            why = f"{ref.table} is not a parent of {owner.table} (one row per {owner.table} row)"
+        raise self.fail(
+            f"Inside {owner.func.value}({owner.source} ...), conditions are on the aggregated "
+            f"rows: columns of {shown}, or of a table each row references; {why}.",
+            ref.loc,
+            "put conditions on the entity in the query's WHERE.",
+        )
 
     def describe(self, expr: ast.Expr, vt: ValueType) -> str:
         if isinstance(expr, ast.Aggregation):

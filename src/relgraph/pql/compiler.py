@@ -265,6 +265,7 @@ class _Builder:
             aliases[hop.to_table] = f"{prefix}{i}"
         skip_entity = bool(hops) and hops[0].to_children and hops[0].from_column == self.key
         if skip_entity:
+            del aliases[path.start]  # not joined: its key is the child's foreign key
             select = exp.select().from_(table_as(hops[0].to_table, f"{prefix}1"))
             key = col(hops[0].to_column, f"{prefix}1")
             first = 2
@@ -376,6 +377,7 @@ class _Builder:
         select, conditions = self.window_join(
             select, group.path, group.window, group.event_table, aliases
         )
+        select = self.parent_joins(select, group, aliases)
         anchor = col("anchor_time", "a")
         if not group.ranked:
             columns = [key.copy().as_("entity_id"), anchor.copy()]
@@ -417,6 +419,38 @@ class _Builder:
             .from_(inner.subquery("ranked"))
             .where(exp.EQ(this=col("rn", "ranked"), expression=exp.Literal.number(1)))
         )
+
+    def parent_joins(
+        self, select: exp.Select, group: _AggGroup, aliases: dict[str, str]
+    ) -> exp.Select:
+        """LEFT JOIN the parents that the members' filters read (one row per
+        aggregated row, so no row is repeated); a parent row is read as it is
+        at the window's end, NULL before it exists. ``aliases`` gains them."""
+        end = shifted(col("anchor_time", "a"), group.window.end, group.window.unit)
+        # The aggregated table has one path to each such parent (the checker
+        # says so), so a table joined here is the same row for every member.
+        joined: dict[str, str] = {}
+        for resolved in group.members:
+            for table, path in resolved.filter_parents:
+                alias = aliases[path.start]
+                for hop in path.hops:
+                    if hop.to_table not in joined:
+                        new = f"f{len(joined) + 1}"
+                        on = [
+                            exp.EQ(
+                                this=col(hop.to_column, new), expression=col(hop.from_column, alias)
+                            )
+                        ]
+                        time_column = self.schema.tables[hop.to_table].time_column
+                        if time_column is not None:
+                            on.append(exp.LTE(this=col(time_column, new), expression=end.copy()))
+                        select = select.join(
+                            table_as(hop.to_table, new), on=all_of(on), join_type="LEFT"
+                        )
+                        joined[hop.to_table] = new
+                    alias = joined[hop.to_table]
+                aliases.setdefault(table, joined[table])
+        return select
 
     # ------------------------------------------------------------ entities
     def scalar_refs(self) -> list[ast.ColumnRef]:
