@@ -359,3 +359,15 @@ def test_a_year_time_set_by_the_user_round_trips_and_its_row_time_cannot_be_drop
     with pytest.raises(SchemaError, match="declare stats static"):
         db.drop("stats._row_time")
     assert db.schema.tables["stats"].time_column == "_row_time"
+
+
+def test_two_digit_years_in_a_csv_are_read_in_the_past(tmp_path):
+    folder = tmp_path / "db"
+    folder.mkdir()
+    (folder / "accidents.csv").write_text(
+        "accident_id,driver,date\n1,A,6/18/52\n2,B,5/15/53\n3,C,8/2/69\n4,D,10/5/14\n"
+    )
+    db = rg.connect(folder)
+    dates = db.table("accidents")["date"]
+    assert [d.year for d in pd.to_datetime(dates)] == [1952, 1953, 1969, 2014]
+    assert any("two-digit years" in w for w in db.schema.warnings)

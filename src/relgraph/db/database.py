@@ -739,8 +739,8 @@ def _load(source: Source, con: duckdb.DuckDBPyConnection, pg_schema: str | None)
     if lower.endswith((".csv", ".tsv", ".csv.gz", ".parquet", ".pq")):
         fmt = "parquet" if lower.endswith((".parquet", ".pq")) else "csv"
         name = path.name.split(".")[0]
-        load_file(con, name, path, fmt)
-        return Declared(tables=[name], description=f"file {path}")
+        notes = load_file(con, name, path, fmt)
+        return Declared(tables=[name], description=f"file {path}", warnings=notes)
     try:
         head = path.read_bytes()[:16] if path.stat().st_size < 16 else path.open("rb").read(16)
     except OSError as exc:

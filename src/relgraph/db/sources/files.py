@@ -54,13 +54,14 @@ def load_folder(folder: str | Path, con: duckdb.DuckDBPyConnection) -> Declared:
         )
     declared = Declared(description=f"folder {folder}")
     for name, (path, fmt) in files.items():
-        load_file(con, name, path, fmt)
+        declared.warnings += load_file(con, name, path, fmt)
         declared.tables.append(name)
     return declared
 
 
-def load_file(con: duckdb.DuckDBPyConnection, name: str, path: Path, fmt: str) -> None:
-    """Read one CSV or Parquet file into table ``name`` with a clear error."""
+def load_file(con: duckdb.DuckDBPyConnection, name: str, path: Path, fmt: str) -> list[str]:
+    """Read one CSV or Parquet file into table ``name`` with a clear error;
+    return notes on what was read differently from the file's text."""
     if fmt == "parquet":
         reader = f"read_parquet({_sql_string(str(path))})"
     else:
@@ -84,6 +85,41 @@ def load_file(con: duckdb.DuckDBPyConnection, name: str, path: Path, fmt: str) -
             f"Cannot split the columns of {str(path)!r}: its header is one column "
             f"({columns[0][:60]!r}). Check the delimiter and quoting of the file."
         )
+    return _two_digit_years(con, name, path) if fmt == "csv" else []
+
+
+def _two_digit_years(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> list[str]:
+    """Dates written with two-digit years (``6/18/52``) in the past, not the future.
+
+    DuckDB reads ``%y`` as 1969..2068, so an accident of 1952 would be dated
+    2052 and become the database's latest time. A two-digit year is read as
+    the latest year it can be that is not after today (``52`` is 1952 in
+    2026; ``25`` is 2025).
+    """
+    try:
+        formats = con.execute(
+            f"SELECT DateFormat, TimestampFormat FROM sniff_csv({_sql_string(str(path))}, "
+            "sample_size = -1, null_padding = true)"
+        ).fetchall()[0]
+    except duckdb.Error:
+        return []
+    if not any(f and "%y" in f for f in formats):
+        return []
+    notes = []
+    t = quote_ident(name)
+    for column, dtype, *_ in con.execute(f"DESCRIBE {t}").fetchall():
+        if dtype not in ("DATE", "TIMESTAMP"):
+            continue
+        c = quote_ident(column)
+        moved = con.execute(f"SELECT count(*) FROM {t} WHERE {c} > current_date").fetchall()[0][0]
+        if moved:
+            back = f"CAST({c} - INTERVAL 100 YEAR AS {dtype})"
+            con.execute(f"UPDATE {t} SET {c} = {back} WHERE {c} > current_date")
+            notes.append(
+                f"{name}.{column}: dates with two-digit years; {moved:,} that would lie in the "
+                "future are read a century earlier (e.g. 52 as 1952)."
+            )
+    return notes
 
 
 def _sql_string(value: str) -> str:
