@@ -24,12 +24,14 @@ from relgraph.errors import (
 from relgraph.models import load, train
 from relgraph.pql.task import Task
 from relgraph.predict import predict
+from relgraph.suggest import suggest
 
 __version__ = "0.1.0"
 
 __all__ = [
     "load",
     "predict",
+    "suggest",
     "train",
     "Database",
     "DataValidationError",

@@ -63,6 +63,21 @@ _PARTS = {
     "dow": (0, 7),
 }
 _CLOCK_WORDS = {"time", "hhmm", "clock"}
+
+
+def is_time_part_name(name: str) -> bool:
+    """Whether a column is named like a part of a date or clock (``month``,
+    ``dep_hour``, ``sched_dep_time``, ``year``): a value read off the row's
+    time, not a property of the row.
+
+    Example:
+        >>> [is_time_part_name(n) for n in ["month", "dep_hour", "arr_time", "status"]]
+        [True, True, True, False]
+    """
+    ws = words(name)
+    return bool(ws) and (ws[-1] in _PARTS or ws[-1] in _CLOCK_WORDS or ws[-1] in ("year", "yr"))
+
+
 _CODE_WORDS = {
     "number",
     "no",
