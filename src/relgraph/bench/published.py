@@ -1,5 +1,5 @@
 """Published (and reference) rel-f1 test results, each with its protocol, so a
-report sets our numbers beside numbers of the same kind (DESIGN.md section 6).
+report sets our numbers beside numbers of the same kind (docs/rel-f1.md).
 
 Values are in the metric's natural scale (AUROC in 0..1; MAE in positions);
 ``quoted`` keeps the figure as the source prints it.

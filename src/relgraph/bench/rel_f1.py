@@ -1,7 +1,7 @@
 """RelBench's ``rel-f1`` database, built from the raw Ergast Formula 1 CSV dump.
 
 The tables, kept columns, keys, time columns and links are those RelBench's
-``F1Dataset.make_db`` builds (see ``DESIGN.md`` section 6), with one deliberate
+``F1Dataset.make_db`` builds (see docs/rel-f1.md), with one deliberate
 difference: the original Ergast ids (``raceId``, ``driverId``, ...) are kept as
 they are, where RelBench re-indexes every primary key to ``0..N-1`` and remaps
 the foreign keys.

@@ -2,7 +2,7 @@
 
 RelBench's SQL keeps a (driver, t) example when the driver has a row of the
 task's table in the window ``(t, t + Δ]`` (its "active in the last year"
-filter has no upper bound, so it adds nothing; DESIGN.md section 6). In PQL:
+filter has no upper bound, so it adds nothing; docs/rel-f1.md). In PQL:
 
 - ``driver-dnf``: the condition on ``statusId`` is counted inside the window,
   and ``ASSUMING COUNT(results.*, 0, 30, days) > 0`` keeps only drivers with
@@ -13,7 +13,7 @@ filter has no upper bound, so it adds nothing; DESIGN.md section 6). In PQL:
 - ``driver-circuit-compete`` (link prediction): the circuits of the races a
   driver has results in within the next 365 days, ranked, MAP@10. Races link
   to drivers through results, standings and qualifying; ``VIA`` picks results.
-  Anchors follow the split rule of DESIGN.md section 3 (every 365 days back
+  Anchors follow the split rule of docs/pql.md, "Splits" (every 365 days back
   from ``val_time``; several validation and test anchors, not one per split).
 
 Example:

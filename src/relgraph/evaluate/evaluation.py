@@ -1,7 +1,7 @@
 """Temporal backtests: fit models on a task's training split, score them on its
 validation and test splits, side by side, over several seeds.
 
-Two evaluation protocols (DESIGN.md section 6):
+Two evaluation protocols (docs/evaluation.md, "Protocols"; docs/rel-f1.md):
 
 - ``rolling``: each example sees all history up to its own anchor time (a
   backtest, as in real use; never a row after the anchor).

@@ -7,7 +7,7 @@ the time of its row. Adjacency is stored per edge type as a :class:`CSR` whose
 neighbor lists are sorted by neighbor time, so that a sampler finds the
 neighbors visible at an anchor time with one binary search.
 
-Time semantics (DESIGN section 3): a row is visible at anchor time ``t`` iff
+Time semantics (docs/pql.md, "Meaning"): a row is visible at anchor time ``t`` iff
 its time is ``<= t``. Rows of static tables get :data:`STATIC_TIME` (the
 smallest int64, always visible); rows whose time is NULL are kept but get
 :data:`NEVER_TIME` (the largest int64, never visible) and are counted in

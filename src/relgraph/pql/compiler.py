@@ -16,7 +16,7 @@ for PostgreSQL and Spark SQL with ``.sql(dialect=...)``)::
                  WHERE <WHERE> AND <ASSUMING>)
     SELECT key, anchor_time, label FROM examples WHERE label IS NOT NULL ORDER BY anchor_time, key
 
-Semantics (DESIGN.md section 3): a window covers ``(t + start, t + end]`` of
+Semantics (docs/pql.md, "Meaning"): a window covers ``(t + start, t + end]`` of
 the time of the aggregated table (of the nearest timed table before it on the
 path when it has none); every other timed row on the path must exist by
 ``t + end``; rows with a NULL time are never visible. COUNT, COUNT_DISTINCT and

@@ -1,4 +1,4 @@
-"""Temporal splits (DESIGN.md section 3, as RelBench).
+"""Temporal splits (docs/pql.md, "Splits"; as RelBench).
 
 Given ``val_time``, ``test_time`` and a horizon ``Δ``:
 

@@ -1,4 +1,4 @@
-"""Task types and their metrics (DESIGN.md section 4), headline metric first.
+"""Task types and their metrics (docs/pql.md, "One example per task type"), headline metric first.
 
 Example:
     >>> TaskType.binary_classification.metrics()
