@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -73,6 +74,21 @@ TestTimeOption = Annotated[
 HorizonOption = Annotated[
     str | None, typer.Option(help="Step between anchors, e.g. 30d, 2w, 1mo (default: window).")
 ]
+
+
+class AnchorName(StrEnum):
+    grid = "grid"
+    entity = "entity"
+
+
+AnchorOption = Annotated[
+    AnchorName,
+    typer.Option(
+        "--anchor",
+        help="grid: every entity at anchors one horizon apart; entity: each entity once, at "
+        "its own time (will a new customer order within 30 days of signing up?).",
+    ),
+]
 SchemaOption = Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")]
 DropOption = Annotated[
     list[str] | None,
@@ -103,6 +119,7 @@ def load_task(
     horizon: str | None,
     drop: list[str] | None = None,
     missing: list[str] | None = None,
+    anchor: str = "grid",
 ) -> Task:
     """Read the database, bind the query to it, and say how splits were chosen."""
     from relgraph.db.database import connect
@@ -110,7 +127,9 @@ def load_task(
 
     with err.status(f"reading {shown_source(source)} and inferring its schema"):
         db = connect(source, schema=schema, drop=drop or (), missing=missing or ())
-    task = Task.from_query(db, query, val_time=val_time, test_time=test_time, horizon=horizon)
+    task = Task.from_query(
+        db, query, val_time=val_time, test_time=test_time, horizon=horizon, anchor=str(anchor)
+    )
     if task.db.hidden_columns:
         hidden = ", ".join(task.db.hidden_columns)
         err.print(Text(f"note: the target reads {hidden}: no model sees it as an input"))

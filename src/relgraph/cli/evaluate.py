@@ -19,6 +19,8 @@ from rich.text import Text
 
 from relgraph.cli.check import handle_pql_errors
 from relgraph.cli.common import (
+    AnchorName,
+    AnchorOption,
     DropOption,
     HorizonOption,
     MissingOption,
@@ -200,6 +202,7 @@ def evaluate_command(
     val_time: ValTimeOption = None,
     test_time: TestTimeOption = None,
     horizon: HorizonOption = None,
+    anchor: AnchorOption = AnchorName.grid,
     out_dir: Annotated[
         Path | None,
         typer.Option("--out", help="Write report.md, results.json and chart.png here."),
@@ -226,6 +229,7 @@ def evaluate_command(
         val_time=val_time,
         test_time=test_time,
         horizon=horizon,
+        anchor=anchor,
         out_dir=out_dir,
         param=param,
         schema=schema,
@@ -245,6 +249,7 @@ def run_backtest(
     val_time: str | None = None,
     test_time: str | None = None,
     horizon: str | None = None,
+    anchor: str = "grid",
     out_dir: Path | None = None,
     param: list[str] | None = None,
     schema: Path | None = None,
@@ -261,7 +266,7 @@ def run_backtest(
     parsed = parse(query)
     params = parse_params(param, names)
     runs = plan_runs(names, seeds, params)  # unknown names fail before the database is read
-    task = load_task(source, parsed, schema, val_time, test_time, horizon, drop, missing)
+    task = load_task(source, parsed, schema, val_time, test_time, horizon, drop, missing, anchor)
     with progress_bar(len(runs)) as hook:
         ev = evaluate_models(
             task, names, seeds, protocol.value, name="query", params=params, progress=hook

@@ -13,6 +13,8 @@ from rich.table import Table
 
 from relgraph.cli.check import handle_pql_errors
 from relgraph.cli.common import (
+    AnchorName,
+    AnchorOption,
     DropOption,
     HorizonOption,
     MissingOption,
@@ -61,6 +63,7 @@ def features_command(
     val_time: ValTimeOption = None,
     test_time: TestTimeOption = None,
     horizon: HorizonOption = None,
+    anchor: AnchorOption = AnchorName.grid,
     schema: SchemaOption = None,
     drop: DropOption = None,
     missing: MissingOption = None,
@@ -77,7 +80,7 @@ def features_command(
             f"expected a .parquet or .csv file (got {out_path.name!r})", param_hint="--out"
         )
     parsed = parse(query)
-    task = load_task(source, parsed, schema, val_time, test_time, horizon, drop, missing)
+    task = load_task(source, parsed, schema, val_time, test_time, horizon, drop, missing, anchor)
     with err.status(f"computing features of the {split.value} split"):
         frame = feature_table(task, split.value, max_hops)
     n_features = frame.shape[1] - 3

@@ -13,6 +13,8 @@ from rich.table import Table
 
 from relgraph.cli.check import handle_pql_errors
 from relgraph.cli.common import (
+    AnchorName,
+    AnchorOption,
     DropOption,
     HorizonOption,
     MissingOption,
@@ -62,6 +64,7 @@ def labels_command(
     val_time: ValTimeOption = None,
     test_time: TestTimeOption = None,
     horizon: HorizonOption = None,
+    anchor: AnchorOption = AnchorName.grid,
     schema: SchemaOption = None,
     drop: DropOption = None,
     missing: MissingOption = None,
@@ -78,7 +81,7 @@ def labels_command(
             f"expected a .parquet or .csv file (got {out_path.name!r})", param_hint="--out"
         )
     parsed = parse(query)
-    task = load_task(source, parsed, schema, val_time, test_time, horizon, drop, missing)
+    task = load_task(source, parsed, schema, val_time, test_time, horizon, drop, missing, anchor)
     splits = ["train", "val", "test"] if split is SplitName.all else [split.value]
 
     if show_sql:

@@ -12,6 +12,8 @@ from rich.table import Table
 
 from relgraph.cli.check import handle_pql_errors
 from relgraph.cli.common import (
+    AnchorName,
+    AnchorOption,
     DropOption,
     HorizonOption,
     MissingOption,
@@ -46,6 +48,7 @@ def train_command(
     val_time: ValTimeOption = None,
     test_time: TestTimeOption = None,
     horizon: HorizonOption = None,
+    anchor: AnchorOption = AnchorName.grid,
     schema: SchemaOption = None,
     drop: DropOption = None,
     missing: MissingOption = None,
@@ -63,7 +66,7 @@ def train_command(
         err.print(f"[yellow]warning:[/] {model} is deterministic; --seed is ignored")
     elif seed is not None:
         params["seed"] = seed
-    task = load_task(source, parsed, schema, val_time, test_time, horizon, drop, missing)
+    task = load_task(source, parsed, schema, val_time, test_time, horizon, drop, missing, anchor)
     what = f"fitting {model} on {len(task.table('train')):,} training examples"
     if "verbose" in fresh.get_params():  # the model shows its own progress per epoch
         params.setdefault("verbose", True)

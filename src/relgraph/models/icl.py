@@ -273,7 +273,7 @@ class IclModel(Model):
                 time.perf_counter() - start - self.last_timings_["labels"]
             )
             return out
-        if task.is_static:
+        if task.is_static or task.anchor == "entity":  # each entity once, at its own time
             return self._run_static(examples, cutoff, top)
         return self._run_windowed(examples, cutoff, top)
 
@@ -326,7 +326,10 @@ class IclModel(Model):
         known = anchors.min() if cutoff is None else min(anchors.min(), pd.Timestamp(cutoff))
         # The entities labelled by the earliest anchor (so by every example's
         # anchor), less those asked about.
-        labels = self._context_task.table_at([known])
+        if task.anchor == "entity":  # the entities whose windows ended by then
+            labels = self._context_task.labelled_by(known)
+        else:
+            labels = self._context_task.table_at([known])
         labels = labels[~labels[key].isin(examples[key])]
         stratify = task.task_type is not TaskType.regression
         context = sample_context(labels, mode.context_size, stratify=stratify, seed=self.seed)

@@ -42,7 +42,7 @@ def context_task(task: Task) -> Task:
         return task
     entity = dataclasses.replace(task.query.entity, form=ast.EntityForm.EACH, ids=())
     query = dataclasses.replace(task.query, entity=entity)
-    return Task.from_query(task.source_db, query, horizon=task.horizon)
+    return Task.from_query(task.source_db, query, horizon=task.horizon, anchor=task.anchor)
 
 
 def context_anchors(

@@ -197,8 +197,11 @@ class _AggGroup:
 
 
 class _Builder:
-    def __init__(self, checked: CheckedQuery) -> None:
+    def __init__(self, checked: CheckedQuery, per_entity: bool = False) -> None:
         self.c = checked
+        #: Anchors are each entity's own (``anchors`` has ``entity_id``): an
+        #: aggregation joins only its entity's anchor, never every anchor.
+        self.per_entity = per_entity
         self.schema = checked.schema
         self.key = checked.entity_key
         self.groups: list[_AggGroup] = []
@@ -289,6 +292,7 @@ class _Builder:
         window: ast.Window,
         event_table: str | None,
         aliases: dict[str, str],
+        key: exp.Expression | None = None,
     ) -> tuple[exp.Select, list[exp.Expression]]:
         """Join the anchors on the window of the event table; the visibility of the other rows."""
         anchor = col("anchor_time", "a")
@@ -312,6 +316,10 @@ class _Builder:
             else:
                 conditions.append(exp.LTE(this=t, expression=end.copy()))
         anchors = table_as("anchors", "a")
+        if self.per_entity:
+            assert key is not None
+            own = exp.EQ(this=col("entity_id", "a"), expression=key.copy())
+            event_on = own if event_on is None else all_of([own, event_on])
         if event_on is None:
             select = select.join(anchors, join_type="CROSS")
         else:
@@ -375,7 +383,7 @@ class _Builder:
     def agg_cte(self, group: _AggGroup) -> exp.Select:
         select, key, aliases = self.path_from(group.path)
         select, conditions = self.window_join(
-            select, group.path, group.window, group.event_table, aliases
+            select, group.path, group.window, group.event_table, aliases, key
         )
         select = self.parent_joins(select, group, aliases)
         anchor = col("anchor_time", "a")
@@ -506,7 +514,10 @@ class _Builder:
         select = exp.select(col(self.key, "e").as_("entity_id"), anchor.copy()).from_(
             table_as(self.c.entity_table, "e")
         )
-        if entity.time_column is None:
+        if self.per_entity:
+            own = exp.EQ(this=col("entity_id", "a"), expression=col(self.key, "e"))
+            select = select.join(table_as("anchors", "a"), on=own)
+        elif entity.time_column is None:
             select = select.join(table_as("anchors", "a"), join_type="CROSS")
         else:
             select = select.join(
@@ -599,6 +610,48 @@ def compile_windowed(checked: CheckedQuery, anchor_times: Sequence[pd.Timestamp]
     if isinstance(target, ast.Aggregation | ast.ColumnRef):
         value = b.resolve_outer(target)
         label = b.label(value, is_condition=False)
+    else:
+        label = b.label(condition(target, b.resolve_outer, b.types), is_condition=True)
+    ctes.append(("examples", b.examples(label, [])))
+    return b.final(ctes)
+
+
+def compile_entity_anchored(
+    checked: CheckedQuery, start: pd.Timestamp | None, cutoff: pd.Timestamp
+) -> exp.Select:
+    """SQL for the examples of a windowed target anchored at each entity's own
+    time (Kumo's ``anchor_time='entity'``): one example per entity row whose
+    time is at or after ``start`` (any, when None) and whose target window
+    ends by ``cutoff``, so that its label is complete by then.
+
+    Returns rows ``(<entity key>, anchor_time, label)`` as :func:`compile_windowed`.
+    """
+    assert checked.static_path is None and checked.horizon is not None
+    b = _Builder(checked, per_entity=True)
+    entity = b.schema.tables[checked.entity_table]
+    assert entity.time_column is not None
+    t = col(entity.time_column, "e")
+    horizon = checked.horizon
+    ends = exp.LTE(
+        this=shifted(t, horizon.amount, horizon.unit),
+        expression=exp.cast(exp.Literal.string(cutoff.isoformat(sep=" ")), "TIMESTAMP"),
+    )
+    parts = [exp.Not(this=exp.Is(this=col(b.key, "e"), expression=exp.Null())), ends]
+    if start is not None:
+        since = exp.cast(exp.Literal.string(start.isoformat(sep=" ")), "TIMESTAMP")
+        parts.append(exp.GTE(this=t.copy(), expression=since))
+    anchors = (
+        exp.select(
+            col(b.key, "e").as_("entity_id"), exp.cast(t.copy(), "TIMESTAMP").as_("anchor_time")
+        )
+        .from_(table_as(checked.entity_table, "e"))
+        .where(all_of(parts))
+    )
+    ctes = [("anchors", anchors), ("entities", b.windowed_entities())]
+    ctes += [(g.name, b.agg_cte(g)) for g in b.groups]
+    target = checked.query.target
+    if isinstance(target, ast.Aggregation | ast.ColumnRef):
+        label = b.label(b.resolve_outer(target), is_condition=False)
     else:
         label = b.label(condition(target, b.resolve_outer, b.types), is_condition=True)
     ctes.append(("examples", b.examples(label, [])))

@@ -30,7 +30,7 @@ from relgraph.db.schema import Link
 from relgraph.errors import PQLError
 from relgraph.pql import ast
 from relgraph.pql.checker import CheckedQuery, check
-from relgraph.pql.compiler import compile_static, compile_windowed
+from relgraph.pql.compiler import compile_entity_anchored, compile_static, compile_windowed
 from relgraph.pql.duration import Duration
 from relgraph.pql.parser import parse
 from relgraph.pql.splits import (
@@ -98,8 +98,11 @@ class Task:
         val_time: pd.Timestamp | None = None,
         test_time: pd.Timestamp | None = None,
         horizon: Duration | None = None,
+        anchor: str = "grid",
     ) -> None:
         self.source_db = db
+        #: ``"grid"``: anchors every horizon; ``"entity"``: each entity at its own time.
+        self.anchor = anchor
         self.checked = checked
         hidden = target_columns(checked)
         self.db = db.without_columns(hidden) if hidden else db
@@ -120,6 +123,7 @@ class Task:
         val_time: TimeLike | None = None,
         test_time: TimeLike | None = None,
         horizon: str | Duration | None = None,
+        anchor: str = "grid",
     ) -> Task:
         """Parse and check ``query`` against ``db``.
 
@@ -134,6 +138,11 @@ class Task:
             test_time (str | Timestamp, optional): start of test; likewise.
             horizon (str | Duration, optional): step between anchor times, e.g.
                 ``"30d"``; defaults to the target window's length (its end).
+            anchor (str): ``"grid"``: every entity at anchors one horizon apart;
+                ``"entity"``: each entity once, at its own time (Kumo's
+                ``anchor_time='entity'``: will a new customer order within 30
+                days of signing up?); a split keeps the entities whose target
+                window ends by its end. (default: ``"grid"``)
 
         Raises:
             PQLSyntaxError: the query does not parse.
@@ -143,6 +152,15 @@ class Task:
         """
         q = parse(query) if isinstance(query, str) else query
         checked = check(q, db.schema, db.con)
+        if anchor not in ("grid", "entity"):
+            raise PQLError(f"anchor must be 'grid' or 'entity' (got {anchor!r}).")
+        entity_time = db.schema.tables[checked.entity_table].time_column
+        if anchor == "entity" and not checked.is_static and entity_time is None:
+            raise PQLError(
+                f"anchor='entity' anchors each {checked.entity_table} row at its own time, but "
+                f"{checked.entity_table} has no time column; set one with "
+                f"db.set_time_column({checked.entity_table!r}, <column>)."
+            )
         step = None
         if not checked.is_static:
             step = Duration.parse(horizon) if horizon is not None else checked.horizon
@@ -152,6 +170,7 @@ class Task:
             val_time=_timestamp(val_time, "val_time") if val_time is not None else None,
             test_time=_timestamp(test_time, "test_time") if test_time is not None else None,
             horizon=step,
+            anchor="grid" if checked.is_static else anchor,  # static: entity-anchored already
         )
         if checked.is_static and horizon is not None:
             task._notes.append("the horizon is ignored: the target has no time window")
@@ -260,7 +279,7 @@ class Task:
         the rows that exist by this time (see :meth:`table`).
         """
         _check_split(split)
-        if self.is_static:
+        if self.is_static or self.anchor == "entity":
             return [{"train": self.val_time, "val": self.test_time, "test": self.latest}[split]]
         assert self.horizon is not None
         if split == "train":
@@ -321,8 +340,23 @@ class Task:
         """
         _check_split(split)
         if split not in self._tables:
-            self._tables[split] = self.table_at(self.anchor_times(split), since=self._since(split))
+            if self.anchor == "entity":
+                (cutoff,) = self.anchor_times(split)
+                sql = compile_entity_anchored(self.checked, self._since(split), cutoff)
+                table = self._finish(_run(self.source_db.con, sql.sql(dialect="duckdb")))
+            else:
+                table = self.table_at(self.anchor_times(split), since=self._since(split))
+            self._tables[split] = table
         return self._tables[split].copy()
+
+    def labelled_by(self, cutoff: TimeLike) -> pd.DataFrame:
+        """For ``anchor="entity"``: every entity anchored at its own time whose
+        target window ends by ``cutoff`` (its label is known then), whatever
+        its split: the examples a model may learn from at ``cutoff``."""
+        if self.anchor != "entity":
+            raise PQLError("labelled_by is for tasks anchored at each entity's own time.")
+        sql = compile_entity_anchored(self.checked, None, _timestamp(cutoff, "cutoff"))
+        return self._finish(_run(self.source_db.con, sql.sql(dialect="duckdb")))
 
     def table_at(
         self, anchor_times: Iterable[TimeLike], since: TimeLike | None = None
@@ -439,7 +473,7 @@ class Task:
         for split in SPLITS:
             table = self.table(split)
             anchors = self.anchor_times(split)
-            if self.is_static:  # anchored at each entity's own time
+            if self.is_static or self.anchor == "entity":  # at each entity's own time
                 anchors = sorted(table["anchor_time"].unique())
             info: dict[str, Any] = {
                 "anchors": len(anchors),
