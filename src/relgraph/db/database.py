@@ -690,6 +690,9 @@ def connect(
     if store is not None and Path(store).exists():
         raise SourceError(f"Working store {str(store)!r} exists; give a new path.")
     con = duckdb.connect(str(store) if store is not None else ":memory:")
+    # DuckDB draws a progress bar on stdout for long queries, which would mix
+    # with results (--json, tables); relgraph shows its own progress on stderr.
+    con.execute("SET enable_progress_bar = false")
     try:
         declared = _load(source, con, pg_schema)
         if not declared.tables:
