@@ -34,7 +34,7 @@ from typing import Any
 import pandas as pd
 
 from relgraph.db.code_stypes import is_time_part_name
-from relgraph.db.column_profile import FLOAT_TYPES, INTEGER_TYPES, base_type
+from relgraph.db.column_profile import NUMERIC_TYPES, base_type
 from relgraph.db.database import Database
 from relgraph.db.integer_times import is_year_name
 from relgraph.db.naming import singular
@@ -47,7 +47,6 @@ from relgraph.pql.task import Task
 
 __all__ = ["Suggestion", "suggest"]
 
-NUMERIC_TYPES = INTEGER_TYPES | FLOAT_TYPES | {"DECIMAL"}
 #: Windows tried, shortest first: (amount, unit, days).
 WINDOWS = ((7, "days", 7), (30, "days", 30), (90, "days", 90), (365, "days", 365))
 #: A question needs the events to span this many windows (train, val, test).

@@ -24,6 +24,8 @@ INTEGER_TYPES = {
     "UHUGEINT",
 }
 FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
+#: Every number type (``INT`` and ``NUMERIC`` are aliases some sources print).
+NUMERIC_TYPES = INTEGER_TYPES | FLOAT_TYPES | {"DECIMAL", "NUMERIC", "INT"}
 STRING_TYPES = {"VARCHAR", "UUID"}
 TIME_TYPES = {
     "DATE",
@@ -56,10 +58,9 @@ def comparable_types(a: str, b: str) -> bool:
         >>> comparable_types("DATE", "TIMESTAMP"), comparable_types("DATE", "VARCHAR")
         (True, False)
     """
-    numeric = INTEGER_TYPES | FLOAT_TYPES | {"DECIMAL"}
     ta, tb = base_type(a), base_type(b)
-    if ta in numeric or tb in numeric:
-        return ta in numeric and tb in numeric
+    if ta in NUMERIC_TYPES or tb in NUMERIC_TYPES:
+        return ta in NUMERIC_TYPES and tb in NUMERIC_TYPES
     return is_time_type(a) == is_time_type(b)
 
 
@@ -176,8 +177,7 @@ def add_column_profile(con: duckdb.DuckDBPyConnection, profile: TableProfile, co
 
 
 def _is_numeric_type(dtype: str) -> bool:
-    t = base_type(dtype)
-    return t in INTEGER_TYPES or t in FLOAT_TYPES or t == "DECIMAL"
+    return base_type(dtype) in NUMERIC_TYPES
 
 
 def is_unique(con: duckdb.DuckDBPyConnection, table: str, column: str) -> tuple[bool, int, int]:

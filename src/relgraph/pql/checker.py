@@ -27,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from relgraph.db.column_profile import NUMERIC_TYPES
 from relgraph.db.link_inference import rejected_link_note
 from relgraph.db.schema import Link, Schema
 from relgraph.db.stype import Stype
@@ -75,31 +76,11 @@ class ValueType(StrEnum):
     other = "other"
 
 
-_NUMERIC = (
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "INT",
-    "BIGINT",
-    "HUGEINT",
-    "UTINYINT",
-    "USMALLINT",
-    "UINTEGER",
-    "UBIGINT",
-    "UHUGEINT",
-    "FLOAT",
-    "DOUBLE",
-    "REAL",
-    "DECIMAL",
-    "NUMERIC",
-)
-
-
 def dtype_value_type(dtype: str) -> ValueType:
     """The :class:`ValueType` of a DuckDB column type such as ``'BIGINT'``."""
     d = dtype.upper().strip()
     base = d.split("(")[0].strip()
-    if base in _NUMERIC:
+    if base in NUMERIC_TYPES:
         return ValueType.numeric
     if base in ("VARCHAR", "TEXT", "STRING", "CHAR", "BPCHAR", "UUID", "ENUM") or d.startswith(
         "ENUM"
