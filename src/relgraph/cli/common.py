@@ -151,3 +151,22 @@ def table_file_format(path: Path) -> str | None:
     if name.endswith(".csv"):
         return "csv"
     return None
+
+
+def label_summary(task_type: str, stats: dict) -> str:
+    """A split's labels in a few words (``Task.summary``'s ``labels``).
+
+    Example:
+        >>> label_summary("binary_classification", {"positive": 40, "positive_rate": 0.2})
+        '20.0% positive (40)'
+    """
+    if not stats:
+        return "-"
+    if task_type == "binary_classification":
+        return f"{stats['positive_rate']:.1%} positive ({stats['positive']:,})"
+    if task_type == "regression":
+        return f"mean {stats['mean']:g}, std {stats['std']:g}, {stats['min']:g} .. {stats['max']:g}"
+    if task_type == "link_prediction":
+        return f"{stats['mean_list_size']:g} keys per example (max {stats['max_list_size']})"
+    top = ", ".join(f"{k} {v:,}" for k, v in list(stats["top"].items())[:3])
+    return f"{stats['classes']} classes; {top}"

@@ -23,6 +23,7 @@ from relgraph.cli.common import (
     ValTimeOption,
     err,
     handle_errors,
+    label_summary,
     load_task,
     out,
     table_file_format,
@@ -129,7 +130,7 @@ def summary_table(info: dict) -> Table:
             span,
             f"{s['examples']:,}",
             f"{s['entities']:,}",
-            _labels(info["task_type"], s["labels"]),
+            label_summary(info["task_type"], s["labels"]),
         )
     return table
 
@@ -138,16 +139,3 @@ def _time(text: str | None) -> str:
     if not text:
         return "-"
     return text[:10] if text.endswith("00:00:00") else text
-
-
-def _labels(task_type: str, stats: dict) -> str:
-    if not stats:
-        return "-"
-    if task_type == "binary_classification":
-        return f"{stats['positive_rate']:.1%} positive ({stats['positive']:,})"
-    if task_type == "regression":
-        return f"mean {stats['mean']:g}, std {stats['std']:g}, {stats['min']:g} .. {stats['max']:g}"
-    if task_type == "link_prediction":
-        return f"{stats['mean_list_size']:g} keys per example (max {stats['max_list_size']})"
-    top = ", ".join(f"{k} {v:,}" for k, v in list(stats["top"].items())[:3])
-    return f"{stats['classes']} classes; {top}"

@@ -8,7 +8,15 @@ from typing import Annotated, Any
 
 import typer
 
-from relgraph.cli.common import DropOption, MissingOption, err, handle_errors, out, shown_source
+from relgraph.cli.common import (
+    DropOption,
+    MissingOption,
+    err,
+    handle_errors,
+    label_summary,
+    out,
+    shown_source,
+)
 
 
 @handle_errors
@@ -63,22 +71,12 @@ def suggestion_lines(found: list[Any]) -> list[str]:
         facts = [
             f"{s.kind}: {s.task_type.replace('_', ' ')}",
             f"examples train / val / test {examples}",
-            _labels(s.task_type, s.labels),
+            label_summary(s.task_type, s.labels),
         ]
         if s.estimate:
             facts.append(_estimate(s.estimate))
         lines += [f"{i}. {s.question}", f"   {s.query}", "   " + " · ".join(facts), ""]
     return lines
-
-
-def _labels(task_type: str, labels: dict[str, Any]) -> str:
-    if task_type == "binary_classification":
-        return f"{labels['positive_rate']:.1%} positive"
-    if task_type == "regression":
-        return f"mean {labels['mean']:,.4g}, std {labels['std']:,.4g}"
-    if task_type == "link_prediction":
-        return f"{labels['mean_list_size']:.2g} per list"
-    return f"{labels['classes']} classes"
 
 
 def _estimate(e: dict[str, Any]) -> str:
