@@ -110,6 +110,8 @@ class TaskResult:
     scores: dict[str, float] = field(default_factory=dict)
     model_seconds: dict[str, float] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    #: Models that do not claim the task's type (shown as n/a, not as errors).
+    not_applicable: list[str] = field(default_factory=list)
     split_sizes: dict[str, int] = field(default_factory=dict)
     val_time: str = ""
     test_time: str = ""
@@ -257,6 +259,7 @@ def run_task(
     from relgraph.errors import RelgraphError
     from relgraph.evaluate.evaluation import evaluate_models, score_predictions
     from relgraph.evaluate.metrics import metric
+    from relgraph.models.registry import make_model
 
     start = time.perf_counter()
     result = TaskResult(ct)
@@ -286,6 +289,9 @@ def run_task(
     finally:
         result.seconds = time.perf_counter() - start
     for name in models:
+        if task.task_type not in make_model(name).supported:
+            result.not_applicable.append(name)
+            continue
         t0 = time.perf_counter()
         try:
             ev = evaluate_models(task, [name], seeds=1, params=params)
@@ -333,6 +339,25 @@ def _cell(value: float | None) -> str:
     return f"{value:.4g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
+def _score_cell(r: TaskResult, column: str) -> str:
+    if column in r.not_applicable:
+        return "n/a"
+    return "error" if column in r.errors else _cell(r.scores.get(column))
+
+
+def _not_applicable_notes(results: list[TaskResult]) -> list[str]:
+    """One line per (model, task type) left out: the model does not claim that type."""
+    seen: dict[tuple[str, str], list[str]] = {}
+    for r in results:
+        for name in r.not_applicable:
+            seen.setdefault((name, r.task_type), []).append(r.task.label)
+    return [
+        f"- n/a: {name} does not do {kind.replace('_', ' ')} (not in its supported task "
+        f"types), so it is not run on {', '.join(labels)}"
+        for (name, kind), labels in seen.items()
+    ]
+
+
 def render(results: list[TaskResult], models: list[str]) -> str:
     """The table (markdown), the skipped tasks with their reasons, and the summary."""
     columns = [*models, *SIMPLE]
@@ -352,18 +377,22 @@ def render(results: list[TaskResult], models: list[str]) -> str:
         mark = " (caveat)" if r.task.caveat else ""
         kind = kinds.get(r.task_type, r.task_type)
         cells = [f"{r.task.label}{mark}", kind, f"{r.metric} {arrow}"]
-        cells += [_cell(r.scores.get(c)) if c not in r.errors else "error" for c in columns]
+        cells += [_score_cell(r, c) for c in columns]
         cells += [best or "-", f"{r.seconds:.0f}"]
         lines.append("| " + " | ".join(cells) + " |")
     skipped = [r for r in results if r.skipped]
     if skipped:
         lines += ["", "Skipped:"]
         lines += [f"- {r.task.label}: {r.skipped}" for r in skipped]
-    notes = [(r, n, e) for r in results for n, e in r.errors.items()]
-    notes += [(r, "caveat", r.task.caveat) for r in results if r.task.caveat and not r.skipped]
+    notes = [f"- {r.task.label}: {n}: {e}" for r in results for n, e in r.errors.items()]
+    notes += [
+        f"- {r.task.label}: caveat: {r.task.caveat}"
+        for r in results
+        if r.task.caveat and not r.skipped
+    ]
+    notes += _not_applicable_notes(results)
     if notes:
-        lines += ["", "Notes:"]
-        lines += [f"- {r.task.label}: {n}: {e}" for r, n, e in notes]
+        lines += ["", "Notes:", *notes]
     s = summary(results, models)
     run, skipped = s["tasks_run"], s["skipped"]
     lines += ["", f"Summary over {run} tasks run without a caveat ({skipped} skipped):"]
@@ -406,6 +435,7 @@ def report(results: list[TaskResult], models: list[str], sample_rows: int | None
                 "best_simple": r.best_simple()[0],
                 "model_seconds": {k: round(v, 1) for k, v in r.model_seconds.items()},
                 "errors": r.errors,
+                "not_applicable": r.not_applicable,
                 "seconds": round(r.seconds, 1),
                 "skipped": r.skipped,
                 "expected": r.task.expected,

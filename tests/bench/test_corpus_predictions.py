@@ -137,3 +137,16 @@ def test_benchmark_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "| chinook/customer-spend | regression | mae ↓ |" in printed
     doc = json.loads(out.read_text())
     assert doc["tasks"][0]["metric"] == "mae" and doc["summary"]["tasks_run"] == 1
+
+
+def test_a_model_without_the_task_type_is_na_not_an_error() -> None:
+    task = cp.CorpusTask("chinook", "genres", "?", "PREDICT ...")
+    r = cp.TaskResult(task, task_type="link_prediction", metric="map@3")
+    r.scores = {"icl": 0.5, "prior": 0.4}
+    r.not_applicable = ["gbdt"]
+    text = cp.render([r], ["icl", "gbdt", "prior"])
+    row = next(line for line in text.splitlines() if line.startswith("| chinook/genres"))
+    assert "| n/a |" in row and "error" not in row
+    assert "n/a: gbdt does not do link prediction" in text
+    summary = cp.summary([r], ["icl", "gbdt", "prior"])
+    assert summary["gbdt"]["tasks"] == 0  # n/a is no score, not a miss
