@@ -66,3 +66,34 @@ def test_entity_anchors_need_a_time_column_on_the_entity_table() -> None:
         )
     with pytest.raises(PQLError, match="anchor must be"):
         rg.Task.from_query(db, "PREDICT users.age FOR EACH users.user_id", anchor="row")
+
+
+def test_entities_without_a_time_split_by_a_hash_of_the_key(tmp_path) -> None:
+    folder = tmp_path / "snapshot"
+    folder.mkdir()
+    n = 400
+    airports = pd.DataFrame(
+        {"airport_id": range(n), "big": [i % 5 == 0 for i in range(n)], "alt": range(n)}
+    )
+    routes = pd.DataFrame({"route_id": range(3 * n), "source_id": [i % n for i in range(3 * n)]})
+    airports.to_csv(folder / "airports.csv", index=False)
+    routes.to_csv(folder / "routes.csv", index=False)
+    db = rg.connect(folder)
+    task = rg.Task.from_query(db, "PREDICT airports.big FOR EACH airports.airport_id")
+    assert task.splits_by_key and "hash of airport_id" in task.split_note
+    tables = {s: task.table(s) for s in ("train", "val", "test")}
+    keys = [set(t["airport_id"]) for t in tables.values()]
+    assert set().union(*keys) == set(range(n)) and sum(len(k) for k in keys) == n  # a partition
+    assert 0.7 < len(keys[0]) / n < 0.9 and len(keys[1]) and len(keys[2])
+    again = rg.Task.from_query(
+        rg.connect(folder), "PREDICT airports.big FOR EACH airports.airport_id"
+    )
+    assert set(again.table("test")["airport_id"]) == keys[2]  # the same split on every run
+    assert (
+        tables["train"]["label"] == tables["train"]["airport_id"].map(lambda i: int(i % 5 == 0))
+    ).all()
+    # a windowed target still needs time
+    with pytest.raises(PQLError):
+        rg.Task.from_query(
+            db, "PREDICT COUNT(routes.*, 0, 30, days) FOR EACH airports.airport_id"
+        ).table("train")

@@ -27,8 +27,10 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from sqlglot import exp
 
@@ -41,6 +43,7 @@ __all__ = [
     "choose_split_times",
     "database_time_range",
     "eval_anchors",
+    "key_split",
     "train_anchors",
 ]
 
@@ -191,3 +194,30 @@ def choose_static_split_times(
             f"{what}): " + "; ".join(chosen) + "."
         )
     return SplitTimes(val_time, test_time, note)
+
+
+#: Shares of a split by key (train, validation; test takes the rest).
+KEY_SPLIT = (0.8, 0.1)
+#: The anchor of a database without any time: rows have no time, so every
+#: row is visible at it; a fixed instant keeps results the same on every run.
+TIMELESS_ANCHOR = pd.Timestamp("1970-01-01")
+
+
+def key_split(keys: pd.Series) -> np.ndarray:
+    """``"train"``, ``"val"`` or ``"test"`` for each key, from a hash of its
+    text (the same on every run and machine): 80% / 10% / 10%.
+
+    Example:
+        >>> import pandas as pd
+        >>> parts = key_split(pd.Series(range(1000)))
+        >>> sorted(str(p) for p in set(parts)), round(float((parts == "train").mean()), 1)
+        (['test', 'train', 'val'], 0.8)
+    """
+    buckets = np.array(
+        [
+            int.from_bytes(hashlib.blake2b(str(k).encode(), digest_size=8).digest(), "big") % 1000
+            for k in keys
+        ]
+    )
+    train, val = (int(share * 1000) for share in KEY_SPLIT)
+    return np.where(buckets < train, "train", np.where(buckets < train + val, "val", "test"))

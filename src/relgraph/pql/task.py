@@ -35,11 +35,13 @@ from relgraph.pql.duration import Duration
 from relgraph.pql.parser import parse
 from relgraph.pql.splits import (
     SPLITS,
+    TIMELESS_ANCHOR,
     SplitTimes,
     choose_split_times,
     choose_static_split_times,
     database_time_range,
     eval_anchors,
+    key_split,
     train_anchors,
 )
 from relgraph.pql.task_type import TaskType
@@ -188,10 +190,36 @@ class Task:
     # ------------------------------------------------------------ splits (when first needed)
     @functools.cached_property
     def _time_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
-        return database_time_range(self.db)
+        try:
+            return database_time_range(self.db)
+        except PQLError:
+            if not self.splits_by_key:
+                raise
+            return TIMELESS_ANCHOR, TIMELESS_ANCHOR
+
+    @property
+    def splits_by_key(self) -> bool:
+        """True when the entities have no time to split at (a target without a
+        window on an entity table without a time column): the splits take
+        80% / 10% / 10% of them by a hash of the key, all at one anchor, the
+        latest time (:data:`~relgraph.pql.splits.TIMELESS_ANCHOR` in a database
+        without any time)."""
+        return self.is_static and self.db.schema.tables[self.entity_table].time_column is None
 
     @functools.cached_property
     def _split_times(self) -> SplitTimes:
+        if self.splits_by_key:
+            latest = self._time_range[1]
+            given = (
+                " (the val_time and test_time given are not used)"
+                if (self._val_time is not None or self._test_time is not None)
+                else ""
+            )
+            note = (
+                f"{self.entity_table} has no time column: examples split by a hash of "
+                f"{self.entity_key}, 80% train, 10% val, 10% test, all at {latest}{given}"
+            )
+            return SplitTimes(latest, latest, note)
         earliest, latest = self._time_range
         if self.is_static:
             times = pd.Series([], dtype="datetime64[us]")
@@ -279,6 +307,8 @@ class Task:
         the rows that exist by this time (see :meth:`table`).
         """
         _check_split(split)
+        if self.splits_by_key:
+            return [self.latest]
         if self.is_static or self.anchor == "entity":
             return [{"train": self.val_time, "val": self.test_time, "test": self.latest}[split]]
         assert self.horizon is not None
@@ -340,7 +370,10 @@ class Task:
         """
         _check_split(split)
         if split not in self._tables:
-            if self.anchor == "entity":
+            if self.splits_by_key:
+                every = self.table_at([self.latest])
+                table = every[key_split(every[self.entity_key]) == split].reset_index(drop=True)
+            elif self.anchor == "entity":
                 (cutoff,) = self.anchor_times(split)
                 sql = compile_entity_anchored(self.checked, self._since(split), cutoff)
                 table = self._finish(_run(self.source_db.con, sql.sql(dialect="duckdb")))
