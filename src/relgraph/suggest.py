@@ -381,10 +381,13 @@ def _literal(value: Any) -> str:
 
 
 def _fill_in(db: Database) -> Iterator[tuple[str, str, str]]:
-    """A category of a timed table of things, for a row as it appears."""
+    """A category of a table of things that others reference: for a row as it
+    appears (a timed table), or learned from the other rows (a table without
+    time: its rows split by a hash of the key)."""
     schema = db.schema
-    for table in schema.tables.values():
-        if table.time_column is None or table.generated_key or not schema.links_to(table.name):
+    timed = sorted(schema.tables.values(), key=lambda t: t.time_column is None)
+    for table in timed:
+        if table.generated_key or not schema.links_to(table.name):
             continue
         linked = {x.src_column for x in schema.links_from(table.name)}
         for column, stype in table.columns.items():
@@ -397,7 +400,11 @@ def _fill_in(db: Database) -> Iterator[tuple[str, str, str]]:
             ).fetchall()[0][0]
             if not 2 <= classes <= 20:
                 continue
-            question = f"What {column} will a new {singular(table.name)} have?"
+            question = (
+                f"What {column} will a new {singular(table.name)} have?"
+                if table.time_column
+                else f"What {column} has each {singular(table.name)}, learned from the others?"
+            )
             target = f"{quote_name(table.name)}.{quote_name(column)}"
             yield "fill in", question, f"PREDICT {target} FOR EACH {_entity(db, table.name)}"
             break
