@@ -103,6 +103,7 @@ def test_uniform_sampling_and_refit_with_val(tasks) -> None:
     task = tasks["multiclass"]
     test = task.table("test")
     params = {**TINY, "strategy": "uniform", "refit_with_val": True, "aggr": ["mean", "sum"]}
+    params["ensemble"] = 1  # the refit, not the ensemble, is under test
     first = GNNModel(**params).fit(task)
     assert first.best_epoch_ in (0, 1)
     pd.testing.assert_frame_equal(first.predict(test), GNNModel(**params).fit(task).predict(test))
@@ -201,6 +202,7 @@ def test_link_prediction_ranks_candidates(db: rg.Database, tmp_path: Path) -> No
     pd.testing.assert_frame_equal(preds, loaded.predict(test))
 
 
+@pytest.mark.slow  # trains until it learns (6 epochs, three nets)
 def test_link_prediction_learns_repeat_purchases() -> None:
     from relgraph.evaluate.metrics import map_at_k
     from relgraph.models.baseline import BaselineModel
@@ -225,9 +227,9 @@ def test_label_history_input(tasks, fitted) -> None:
     assert binary.seed_scaler_ is not None and binary.net_.seed_encoder is not None
     assert _history_columns(binary)
     assert not _history_columns(multiclass)  # past classes are not numbers
-    off = GNNModel(**{**TINY, "label_history": False}).fit(tasks["binary"])
+    off = GNNModel(**{**TINY, "label_history": False, "ensemble": 1}).fit(tasks["binary"])
     assert not _history_columns(off) and off.seed_scaler_.columns  # aggregates only
-    bare = GNNModel(**{**TINY, "label_history": False, "entity_aggregates": 0})
+    bare = GNNModel(**{**TINY, "ensemble": 1, "label_history": False, "entity_aggregates": 0})
     bare.fit(tasks["binary"])
     assert bare.seed_scaler_ is None and bare.net_.seed_encoder is None
 
