@@ -98,6 +98,7 @@ def test_cli_help_lists_every_model_and_task() -> None:
 
 
 @pytest.mark.f1
+@pytest.mark.slow  # a benchmark run on rel-f1
 def test_tasks_no_model_supports_are_skipped(f1_dir: Path, tmp_path: Path) -> None:
     plan = plan_rel_f1(f1_dir, ["gbdt"], 1, tasks=["driver-top3", "driver-circuit-compete"])
     assert plan.runnable == ["driver-top3"] and plan.runs() == 1
@@ -129,6 +130,7 @@ def test_tasks_no_model_supports_are_skipped(f1_dir: Path, tmp_path: Path) -> No
 
 
 @pytest.mark.f1
+@pytest.mark.slow  # a benchmark run on rel-f1
 def test_rel_f1_baselines_report(f1_dir: Path, tmp_path: Path) -> None:
     report = run_rel_f1(f1_dir, ["baseline", "prior"], seeds=1, protocol="both", tasks=SPLIT_SIZES)
     paths = report.write(tmp_path / "report")
@@ -155,6 +157,7 @@ def test_rel_f1_baselines_report(f1_dir: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.f1
+@pytest.mark.slow  # a benchmark run on rel-f1
 def test_cli_bench_equals_run_rel_f1(f1_dir: Path, tmp_path: Path) -> None:
     cmd = ["bench", "rel-f1", "--raw", str(f1_dir), "--models", "baseline", "--seeds", "1"]
     cmd += ["--tasks", "driver-top3", "--json", "--out", str(tmp_path / "out")]

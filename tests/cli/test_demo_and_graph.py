@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 import relgraph as rg
@@ -49,6 +50,7 @@ def test_graph_summary_and_save(tmp_path: Path) -> None:
     assert table.exit_code == 0 and "orders__customer_id__customers" in table.stdout
 
 
+@pytest.mark.slow  # builds the rel-f1 database from the raw CSVs, then predicts on it
 def test_demo_rel_f1_is_the_bench_database(f1_dir: Path, tmp_path: Path) -> None:
     """``relgraph demo rel-f1`` writes the tables ``relgraph bench`` builds; the
     file's keys, links, time columns and stypes are inferred back exactly, and

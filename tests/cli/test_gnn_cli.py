@@ -20,6 +20,7 @@ CHURN = (
     "WHERE COUNT(orders.*, -90, 0, days) > 0"
 )
 TINY = ["--param", "hidden=16", "--param", "epochs=2", "--param", "fanout=[4, 2]"]
+TINY += ["--param", "max_steps_per_epoch=1"]  # the run, not the learning, is under test
 
 
 @pytest.fixture(scope="module")

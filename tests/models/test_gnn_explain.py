@@ -14,7 +14,16 @@ from relgraph.models.gnn import GNNModel
 from relgraph.models.gnn_explain import WINDOWS
 from tests.models.test_common import QUERIES
 
-TINY = {"hidden": 16, "epochs": 2, "fanout": (4, 2), "batch_size": 256}
+# Explanations read one fitted model: two nets (the ensemble path) and no refit
+# on train+val keep the fixtures fast without changing what is explained.
+TINY = {
+    "hidden": 16,
+    "epochs": 2,
+    "fanout": (4, 2),
+    "batch_size": 256,
+    "ensemble": 2,
+    "refit_with_val": False,
+}
 KEYS = {"kind", "table", "hop", "window", "column", "rows", "contribution", "text"}
 KINDS = ("rows", "column", "history", "summary", "node_summary")
 
@@ -126,6 +135,7 @@ def _planted(seed: int = 0) -> dict[str, pd.DataFrame]:
     }
 
 
+@pytest.mark.slow  # trains to learn the planted signal (5 epochs, three nets)
 def test_planted_signal_is_attributed_to_its_table() -> None:
     db = rg.connect(_planted())
     task = rg.Task.from_query(db, "PREDICT COUNT(clicks.*, 0, 30, days) FOR EACH users.user_id")
@@ -156,7 +166,7 @@ def test_ecommerce_churn_leans_on_orders(fitted) -> None:
 
 def test_node_summaries_are_explained_per_summarised_table(db) -> None:
     task = rg.Task.from_query(db, QUERIES["binary"])
-    model = GNNModel(**TINY, ensemble=1, node_summaries=2).fit(task)
+    model = GNNModel(**{**TINY, "ensemble": 1}, node_summaries=2).fit(task)
     out = model.explain(task.table("test").head(30), top=100)
     found = {
         c["table"] for items in out["contributions"] for c in items if c["kind"] == "node_summary"

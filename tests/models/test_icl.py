@@ -213,6 +213,7 @@ def test_stratified_context_keeps_the_rare_class() -> None:
 
 
 # ---------------------------------------------------------------- harness
+@pytest.mark.slow  # both protocols of the evaluation harness, then two more fits
 def test_icl_in_the_evaluation_harness(db: rg.Database) -> None:
     task = rg.Task.from_query(db, CHURN)
     result = evaluate_models(task, ["icl", "prior"], protocol="both")

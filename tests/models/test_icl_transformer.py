@@ -78,6 +78,7 @@ def test_prior_draws_tasks_of_each_kind(kind: str) -> None:
         assert torch.isfinite(tasks.y).all() and tasks.y.std() > 0
 
 
+@pytest.mark.slow  # pretrains the context transformer for enough steps to learn
 def test_pretraining_lowers_the_loss() -> None:
     torch.manual_seed(0)
     model = ContextTransformer(dim=32, heads=2, layers=2, hidden=64)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -274,9 +275,27 @@ def make_event_query(r: random.Random) -> str:
     return text
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1))
+SEEDS = st.integers(0, 2**32 - 1)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=SEEDS)
 def test_sql_equals_reference(seed: int) -> None:
+    """15 random databases and queries on every run (make test)."""
+    assert_sql_equals_reference(seed)
+
+
+@pytest.mark.slow
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=SEEDS)
+def test_sql_equals_reference_on_100_databases(seed: int) -> None:
+    """The full run (make test-slow, CI): 100 more."""
+    assert_sql_equals_reference(seed)
+
+
+def assert_sql_equals_reference(seed: int) -> None:
+    """The compiled SQL and the reference give the same table for 4 random
+    queries on the random database of ``seed``."""
     r = random.Random(seed)
     frames, schema = make_database(r)
     db = rg.connect(frames, schema=schema)

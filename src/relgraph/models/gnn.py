@@ -14,7 +14,9 @@ Example:
     >>> db = rg.connect(make_ecommerce(scale=0.05))
     >>> task = rg.Task.from_query(db, "PREDICT SUM(orders.amount, 0, 30, days) "
     ...                           "FOR EACH customers.customer_id")
-    >>> model = GNNModel(hidden=16, epochs=1, fanout=(4, 2)).fit(task)
+    >>> # tiny settings (one net, a few steps) so that the example runs in seconds
+    >>> model = GNNModel(hidden=16, epochs=1, fanout=(4, 2), ensemble=1,
+    ...                  refit_with_val=False, max_steps_per_epoch=2).fit(task)
     >>> list(model.predict(task.table("test").head(2)).columns)
     ['customer_id', 'anchor_time', 'prediction']
 """

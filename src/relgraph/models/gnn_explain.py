@@ -39,7 +39,9 @@ Example:
     >>> db = rg.connect(make_ecommerce(scale=0.05))
     >>> task = rg.Task.from_query(db, "PREDICT COUNT(orders.*, 0, 30, days) = 0 "
     ...                           "FOR EACH customers.customer_id")
-    >>> model = GNNModel(hidden=16, epochs=1, fanout=(4, 2)).fit(task)
+    >>> # tiny settings (one net, a few steps) so that the example runs in seconds
+    >>> model = GNNModel(hidden=16, epochs=1, fanout=(4, 2), ensemble=1,
+    ...                  refit_with_val=False, max_steps_per_epoch=2).fit(task)
     >>> out = model.explain(task.table("test").head(2))
     >>> list(out.columns)
     ['customer_id', 'anchor_time', 'probability', 'predicted', 'top_signal', 'contributions']
