@@ -7,10 +7,18 @@ Example:
     'customer_id'
 """
 
-from relgraph import pql
-from relgraph.db.database import Database, connect
-from relgraph.db.schema import Link, Schema, TableSchema
-from relgraph.db.stype import Stype
+import os
+
+# OpenMP threads (LightGBM's, torch's) spin while they wait by default, taking
+# the cores from DuckDB and each other between fits (small fits 5-10x slower
+# here). OpenMP reads this once, when the first library using it loads, so it
+# is set before any of them: here, first thing.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from relgraph import pql  # noqa: E402
+from relgraph.db.database import Database, connect  # noqa: E402
+from relgraph.db.schema import Link, Schema, TableSchema  # noqa: E402
+from relgraph.db.stype import Stype  # noqa: E402
 from relgraph.errors import (
     DataValidationError,
     GraphError,
@@ -21,10 +29,10 @@ from relgraph.errors import (
     SchemaError,
     SourceError,
 )
-from relgraph.models import load, train
-from relgraph.pql.task import Task
-from relgraph.predict import predict
-from relgraph.suggest import suggest
+from relgraph.models import load, train  # noqa: E402
+from relgraph.pql.task import Task  # noqa: E402
+from relgraph.predict import predict  # noqa: E402
+from relgraph.suggest import suggest  # noqa: E402
 
 __version__ = "0.1.0"
 

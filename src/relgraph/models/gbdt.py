@@ -19,14 +19,9 @@ Example:
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
-# LightGBM's OpenMP threads spin while idle by default, stealing the cores from
-# everything else between fits (5-10x slower fits next to DuckDB work here).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import lightgbm as lgb  # noqa: E402
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 

@@ -38,19 +38,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-# As in gbdt: idle OpenMP threads must not spin (they would steal DuckDB's cores).
-# lightgbm itself is imported where it is used: the transformer path does not
-# need it, and importing it (with scikit-learn) takes about 0.9 s.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+# lightgbm is imported where it is used: the transformer path does not need
+# it, and importing it (with scikit-learn) takes about 0.9 s. (OpenMP's wait
+# policy is set by relgraph/__init__, before any library loads it.)
+import numpy as np
+import pandas as pd
 
 from relgraph.features import FeatureConfig, FeaturePlan
 from relgraph.models.base import Model, ModelError
