@@ -46,7 +46,9 @@ def frames() -> dict[str, pd.DataFrame]:
     return frames
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n == "gnn" else n for n in MODELS]
+)
 def test_orders_after_a_signup_change_no_prediction_at_it(name: str, frames) -> None:
     examples = recent(frames)
     assert len(examples) >= 5

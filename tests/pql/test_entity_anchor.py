@@ -18,7 +18,7 @@ from tests.pql.test_differential import BASE, make_database
 VAL, TEST = BASE + pd.Timedelta(days=4), BASE + pd.Timedelta(days=8)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1))
 def test_entity_anchored_labels_and_splits(seed: int) -> None:
     r = random.Random(seed)

@@ -40,7 +40,7 @@ def _kept(db: rg.Database, query: str, anchors: list[pd.Timestamp]) -> set[tuple
     }
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1))
 def test_shorthand_labels_equal_their_meaning(seed: int) -> None:
     r = random.Random(seed)
