@@ -92,6 +92,9 @@ class FeaturePlan:
     entity_timestamps: list[str] = field(default_factory=list)
     entity_time: str | None = None
     paths: list[PathPlan] = field(default_factory=list)
+    #: The windows' names in feature names (``last_30d``, ``last_1y``); a
+    #: plan saved before they were stored keeps its older names (see from_dict).
+    window_labels: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------ saving
     def to_dict(self) -> dict[str, Any]:
@@ -126,6 +129,7 @@ class FeaturePlan:
             "entity_timestamps": self.entity_timestamps,
             "entity_time": self.entity_time,
             "paths": [path_dict(p) for p in self.paths],
+            "window_labels": self.window_names,
         }
 
     @classmethod
@@ -154,6 +158,10 @@ class FeaturePlan:
             entity_timestamps=list(data["entity_timestamps"]),
             entity_time=data["entity_time"],
             paths=paths,
+            # A model saved with the older names finds its features by them.
+            window_labels=list(
+                data.get("window_labels") or [_legacy_window_name(w) for w in data["windows"]]
+            ),
         )
 
     # ------------------------------------------------------------ fit
@@ -183,6 +191,7 @@ class FeaturePlan:
             config=config,
             entity_time=table.time_column,
         )
+        plan.window_labels = [window_name(w) for w in plan.windows]
         for col, stype in table.columns.items():
             if col == table.time_column:
                 continue
@@ -301,7 +310,7 @@ class FeaturePlan:
 
     @property
     def window_names(self) -> list[str]:
-        return [_window_name(w) for w in self.windows]
+        return self.window_labels or [window_name(w) for w in self.windows]
 
     def _entity_frame(self, db: Database) -> pd.DataFrame:
         e = self.entity_table
@@ -503,7 +512,28 @@ def _days(later: str, earlier: str) -> str:
     return f"(epoch({later}) - epoch({earlier})) / 86400.0"
 
 
-def _window_name(seconds: int) -> str:
+#: PQL's month and year as lengths (30.436875 and 365.2425 days), the
+#: horizon of a task counted in months or years.
+MONTH_SECONDS = 2_629_746
+YEAR_SECONDS = 12 * MONTH_SECONDS
+
+
+def window_name(seconds: int) -> str:
+    """A backward window's name in feature names: whole days, years, months
+    or hours, else seconds (one name per length, so names stay unique).
+
+    Example:
+        >>> [window_name(s) for s in (30 * 86400, 31_556_952, 4 * 2_629_746, 7200)]
+        ['last_30d', 'last_1y', 'last_4mo', 'last_2h']
+    """
+    for unit, length in (("d", 86400), ("y", YEAR_SECONDS), ("mo", MONTH_SECONDS), ("h", 3600)):
+        if seconds % length == 0:
+            return f"last_{seconds // length}{unit}"
+    return f"last_{seconds}s"
+
+
+def _legacy_window_name(seconds: int) -> str:
+    """The name plans saved before ``window_labels`` give a window."""
     if seconds % 86400 == 0:
         return f"last_{seconds // 86400}d"
     if seconds % 3600 == 0:
