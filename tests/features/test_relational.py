@@ -166,3 +166,28 @@ def test_rows_at_the_same_time_are_ordered_by_their_key() -> None:
         row = plan.transform(db, ex).iloc[0]
         assert row["orders.amount.last"] == 3.0
         assert row["orders.amount.mean.last_2"] == pytest.approx(4.0)
+
+
+def test_windows_of_months_and_years_have_readable_names() -> None:
+    db = rg.connect(shop_frames())
+    month = pd.Timedelta(days=30.436875)  # a horizon in PQL months
+    plan = FeaturePlan.fit(db, "customers", month, "2024-07-01")
+    assert plan.window_names == ["last_1mo", "last_4mo", "last_1y"]
+    feats = plan.transform(db, examples(["2024-07-01"]))
+    assert {"orders.count.last_1mo", "orders.amount.sum.last_1y"} <= set(feats.columns)
+    yearly = FeaturePlan.fit(db, "customers", 12 * month, "2024-07-01")
+    assert yearly.window_names == ["last_1y", "last_4y", "last_12y"]
+    days = FeaturePlan.fit(db, "customers", "30D", "2024-07-01")
+    assert days.window_names == ["last_30d", "last_120d", "last_360d"]
+
+
+def test_a_plan_saved_before_window_labels_keeps_its_names() -> None:
+    # A saved model finds its features by name: an older plan's windows are
+    # named as they were when it was fitted.
+    db = rg.connect(shop_frames())
+    plan = FeaturePlan.fit(db, "customers", pd.Timedelta(days=30.436875), "2024-07-01")
+    old = plan.to_dict()
+    del old["window_labels"]
+    again = FeaturePlan.from_dict(old)
+    assert again.window_names == ["last_2629746s", "last_10518984s", "last_31556952s"]
+    assert "orders.count.last_2629746s" in again.transform(db, examples(["2024-07-01"])).columns

@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -91,6 +92,9 @@ class FeaturePlan:
     entity_timestamps: list[str] = field(default_factory=list)
     entity_time: str | None = None
     paths: list[PathPlan] = field(default_factory=list)
+    #: The windows' names in feature names (``last_30d``, ``last_1y``); a
+    #: plan saved before they were stored keeps its older names (see from_dict).
+    window_labels: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------ saving
     def to_dict(self) -> dict[str, Any]:
@@ -125,6 +129,7 @@ class FeaturePlan:
             "entity_timestamps": self.entity_timestamps,
             "entity_time": self.entity_time,
             "paths": [path_dict(p) for p in self.paths],
+            "window_labels": self.window_names,
         }
 
     @classmethod
@@ -153,6 +158,10 @@ class FeaturePlan:
             entity_timestamps=list(data["entity_timestamps"]),
             entity_time=data["entity_time"],
             paths=paths,
+            # A model saved with the older names finds its features by them.
+            window_labels=list(
+                data.get("window_labels") or [_legacy_window_name(w) for w in data["windows"]]
+            ),
         )
 
     # ------------------------------------------------------------ fit
@@ -182,6 +191,7 @@ class FeaturePlan:
             config=config,
             entity_time=table.time_column,
         )
+        plan.window_labels = [window_name(w) for w in plan.windows]
         for col, stype in table.columns.items():
             if col == table.time_column:
                 continue
@@ -300,7 +310,7 @@ class FeaturePlan:
 
     @property
     def window_names(self) -> list[str]:
-        return [_window_name(w) for w in self.windows]
+        return self.window_labels or [window_name(w) for w in self.windows]
 
     def _entity_frame(self, db: Database) -> pd.DataFrame:
         e = self.entity_table
@@ -321,6 +331,40 @@ class FeaturePlan:
         return db.con.sql(sql).df()
 
     def _path_frame(self, db: Database, plan: PathPlan) -> pd.DataFrame:
+        joined = self._path_rows(db, plan)
+        aggs = self._path_aggregates(plan)
+        # DuckDB's time and memory grow faster than linearly with the number
+        # of aggregates in one GROUP BY (a wide table such as Lahman's Teams,
+        # 34 numeric columns, took over 20 GB for 3,000 examples): aggregate a
+        # bounded number at a time, then put the columns side by side (every
+        # chunk has one row per example). With several chunks the joined,
+        # ranked rows are stored once in a temporary table, not joined and
+        # ranked again for each chunk (most of the time of a two-hop path).
+        chunks = [
+            aggs[start : start + AGGREGATES_PER_QUERY]
+            for start in range(0, len(aggs), AGGREGATES_PER_QUERY)
+        ]
+        if len(chunks) == 1:
+            return db.con.sql(_grouped(f"({joined})", chunks[0])).df()
+        rows = f"__rg_path_rows_{uuid.uuid4().hex}"
+        db.con.execute(f"CREATE TEMP TABLE {rows} AS {joined}")
+        try:
+            frame = None
+            for chunk in chunks:
+                part = db.con.sql(_grouped(rows, chunk)).df()
+                frame = part if frame is None else frame.merge(part, on="__ex_id", how="outer")
+        finally:
+            db.con.execute(f"DROP TABLE IF EXISTS {rows}")
+        assert frame is not None
+        return frame
+
+    def _path_rows(self, db: Database, plan: PathPlan) -> str:
+        """SQL of the joined rows: one per (example, row at the path's end
+        visible at its anchor), with the example's id and anchor time, the
+        values to aggregate under short names (``__v<i>`` numeric, ``__c<i>``
+        categorical), and when the path is timed the event time ``__et``, one
+        flag per window (``__w<j>``: the row falls in it) and the rank of the
+        row among the example's rows, newest first (``__rn``)."""
         path = plan.path
         joins = [f"JOIN {q(self.entity_table)} t0 ON t0.{q(self.entity_key)} = ex.__key"]
         for i, step in enumerate(path.steps, start=1):
@@ -335,80 +379,78 @@ class FeaturePlan:
         ]
         end = f"t{path.hops}"
         end_schema = db.schema.tables[path.end]
-        # The joined rows, one per (example, visible row at the path's end),
-        # with the values to aggregate under short names.
-        cols = ["ex.__ex_id", "ex.__t"] + [f"ex.__t_{j}" for j in range(len(self.windows))]
-        numeric = {c: f"__v{i}" for i, c in enumerate(plan.numeric)}
+        cols = ["ex.__ex_id", "ex.__t"]
         cols += [
-            f"{_number(f'{end}.{q(c)}', end_schema.dtypes[c])} AS {v}" for c, v in numeric.items()
+            f"{_number(f'{end}.{q(c)}', end_schema.dtypes[c])} AS __v{i}"
+            for i, c in enumerate(plan.numeric)
         ]
-        categorical = {c: f"__c{i}" for i, c in enumerate(plan.categories)}
-        cols += [f"{end}.{q(c)} AS {v}" for c, v in categorical.items()]
-        et = None
+        cols += [f"{end}.{q(c)} AS __c{i}" for i, c in enumerate(plan.categories)]
         if plan.event_time:
-            et = "__et"
-            cols.append(f"t{plan.event_time[0]}.{q(plan.event_time[1])} AS __et")
-            if numeric:
+            et = f"t{plan.event_time[0]}.{q(plan.event_time[1])}"
+            cols.append(f"{et} AS __et")
+            # A window's flag once per row, not a comparison per aggregate.
+            cols += [f"{et} > ex.__t_{j} AS __w{j}" for j in range(len(self.windows))]
+            if plan.numeric:
                 # Rank the rows of each example newest first, once for all
                 # columns (the end table's key breaks ties the same way every
                 # run): the mean of the last n is then a filtered average, not
                 # one sorted list per column.
-                order = f"t{plan.event_time[0]}.{q(plan.event_time[1])} DESC"
+                order = f"{et} DESC"
                 if end_schema.primary_key:
                     order += f", {end}.{q(end_schema.primary_key)} DESC"
                 cols.append(f"row_number() OVER (PARTITION BY ex.__ex_id ORDER BY {order}) AS __rn")
         where = f"WHERE {' AND '.join(visible)}" if visible else ""
-        joined = f"SELECT {', '.join(cols)} FROM {EXAMPLES} ex {' '.join(joins)} {where}"
+        return f"SELECT {', '.join(cols)} FROM {EXAMPLES} ex {' '.join(joins)} {where}"
 
-        name = path.name
-        aggs = ["__ex_id", f"count(*) AS {q(name + '.count.all')}"]
-        windows = list(zip(self.window_names, range(len(self.windows)), strict=True))
-        if et:
-            for wname, j in windows:
-                aggs.append(
-                    f"count(*) FILTER (WHERE {et} > __t_{j}) AS {q(f'{name}.count.{wname}')}"
-                )
-            aggs.append(f"{_days('__t', f'max({et})')} AS {q(name + '.days_since_last')}")
-            aggs.append(f"{_days('__t', f'min({et})')} AS {q(name + '.days_since_first')}")
-        for c, v in numeric.items():
-            base = f"{name}.{c}"
+    def _path_aggregates(self, plan: PathPlan) -> list[str]:
+        """The aggregates of a path over its joined rows (see ``_path_rows``),
+        each named after its feature, in the order of the feature columns.
+
+        Windowed aggregates read ``CASE WHEN __w<j> THEN value END``: NULL
+        outside the window, which every aggregate here skips, so the value is
+        that of ``FILTER (WHERE ...)``, which DuckDB evaluates more slowly."""
+        name = plan.path.name
+        timed = plan.event_time is not None
+        aggs = [f"count(*) AS {q(name + '.count.all')}"]
+        windows = list(enumerate(self.window_names))
+        if timed:
+            for j, wname in windows:
+                aggs.append(f"count(CASE WHEN __w{j} THEN 1 END) AS {q(f'{name}.count.{wname}')}")
+            aggs.append(f"{_days('__t', 'max(__et)')} AS {q(name + '.days_since_last')}")
+            aggs.append(f"{_days('__t', 'min(__et)')} AS {q(name + '.days_since_first')}")
+        for i, c in enumerate(plan.numeric):
+            v, base = f"__v{i}", f"{name}.{c}"
             for fn in ("avg", "sum", "min", "max", "stddev_samp"):
                 aggs.append(f"{fn}({v}) AS {q(f'{base}.{_AGG[fn]}.all')}")
-            if et:
-                for wname, j in windows:
+            if timed:
+                for j, wname in windows:
                     for fn in ("avg", "sum"):
                         aggs.append(
-                            f"{fn}({v}) FILTER (WHERE {et} > __t_{j}) AS "
+                            f"{fn}(CASE WHEN __w{j} THEN {v} END) AS "
                             f"{q(f'{base}.{_AGG[fn]}.{wname}')}"
                         )
                 # The newest non-missing value (arg_min skips NULL values).
                 aggs.append(f"arg_min({v}, __rn) AS {q(base + '.last')}")
                 n = self.config.last_n
-                aggs.append(f"avg({v}) FILTER (WHERE __rn <= {n}) AS {q(f'{base}.mean.last_{n}')}")
-        for c, vocab in plan.categories.items():
-            v = categorical[c]
+                aggs.append(
+                    f"avg(CASE WHEN __rn <= {n} THEN {v} END) AS {q(f'{base}.mean.last_{n}')}"
+                )
+        for i, (c, vocab) in enumerate(plan.categories.items()):
             for value in vocab:
-                share = f"avg(CASE WHEN {v} = {_literal(value)} THEN 1.0 ELSE 0.0 END)"
+                share = f"CASE WHEN __c{i} = {_literal(value)} THEN 1.0 ELSE 0.0 END"
                 label = f"{name}.{c}={value}"
-                aggs.append(f"{share} AS {q(label + '.share.all')}")
-                if et:  # and over the second window (4x the horizon by default)
-                    wname, j = windows[min(1, len(windows) - 1)]
+                aggs.append(f"avg({share}) AS {q(label + '.share.all')}")
+                if timed:  # and over the second window (4x the horizon by default)
+                    j, wname = windows[min(1, len(windows) - 1)]
                     aggs.append(
-                        f"{share} FILTER (WHERE {et} > __t_{j}) AS {q(f'{label}.share.{wname}')}"
+                        f"avg(CASE WHEN __w{j} THEN {share} END) AS {q(f'{label}.share.{wname}')}"
                     )
-        # DuckDB's memory grows faster than linearly with the number of
-        # aggregates in one GROUP BY (a wide table such as Lahman's Teams, 34
-        # numeric columns, took over 20 GB for 3,000 examples): aggregate a
-        # bounded number at a time over the same joined rows, then put the
-        # columns side by side (every chunk has one row per example).
-        frame = None
-        for start in range(1, len(aggs), AGGREGATES_PER_QUERY):
-            chunk = aggs[start : start + AGGREGATES_PER_QUERY]
-            sql = f"SELECT __ex_id, {', '.join(chunk)} FROM ({joined}) GROUP BY __ex_id, __t"
-            part = db.con.sql(sql).df()
-            frame = part if frame is None else frame.merge(part, on="__ex_id", how="outer")
-        assert frame is not None
-        return frame
+        return aggs
+
+
+def _grouped(rows: str, aggs: list[str]) -> str:
+    """One row per example of ``rows`` (a table or a parenthesised query)."""
+    return f"SELECT __ex_id, {', '.join(aggs)} FROM {rows} GROUP BY __ex_id, __t"
 
 
 def _width(plan: PathPlan, windows: int) -> int:
@@ -470,7 +512,28 @@ def _days(later: str, earlier: str) -> str:
     return f"(epoch({later}) - epoch({earlier})) / 86400.0"
 
 
-def _window_name(seconds: int) -> str:
+#: PQL's month and year as lengths (30.436875 and 365.2425 days), the
+#: horizon of a task counted in months or years.
+MONTH_SECONDS = 2_629_746
+YEAR_SECONDS = 12 * MONTH_SECONDS
+
+
+def window_name(seconds: int) -> str:
+    """A backward window's name in feature names: whole days, years, months
+    or hours, else seconds (one name per length, so names stay unique).
+
+    Example:
+        >>> [window_name(s) for s in (30 * 86400, 31_556_952, 4 * 2_629_746, 7200)]
+        ['last_30d', 'last_1y', 'last_4mo', 'last_2h']
+    """
+    for unit, length in (("d", 86400), ("y", YEAR_SECONDS), ("mo", MONTH_SECONDS), ("h", 3600)):
+        if seconds % length == 0:
+            return f"last_{seconds // length}{unit}"
+    return f"last_{seconds}s"
+
+
+def _legacy_window_name(seconds: int) -> str:
+    """The name plans saved before ``window_labels`` give a window."""
     if seconds % 86400 == 0:
         return f"last_{seconds // 86400}d"
     if seconds % 3600 == 0:

@@ -1,0 +1,112 @@
+"""A two-hop path's features against a plain pandas computation of the same
+definitions, whether its aggregates come from one query or from many chunks
+over the stored joined rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import relgraph as rg
+from relgraph.features import FeatureConfig, FeaturePlan, relational
+
+T0 = pd.Timestamp("2024-01-01")
+PATH = "orders>items"
+
+
+def frames(seed: int = 0) -> dict[str, pd.DataFrame]:
+    """customers <- orders <- items, both timed; items packed at or after their
+    order (some after the anchors), with missing prices and equal times."""
+    rng = np.random.default_rng(seed)
+    orders = pd.DataFrame(
+        {
+            "order_id": np.arange(60),
+            "customer_id": rng.integers(1, 9, 60),
+            "ordered_at": T0 + pd.to_timedelta(rng.integers(0, 300, 60), unit="D"),
+        }
+    )
+    order = rng.integers(0, 60, 240)
+    delay = rng.choice([0, 0, 1, 5, 40], 240)  # equal times within an order
+    price = rng.uniform(1, 50, 240).round(2)
+    price[rng.random(240) < 0.15] = np.nan
+    items = pd.DataFrame(
+        {
+            "item_id": np.arange(240),
+            "order_id": order,
+            "packed_at": orders.ordered_at.to_numpy()[order] + pd.to_timedelta(delay, unit="D"),
+            "price": price,
+            "units": rng.integers(1, 6, 240),
+            "kind": rng.choice(["a", "b", "c", None], 240, p=[0.4, 0.3, 0.2, 0.1]),
+        }
+    )
+    customers = pd.DataFrame({"customer_id": np.arange(1, 10)})  # 9 has no orders
+    return {"customers": customers, "orders": orders, "items": items}
+
+
+def reference(data: dict[str, pd.DataFrame], plan: FeaturePlan, ex: pd.DataFrame) -> pd.DataFrame:
+    """The path's features from their definitions, one example at a time."""
+    (pp,) = [p for p in plan.paths if p.path.name == PATH]
+    rows = data["orders"].merge(data["items"], on="order_id")
+    n = plan.config.last_n
+    windows = list(zip(plan.window_names, plan.windows, strict=True))
+    out = []
+    for cid, t in zip(ex["customer_id"], ex["anchor_time"], strict=True):
+        mine = rows[(rows.customer_id == cid) & (rows.ordered_at <= t) & (rows.packed_at <= t)]
+        mine = mine.sort_values(["packed_at", "item_id"], ascending=False)  # newest first
+        inside = {w: mine[mine.packed_at > t - pd.Timedelta(seconds=s)] for w, s in windows}
+        f: dict[str, float] = {f"{PATH}.count.all": len(mine)}
+        for w, _ in windows:
+            f[f"{PATH}.count.{w}"] = len(inside[w])
+        days = (t - mine.packed_at).dt.total_seconds() / 86400
+        f[f"{PATH}.days_since_last"] = days.min() if len(mine) else np.nan
+        f[f"{PATH}.days_since_first"] = days.max() if len(mine) else np.nan
+        for c in pp.numeric:
+            v = mine[c].astype(float)
+            f[f"{PATH}.{c}.mean.all"] = v.mean()
+            f[f"{PATH}.{c}.sum.all"] = v.sum(min_count=1)
+            f[f"{PATH}.{c}.min.all"] = v.min()
+            f[f"{PATH}.{c}.max.all"] = v.max()
+            f[f"{PATH}.{c}.std.all"] = v.std(ddof=1)
+            for w, _ in windows:
+                vw = inside[w][c].astype(float)
+                f[f"{PATH}.{c}.mean.{w}"] = vw.mean()
+                f[f"{PATH}.{c}.sum.{w}"] = vw.sum(min_count=1)
+            f[f"{PATH}.{c}.last"] = v.dropna().iloc[0] if v.notna().any() else np.nan
+            f[f"{PATH}.{c}.mean.last_{n}"] = v.head(n).mean()  # the n newest rows
+        share_window = windows[min(1, len(windows) - 1)][0]
+        for c, vocab in pp.categories.items():
+            for value in vocab:
+                f[f"{PATH}.{c}={value}.share.all"] = (
+                    (mine[c] == value).mean() if len(mine) else np.nan
+                )
+                part = inside[share_window][c]
+                f[f"{PATH}.{c}={value}.share.{share_window}"] = (
+                    (part == value).mean() if len(part) else np.nan
+                )
+        out.append(f)
+    return pd.DataFrame(out, index=ex.index)
+
+
+@pytest.mark.parametrize("per_query", [1000, 4])
+def test_a_two_hop_path_matches_its_definition(
+    per_query: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = frames()
+    db = rg.connect(data)
+    plan = FeaturePlan.fit(db, "customers", "30D", "2024-08-01", FeatureConfig(last_n=3))
+    (pp,) = [p for p in plan.paths if p.path.name == PATH]
+    assert pp.event_time == (2, "packed_at") and pp.numeric == ["price", "units"]
+    assert pp.categories == {"kind": ["a", "b", "c"]}
+    anchors = pd.to_datetime(["2024-03-01", "2024-06-15", "2024-10-01"])
+    ex = pd.DataFrame(
+        {"customer_id": np.tile(np.arange(1, 10), 3), "anchor_time": np.repeat(anchors, 9)}
+    )
+    monkeypatch.setattr(relational, "AGGREGATES_PER_QUERY", per_query)
+    feats = plan.transform(db, ex)
+    want = reference(data, plan, ex)
+    mine = feats[[c for c in feats.columns if c.startswith(PATH + ".")]]
+    assert list(mine.columns) == list(want.columns)  # names, and their order
+    pd.testing.assert_frame_equal(mine.astype(float), want.astype(float), rtol=1e-9)
+    assert (want[f"{PATH}.count.all"] > 0).sum() > 10  # the check saw rows
+    assert want[f"{PATH}.price.last"].notna().sum() > 10
