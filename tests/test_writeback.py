@@ -473,6 +473,7 @@ def _expected(frame: pd.DataFrame) -> list[tuple]:
     return rows
 
 
+@pytest.mark.slow  # 40 random frames through every target, about 8 s
 @settings(max_examples=40, deadline=None)
 @given(frame=_frames())
 def test_any_values_come_back_as_written(frame: pd.DataFrame) -> None:

@@ -15,6 +15,10 @@ from relgraph.models.base import ModelError, load
 from relgraph.models.hybrid import HybridModel
 from tests.models.test_common import QUERIES
 
+# A family built on two others (gbdt and gnn, each tested in the default run):
+# its fits take about 20 s here, so it runs with the slow tests (CI runs both).
+pytestmark = pytest.mark.slow
+
 # No refit of each fold GNN on train+val: the folds, not the refit, are under test.
 GNN = {"hidden": 16, "epochs": 2, "fanout": [4, 2], "batch_size": 256, "refit_with_val": False}
 GBDT = {"num_boost_round": 40, "early_stopping_rounds": 10, "ensemble_size": 1}
