@@ -1,4 +1,4 @@
-"""One interface for every model family (DESIGN.md section 5).
+"""One interface for every model family (docs/models.md).
 
 The constructor stores hyperparameters only; :meth:`Model.fit` learns from a
 :class:`~relgraph.pql.task.Task` and returns ``self``; learned state ends in

@@ -1,4 +1,4 @@
-"""LightGBM on automatic relational features (DESIGN.md section 5, ``gbdt``).
+"""LightGBM on automatic relational features (docs/models.md, ``gbdt``).
 
 The input of every example is the automatic feature table of
 :mod:`relgraph.features` (entity columns, windowed aggregates over every join

@@ -1,4 +1,4 @@
-"""A temporal heterogeneous GNN (DESIGN.md section 5, ``gnn``).
+"""A temporal heterogeneous GNN (docs/models.md, ``gnn``).
 
 Each example ``(entity, anchor time)`` becomes a subgraph sampled by
 :class:`~relgraph.graph.TemporalSampler` (only rows visible at the anchor);

@@ -1,4 +1,4 @@
-"""The in-context predictor (DESIGN.md section 5, ``icl``): no training step.
+"""The in-context predictor (docs/models.md, ``icl``): no training step.
 
 At query time, for each anchor time ``t`` of the examples to predict:
 
