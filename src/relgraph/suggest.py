@@ -42,6 +42,7 @@ from relgraph.db.schema import Link, TableSchema
 from relgraph.db.sources.base import quote_ident as q
 from relgraph.db.stype import Stype
 from relgraph.errors import RelgraphError
+from relgraph.pql import ast
 from relgraph.pql.ast import quote_name
 from relgraph.pql.task import Task
 
@@ -230,19 +231,27 @@ def _entity(db: Database, table: str) -> str:
     return f"{quote_name(table)}.{quote_name(t.primary_key or '')}"
 
 
-def _via(db: Database, pair: _Pair) -> str:
-    """``VIA`` when the events reach the entity in more than one way."""
-    n = sum(1 for x in db.schema.links if x.src_table == pair.events and x.dst_table == pair.entity)
-    return f" VIA {quote_name(pair.events)}.{quote_name(pair.link.src_column)}" if n > 1 else ""
+@dataclass(frozen=True)
+class _Clauses:
+    """The pieces every question of a pair writes: the events table (quoted),
+    its ``VIA`` when the events reach the entity in more than one way (``""``
+    otherwise), the window ``amount, unit``, the activity filter and ``FOR EACH``."""
+
+    events: str
+    via: str
+    window: str
+    active: str
+    each: str
 
 
-def _parts(db: Database, pair: _Pair) -> tuple[str, str, str, str]:
-    """(events, window text, the activity filter, the FOR EACH clause)."""
+def _clauses(db: Database, pair: _Pair) -> _Clauses:
     amount, unit = pair.window
-    ev = quote_name(pair.events)
-    via = _via(db, pair)
-    active = f"WHERE COUNT({ev}.*{via}, -{amount}, 0, {unit}) > 0"
-    return ev + via, f"{amount}, {unit}", active, f"FOR EACH {_entity(db, pair.entity)}"
+    events = quote_name(pair.events)
+    ways = len([x for x in db.schema.links_from(pair.events) if x.dst_table == pair.entity])
+    via = f" VIA {events}.{quote_name(pair.link.src_column)}" if ways > 1 else ""
+    active = f"WHERE COUNT({events}.*{via}, -{amount}, 0, {unit}) > 0"
+    each = f"FOR EACH {_entity(db, pair.entity)}"
+    return _Clauses(events, via, f"{amount}, {unit}", active, each)
 
 
 def _words(pair: _Pair) -> str:
@@ -251,38 +260,36 @@ def _words(pair: _Pair) -> str:
 
 
 def _churn(db: Database, pair: _Pair) -> Iterator[tuple[str, str, str]]:
-    ev, w, active, each = _parts(db, pair)
+    c = _clauses(db, pair)
     question = f"Which active {pair.entity} will have no {pair.events} in the next {_words(pair)}?"
-    yield "churn", question, f"PREDICT COUNT({_star(ev)}, 0, {w}) = 0 {each} {active}"
+    yield (
+        "churn",
+        question,
+        f"PREDICT COUNT({c.events}.*{c.via}, 0, {c.window}) = 0 {c.each} {c.active}",
+    )
 
 
 def _count(db: Database, pair: _Pair) -> Iterator[tuple[str, str, str]]:
-    ev, w, active, each = _parts(db, pair)
+    c = _clauses(db, pair)
     question = (
         f"How many {pair.events} will each active {singular(pair.entity)} have in the next "
         f"{_words(pair)}?"
     )
-    yield "count", question, f"PREDICT COUNT({_star(ev)}, 0, {w}) {each} {active}"
-
-
-def _star(ev: str) -> str:
-    """``events.*`` (with its VIA, which follows the star)."""
-    name, _, via = ev.partition(" VIA ")
-    return f"{name}.*" + (f" VIA {via}" if via else "")
+    target = f"COUNT({c.events}.*{c.via}, 0, {c.window})"
+    yield "count", question, f"PREDICT {target} {c.each} {c.active}"
 
 
 def _amount(db: Database, pair: _Pair) -> Iterator[tuple[str, str, str]]:
     column = _amount_column(db, pair.events)
     if column is None:
         return
-    ev, w, active, each = _parts(db, pair)
-    name, _, via = ev.partition(" VIA ")
-    source = f"{name}.{quote_name(column)}" + (f" VIA {via}" if via else "")
+    c = _clauses(db, pair)
+    source = f"{c.events}.{quote_name(column)}{c.via}"
     question = (
         f"What total {column} of {pair.events} will each active {singular(pair.entity)} have "
         f"in the next {_words(pair)}?"
     )
-    yield "amount", question, f"PREDICT SUM({source}, 0, {w}) {each} {active}"
+    yield "amount", question, f"PREDICT SUM({source}, 0, {c.window}) {c.each} {c.active}"
 
 
 def _amount_column(db: Database, table: str) -> str | None:
@@ -314,7 +321,7 @@ def _next_items(db: Database, pair: _Pair) -> Iterator[tuple[str, str, str]]:
     an order's items) reference: tables of things with no time of their own,
     which recur across events (products, not orders); the largest such table
     (the destinations of a plane's flights, not its one airline)."""
-    ev, w, active, each = _parts(db, pair)
+    c = _clauses(db, pair)
     schema = db.schema
     details = [x.src_table for x in schema.links_to(pair.events) if x.src_table != pair.events]
     options = []
@@ -338,12 +345,12 @@ def _next_items(db: Database, pair: _Pair) -> Iterator[tuple[str, str, str]]:
     yield (
         "next items",
         question,
-        f"PREDICT LIST_DISTINCT({source}, 0, {w}) RANK TOP 10 {each} {active}",
+        f"PREDICT LIST_DISTINCT({source}, 0, {c.window}) RANK TOP 10 {c.each} {c.active}",
     )
 
 
 def _rare_event(db: Database, pair: _Pair) -> Iterator[tuple[str, str, str]]:
-    ev, w, active, each = _parts(db, pair)
+    c = _clauses(db, pair)
     t = db.schema.tables[pair.events]
     for column, stype in t.columns.items():
         if stype is not Stype.categorical or is_time_part_name(column):
@@ -356,28 +363,19 @@ def _rare_event(db: Database, pair: _Pair) -> Iterator[tuple[str, str, str]]:
         if not rare or len(rows) > 50:
             continue
         value = rare[-1][0]
-        literal = _literal(value)
-        name, _, via = ev.partition(" VIA ")
+        literal = ast.Literal(value).to_pql()
         question = (
             f"Will an active {singular(pair.entity)} have {pair.events} with {column} = {value} "
             f"in the next {_words(pair)}?"
         )
-        via_text = f" VIA {via}" if via else ""
+        where = f"{c.events}.{quote_name(column)} = {literal}"
         yield (
             "rare event",
             question,
-            f"PREDICT COUNT({name}.*{via_text} WHERE {name}.{quote_name(column)} = {literal}, "
-            f"0, {w}) > 0 {each} {active}",
+            f"PREDICT COUNT({c.events}.*{c.via} WHERE {where}, 0, {c.window}) > 0 "
+            f"{c.each} {c.active}",
         )
         return
-
-
-def _literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _fill_in(db: Database) -> Iterator[tuple[str, str, str]]:

@@ -605,11 +605,16 @@ def compile_windowed(checked: CheckedQuery, anchor_times: Sequence[pd.Timestamp]
     assert checked.static_path is None
     b = _Builder(checked)
     ctes = [("anchors", b.anchors_cte(anchor_times)), ("entities", b.windowed_entities())]
-    ctes += [(g.name, b.agg_cte(g)) for g in b.groups]
-    target = checked.query.target
+    return _windowed_examples(b, ctes)
+
+
+def _windowed_examples(b: _Builder, ctes: list[tuple[str, exp.Select]]) -> exp.Select:
+    """The aggregation CTEs, the windowed target's label and the final query,
+    after ``anchors`` and ``entities`` (grid or per-entity anchors)."""
+    ctes = [*ctes, *((g.name, b.agg_cte(g)) for g in b.groups)]
+    target = b.c.query.target
     if isinstance(target, ast.Aggregation | ast.ColumnRef):
-        value = b.resolve_outer(target)
-        label = b.label(value, is_condition=False)
+        label = b.label(b.resolve_outer(target), is_condition=False)
     else:
         label = b.label(condition(target, b.resolve_outer, b.types), is_condition=True)
     ctes.append(("examples", b.examples(label, [])))
@@ -648,14 +653,7 @@ def compile_entity_anchored(
         .where(all_of(parts))
     )
     ctes = [("anchors", anchors), ("entities", b.windowed_entities())]
-    ctes += [(g.name, b.agg_cte(g)) for g in b.groups]
-    target = checked.query.target
-    if isinstance(target, ast.Aggregation | ast.ColumnRef):
-        label = b.label(b.resolve_outer(target), is_condition=False)
-    else:
-        label = b.label(condition(target, b.resolve_outer, b.types), is_condition=True)
-    ctes.append(("examples", b.examples(label, [])))
-    return b.final(ctes)
+    return _windowed_examples(b, ctes)
 
 
 def compile_static(

@@ -371,12 +371,11 @@ class Task:
         _check_split(split)
         if split not in self._tables:
             if self.splits_by_key:
-                every = self.table_at([self.latest])
+                every = self._every_entity
                 table = every[key_split(every[self.entity_key]) == split].reset_index(drop=True)
             elif self.anchor == "entity":
                 (cutoff,) = self.anchor_times(split)
-                sql = compile_entity_anchored(self.checked, self._since(split), cutoff)
-                table = self._finish(_run(self.source_db.con, sql.sql(dialect="duckdb")))
+                table = self._entity_anchored(self._since(split), cutoff)
             else:
                 table = self.table_at(self.anchor_times(split), since=self._since(split))
             self._tables[split] = table
@@ -388,8 +387,17 @@ class Task:
         its split: the examples a model may learn from at ``cutoff``."""
         if self.anchor != "entity":
             raise PQLError("labelled_by is for tasks anchored at each entity's own time.")
-        sql = compile_entity_anchored(self.checked, None, _timestamp(cutoff, "cutoff"))
+        return self._entity_anchored(None, _timestamp(cutoff, "cutoff"))
+
+    def _entity_anchored(self, start: pd.Timestamp | None, cutoff: pd.Timestamp) -> pd.DataFrame:
+        sql = compile_entity_anchored(self.checked, start, cutoff)
         return self._finish(_run(self.source_db.con, sql.sql(dialect="duckdb")))
+
+    @functools.cached_property
+    def _every_entity(self) -> pd.DataFrame:
+        """Split by key: every labelled entity at the one anchor, labelled once
+        for the three splits."""
+        return self.table_at([self.latest])
 
     def table_at(
         self, anchor_times: Iterable[TimeLike], since: TimeLike | None = None
