@@ -55,12 +55,12 @@ bench: setup
 		--models gnn,gbdt,baseline,prior --seeds 5 --protocol both --out benchmarks/results/rel-f1; \
 	else echo "skipping rel-f1: ../shared/data/f1 not found"; fi
 
-# The context transformer's shipped weights (relgraph/models/weights/) came from
+# The context transformer's shipped weights (relgraph/models/icl/weights/) came from
 # this script on a GPU (two runs, 12 minutes; the README gives the commands). On
 # these CPUs as many rows would take days: this is an hour's run, written beside
 # the shipped file, not over it.
 pretrain: setup
-	$(PY) -m relgraph.models.icl_pretrain --minutes 60 --tokens 24000 --out pretrained/icl_transformer.pt
+	$(PY) -m relgraph.models.icl.pretrain --minutes 60 --tokens 24000 --out pretrained/icl_transformer.pt
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks

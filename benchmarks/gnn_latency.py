@@ -37,7 +37,7 @@ def time_case(task: Any, repeat: int) -> dict[str, Any]:
     """Fit the default gnn briefly, then time predicting :data:`EXAMPLES` examples."""
     import pandas as pd
 
-    from relgraph.models.gnn import GNNModel
+    from relgraph.models.gnn.model import GNNModel
 
     splits = [task.table(s) for s in ("test", "val", "train")]
     examples = pd.concat(splits).head(EXAMPLES).drop(columns="label").reset_index(drop=True)

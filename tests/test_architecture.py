@@ -16,18 +16,18 @@ ROOT = Path(__file__).resolve().parents[1] / "src" / "relgraph"
 
 KNOWN_CYCLES = [
     {
-        "relgraph.models.base",
+        "relgraph.models.core.base",
         "relgraph.models.baseline",
         "relgraph.models.gbdt",
-        "relgraph.models.gnn",
-        "relgraph.models.gnn_explain",
+        "relgraph.models.gnn.model",
+        "relgraph.models.gnn.explain",
         "relgraph.models.hybrid",
-        "relgraph.models.icl",
-        "relgraph.models.icl_links",
+        "relgraph.models.icl.model",
+        "relgraph.models.icl.links",
         "relgraph.models.registry",
     }
 ]
-KNOWN_PRIVATE = {("relgraph.models.gnn_explain", "relgraph.models.gnn", "_PREDICT_BATCH")}
+KNOWN_PRIVATE = {("relgraph.models.gnn.explain", "relgraph.models.gnn.model", "_PREDICT_BATCH")}
 
 
 def _modules() -> dict[str, Path]:

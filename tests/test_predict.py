@@ -9,7 +9,7 @@ import pytest
 import relgraph as rg
 from relgraph.bench.demo import make_ecommerce
 from relgraph.errors import PQLError, PQLSemanticError
-from relgraph.models.base import ModelError
+from relgraph.models.core.base import ModelError
 
 CHURN = "PREDICT COUNT(orders.*, 0, 30, days) > 0 FOR EACH customers.customer_id"
 ANCHOR = "2024-06-01"
@@ -84,7 +84,7 @@ def test_regression_labels_all_equal_are_an_error(db: rg.Database) -> None:
 def test_progress_is_reported_per_chunk_and_changes_nothing(
     db: rg.Database, monkeypatch: pytest.MonkeyPatch, predictor: str
 ) -> None:
-    import relgraph.models.icl as icl
+    import relgraph.models.icl.model as icl
 
     whole = rg.predict(db, CHURN, anchor_time=ANCHOR, predictor=predictor, explain=True)
     calls: list[tuple[int, int]] = []

@@ -1,5 +1,5 @@
 """``relgraph.predict``: one PQL line in, predictions with reasons out, with no
-training step (the ``icl`` model: :mod:`relgraph.models.icl`).
+training step (the ``icl`` model: :mod:`relgraph.models.icl.model`).
 
 What happens at query time: the query is checked and its entities found at
 the anchor time; the query's own labels at earlier anchors (``t - Δ, t - 2Δ,
@@ -98,7 +98,7 @@ def predict(
         ModelError: too little history, a single class in it, or (regression) labels
             that are all equal (the message says which).
     """
-    from relgraph.models.icl import MODES, PREDICTORS, IclModel  # lightgbm loads when needed
+    from relgraph.models.icl.model import MODES, PREDICTORS, IclModel  # lightgbm loads when needed
 
     if mode not in MODES:
         raise RelgraphError(f"predict: mode must be one of {', '.join(MODES)} (got {mode!r}).")
@@ -149,7 +149,7 @@ def _start_transformer() -> float:
     """Seconds to import torch and load the transformer's weights: once per
     process (about 1.3 s here), reported as its own step, not as prediction."""
     start = time.perf_counter()
-    from relgraph.models.icl_transformer import load_pretrained
+    from relgraph.models.icl.transformer import load_pretrained
 
     load_pretrained()
     return time.perf_counter() - start

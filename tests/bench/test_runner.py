@@ -20,7 +20,7 @@ from relgraph.bench.runner import (
 from relgraph.cli.main import app
 from relgraph.errors import SourceError
 from relgraph.evaluate.evaluation import EvaluationError
-from relgraph.models.base import ModelError
+from relgraph.models.core.base import ModelError
 from relgraph.models.registry import MODEL_NAMES
 from relgraph.pql.task_type import TaskType
 

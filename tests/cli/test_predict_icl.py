@@ -194,7 +194,7 @@ def test_progress_bar_on_stderr(shop_file: Path, monkeypatch: pytest.MonkeyPatch
     from rich.console import Console
 
     import relgraph.cli.predict as cli_predict
-    import relgraph.models.icl as icl
+    import relgraph.models.icl.model as icl
 
     terminal = io.StringIO()
     monkeypatch.setattr(cli_predict, "err", Console(file=terminal, force_terminal=True))

@@ -20,7 +20,7 @@ from relgraph.evaluate.evaluation import (
     protocols_of,
     score_predictions,
 )
-from relgraph.models.base import ModelError
+from relgraph.models.core.base import ModelError
 from relgraph.models.registry import make_model
 
 SPLIT = {"val_time": "2024-06-01", "test_time": "2024-09-01"}

@@ -10,7 +10,7 @@ import pytest
 
 import relgraph as rg
 from relgraph.bench.demo import make_ecommerce
-from relgraph.models.base import ModelError, load
+from relgraph.models.core.base import ModelError, load
 from relgraph.models.registry import MODEL_NAMES, make_model
 
 QUERIES = {

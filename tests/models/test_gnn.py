@@ -12,8 +12,8 @@ import torch
 
 import relgraph as rg
 from relgraph.bench.demo import make_ecommerce
-from relgraph.models.base import ModelError, load
-from relgraph.models.gnn import GNNModel
+from relgraph.models.core.base import ModelError, load
+from relgraph.models.gnn.model import GNNModel
 from relgraph.models.registry import make_model
 from tests.models.test_common import QUERIES, assert_no_rows_in_no_rows_out
 

@@ -11,7 +11,7 @@ import pytest
 import relgraph as rg
 from relgraph.bench.demo import make_ecommerce
 from relgraph.evaluate import evaluation
-from relgraph.models.base import ModelError, load
+from relgraph.models.core.base import ModelError, load
 from relgraph.models.hybrid import HybridModel
 from tests.models.test_common import QUERIES
 

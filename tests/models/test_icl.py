@@ -11,9 +11,9 @@ import pytest
 import relgraph as rg
 from relgraph.bench.demo import make_ecommerce, make_trials
 from relgraph.evaluate.evaluation import evaluate_models
-from relgraph.models.base import ModelError
-from relgraph.models.icl import IclModel, feature_parts
-from relgraph.models.icl_context import (
+from relgraph.models.core.base import ModelError
+from relgraph.models.icl.model import IclModel, feature_parts
+from relgraph.models.icl.context import (
     ANCHORS_PER_QUERY,
     LabelCache,
     context_anchors,
@@ -295,7 +295,7 @@ def test_normal_mode_stops_lightgbm_early(db: rg.Database, monkeypatch: pytest.M
     fast fits all its rounds on all of it. Reasons come from the kept rounds."""
     import lightgbm as lgb
 
-    from relgraph.models.icl import MODES
+    from relgraph.models.icl.model import MODES
 
     fits: list[tuple[lgb.Booster, dict]] = []
     real = lgb.train

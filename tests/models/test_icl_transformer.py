@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import torch
 
-from relgraph.models.icl_pretrain import pretrain, save
-from relgraph.models.icl_prior import sample_tasks
-from relgraph.models.icl_transformer import (
+from relgraph.models.icl.pretrain import pretrain, save
+from relgraph.models.icl.prior import sample_tasks
+from relgraph.models.icl.transformer import (
     WIDTH,
     ContextTransformer,
     load_pretrained,
@@ -166,7 +166,7 @@ def test_attributions_point_at_the_signal() -> None:
 
 
 def test_pretraining_script_writes_loadable_weights_and_continues(tmp_path) -> None:
-    from relgraph.models.icl_pretrain import main
+    from relgraph.models.icl.pretrain import main
 
     small = ["--tokens", "2000", "--max-context", "32", "--dim", "16", "--heads", "2"]
     small += ["--layers", "1", "--hidden", "32"]
@@ -193,7 +193,7 @@ def test_pretrain_rejects_no_steps() -> None:
 
 def test_regression_maps_scores_back_to_the_labels() -> None:
     """The context's own extremes map back to themselves (no pull to the middle)."""
-    from relgraph.models.icl_transformer import _from_scores
+    from relgraph.models.icl.transformer import _from_scores
 
     y = np.random.default_rng(0).exponential(size=30)
     scores = normal_scores(torch.tensor(y, dtype=torch.float32).view(1, -1, 1), 30)
@@ -212,7 +212,7 @@ def test_empty_query_and_absent_classes() -> None:
 
 
 def test_categories_are_encoded_out_of_fold() -> None:
-    from relgraph.models.icl import _as_numbers
+    from relgraph.models.icl.model import _as_numbers
 
     rng = np.random.default_rng(0)
     y = (rng.random(1000) < 0.5).astype(float)

@@ -10,7 +10,7 @@ import relgraph as rg
 from relgraph.bench.demo import make_ecommerce
 from relgraph.encode import encode_database
 from relgraph.graph import TemporalGraph
-from relgraph.models.node_summaries import NodeSummaries
+from relgraph.models.gnn.node_summaries import NodeSummaries
 
 DAY = 86_400
 

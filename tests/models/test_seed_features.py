@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from relgraph.models.seed_features import SeedScaler
+from relgraph.models.gnn.seed_features import SeedScaler
 
 BOUND = np.sqrt(3.0)
 

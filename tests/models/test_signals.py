@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from relgraph.models.signals import describe
+from relgraph.models.core.signals import describe
 
 
 @pytest.mark.parametrize(

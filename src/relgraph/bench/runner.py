@@ -21,7 +21,7 @@ from relgraph.bench.rel_f1_tasks import REL_F1_TASKS
 from relgraph.errors import RelgraphError
 from relgraph.evaluate.evaluation import ProgressHook, evaluate_models, plan_runs, protocols_of
 from relgraph.evaluate.report import Report
-from relgraph.models.base import ModelError
+from relgraph.models.core.base import ModelError
 from relgraph.models.registry import MODEL_NAMES, model_class
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType

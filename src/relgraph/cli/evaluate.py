@@ -62,7 +62,7 @@ def parse_params(values: list[str] | None, models: list[str]) -> dict[str, dict[
     Raises:
         ModelError: a model that is not compared, or a hyperparameter it lacks.
     """
-    from relgraph.models.base import ModelError
+    from relgraph.models.core.base import ModelError
     from relgraph.models.registry import make_model
 
     out: dict[str, dict[str, Any]] = {}

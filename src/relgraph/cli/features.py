@@ -40,7 +40,7 @@ def feature_table(task: Task, split: str, max_hops: int = 2) -> pd.DataFrame:
     """The gbdt input of ``split``: the entity key, ``anchor_time`` and ``label``
     first, then every feature (fitted as the gbdt model fits them)."""
     from relgraph.features import FeatureConfig
-    from relgraph.models.inputs import TaskInputs
+    from relgraph.models.core.inputs import TaskInputs
 
     examples = task.table(split).reset_index(drop=True)
     inputs = TaskInputs.fit(task, FeatureConfig(max_hops=max_hops))

@@ -29,7 +29,7 @@ from relgraph.cli.common import (
     table_file_format,
 )
 from relgraph.cli.evaluate import print_table
-from relgraph.models.base import Model, ModelError
+from relgraph.models.core.base import Model, ModelError
 from relgraph.pql.task import Task
 
 
@@ -52,7 +52,7 @@ def load_for_query(path: Path, db: Any, query: str) -> Model:
         ModelError: the file is not a model, the schema differs, or the model
             was trained on another query.
     """
-    from relgraph.models.base import load
+    from relgraph.models.core.base import load
     from relgraph.pql import parse
 
     model = load(path, db)

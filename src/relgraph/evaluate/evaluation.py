@@ -37,7 +37,7 @@ import pandas as pd
 
 from relgraph.errors import RelgraphError
 from relgraph.evaluate.metrics import MetricError, metric
-from relgraph.models.base import ModelError
+from relgraph.models.core.base import ModelError
 from relgraph.models.registry import make_model
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType

@@ -1,6 +1,6 @@
 """Model families behind one interface (``fit``, ``predict``, ``explain``, ``save``)."""
 
-from relgraph.models.base import Model, ModelError, load
+from relgraph.models.core.base import Model, ModelError, load
 from relgraph.models.registry import make_model
 from relgraph.models.training import train
 

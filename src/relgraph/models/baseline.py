@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from relgraph.models.base import Model, ModelError
-from relgraph.models.history import past_labels
-from relgraph.models.outputs import plain
+from relgraph.models.core.base import Model, ModelError
+from relgraph.models.core.history import past_labels
+from relgraph.models.core.outputs import plain
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
 

@@ -26,10 +26,10 @@ import numpy as np
 import pandas as pd
 
 from relgraph.features import FeatureConfig, FeaturePlan
-from relgraph.models.base import Model, ModelError
-from relgraph.models.inputs import TaskInputs
-from relgraph.models.outputs import format_predictions, json_value, positional
-from relgraph.models.signals import describe
+from relgraph.models.core.base import Model, ModelError
+from relgraph.models.core.inputs import TaskInputs
+from relgraph.models.core.outputs import format_predictions, json_value, positional
+from relgraph.models.core.signals import describe
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
 

@@ -44,10 +44,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from relgraph.models.base import ModelError
+from relgraph.models.core.base import ModelError
 from relgraph.models.gbdt import GBDTModel
-from relgraph.models.gnn import GNNModel
-from relgraph.models.signals import value_text
+from relgraph.models.gnn.model import GNNModel
+from relgraph.models.core.signals import value_text
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
 
@@ -61,7 +61,7 @@ class HybridModel(GBDTModel):
 
     Args:
         gnn (dict | None): Hyperparameters of the GNNs
-            (:class:`~relgraph.models.gnn.GNNModel`, e.g. ``{"hidden": 32,
+            (:class:`~relgraph.models.gnn.model.GNNModel`, e.g. ``{"hidden": 32,
             "epochs": 5}``); their ``seed`` defaults to this model's, and
             ``ensemble`` to 1: the fold GNNs are averaged already.
             (default: None, the GNN's defaults otherwise)

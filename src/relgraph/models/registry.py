@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from relgraph.models.base import Model, ModelError
+from relgraph.models.core.base import Model, ModelError
 
 
 def model_class(family: str) -> type[Model]:
     from relgraph.models.baseline import BaselineModel
     from relgraph.models.gbdt import GBDTModel
-    from relgraph.models.gnn import GNNModel
+    from relgraph.models.gnn.model import GNNModel
     from relgraph.models.hybrid import HybridModel
-    from relgraph.models.icl import IclModel
+    from relgraph.models.icl.model import IclModel
 
     families: dict[str, type[Model]] = {
         "baseline": BaselineModel,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from relgraph.models.base import Model
+from relgraph.models.core.base import Model
 from relgraph.models.registry import make_model
 from relgraph.pql.task import Task
 

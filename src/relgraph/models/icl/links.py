@@ -16,7 +16,7 @@ blend (own recency first, popularity second) ranks.
 Example:
     >>> import relgraph as rg
     >>> from relgraph.bench.demo import make_ecommerce
-    >>> from relgraph.models.icl import IclModel
+    >>> from relgraph.models.icl.model import IclModel
     >>> db = rg.connect(make_ecommerce(scale=0.05))
     >>> task = rg.Task.from_query(db, "PREDICT LIST_DISTINCT(order_items.product_id, 0, 30, "
     ...                           "days) RANK TOP 3 FOR EACH customers.customer_id")
@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from relgraph.models.icl_context import LabelCache, context_anchors
-from relgraph.models.inputs import horizon_timedelta
-from relgraph.models.outputs import plain
+from relgraph.models.icl.context import LabelCache, context_anchors
+from relgraph.models.core.inputs import horizon_timedelta
+from relgraph.models.core.outputs import plain
 from relgraph.pql.task import Task
 
 if TYPE_CHECKING:
@@ -235,10 +235,10 @@ def _lightgbm(train: pd.DataFrame, mode: Any, seed: int) -> lgb.Booster:
 
 def _transformer_scores(train: pd.DataFrame, x: np.ndarray, seed: int) -> np.ndarray:
     """The transformer's probability that each pair is a hit, from at most
-    :data:`~relgraph.models.icl.TRANSFORMER_CONTEXT` labelled pairs (every
+    :data:`~relgraph.models.icl.model.TRANSFORMER_CONTEXT` labelled pairs (every
     positive first, up to half of them; negatives drawn at random)."""
-    from relgraph.models.icl import TRANSFORMER_CONTEXT
-    from relgraph.models.icl_transformer import load_pretrained
+    from relgraph.models.icl.model import TRANSFORMER_CONTEXT
+    from relgraph.models.icl.transformer import load_pretrained
 
     rng = np.random.default_rng(seed)
     y = train["y"].to_numpy()

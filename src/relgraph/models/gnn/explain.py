@@ -35,7 +35,7 @@ prediction depends on them. Explanations are deterministic for a fitted model.
 Example:
     >>> import relgraph as rg
     >>> from relgraph.bench.demo import make_ecommerce
-    >>> from relgraph.models.gnn import GNNModel
+    >>> from relgraph.models.gnn.model import GNNModel
     >>> db = rg.connect(make_ecommerce(scale=0.05))
     >>> task = rg.Task.from_query(db, "PREDICT COUNT(orders.*, 0, 30, days) = 0 "
     ...                           "FOR EACH customers.customer_id")
@@ -63,11 +63,11 @@ from torch_geometric.data import HeteroData
 
 from relgraph.encode import NULL_TIME, ColumnStats, TableTensors
 from relgraph.encode.columns import EMPTY_ID
-from relgraph.models.base import ModelError
+from relgraph.models.core.base import ModelError
 from relgraph.pql.task_type import TaskType
 
 if TYPE_CHECKING:
-    from relgraph.models.gnn import GNNModel
+    from relgraph.models.gnn.model import GNNModel
 
 __all__ = ["WINDOWS", "explain_gnn"]
 
@@ -96,7 +96,7 @@ class _Part:
 
 @torch.no_grad()
 def explain_gnn(model: GNNModel, examples: pd.DataFrame, top: int = 3) -> pd.DataFrame:
-    """Predictions of a fitted :class:`~relgraph.models.gnn.GNNModel` with the
+    """Predictions of a fitted :class:`~relgraph.models.gnn.model.GNNModel` with the
     parts of each example's subgraph that moved them most.
 
     Args:
@@ -145,7 +145,7 @@ def _explain(model: GNNModel, examples: pd.DataFrame, top: int) -> pd.DataFrame:
     idx = np.flatnonzero(ok)
     # The same batches and sampling seeds as GNNModel._raw: the explained
     # subgraphs are the ones the predictions came from.
-    from relgraph.models.gnn import _PREDICT_BATCH
+    from relgraph.models.gnn.model import _PREDICT_BATCH
 
     for lo in range(0, len(idx), _PREDICT_BATCH):
         part_idx = idx[lo : lo + _PREDICT_BATCH]

@@ -47,8 +47,8 @@ from relgraph.features import FeatureConfig, FeaturePlan
 from relgraph.graph import TemporalGraph, TemporalSampler
 from relgraph.graph.csr import match_keys
 from relgraph.graph.timeutil import to_epoch_seconds
-from relgraph.models.base import Model, ModelError
-from relgraph.models.gnn_link import (
+from relgraph.models.core.base import Model, ModelError
+from relgraph.models.gnn.link import (
     LinkScorer,
     candidate_keys,
     history_counts,
@@ -56,11 +56,11 @@ from relgraph.models.gnn_link import (
     multi_hot,
     softmax_loss,
 )
-from relgraph.models.gnn_net import GNNNet
-from relgraph.models.inputs import horizon_timedelta, target_history
-from relgraph.models.node_summaries import NodeSummaries
-from relgraph.models.outputs import format_predictions
-from relgraph.models.seed_features import SeedFeatureStore, SeedScaler
+from relgraph.models.gnn.net import GNNNet
+from relgraph.models.core.inputs import horizon_timedelta, target_history
+from relgraph.models.gnn.node_summaries import NodeSummaries
+from relgraph.models.core.outputs import format_predictions
+from relgraph.models.gnn.seed_features import SeedFeatureStore, SeedScaler
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
 
@@ -103,7 +103,7 @@ class GNNModel(Model):
             (default: True)
         label_history (bool): Give the entity node the target's own known
             history (past labels of the same query, see
-            :mod:`relgraph.models.seed_features`); binary and regression
+            :mod:`relgraph.models.gnn.seed_features`); binary and regression
             tasks with a time window. (default: True)
         dropout (float): Dropout after every message-passing layer and in
             the head. (default: 0.1)
@@ -134,7 +134,7 @@ class GNNModel(Model):
             summaries of the rows that reference it as of its seed's anchor
             (how many, days since the latest, means of their numbers, shares
             of their categories: a product's average rating so far), see
-            :mod:`relgraph.models.node_summaries`. ``1``: those rows; ``2``:
+            :mod:`relgraph.models.gnn.node_summaries`. ``1``: those rows; ``2``:
             also the summaries of the rows the node references (an order
             item gets its product's average rating, one hop nearer the
             seed); ``0`` turns them off. (default: 0)
@@ -822,7 +822,7 @@ class GNNModel(Model):
         return keys[top].tolist(), scores.tolist()
 
     def _explain(self, examples: pd.DataFrame, top: int) -> pd.DataFrame:
-        from relgraph.models.gnn_explain import explain_gnn
+        from relgraph.models.gnn.explain import explain_gnn
 
         return explain_gnn(self, examples, top)
 

@@ -3,8 +3,8 @@
 Given labelled context rows and unlabelled query rows of one task (any table
 of numbers), one forward pass predicts the query rows. Its weights ship with
 the package (``weights/icl_transformer.pt``); they were learned once on
-synthetic tasks (:mod:`relgraph.models.icl_prior`) by
-``python -m relgraph.models.icl_pretrain``, never on a user's data.
+synthetic tasks (:mod:`relgraph.models.icl.prior`) by
+``python -m relgraph.models.icl.pretrain``, never on a user's data.
 
 At query time:
 

@@ -1,23 +1,23 @@
 """Pretrains the context transformer on synthetic tasks; writes its weights.
 
-The shipped weights (``relgraph/models/weights/icl_transformer.pt``) come from
+The shipped weights (``relgraph/models/icl/weights/icl_transformer.pt``) come from
 this script and nothing else: no user data, no benchmark data. Each step draws
-a batch of tasks of one kind from :mod:`relgraph.models.icl_prior` (seeded by
+a batch of tasks of one kind from :mod:`relgraph.models.icl.prior` (seeded by
 the step), splits their rows into context and query, and trains the
 transformer to predict the query labels (cross-entropy over classes, or over
 bins of the label's normal score for regression).
 
 Usage::
 
-    python -m relgraph.models.icl_pretrain --out weights.pt --minutes 30
-    python -m relgraph.models.icl_pretrain --device cuda --minutes 7 --tokens 1500000
+    python -m relgraph.models.icl.pretrain --out weights.pt --minutes 30
+    python -m relgraph.models.icl.pretrain --device cuda --minutes 7 --tokens 1500000
 
 The same arguments give the same weights on the same device (up to the
 nondeterminism of the device's kernels); ``--minutes`` stops at a time, so
 give ``--steps`` for an exact rerun (the saved file records the steps run).
 
 Example:
-    >>> from relgraph.models.icl_transformer import ContextTransformer
+    >>> from relgraph.models.icl.transformer import ContextTransformer
     >>> model = ContextTransformer(dim=16, heads=2, layers=1, hidden=32)
     >>> log = pretrain(model, steps=2, tokens=2_000, max_context=64, seed=0)
     >>> len(log), sorted(log[0])
@@ -37,8 +37,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from relgraph.models.icl_prior import sample_tasks
-from relgraph.models.icl_transformer import (
+from relgraph.models.icl.prior import sample_tasks
+from relgraph.models.icl.transformer import (
     MAX_CLASSES,
     ContextTransformer,
     normal_scores,
@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> None:
             for kind in KIND_SHARES
         },
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": "python -m relgraph.models.icl_pretrain " + " ".join(argv),
+        "command": "python -m relgraph.models.icl.pretrain " + " ".join(argv),
     }
     if earlier:
         info["continued_from"] = earlier

@@ -5,20 +5,20 @@ At query time, for each anchor time ``t`` of the examples to predict:
 1. **context**: the query's own labels at earlier anchors ``t - Δ, t - 2Δ, ...``
    whose windows end by ``t`` (and by ``cutoff`` under RelBench's protocol),
    most recent first, up to the mode's size, each class kept present
-   (:mod:`relgraph.models.icl_context`). A target without a window uses the
+   (:mod:`relgraph.models.icl.context`). A target without a window uses the
    entities labelled by ``t`` as context and predicts the others;
 2. **features**: the automatic relational features plus the target's own
-   history (:class:`~relgraph.models.inputs.TaskInputs`) of the context and
+   history (:class:`~relgraph.models.core.inputs.TaskInputs`) of the context and
    query rows, from rows visible at each row's anchor;
 3. **prediction**, by the mode's predictor (or the one asked for): the
    pre-trained context transformer in one forward pass, nothing fitted
-   (:mod:`relgraph.models.icl_transformer`, ``fast``); a small LightGBM model
+   (:mod:`relgraph.models.icl.transformer`, ``fast``); a small LightGBM model
    fitted on the context with a fixed number of rounds (no early stopping, no
    tuning); or the mean of both (``normal``, ``best``). With its reasons,
    0.15-0.2 s in ``fast`` mode on rel-f1 (``benchmarks/icl_latency.py``).
    Link prediction scores (entity, candidate) pairs described by the entity's
    own past targets and their popularity the same ways
-   (:mod:`relgraph.models.icl_links`).
+   (:mod:`relgraph.models.icl.links`).
 
 ``fit`` only binds the task. Every prediction reads nothing after its anchor.
 
@@ -50,8 +50,8 @@ import numpy as np
 import pandas as pd
 
 from relgraph.features import FeatureConfig, FeaturePlan
-from relgraph.models.base import Model, ModelError
-from relgraph.models.icl_context import (
+from relgraph.models.core.base import Model, ModelError
+from relgraph.models.icl.context import (
     LabelCache,
     class_counts,
     context_anchors,
@@ -59,9 +59,9 @@ from relgraph.models.icl_context import (
     positions,
     sample_context,
 )
-from relgraph.models.inputs import TaskInputs, horizon_timedelta
-from relgraph.models.outputs import format_predictions, json_value, positional
-from relgraph.models.signals import describe, window_text
+from relgraph.models.core.inputs import TaskInputs, horizon_timedelta
+from relgraph.models.core.outputs import format_predictions, json_value, positional
+from relgraph.models.core.signals import describe, window_text
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
 
@@ -161,7 +161,7 @@ class IclModel(Model):
         seed (int): Random seed of the fitted predictor. (default: 0)
         predictor (str | None): ``"transformer"`` predicts with the
             pre-trained context transformer in one forward pass, nothing
-            fitted (:mod:`relgraph.models.icl_transformer`; binary,
+            fitted (:mod:`relgraph.models.icl.transformer`; binary,
             regression and up to 10 classes, else LightGBM); ``"lightgbm"``
             fits a small LightGBM model on the context; ``"blend"`` averages
             both. ``None``: the mode's (``fast``: transformer; ``normal`` and
@@ -251,7 +251,7 @@ class IclModel(Model):
             return self._empty_output(top)
         task = self.task_
         if task.task_type is TaskType.link_prediction:
-            from relgraph.models.icl_links import rank_links
+            from relgraph.models.icl.links import rank_links
 
             start = time.perf_counter()
             out, stats = rank_links(
@@ -498,7 +498,7 @@ class IclModel(Model):
         if asked == "lightgbm":
             return "lightgbm"
         if self.task_.task_type is TaskType.multiclass_classification:
-            from relgraph.models.icl_transformer import MAX_CLASSES
+            from relgraph.models.icl.transformer import MAX_CLASSES
 
             if len(classes or []) > MAX_CLASSES:
                 return "lightgbm"
@@ -515,7 +515,7 @@ class IclModel(Model):
         """Predictions (and per-column contributions) of the pre-trained
         transformer; a context larger than it saw in pretraining is split into
         random parts whose outputs are averaged."""
-        from relgraph.models.icl_transformer import load_pretrained
+        from relgraph.models.icl.transformer import load_pretrained
 
         model = load_pretrained()
         kind = _TRANSFORMER_KINDS[self.task_.task_type]
@@ -804,7 +804,7 @@ def _reasons(
 
 
 def _describe(name: str, value: Any, entity_table: str) -> str:
-    """As :func:`~relgraph.models.signals.describe`, plus the entity's own age."""
+    """As :func:`~relgraph.models.core.signals.describe`, plus the entity's own age."""
     if name == f"{entity_table}.age_days" and isinstance(value, int | float):
         return f"{entity_table}: first seen {value:.0f} days ago"
     if name.startswith(f"{entity_table}.") and name.endswith(".days_before"):

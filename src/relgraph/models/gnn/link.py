@@ -30,7 +30,7 @@ import torch
 from torch import Tensor, nn
 
 from relgraph.graph.csr import match_keys
-from relgraph.models.history import past_labels
+from relgraph.models.core.history import past_labels
 from relgraph.pql.task import Task
 
 __all__ = ["LinkScorer", "candidate_keys", "history_counts", "label_rows", "softmax_loss"]

@@ -39,7 +39,7 @@ class Model(ABC):
         >>> BaselineModel().predict(pd.DataFrame())
         Traceback (most recent call last):
         ...
-        relgraph.models.base.ModelError: This BaselineModel is not fitted yet; call fit(task) first.
+        relgraph.models.core.base.ModelError: This BaselineModel is not fitted yet; call fit(task) first.
     """
 
     family: ClassVar[str]

@@ -1,6 +1,6 @@
 """Synthetic prediction tasks for pretraining the context transformer.
 
-The transformer of :mod:`relgraph.models.icl_transformer` learns to predict
+The transformer of :mod:`relgraph.models.icl.transformer` learns to predict
 query rows from labelled context rows. It is pretrained on tasks drawn from
 this prior, never on a real database: each task is a table whose columns
 imitate relgraph's automatic relational features (counts and sums over

@@ -48,7 +48,7 @@ class GNNNet(nn.Module):
             (added later) share one extra vector. (default: None)
         summary_dims (Mapping[str, int] | None): Node types that get
             per-node summaries (``summary`` on their store, see
-            :mod:`relgraph.models.node_summaries`), with their widths; each
+            :mod:`relgraph.models.gnn.node_summaries`), with their widths; each
             is mapped by a small MLP and added to the node's embedding.
             (default: None)
     """
