@@ -10,8 +10,8 @@ import pytest
 
 import relgraph as rg
 from relgraph.bench.demo import make_ecommerce
-from relgraph.models.gnn.model import GNNModel
 from relgraph.models.gnn.explain import WINDOWS
+from relgraph.models.gnn.model import GNNModel
 from tests.models.test_common import QUERIES
 
 # Explanations read one fitted model: two nets (the ensemble path) and no refit

@@ -12,13 +12,13 @@ import relgraph as rg
 from relgraph.bench.demo import make_ecommerce, make_trials
 from relgraph.evaluate.evaluation import evaluate_models
 from relgraph.models.core.base import ModelError
-from relgraph.models.icl.model import IclModel, feature_parts
 from relgraph.models.icl.context import (
     ANCHORS_PER_QUERY,
     LabelCache,
     context_anchors,
     sample_context,
 )
+from relgraph.models.icl.model import IclModel, feature_parts
 from tests.factories import shop_frames
 
 CHURN = (

@@ -45,9 +45,9 @@ import numpy as np
 import pandas as pd
 
 from relgraph.models.core.base import ModelError
+from relgraph.models.core.signals import value_text
 from relgraph.models.gbdt import GBDTModel
 from relgraph.models.gnn.model import GNNModel
-from relgraph.models.core.signals import value_text
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
 

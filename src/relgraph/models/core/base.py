@@ -36,10 +36,10 @@ class Model(ABC):
 
     Example:
         >>> from relgraph.models.baseline import BaselineModel
-        >>> BaselineModel().predict(pd.DataFrame())
+        >>> BaselineModel().predict(pd.DataFrame())  # doctest: +IGNORE_EXCEPTION_DETAIL
         Traceback (most recent call last):
         ...
-        relgraph.models.core.base.ModelError: This BaselineModel is not fitted yet; call fit(task) first.
+        ModelError: This BaselineModel is not fitted yet; call fit(task) first.
     """
 
     family: ClassVar[str]

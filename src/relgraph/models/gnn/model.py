@@ -48,6 +48,8 @@ from relgraph.graph import TemporalGraph, TemporalSampler
 from relgraph.graph.csr import match_keys
 from relgraph.graph.timeutil import to_epoch_seconds
 from relgraph.models.core.base import Model, ModelError
+from relgraph.models.core.inputs import horizon_timedelta, target_history
+from relgraph.models.core.outputs import format_predictions
 from relgraph.models.gnn.link import (
     LinkScorer,
     candidate_keys,
@@ -57,9 +59,7 @@ from relgraph.models.gnn.link import (
     softmax_loss,
 )
 from relgraph.models.gnn.net import GNNNet
-from relgraph.models.core.inputs import horizon_timedelta, target_history
 from relgraph.models.gnn.node_summaries import NodeSummaries
-from relgraph.models.core.outputs import format_predictions
 from relgraph.models.gnn.seed_features import SeedFeatureStore, SeedScaler
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType

@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from relgraph.models.icl.context import LabelCache, context_anchors
 from relgraph.models.core.inputs import horizon_timedelta
 from relgraph.models.core.outputs import plain
+from relgraph.models.icl.context import LabelCache, context_anchors
 from relgraph.pql.task import Task
 
 if TYPE_CHECKING:

@@ -51,6 +51,9 @@ import pandas as pd
 
 from relgraph.features import FeatureConfig, FeaturePlan
 from relgraph.models.core.base import Model, ModelError
+from relgraph.models.core.inputs import TaskInputs, horizon_timedelta
+from relgraph.models.core.outputs import format_predictions, json_value, positional
+from relgraph.models.core.signals import describe, window_text
 from relgraph.models.icl.context import (
     LabelCache,
     class_counts,
@@ -59,9 +62,6 @@ from relgraph.models.icl.context import (
     positions,
     sample_context,
 )
-from relgraph.models.core.inputs import TaskInputs, horizon_timedelta
-from relgraph.models.core.outputs import format_predictions, json_value, positional
-from relgraph.models.core.signals import describe, window_text
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
 
