@@ -258,7 +258,7 @@ def run_task(
     import relgraph as rg
     from relgraph.errors import RelgraphError
     from relgraph.evaluate.evaluation import evaluate_models, score_predictions
-    from relgraph.evaluate.metrics import metric
+    from relgraph.metrics import metric
     from relgraph.models.registry import make_model
 
     start = time.perf_counter()

@@ -41,9 +41,9 @@ import numpy as np
 import relgraph as rg
 from relgraph.bench.demo import make_ecommerce
 from relgraph.evaluate.evaluation import evaluate_models
-from relgraph.evaluate.metrics import auroc
 from relgraph.evaluate.paired import paired_bootstrap
 from relgraph.evaluate.report import Report
+from relgraph.metrics import auroc
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "demo-multihop"
 CHURN = (

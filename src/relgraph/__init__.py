@@ -18,6 +18,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from relgraph import pql  # noqa: E402
 from relgraph.db.database import Database, connect  # noqa: E402
 from relgraph.db.schema import Link, Schema, TableSchema  # noqa: E402
+from relgraph.db.sources.writeback import write_predictions, write_table  # noqa: E402
 from relgraph.db.stype import Stype  # noqa: E402
 from relgraph.errors import (
     DataValidationError,
@@ -41,6 +42,8 @@ __all__ = [
     "predict",
     "suggest",
     "train",
+    "write_predictions",
+    "write_table",
     "Database",
     "DataValidationError",
     "GraphError",

@@ -11,7 +11,7 @@ small LightGBM model fitted on the context (0.2 s in ``fast``, seconds with the
 larger contexts of ``normal`` and ``best``), or the
 mean of both (the default of ``normal`` and ``best``). Each row's
 ``top_signal`` is its strongest input. Writing the predictions out:
-:mod:`relgraph.writeback`.
+:mod:`relgraph.db.sources.writeback`.
 
 Example:
     >>> import relgraph as rg
@@ -34,11 +34,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from relgraph.db.sources.writeback import OutputError, write_predictions, write_table
 from relgraph.errors import PQLError, RelgraphError
 from relgraph.pql import ast
 from relgraph.pql.parser import parse
 from relgraph.pql.task import Task
-from relgraph.writeback import OutputError, write_predictions, write_table
 
 if TYPE_CHECKING:
     from relgraph.db.database import Database

@@ -12,7 +12,7 @@ import relgraph as rg
 from relgraph.bench.demo import make_ecommerce, write_duckdb
 from relgraph.cli.main import app
 from relgraph.evaluate.evaluation import score_predictions
-from relgraph.models.core.base import load
+from relgraph.models.registry import load
 
 runner = CliRunner()
 CHURN = (

@@ -15,9 +15,9 @@ from relgraph.cli.features import feature_table
 from relgraph.cli.main import app
 from relgraph.cli.predict import load_for_query
 from relgraph.evaluate.evaluation import evaluate_models, score_predictions
-from relgraph.models.core.base import ModelError, load
+from relgraph.models.core.base import ModelError
 from relgraph.models.core.inputs import TaskInputs
-from relgraph.models.registry import make_model
+from relgraph.models.registry import load, make_model
 
 runner = CliRunner()
 CHURN = (

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import relgraph as rg
+from relgraph import metrics
 from relgraph.bench.demo import make_ecommerce
-from relgraph.evaluate import metrics
 from relgraph.evaluate.evaluation import (
     EvaluationError,
     cutoff_for,

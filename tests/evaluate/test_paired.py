@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from relgraph.evaluate.metrics import auroc, mae
 from relgraph.evaluate.paired import paired_bootstrap
+from relgraph.metrics import auroc, mae
 
 
 def _labels(n: int = 600, seed: int = 0) -> tuple[np.ndarray, np.random.Generator]:

@@ -12,9 +12,9 @@ import torch
 
 import relgraph as rg
 from relgraph.bench.demo import make_ecommerce
-from relgraph.models.core.base import ModelError, load
+from relgraph.models.core.base import ModelError
 from relgraph.models.gnn.model import GNNModel
-from relgraph.models.registry import make_model
+from relgraph.models.registry import load, make_model
 from tests.models.test_common import QUERIES, assert_no_rows_in_no_rows_out
 
 TINY = {"hidden": 16, "epochs": 2, "fanout": (4, 2), "batch_size": 256, "refit_with_val": False}
@@ -207,7 +207,7 @@ def test_link_prediction_ranks_candidates(db: rg.Database, tmp_path: Path) -> No
 
 @pytest.mark.slow  # trains until it learns (6 epochs, three nets)
 def test_link_prediction_learns_repeat_purchases() -> None:
-    from relgraph.evaluate.metrics import map_at_k
+    from relgraph.metrics import map_at_k
     from relgraph.models.baseline import BaselineModel
 
     db = rg.connect(_repeat_buyers())

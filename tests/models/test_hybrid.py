@@ -11,8 +11,9 @@ import pytest
 import relgraph as rg
 from relgraph.bench.demo import make_ecommerce
 from relgraph.evaluate import evaluation
-from relgraph.models.core.base import ModelError, load
+from relgraph.models.core.base import ModelError
 from relgraph.models.hybrid import HybridModel
+from relgraph.models.registry import load
 from tests.models.test_common import QUERIES
 
 # A family built on two others (gbdt and gnn, each tested in the default run):

@@ -52,7 +52,7 @@ def load_for_query(path: Path, db: Any, query: str) -> Model:
         ModelError: the file is not a model, the schema differs, or the model
             was trained on another query.
     """
-    from relgraph.models.core.base import load
+    from relgraph.models.registry import load
     from relgraph.pql import parse
 
     model = load(path, db)
@@ -144,7 +144,7 @@ def predict_command(
         )
     anchor = _anchor(anchor_time)
     if table is not None:  # before any work, so that none is lost to a taken name
-        from relgraph.writeback import check_table
+        from relgraph.db.sources.writeback import check_table
 
         check_table(source, table, replace=replace)
     saved = Path(model)
@@ -166,12 +166,12 @@ def predict_command(
     else:
         preds = _predict_fitted(db, query, saved, model, anchor, explain)
     if out_path is not None:
-        from relgraph.writeback import write_predictions
+        from relgraph.db.sources.writeback import write_predictions
 
         write_predictions(preds, out_path)
         err.print(f"wrote {len(preds):,} predictions to {out_path}", markup=False)
     if table is not None:
-        from relgraph.writeback import table_target, write_table
+        from relgraph.db.sources.writeback import table_target, write_table
 
         write_table(preds, source, table, replace=replace)
         where = table_target(source).shown

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from relgraph.errors import RelgraphError
-from relgraph.evaluate.metrics import MetricError, metric
+from relgraph.metrics import MetricError, metric
 from relgraph.models.core.base import ModelError
 from relgraph.models.registry import make_model
 from relgraph.pql.task import Task

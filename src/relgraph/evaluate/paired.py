@@ -8,7 +8,7 @@ difference on each resample does not.
 
 Example:
     >>> import numpy as np
-    >>> from relgraph.evaluate.metrics import auroc
+    >>> from relgraph.metrics import auroc
     >>> rng = np.random.default_rng(0)
     >>> y = rng.integers(0, 2, 400)
     >>> good, noisy = y + rng.normal(0, 0.5, 400), y + rng.normal(0, 2.0, 400)
@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from relgraph.evaluate.metrics import MetricError
+from relgraph.metrics import MetricError
 
 __all__ = ["PairedDifference", "paired_bootstrap"]
 

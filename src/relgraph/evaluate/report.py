@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from relgraph.evaluate.evaluation import EVAL_SPLITS, TaskEvaluation
-from relgraph.evaluate.metrics import metric
+from relgraph.metrics import metric
 
 __all__ = ["PROTOCOL_NOTES", "Report", "format_mean_std", "format_value", "machine_info"]
 

@@ -28,8 +28,10 @@ import pandas as pd
 from relgraph.features import FeatureConfig, FeaturePlan
 from relgraph.models.core.base import Model, ModelError
 from relgraph.models.core.inputs import TaskInputs
+from relgraph.models.core.lightgbm import REPRODUCIBLE, objective
 from relgraph.models.core.outputs import format_predictions, json_value, positional
 from relgraph.models.core.signals import describe
+from relgraph.models.core.targets import class_codes, classes_of
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
 
@@ -148,23 +150,23 @@ class GBDTModel(Model):
             "bagging_freq": 1,
             "lambda_l2": self.lambda_l2,
             "seed": self.seed,
-            "deterministic": True,
             # Column-wise histograms: with a few hundred or thousand mostly
             # missing features, LightGBM's row-wise choice spends its time
             # copying the sampled columns and merging per-thread histograms
             # (about 1.4x slower on Lahman's 2,000 features, same trees).
             "force_col_wise": True,
             "num_threads": 2,
-            "verbose": -1,
+            **REPRODUCIBLE,
         }
-        if kind is TaskType.binary_classification:
-            params.update(objective="binary", metric="auc")
-        elif kind is TaskType.regression:
-            params.update(objective=self.regression_objective, metric="l1")
-        else:
-            params.update(
-                objective="multiclass", metric="multi_logloss", num_class=len(self.classes_)
+        num_class = len(self.classes_) if kind is TaskType.multiclass_classification else None
+        params.update(
+            objective(
+                kind,
+                num_class=num_class,
+                regression=self.regression_objective,
+                with_metric=True,
             )
+        )
         return params
 
     def _fit(self, task: Task) -> None:
@@ -175,7 +177,7 @@ class GBDTModel(Model):
         x_train = compact(self._fit_features(task, train, "train"))
         self.classes_ = None
         if task.task_type is TaskType.multiclass_classification:
-            self.classes_ = sorted(train["label"].astype(str).unique())
+            self.classes_ = classes_of(train["label"])
             # a class training never saw cannot be learned (LightGBM refuses its label)
             val = val[val["label"].astype(str).isin(self.classes_)].reset_index(drop=True)
         y_train = self._encode(train["label"])
@@ -265,8 +267,7 @@ class GBDTModel(Model):
     def _encode(self, labels: pd.Series) -> np.ndarray:
         if self.classes_ is None:
             return labels.to_numpy(dtype=float)
-        index = {c: i for i, c in enumerate(self.classes_)}
-        return labels.astype(str).map(lambda c: index.get(c, -1)).to_numpy()
+        return class_codes(labels, self.classes_)
 
     # ------------------------------------------------------------ predict
     def _features(self, examples: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:

@@ -168,7 +168,7 @@ class HybridModel(GBDTModel):
         self, model: GNNModel, examples: pd.DataFrame, cutoff: pd.Timestamp | None
     ) -> np.ndarray:
         """One GNN's predictions as a matrix in the order of :meth:`_prediction_columns`."""
-        out = model._predict(examples.reset_index(drop=True), cutoff)
+        out = model.predict(examples.reset_index(drop=True), cutoff=cutoff)
         kind = self.task_.task_type
         if kind is TaskType.binary_classification:
             return out[["probability"]].to_numpy(dtype=float)
@@ -214,9 +214,9 @@ class HybridModel(GBDTModel):
         files = super()._state()
         meta: dict[str, Any] = {"gnn_classes": self.gnn_classes_, "folds": len(self.gnns_)}
         for k, model in enumerate(self.gnns_):
-            files.update({f"gnn{k}/{name}": data for name, data in model._state().items()})
+            files.update({f"gnn{k}/{name}": data for name, data in model.state_files().items()})
         if self.embedder_ is not None:
-            files.update({f"embedder/{n}": d for n, d in self.embedder_._state().items()})
+            files.update({f"embedder/{n}": d for n, d in self.embedder_.state_files().items()})
             buf = io.BytesIO()
             np.savez(buf, mean=self.pca_mean_, components=self.pca_components_)
             files["embedder/pca.npz"] = buf.getvalue()
@@ -235,11 +235,8 @@ class HybridModel(GBDTModel):
             self.pca_mean_, self.pca_components_ = pca["mean"], pca["components"]
 
     def _load_gnn(self, files: dict[str, bytes], prefix: str) -> GNNModel:
-        model = GNNModel(**self._gnn_params())
-        model.task_ = self.task_
-        model.fit_seconds_ = 0.0
-        model._load_state({n[len(prefix) :]: d for n, d in files.items() if n.startswith(prefix)})
-        return model
+        own = {n[len(prefix) :]: d for n, d in files.items() if n.startswith(prefix)}
+        return GNNModel.from_state(self.task_, own, self._gnn_params())
 
 
 class _TrainSubset:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from relgraph.models.core.base import Model, ModelError
+from relgraph.models.core.base import Model, ModelError, read_saved
+
+#: Every model family, by the name saved model files carry.
+FAMILIES = ("baseline", "gbdt", "gnn", "hybrid", "icl")
 
 
 def model_class(family: str) -> type[Model]:
+    """The class of a family (imported on first use: torch and LightGBM load late).
+
+    Example:
+        >>> model_class("gbdt").__name__
+        'GBDTModel'
+    """
     from relgraph.models.baseline import BaselineModel
     from relgraph.models.gbdt import GBDTModel
     from relgraph.models.gnn.model import GNNModel
@@ -22,7 +32,7 @@ def model_class(family: str) -> type[Model]:
         "icl": IclModel,
     }
     if family not in families:
-        raise ModelError(f"Unknown model family {family!r}; known: {', '.join(families)}.")
+        raise ModelError(f"Unknown model family {family!r}; known: {', '.join(FAMILIES)}.")
     return families[family]
 
 
@@ -49,3 +59,28 @@ def make_model(name: str, **params: Any) -> Model:
         raise ModelError(f"Unknown model {name!r}; known: {', '.join(MODEL_NAMES)}.")
     family, defaults = MODEL_NAMES[name]
     return model_class(family)(**{**defaults, **params})
+
+
+def load(path: str | Path, db: Any) -> Model:
+    """Read a model written by :meth:`Model.save <relgraph.models.core.base.Model.save>`
+    and bind it to ``db`` (whose schema must fit).
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> import relgraph as rg
+        >>> from relgraph.bench.demo import make_ecommerce
+        >>> db = rg.connect(make_ecommerce(scale=0.05))
+        >>> task = rg.Task.from_query(db, "PREDICT COUNT(orders.*, 0, 30, days) > 0 "
+        ...                           "FOR EACH customers.customer_id")
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "prior.zip"
+        >>> _ = make_model("prior").fit(task).save(path)
+        >>> type(load(path, db)).__name__
+        'BaselineModel'
+
+    Raises:
+        ModelError: the file is not a relgraph model, or the schema differs.
+    """
+    saved = read_saved(path, db)
+    return model_class(saved.family).from_state(
+        saved.task, saved.files, saved.params, saved.fit_seconds
+    )

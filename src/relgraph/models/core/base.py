@@ -4,7 +4,7 @@ The constructor stores hyperparameters only; :meth:`Model.fit` learns from a
 :class:`~relgraph.pql.task.Task` and returns ``self``; learned state ends in
 ``_``. :meth:`Model.predict` and :meth:`Model.explain` check the model is
 fitted, then call the family's worker. :meth:`Model.save` writes one file that
-:func:`load` reads back against a database whose schema fits.
+:func:`relgraph.models.load` reads back against a database whose schema fits.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import json
 import time
 import zipfile
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
@@ -120,9 +121,32 @@ class Model(ABC):
         path.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             zf.writestr("manifest.json", json.dumps(manifest, indent=2))
-            for name, data in self._state().items():
+            for name, data in self.state_files().items():
                 zf.writestr(name, data)
         return path
+
+    def state_files(self) -> dict[str, bytes]:
+        """The fitted state as named byte strings: what :meth:`save` writes beside
+        its manifest, and what :meth:`from_state` reads back."""
+        self._check_fitted()
+        return self._state()
+
+    @classmethod
+    def from_state(
+        cls,
+        task: Task,
+        files: dict[str, bytes],
+        params: dict[str, Any] | None = None,
+        fit_seconds: float = 0.0,
+    ) -> Self:
+        """A fitted model of this family, rebuilt from :meth:`state_files` and
+        bound to ``task`` (the task it was fitted on, or the same query on a
+        database with the same schema)."""
+        model = cls(**(params or {}))
+        model.task_ = task
+        model.fit_seconds_ = fit_seconds
+        model._load_state(files)
+        return model
 
     # ------------------------------------------------------------ for families
     @abstractmethod
@@ -160,14 +184,25 @@ class Model(ABC):
         return examples
 
 
-def load(path: str | Path, db: Any) -> Model:
-    """Read a saved model and bind it to ``db`` (whose schema must fit).
+@dataclass(frozen=True)
+class SavedModel:
+    """A model file's contents, checked against the database it will run on."""
+
+    family: str
+    params: dict[str, Any]
+    task: Task
+    files: dict[str, bytes]
+    fit_seconds: float
+
+
+def read_saved(path: str | Path, db: Any) -> SavedModel:
+    """Read a file written by :meth:`Model.save` and rebind its task to ``db``.
+
+    :func:`relgraph.models.load` turns the result into a model of its family.
 
     Raises:
         ModelError: the file is not a relgraph model, or the schema differs.
     """
-    from relgraph.models.registry import model_class
-
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as zf:
@@ -188,17 +223,20 @@ def load(path: str | Path, db: Any) -> Model:
             "keys, time columns, column types or links differ. Retrain it on this database, or "
             "apply the same schema overrides as at training time."
         )
-    model = model_class(manifest["family"])(**manifest["params"])
-    model.task_ = Task.from_query(
+    task = Task.from_query(
         db,
         manifest["query"],
         val_time=manifest["val_time"],
         test_time=manifest["test_time"],
         horizon=manifest["horizon"],
     )
-    model.fit_seconds_ = manifest.get("fit_seconds", 0.0)
-    model._load_state(files)
-    return model
+    return SavedModel(
+        family=manifest["family"],
+        params=manifest["params"],
+        task=task,
+        files=files,
+        fit_seconds=manifest.get("fit_seconds", 0.0),
+    )
 
 
 def frame_to_bytes(frame: pd.DataFrame) -> bytes:

@@ -1,15 +1,25 @@
-"""The entity's own past labels for a task: the shared input of the history
-baseline and (as features) of the gbdt model."""
+"""The entity's own past labels for a task, known at each example's anchor:
+as rows (:func:`past_labels`, the history baseline's and the link models'
+input) and as features (:func:`target_history`, the tabular models')."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from relgraph.features import past_anchors
+from relgraph.features import label_history_features, past_anchors
 from relgraph.pql.task import Task
 
-#: Past horizons whose labels count as the entity's history.
+#: Past horizons whose labels count as the entity's history (as rows).
 LOOKBACK = 12
+#: Past horizons whose labels become history features.
+HISTORY_WINDOWS = 24
+
+
+def horizon_timedelta(task: Task) -> pd.Timedelta:
+    """The task's step between anchors as a Timedelta (months as 30.44 days)."""
+    if task.horizon is None:
+        raise ValueError("A target without a time window has no horizon.")
+    return pd.Timedelta(seconds=task.horizon.seconds)
 
 
 def past_labels(
@@ -20,7 +30,7 @@ def past_labels(
     ``cutoff``). Columns: ``row``, ``anchor_time``, ``label``."""
     if task.horizon is None or examples.empty:
         return pd.DataFrame({"row": [], "anchor_time": [], "label": []})
-    step = pd.Timedelta(seconds=task.horizon.seconds)
+    step = horizon_timedelta(task)
     anchors = past_anchors(examples["anchor_time"], step, LOOKBACK, earliest=task.earliest)
     if not anchors:
         return pd.DataFrame({"row": [], "anchor_time": [], "label": []})
@@ -39,3 +49,19 @@ def past_labels(
     if cutoff is not None:
         known &= joined["anchor_time"] + step <= pd.Timestamp(cutoff)
     return joined.loc[known & recent, ["row", "anchor_time", "label"]].reset_index(drop=True)
+
+
+def target_history(
+    task: Task, examples: pd.DataFrame, cutoff: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """The target's own history at each example (``target.*`` columns of
+    :func:`~relgraph.features.label_history_features`): the same query's
+    labels at the last :data:`HISTORY_WINDOWS` earlier anchors, as far as they
+    are known at the example's anchor (and by ``cutoff``). Indexed like ``examples``.
+    """
+    horizon = horizon_timedelta(task)
+    anchors = past_anchors(
+        examples["anchor_time"], horizon, HISTORY_WINDOWS, earliest=task.earliest
+    )
+    history = task.table_at(anchors) if anchors else examples.iloc[:0].assign(label=0.0)
+    return label_history_features(history, examples, task.entity_key, horizon, cutoff=cutoff)

@@ -1,5 +1,6 @@
-"""The tabular input of the gbdt model (and of the icl model later): automatic
-relational features plus the target's own history, for any examples of a task."""
+"""The one tabular input pipeline (gbdt, icl, and the gnn's seed features):
+automatic relational features plus the target's own history, for any examples
+of a task."""
 
 from __future__ import annotations
 
@@ -10,12 +11,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from relgraph.features import FeatureConfig, FeaturePlan, label_history_features, past_anchors
+from relgraph.features import FeatureConfig, FeaturePlan
+from relgraph.models.core.history import horizon_timedelta, target_history
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
-
-#: How many past horizons of the target's own history are labelled.
-HISTORY_WINDOWS = 24
 
 #: Feature tables per task (dropped with the task).
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -28,11 +27,23 @@ def _frame_digest(examples: pd.DataFrame, key: str) -> str:
     ).hexdigest()
 
 
-def horizon_timedelta(task: Task) -> pd.Timedelta:
-    """The task's step between anchors as a Timedelta (months as 30.44 days)."""
-    if task.horizon is None:
-        raise ValueError("A target without a time window has no horizon.")
-    return pd.Timedelta(seconds=task.horizon.seconds)
+#: The windows of relational features for a target without a time window.
+STATIC_FEATURE_HORIZON = pd.Timedelta(days=30)
+
+
+def feature_horizon(task: Task) -> pd.Timedelta:
+    """The base window of the task's relational features: its horizon, or
+    :data:`STATIC_FEATURE_HORIZON` for a target without a time window."""
+    return horizon_timedelta(task) if task.horizon is not None else STATIC_FEATURE_HORIZON
+
+
+def uses_target_history(task: Task) -> bool:
+    """Whether the target's own past labels are an input: for a windowed
+    condition or number (a category's or a ranked list's past is not one number)."""
+    return task.horizon is not None and task.task_type in (
+        TaskType.binary_classification,
+        TaskType.regression,
+    )
 
 
 @dataclass
@@ -47,14 +58,29 @@ class TaskInputs:
     use_history: bool
 
     @classmethod
-    def fit(cls, task: Task, config: FeatureConfig | None = None) -> TaskInputs:
-        horizon = horizon_timedelta(task) if task.horizon is not None else pd.Timedelta(days=30)
-        plan = FeaturePlan.fit(task.db, task.entity_table, horizon, task.val_time, config)
-        use_history = task.horizon is not None and task.task_type in (
-            TaskType.binary_classification,
-            TaskType.regression,
-        )
-        return cls(plan, use_history)
+    def fit(
+        cls,
+        task: Task,
+        config: FeatureConfig | None = None,
+        until: pd.Timestamp | None = None,
+    ) -> TaskInputs:
+        """Choose the features from rows visible at ``until`` (default: the
+        task's ``val_time``; never later).
+
+        Example:
+            >>> import relgraph as rg
+            >>> from relgraph.bench.demo import make_ecommerce
+            >>> db = rg.connect(make_ecommerce(scale=0.05))
+            >>> task = rg.Task.from_query(db, "PREDICT COUNT(orders.*, 0, 30, days) = 0 "
+            ...                           "FOR EACH customers.customer_id")
+            >>> inputs = TaskInputs.fit(task)
+            >>> x = inputs.transform(task, task.table("val").head(4))
+            >>> len(x), inputs.use_history
+            (4, True)
+        """
+        until = task.val_time if until is None else until
+        plan = FeaturePlan.fit(task.db, task.entity_table, feature_horizon(task), until, config)
+        return cls(plan, uses_target_history(task))
 
     def transform(
         self, task: Task, examples: pd.DataFrame, cutoff: pd.Timestamp | None = None
@@ -85,19 +111,3 @@ class TaskInputs:
             return frame
         hist = target_history(task, examples, cutoff)
         return pd.concat([frame, hist], axis=1)
-
-
-def target_history(
-    task: Task, examples: pd.DataFrame, cutoff: pd.Timestamp | None = None
-) -> pd.DataFrame:
-    """The target's own history at each example (``target.*`` columns of
-    :func:`~relgraph.features.label_history_features`): the same query's
-    labels at the last :data:`HISTORY_WINDOWS` earlier anchors, as far as they
-    are known at the example's anchor (and by ``cutoff``). Indexed like ``examples``.
-    """
-    horizon = horizon_timedelta(task)
-    anchors = past_anchors(
-        examples["anchor_time"], horizon, HISTORY_WINDOWS, earliest=task.earliest
-    )
-    history = task.table_at(anchors) if anchors else examples.iloc[:0].assign(label=0.0)
-    return label_history_features(history, examples, task.entity_key, horizon, cutoff=cutoff)

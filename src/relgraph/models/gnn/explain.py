@@ -53,7 +53,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -61,13 +61,34 @@ import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
-from relgraph.encode import NULL_TIME, ColumnStats, TableTensors
+from relgraph.encode import NULL_TIME, ColumnStats, TableStats, TableTensors
 from relgraph.encode.columns import EMPTY_ID
+from relgraph.graph import TemporalGraph
 from relgraph.models.core.base import ModelError
+from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
 
-if TYPE_CHECKING:
-    from relgraph.models.gnn.model import GNNModel
+
+class FittedGNN(Protocol):
+    """What an explanation reads of a fitted graph model
+    (:class:`relgraph.models.gnn.model.GNNModel` is one)."""
+
+    task_: Task
+    net_: torch.nn.Module
+    tensors_: dict[str, TableTensors]
+    graph_: TemporalGraph
+    stats_: Mapping[str, TableStats]
+    summaries_: Any
+    device: Any
+
+    def predict(self, examples: pd.DataFrame) -> pd.DataFrame: ...
+
+    def seed_groups(self) -> list[Any]: ...
+
+    def seed_batches(self, examples: pd.DataFrame) -> Iterator[tuple[np.ndarray, HeteroData]]: ...
+
+    def raw_outputs(self, data: HeteroData) -> np.ndarray: ...
+
 
 __all__ = ["WINDOWS", "explain_gnn"]
 
@@ -95,12 +116,12 @@ class _Part:
 
 
 @torch.no_grad()
-def explain_gnn(model: GNNModel, examples: pd.DataFrame, top: int = 3) -> pd.DataFrame:
+def explain_gnn(model: FittedGNN, examples: pd.DataFrame, top: int = 3) -> pd.DataFrame:
     """Predictions of a fitted :class:`~relgraph.models.gnn.model.GNNModel` with the
     parts of each example's subgraph that moved them most.
 
     Args:
-        model (GNNModel): A fitted model.
+        model (GNNModel): A fitted model (or anything :class:`FittedGNN` describes).
         examples (pd.DataFrame): Entity key and ``anchor_time`` columns.
         top (int): Contributions kept per example, strongest first. (default: 3)
 
@@ -135,21 +156,17 @@ def explain_gnn(model: GNNModel, examples: pd.DataFrame, top: int = 3) -> pd.Dat
         torch.set_num_threads(threads)
 
 
-def _explain(model: GNNModel, examples: pd.DataFrame, top: int) -> pd.DataFrame:
+def _explain(model: FittedGNN, examples: pd.DataFrame, top: int) -> pd.DataFrame:
     task = model.task_
     model.net_.eval()
-    predicted = model._predict(examples, None)
-    torch.set_num_threads(1)  # _predict sets the model's own count
-    rows, anchors, ok = model._seeds(examples)
+    predicted = model.predict(examples)
+    torch.set_num_threads(1)  # predict sets the model's own count
     details: list[list[dict[str, Any]]] = [[] for _ in range(len(examples))]
-    idx = np.flatnonzero(ok)
-    # The same batches and sampling seeds as GNNModel._raw: the explained
-    # subgraphs are the ones the predictions came from.
-    from relgraph.models.gnn.model import _PREDICT_BATCH
-
-    for lo in range(0, len(idx), _PREDICT_BATCH):
-        part_idx = idx[lo : lo + _PREDICT_BATCH]
-        data = model._batch(rows[part_idx], anchors[part_idx], (model.seed, 2**31, lo))
+    ok = np.zeros(len(examples), dtype=bool)
+    # The batches and sampling seeds of prediction: the explained subgraphs
+    # are the ones the predictions came from.
+    for part_idx, data in model.seed_batches(examples):
+        ok[part_idx] = True
         for part in _parts(model, data):
             for s in np.flatnonzero(part.rows > 0):
                 i = part_idx[s]
@@ -166,14 +183,7 @@ def _explain(model: GNNModel, examples: pd.DataFrame, top: int) -> pd.DataFrame:
             )
         else:
             signals.append(f"nothing linked to this {task.entity_table} row moved the prediction")
-    key = task.entity_key
-    front = pd.DataFrame(
-        {
-            key: examples[key].to_numpy(),
-            "anchor_time": pd.to_datetime(examples["anchor_time"]).to_numpy(),
-        }
-    )
-    out = pd.concat([front, predicted.reset_index(drop=True)], axis=1)
+    out = predicted.reset_index(drop=True)
     out["top_signal"] = signals
     out["contributions"] = details
     return out
@@ -182,7 +192,7 @@ def _explain(model: GNNModel, examples: pd.DataFrame, top: int) -> pd.DataFrame:
 # ---------------------------------------------------------------- occlusion
 
 
-def _parts(model: GNNModel, data: HeteroData) -> Iterator[_Part]:
+def _parts(model: FittedGNN, data: HeteroData) -> Iterator[_Part]:
     """Every part of the batch with its effect per seed (one forward pass each)."""
     entity = model.task_.entity_table
     n_seeds = int(data[entity].batch_size)
@@ -296,7 +306,7 @@ def _parts(model: GNNModel, data: HeteroData) -> Iterator[_Part]:
 
 
 def _output(
-    model: GNNModel,
+    model: FittedGNN,
     data: HeteroData,
     target: np.ndarray | None,
     tensors: Mapping[str, Any] | None = None,
@@ -309,21 +319,21 @@ def _output(
 
 
 def _explained_output(
-    model: GNNModel, data: HeteroData, tensors: Mapping[str, Any] | None
+    model: FittedGNN, data: HeteroData, tensors: Mapping[str, Any] | None
 ) -> np.ndarray:
     if tensors is None:
-        return model._to_raw(model._forward(data))
+        return model.raw_outputs(data)
     # The net reads model.tensors_; swap in the masked tables for one pass.
     saved = model.tensors_
     model.tensors_ = {**saved, **tensors}
     try:
-        return model._to_raw(model._forward(data))
+        return model.raw_outputs(data)
     finally:
         model.tensors_ = saved
 
 
 def _without_rows(
-    model: GNNModel, data: HeteroData, table: str, mask: Tensor, target: np.ndarray | None
+    model: FittedGNN, data: HeteroData, table: str, mask: Tensor, target: np.ndarray | None
 ) -> np.ndarray:
     """The output once the masked nodes of ``table`` send no messages."""
     saved: dict[Any, Tensor] = {}
@@ -422,7 +432,7 @@ def _windows(store: Any, static: bool) -> np.ndarray:
 # ---------------------------------------------------------------- words
 
 
-def _explained(model: GNNModel, predicted: pd.DataFrame, i: int) -> str:
+def _explained(model: FittedGNN, predicted: pd.DataFrame, i: int) -> str:
     """What the contributions move, in words."""
     kind = model.task_.task_type
     if kind is TaskType.binary_classification:

@@ -28,7 +28,7 @@ import io
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,14 +42,16 @@ from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 
 from relgraph.encode import TableStats, TableTensors, encode_database, tensorize
-from relgraph.evaluate.metrics import accuracy, auroc, mae, map_at_k
 from relgraph.features import FeatureConfig, FeaturePlan
 from relgraph.graph import TemporalGraph, TemporalSampler
 from relgraph.graph.csr import match_keys
 from relgraph.graph.timeutil import to_epoch_seconds
+from relgraph.metrics import accuracy, auroc, mae, map_at_k
 from relgraph.models.core.base import Model, ModelError
-from relgraph.models.core.inputs import horizon_timedelta, target_history
+from relgraph.models.core.history import target_history
+from relgraph.models.core.inputs import TaskInputs, uses_target_history
 from relgraph.models.core.outputs import format_predictions
+from relgraph.models.core.targets import class_codes, classes_of
 from relgraph.models.gnn.link import (
     LinkScorer,
     candidate_keys,
@@ -68,7 +70,7 @@ _THREADS = 2
 #: Seed offset between ensemble members (seeds 0..4 of a benchmark never share a member).
 _MEMBER_SEED_STEP = 7919
 #: Examples per forward pass when predicting (no effect on the results).
-_PREDICT_BATCH = 512
+PREDICT_BATCH = 512
 
 
 class GNNModel(Model):
@@ -304,11 +306,7 @@ class GNNModel(Model):
         return data.to(self.device)
 
     def _uses_history(self, task: Task) -> bool:
-        return (
-            self.label_history
-            and task.horizon is not None
-            and task.task_type in (TaskType.binary_classification, TaskType.regression)
-        )
+        return self.label_history and uses_target_history(task)
 
     def _seed_frame(self, examples: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:
         """The seeds' inputs before scaling: the target's history, then the
@@ -449,6 +447,24 @@ class GNNModel(Model):
     ) -> Tensor:
         return self._forward(self._batch(rows, anchors, random_seed, cutoff))
 
+    def seed_batches(
+        self, examples: pd.DataFrame, cutoff: pd.Timestamp | None = None
+    ) -> Iterator[tuple[np.ndarray, HeteroData]]:
+        """The sampled subgraphs of the examples whose entity exists at their
+        anchor, in the batches and with the sampling seeds of prediction (so an
+        explanation sees the subgraph its prediction came from), each with the
+        positions of its examples."""
+        rows, anchors, ok = self._seeds(examples, cutoff)
+        idx = np.flatnonzero(ok)
+        for lo in range(0, len(idx), PREDICT_BATCH):
+            part = idx[lo : lo + PREDICT_BATCH]
+            yield part, self._batch(rows[part], anchors[part], (self.seed, 2**31, lo), cutoff)
+
+    def raw_outputs(self, data: HeteroData) -> np.ndarray:
+        """One batch's outputs as probabilities (binary), values (regression),
+        class probabilities (multiclass) or candidate scores (link prediction)."""
+        return self._to_raw(self._forward(data))
+
     def _to_raw(self, out: Tensor) -> np.ndarray:
         """Head outputs as probabilities (binary), values (regression) or class
         probabilities (multiclass, one column per class)."""
@@ -498,7 +514,7 @@ class GNNModel(Model):
             popularity = np.bincount(item_rows, minlength=len(self.items_)).astype(float)
             self.prior_ = (popularity / max(popularity.sum(), 1.0)).tolist()
         elif kind is TaskType.multiclass_classification:
-            self.classes_ = sorted(labels.astype(str).unique())
+            self.classes_ = classes_of(labels)
             counts = labels.astype(str).value_counts(normalize=True)
             self.prior_ = [float(counts.get(c, 0.0)) for c in self.classes_]
         else:
@@ -534,11 +550,8 @@ class GNNModel(Model):
         # Not for link prediction: on rel-f1's link task they lowered MAP@10
         # under the rolling protocol (0.767 -> 0.753, 5 seeds).
         if self.entity_aggregates and kind is not TaskType.link_prediction:
-            horizon = horizon_timedelta(task) if task.horizon is not None else pd.Timedelta(days=30)
             config = FeatureConfig(max_hops=self.entity_aggregates)
-            self.seed_plan_ = FeaturePlan.fit(
-                task.db, task.entity_table, horizon, task.val_time, config
-            )
+            self.seed_plan_ = TaskInputs.fit(task, config).plan
         self.seed_scaler_ = None
         train_seed_frame = None
         if self.seed_history_ or self.seed_plan_ is not None:
@@ -716,9 +729,7 @@ class GNNModel(Model):
             example, item_rows = label_rows(self.items_, list(labels))
             return multi_hot(example, item_rows, len(labels), len(self.items_))
         if kind is TaskType.multiclass_classification:
-            index = {c: i for i, c in enumerate(self.classes_)}
-            codes = labels.astype(str).map(index).fillna(-1).to_numpy()
-            return torch.tensor(codes.astype(np.int64), dtype=torch.long)
+            return torch.tensor(class_codes(labels, self.classes_), dtype=torch.long)
         y = labels.to_numpy(dtype=np.float32)
         if kind is TaskType.regression:
             y = (y - self.label_stats_["mean"]) / self.label_stats_["std"]
@@ -758,8 +769,8 @@ class GNNModel(Model):
         """:meth:`_to_raw` of the seeds, in batches."""
         self.net_.eval()
         parts = []
-        for lo in range(0, len(rows), _PREDICT_BATCH):
-            hi = lo + _PREDICT_BATCH
+        for lo in range(0, len(rows), PREDICT_BATCH):
+            hi = lo + PREDICT_BATCH
             parts.append(
                 self._outputs(rows[lo:hi], anchors[lo:hi], (self.seed, 2**31, lo), cutoff).cpu()
             )
@@ -783,11 +794,8 @@ class GNNModel(Model):
         examples = examples.reset_index(drop=True)
         rows, anchors, ok = self._seeds(examples, cutoff)
         out = np.zeros((len(examples), self.hidden), dtype=np.float32)
-        idx = np.flatnonzero(ok)
-        self._prepare(rows[idx], anchors[idx], cutoff)
-        for lo in range(0, len(idx), _PREDICT_BATCH):
-            part = idx[lo : lo + _PREDICT_BATCH]
-            data = self._batch(rows[part], anchors[part], (self.seed, 2**31, lo), cutoff)
+        self._prepare(rows[ok], anchors[ok], cutoff)
+        for part, data in self.seed_batches(examples, cutoff):
             out[part] = (
                 self.net_.seed_embedding(data, self.tensors_, self.task_.entity_table).cpu().numpy()
             )

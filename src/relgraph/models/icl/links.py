@@ -34,16 +34,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from relgraph.models.core.inputs import horizon_timedelta
+from relgraph.models.core.history import LOOKBACK, horizon_timedelta
+from relgraph.models.core.lightgbm import REPRODUCIBLE, objective
 from relgraph.models.core.outputs import plain
 from relgraph.models.icl.context import LabelCache, context_anchors
 from relgraph.pql.task import Task
+from relgraph.pql.task_type import TaskType
 
 if TYPE_CHECKING:
     import lightgbm as lgb
 
-#: Past windows that describe an entity's own targets.
-LOOKBACK = 12
 #: Labelled windows the ranking weights are learned from.
 LEARN_WINDOWS = 4
 #: Weight of a window one step older than another.
@@ -218,14 +218,13 @@ def _score(
 
 def _lightgbm(train: pd.DataFrame, mode: Any, seed: int) -> lgb.Booster:
     params = {
-        "objective": "binary",
+        **objective(TaskType.binary_classification),
         "learning_rate": 0.1,
         "num_leaves": 15,
         "min_data_in_leaf": 20,
         "seed": seed,
-        "deterministic": True,
         "num_threads": 1,
-        "verbose": -1,
+        **REPRODUCIBLE,
     }
     import lightgbm as lgb  # only when LightGBM scores the pairs
 
@@ -235,10 +234,9 @@ def _lightgbm(train: pd.DataFrame, mode: Any, seed: int) -> lgb.Booster:
 
 def _transformer_scores(train: pd.DataFrame, x: np.ndarray, seed: int) -> np.ndarray:
     """The transformer's probability that each pair is a hit, from at most
-    :data:`~relgraph.models.icl.model.TRANSFORMER_CONTEXT` labelled pairs (every
+    :data:`~relgraph.models.icl.transformer.TRANSFORMER_CONTEXT` labelled pairs (every
     positive first, up to half of them; negatives drawn at random)."""
-    from relgraph.models.icl.model import TRANSFORMER_CONTEXT
-    from relgraph.models.icl.transformer import load_pretrained
+    from relgraph.models.icl.transformer import TRANSFORMER_CONTEXT, load_pretrained
 
     rng = np.random.default_rng(seed)
     y = train["y"].to_numpy()

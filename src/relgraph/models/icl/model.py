@@ -49,11 +49,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from relgraph.features import FeatureConfig, FeaturePlan
+from relgraph.features import FeatureConfig
 from relgraph.models.core.base import Model, ModelError
-from relgraph.models.core.inputs import TaskInputs, horizon_timedelta
+from relgraph.models.core.history import horizon_timedelta
+from relgraph.models.core.inputs import TaskInputs
+from relgraph.models.core.lightgbm import REPRODUCIBLE, objective
 from relgraph.models.core.outputs import format_predictions, json_value, positional
 from relgraph.models.core.signals import describe, window_text
+from relgraph.models.core.targets import class_codes
 from relgraph.models.icl.context import (
     LabelCache,
     class_counts,
@@ -75,9 +78,6 @@ MIN_CONTEXT = 30
 #: pre-trained transformer (no fitting), or the mean of both.
 PREDICTORS = ("lightgbm", "transformer", "blend")
 
-#: Most context rows the transformer sees at once (as in its pretraining);
-#: a larger context is split into parts whose predictions are averaged.
-TRANSFORMER_CONTEXT = 2048
 #: The transformer's name for each task type it predicts.
 _TRANSFORMER_KINDS = {
     TaskType.binary_classification: "binary",
@@ -421,19 +421,12 @@ class IclModel(Model):
             "seed": self.seed,
             "max_bin": 63,
             "force_col_wise": True,
-            "deterministic": True,
             # One thread: on a thousand rows more threads only wait on each other
             # (and under load, OpenMP's barriers cost more than the trees).
             "num_threads": 1,
-            "verbose": -1,
+            **REPRODUCIBLE,
         }
-        kind = self.task_.task_type
-        if kind is TaskType.binary_classification:
-            params["objective"] = "binary"
-        elif kind is TaskType.regression:
-            params["objective"] = "l1"  # the median: what MAE rewards, robust to outliers
-        else:
-            params.update(objective="multiclass", num_class=len(classes or []))
+        params.update(objective(self.task_.task_type, num_class=len(classes or [])))
         return params
 
     def _fit_predict(
@@ -450,8 +443,7 @@ class IclModel(Model):
         is fitted once; the query rows are predicted in chunks (``advance``
         counts each), which gives the same outputs as one pass."""
         if classes is not None:
-            index = {c: i for i, c in enumerate(classes)}
-            y = y_context.astype(str).map(index).to_numpy()
+            y = class_codes(y_context, classes)
         else:
             y = y_context.to_numpy(dtype=float)
         use = self._predictor_for(classes)
@@ -515,7 +507,7 @@ class IclModel(Model):
         """Predictions (and per-column contributions) of the pre-trained
         transformer; a context larger than it saw in pretraining is split into
         random parts whose outputs are averaged."""
-        from relgraph.models.icl.transformer import load_pretrained
+        from relgraph.models.icl.transformer import TRANSFORMER_CONTEXT, load_pretrained
 
         model = load_pretrained()
         kind = _TRANSFORMER_KINDS[self.task_.task_type]
@@ -592,21 +584,10 @@ class IclModel(Model):
         task = self.task_
         stamp = str(pd.Timestamp(until))
         if stamp not in self._inputs:
-            horizon = horizon_timedelta(task) if task.horizon else pd.Timedelta(days=30)
-            plan = FeaturePlan.fit(
-                task.db,
-                task.entity_table,
-                horizon,
-                until,
-                FeatureConfig(
-                    max_hops=self.max_hops, window_multiples=self.settings.window_multiples
-                ),
+            config = FeatureConfig(
+                max_hops=self.max_hops, window_multiples=self.settings.window_multiples
             )
-            use_history = task.horizon is not None and task.task_type in (
-                TaskType.binary_classification,
-                TaskType.regression,
-            )
-            self._inputs[stamp] = TaskInputs(plan, use_history)
+            self._inputs[stamp] = TaskInputs.fit(task, config, until=pd.Timestamp(until))
         return self._inputs[stamp]
 
     def _own_times(self, ids: pd.Series) -> np.ndarray:

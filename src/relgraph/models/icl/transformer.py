@@ -45,6 +45,9 @@ from torch import nn
 
 #: Columns the transformer sees (more are ranked and cut; fewer are padded).
 WIDTH = 64
+#: Most context rows the transformer sees at once (as in its pretraining);
+#: a larger context is split into parts whose predictions are averaged.
+TRANSFORMER_CONTEXT = 2048
 #: Most classes of a multiclass task.
 MAX_CLASSES = 10
 #: Bins of the regression output, over the normal score of the label.

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
-from relgraph.evaluate import metrics as M
+from relgraph import metrics as M
 
 
 @settings(max_examples=60, deadline=None)

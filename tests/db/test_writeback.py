@@ -1,4 +1,4 @@
-"""Predictions written back into the source database (``relgraph.writeback``):
+"""Predictions written back into the source database (``relgraph.db.sources.writeback``):
 DuckDB and SQLite files and a real PostgreSQL server. A new table appears whole
 or not at all, an existing one is never replaced unless it holds relgraph's own
 predictions and ``replace`` is asked, and relgraph never reads them back."""
@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 import relgraph as rg
 from relgraph.bench.demo import make_ecommerce, write_duckdb
 from relgraph.cli.main import app
-from relgraph.writeback import OutputError, check_table, table_target, write_table
+from relgraph.db.sources.writeback import OutputError, check_table, table_target, write_table
 
 runner = CliRunner()
 SPEND = "PREDICT SUM(orders.amount, 0, 30, days) FOR customers.customer_id IN (17, 42)"
@@ -132,8 +132,8 @@ def test_failed_replace_keeps_the_old_table(
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("relgraph.writeback._typed_columns", broken)
-    monkeypatch.setattr("relgraph.writeback._plain_columns", broken)
+    monkeypatch.setattr("relgraph.db.sources.writeback._typed_columns", broken)
+    monkeypatch.setattr("relgraph.db.sources.writeback._plain_columns", broken)
     with pytest.raises(RuntimeError, match="disk full"):  # after the old table was dropped
         write_table(_preds(), path, "preds", replace=True)
     assert len(_rows(kind, path, "preds")) == 1
@@ -379,7 +379,7 @@ def test_postgres_never_loses_a_table(
         raise RuntimeError("disk full")
 
     with monkeypatch.context() as patch:
-        patch.setattr("relgraph.writeback._typed_columns", broken)
+        patch.setattr("relgraph.db.sources.writeback._typed_columns", broken)
         with pytest.raises(RuntimeError):
             write_table(_preds(), pg_shop, "kept", replace=True)
     with psycopg.connect(postgres_url) as con:

@@ -16,10 +16,11 @@ Example:
     >>> preds = pd.DataFrame({"customer_id": [17, 42], "probability": [0.8, 0.1]})
     >>> write_table(preds, path, "churn_predictions")
     'churn_predictions'
-    >>> write_table(preds, path, "churn_predictions")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    relgraph.writeback.OutputError: Table 'churn_predictions' already exists in ...
+    >>> try:
+    ...     write_table(preds, path, "churn_predictions")
+    ... except OutputError as exc:
+    ...     print(exc)  # doctest: +ELLIPSIS
+    Table 'churn_predictions' already exists in ...; choose another name, or pass --replace ...
 """
 
 from __future__ import annotations
