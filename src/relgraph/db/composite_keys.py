@@ -40,7 +40,7 @@ from relgraph.db.column_profile import (
     is_time_type,
 )
 from relgraph.db.key_inference import natural_key_score
-from relgraph.db.naming import column_prefix, id_suffix, norm, strip_prefix, words
+from relgraph.db.naming import column_prefix, id_suffix, norm, strip_prefix, table_variants, words
 from relgraph.db.schema import Link, LinkInfo
 from relgraph.db.sources.base import quote_ident as q
 from relgraph.db.time_inference import choose_time_column
@@ -444,4 +444,29 @@ def find_composite_links(
                     evidence="columns named like the key's parts",
                 )
                 out.append((Link(src, column, dst, key_column), info))
-    return out
+    return _one_target_per_parts(out)
+
+
+def _one_target_per_parts(
+    links: list[tuple[Link, LinkInfo]],
+) -> list[tuple[Link, LinkInfo]]:
+    """One link per source columns: tables with the same key (an episode's
+    results and its ratings, both by (series, episode)) all contain the same
+    source rows, and one made column can only reference one of them. The
+    table named by a part of its key wins (``episodes`` for ``episode``), else
+    the first found."""
+    best: dict[tuple[str, tuple[str, ...]], int] = {}
+    for i, (link, info) in enumerate(links):
+        slot = (link.src_table, info.src_parts)
+        if slot not in best:
+            best[slot] = i
+        elif _names_a_part(link.dst_table, info.dst_parts):
+            held = links[best[slot]]
+            if not _names_a_part(held[0].dst_table, held[1].dst_parts):
+                best[slot] = i
+    return [links[i] for i in sorted(best.values())]
+
+
+def _names_a_part(table: str, parts: tuple[str, ...]) -> bool:
+    variants = table_variants(table)
+    return any(_stem(p) in variants for p in parts)

@@ -41,7 +41,48 @@ def link_name_score(column: str, dst_table: str, dst_key: str) -> int:
         return 80  # same non-id-like name, e.g. isbn -> books.isbn
     if any(len(v) >= 3 and n.endswith(v + "id") for v in variants):
         return 60  # buyer_customer_id -> customers
+    if qualified_reference(column, dst_table, dst_key):
+        return 60  # sold_date_sk -> date_dim.date_sk
     return 0
+
+
+def qualified_reference(column: str, dst_table: str, dst_key: str) -> bool:
+    """Whether ``column`` names ``dst_key`` after a role: its last words are
+    the key's words, the id-like suffix a word of its own in both (a data
+    warehouse's ``sold_date_sk`` and ``ship_date_sk`` for ``date_sk``,
+    ``bill_customer_sk``). A word may be abbreviated (``addr_sk`` for
+    ``address_sk``), and the first one may carry the initial of the table it
+    names (``cdemo_sk`` for ``customer_demographics``' ``demo_sk`` beside
+    ``household_demographics``' ``demo_sk``).
+
+    Example:
+        >>> qualified_reference("sold_date_sk", "date_dim", "date_sk")
+        True
+        >>> qualified_reference("ship_addr_sk", "customer_address", "address_sk")
+        True
+        >>> [qualified_reference("cdemo_sk", t, "demo_sk")
+        ...  for t in ("customer_demographics", "household_demographics")]
+        [True, False]
+        >>> qualified_reference("sold_time_sk", "date_dim", "date_sk")
+        False
+    """
+    cw, kw = words(column), words(dst_key)
+    suffix = id_suffix(dst_key)
+    if suffix is None or len(kw) < 2 or kw[-1] != suffix or cw[-1:] != [suffix]:
+        return False
+    stem, key_stem = cw[:-1], kw[:-1]
+    if len(stem) < len(key_stem):
+        return False
+    tail = stem[len(stem) - len(key_stem) :]
+    for i, (word, key_word) in enumerate(zip(tail, key_stem, strict=True)):
+        if word == key_word or (len(word) >= 4 and key_word.startswith(word)):
+            continue
+        initial = word[: len(word) - len(key_word)]
+        first = i == 0 and len(key_word) >= 3 and word.endswith(key_word) and initial
+        if first and norm(dst_table).startswith(initial):
+            continue
+        return False
+    return True
 
 
 # Words of a column that name a person's role, and tables of persons.
@@ -98,6 +139,8 @@ def role_score(column: str, src_table: str, dst_table: str) -> int:
         40
         >>> role_score("ReportsTo", "Employee", "Employee"), role_score("quantity", "line", "track")
         (50, 0)
+        >>> role_score("manager_id", "staff", "staff"), role_score("manager_id", "item", "item")
+        (50, 0)
     """
     variants = table_variants(dst_table)
     n = norm(column)
@@ -106,9 +149,13 @@ def role_score(column: str, src_table: str, dst_table: str) -> int:
     if stem in variants:
         return 70  # Django style: album.artist -> artist.id
     ws = set(words(column)) - {"id", "key", "fk", "ref", "to", "by", "of"}
-    if src_table == dst_table and ws & _SELF_ROLES:
+    persons = bool({singular(w) for w in words(dst_table)} & _PERSON_TABLES)
+    # A manager or a boss is a person: a self-link by such a role needs a table
+    # of persons (item.i_manager_id holds manager numbers, not items).
+    roles = ws & _SELF_ROLES if persons else ws & (_SELF_ROLES - _PERSON_ROLES)
+    if src_table == dst_table and roles:
         return 50
-    if ws & _PERSON_ROLES and {singular(w) for w in words(dst_table)} & _PERSON_TABLES:
+    if ws & _PERSON_ROLES and persons:
         return 40
     return 0
 

@@ -48,14 +48,25 @@ def table_variants(table: str) -> set[str]:
 
 
 ID_SUFFIXES = ("id", "key", "uuid", "guid")
+#: Suffixes that are id-like only as a word of their own: a data warehouse's
+#: surrogate keys (``c_customer_sk``), where "task" or "risk" end alike.
+ID_WORD_SUFFIXES = ("sk",)
 
 
 def id_suffix(name: str) -> str | None:
-    """The id-like suffix of a normalised name, if any."""
+    """The id-like suffix of a normalised name, if any.
+
+    Example:
+        >>> id_suffix("customer_id"), id_suffix("c_customer_sk"), id_suffix("task")
+        ('id', 'sk', None)
+    """
     n = norm(name)
     for suffix in ID_SUFFIXES:
         if n.endswith(suffix):
             return suffix
+    ws = words(name)
+    if len(ws) > 1 and ws[-1] in ID_WORD_SUFFIXES:
+        return ws[-1]
     return None
 
 
