@@ -22,16 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlglot import exp
 
 from relgraph.engines.base import Engine
 from relgraph.errors import RelgraphError
 
 __all__ = ["SparkEngine"]
-
-
-def _name(name: str) -> str:
-    return exp.to_identifier(name, quoted=True).sql(dialect="spark")
 
 
 class SparkEngine(Engine):
@@ -50,7 +45,7 @@ class SparkEngine(Engine):
 
     def __init__(self, spark: Any) -> None:
         self.spark = spark
-        self._cached: set[str] = set()
+        self._cached: dict[str, Any] = {}
         self._views: set[str] = set()
 
     def __repr__(self) -> str:
@@ -67,9 +62,13 @@ class SparkEngine(Engine):
         self.spark.sql(sql).write.mode("overwrite").parquet(path)
 
     def _materialize(self, name: str, sql: str) -> None:
-        # CACHE TABLE ... AS: a temporary view computed once, then read from memory.
-        self.spark.sql(f"CACHE TABLE {_name(name)} AS {sql}")
-        self._cached.add(name)
+        # A cached DataFrame behind a temporary view: computed once, read from
+        # memory, and bound to the plan (not to the names) it was made from, so
+        # it outlives the tables it read.
+        frame = self.spark.sql(sql).cache()
+        frame.count()
+        frame.createOrReplaceTempView(name)
+        self._cached[name] = frame
 
     # ------------------------------------------------------------ tables
     def register_dataframe(self, name: str, frame: Any) -> None:
@@ -95,8 +94,7 @@ class SparkEngine(Engine):
 
     def drop(self, name: str) -> None:
         if name in self._cached:
-            self.spark.sql(f"UNCACHE TABLE IF EXISTS {_name(name)}")
-            self._cached.discard(name)
+            self._cached.pop(name).unpersist()
             self._views.add(name)
         if name in self._views:
             self.spark.catalog.dropTempView(name)
