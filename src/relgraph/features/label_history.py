@@ -24,8 +24,15 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from relgraph.engines.base import Engine
+from relgraph.engines.duckdb_engine import DuckDBEngine
+from relgraph.engines.portable import days_between, seconds_interval
+
 #: Past windows summarised: the last 1, 3 and 12 horizons, and all known history.
 DEFAULT_LOOKBACKS: tuple[int | None, ...] = (1, 3, 12, None)
+
+#: The names the two frames are registered under while the query runs.
+HISTORY, EXAMPLES = "__rg_label_history", "__rg_label_examples"
 
 
 def past_anchors(
@@ -51,6 +58,7 @@ def label_history_features(
     lookbacks: Sequence[int | None] = DEFAULT_LOOKBACKS,
     prefix: str = "target",
     cutoff: pd.Timestamp | None = None,
+    engine: Engine | None = None,
 ) -> pd.DataFrame:
     """Per example: mean and count of the entity's past labels over the last
     ``k`` horizons (``None``: all known), and its most recent known label.
@@ -63,6 +71,7 @@ def label_history_features(
         lookbacks: how many past horizons each summary covers.
         prefix: feature name prefix.
         cutoff: also ignore labels whose window ends after it (RelBench's protocol).
+        engine: where the query runs (default: a DuckDB connection of its own).
 
     Returns:
         A DataFrame indexed like ``examples``.
@@ -83,26 +92,32 @@ def label_history_features(
     aggs = []
     for lb in lookbacks:
         name = "all" if lb is None else f"last_{lb}"
-        cond = "TRUE" if lb is None else f"h.a >= e.t - to_seconds({step * lb})"
+        # CASE, not FILTER, and an interval, not to_seconds: forms that mean
+        # the same in every engine's dialect.
+        since = None if lb is None else f"e.t - {seconds_interval(step * lb)}"
+        value = "h.y" if since is None else f"CASE WHEN h.a >= {since} THEN h.y END"
         aggs += [
-            f'avg(h.y) FILTER (WHERE {cond}) AS "{prefix}.mean.{name}"',
-            f'count(h.y) FILTER (WHERE {cond}) AS "{prefix}.count.{name}"',
+            f'avg({value}) AS "{prefix}.mean.{name}"',
+            f'count({value}) AS "{prefix}.count.{name}"',
         ]
     aggs.append(f'arg_max(h.y, h.a) AS "{prefix}.last"')
-    aggs.append(
-        f'(epoch(any_value(e.t)) - epoch(max(h.a))) / 86400.0 AS "{prefix}.days_since_last"'
-    )
-    con = duckdb.connect()
+    since_last = days_between("any_value(e.t)", "max(h.a)")
+    aggs.append(f'{since_last} AS "{prefix}.days_since_last"')
+    con = duckdb.connect() if engine is None else None
+    run = engine or DuckDBEngine(con)
     try:
-        con.register("h", h)
-        con.register("e", e)
+        run.register_frame(HISTORY, h)
+        run.register_frame(EXAMPLES, e)
         # Known at t: the label's window (a, a + horizon] has ended by t.
-        out = con.sql(
-            f"SELECT e.i, {', '.join(aggs)} FROM e LEFT JOIN h ON h.k = e.k "
-            f"AND h.a + to_seconds({step}) <= e.known GROUP BY e.i ORDER BY e.i"
-        ).df()
+        out = run.fetch(
+            f"SELECT e.i, {', '.join(aggs)} FROM {EXAMPLES} e LEFT JOIN {HISTORY} h "
+            f"ON h.k = e.k AND h.a + {seconds_interval(step)} <= e.known GROUP BY e.i ORDER BY e.i"
+        )
     finally:
-        con.close()
+        run.drop(HISTORY)
+        run.drop(EXAMPLES)
+        if con is not None:
+            con.close()
     out = out.drop(columns="i")
     for col in out.columns:
         if ".count." in col:

@@ -34,6 +34,9 @@ from relgraph.db.database import Database
 from relgraph.db.schema import Link
 from relgraph.db.sources.base import quote_ident as q
 from relgraph.db.stype import Stype
+from relgraph.engines.base import Engine
+from relgraph.engines.duckdb_engine import DuckDBEngine
+from relgraph.engines.portable import days_between
 from relgraph.errors import RelgraphError
 from relgraph.features.paths import JoinPath, Step, join_paths
 
@@ -261,7 +264,11 @@ class FeaturePlan:
                 )
 
     def transform(
-        self, db: Database, examples: pd.DataFrame, cutoff: pd.Timestamp | None = None
+        self,
+        db: Database,
+        examples: pd.DataFrame,
+        cutoff: pd.Timestamp | None = None,
+        engine: Engine | None = None,
     ) -> pd.DataFrame:
         """Features for each row of ``examples`` (columns: the entity key and
         ``anchor_time``), in the same order, indexed like ``examples``.
@@ -269,6 +276,10 @@ class FeaturePlan:
         ``cutoff`` hides every row after it as well (RelBench's protocol gives
         models the database cut at ``test_time``); windows stay relative to
         each example's own anchor time.
+
+        ``engine`` runs the SQL (default: DuckDB on ``db.con``); another
+        engine (:class:`~relgraph.engines.SparkEngine`) must read ``db``'s
+        tables under their names. ``db`` still gives the schema.
         """
         self.check_readable(db)
         for col in (self.entity_key, "anchor_time"):
@@ -289,12 +300,13 @@ class FeaturePlan:
             ex["__vis"] = ex["__t"].clip(upper=pd.Timestamp(cutoff))
         for j, w in enumerate(self.windows):
             ex[f"__t_{j}"] = ex["__t"] - pd.Timedelta(seconds=w)
-        db.con.register(EXAMPLES, ex)
+        engine = engine or DuckDBEngine(db.con)
+        engine.register_frame(EXAMPLES, ex)
         try:
-            parts = [self._entity_frame(db)]
-            parts += [self._path_frame(db, p) for p in self.paths]
+            parts = [self._entity_frame(db, engine)]
+            parts += [self._path_frame(db, engine, p) for p in self.paths]
         finally:
-            db.con.unregister(EXAMPLES)
+            engine.drop(EXAMPLES)
         out = pd.DataFrame({"__ex_id": ex["__ex_id"]})
         for part in parts:
             out = out.merge(part, on="__ex_id", how="left")
@@ -312,7 +324,7 @@ class FeaturePlan:
     def window_names(self) -> list[str]:
         return self.window_labels or [window_name(w) for w in self.windows]
 
-    def _entity_frame(self, db: Database) -> pd.DataFrame:
+    def _entity_frame(self, db: Database, engine: Engine) -> pd.DataFrame:
         e = self.entity_table
         cols = ["ex.__ex_id"]
         dtypes = db.schema.tables[e].dtypes
@@ -328,9 +340,9 @@ class FeaturePlan:
             f"SELECT {', '.join(cols)} FROM {EXAMPLES} ex "
             f"LEFT JOIN {q(e)} t0 ON t0.{q(self.entity_key)} = ex.__key"
         )
-        return db.con.sql(sql).df()
+        return engine.fetch(sql)
 
-    def _path_frame(self, db: Database, plan: PathPlan) -> pd.DataFrame:
+    def _path_frame(self, db: Database, engine: Engine, plan: PathPlan) -> pd.DataFrame:
         joined = self._path_rows(db, plan)
         aggs = self._path_aggregates(plan)
         # DuckDB's time and memory grow faster than linearly with the number
@@ -345,16 +357,16 @@ class FeaturePlan:
             for start in range(0, len(aggs), AGGREGATES_PER_QUERY)
         ]
         if len(chunks) == 1:
-            return db.con.sql(_grouped(f"({joined})", chunks[0])).df()
+            return engine.fetch(_grouped(f"({joined}) AS __rows", chunks[0]))
         rows = f"__rg_path_rows_{uuid.uuid4().hex}"
-        db.con.execute(f"CREATE TEMP TABLE {rows} AS {joined}")
+        engine.materialize(rows, joined)
         try:
             frame = None
             for chunk in chunks:
-                part = db.con.sql(_grouped(rows, chunk)).df()
+                part = engine.fetch(_grouped(rows, chunk))
                 frame = part if frame is None else frame.merge(part, on="__ex_id", how="outer")
         finally:
-            db.con.execute(f"DROP TABLE IF EXISTS {rows}")
+            engine.drop(rows)
         assert frame is not None
         return frame
 
@@ -429,15 +441,18 @@ class FeaturePlan:
                             f"{fn}(CASE WHEN __w{j} THEN {v} END) AS "
                             f"{q(f'{base}.{_AGG[fn]}.{wname}')}"
                         )
-                # The newest non-missing value (arg_min skips NULL values).
-                aggs.append(f"arg_min({v}, __rn) AS {q(base + '.last')}")
+                # The newest non-missing value: a missing value gets no rank,
+                # as DuckDB's arg_min skips it and Spark's min_by would not.
+                rank = f"CASE WHEN {v} IS NOT NULL THEN __rn END"
+                aggs.append(f"arg_min({v}, {rank}) AS {q(base + '.last')}")
                 n = self.config.last_n
                 aggs.append(
                     f"avg(CASE WHEN __rn <= {n} THEN {v} END) AS {q(f'{base}.mean.last_{n}')}"
                 )
         for i, (c, vocab) in enumerate(plan.categories.items()):
             for value in vocab:
-                share = f"CASE WHEN __c{i} = {_literal(value)} THEN 1.0 ELSE 0.0 END"
+                # Integers, not 1.0 / 0.0: Spark averages those as DECIMAL.
+                share = f"CASE WHEN __c{i} = {_literal(value)} THEN 1 ELSE 0 END"
                 label = f"{name}.{c}={value}"
                 aggs.append(f"avg({share}) AS {q(label + '.share.all')}")
                 if timed:  # and over the second window (4x the horizon by default)
@@ -509,7 +524,8 @@ def _number(expr: str, dtype: str) -> str:
 
 
 def _days(later: str, earlier: str) -> str:
-    return f"(epoch({later}) - epoch({earlier})) / 86400.0"
+    # days_between, not epoch(): Spark's form of epoch drops fractions of a second.
+    return days_between(later, earlier)
 
 
 #: PQL's month and year as lengths (30.436875 and 365.2425 days), the

@@ -1,0 +1,31 @@
+"""Where relgraph's SQL runs: DuckDB (the default) or a Spark session.
+
+Labels (and relational features) are SQL written with DuckDB's meaning; an
+engine renders it in its dialect and runs it. See docs/engines.md.
+
+Example:
+    >>> import duckdb
+    >>> from relgraph.engines import DuckDBEngine
+    >>> DuckDBEngine(duckdb.connect()).fetch("SELECT 1 + 1 AS two")["two"].tolist()
+    [2]
+"""
+
+from relgraph.engines.base import Engine, Query, to_dialect
+from relgraph.engines.duckdb_engine import DuckDBEngine
+from relgraph.engines.labels import task_table, task_table_at
+from relgraph.engines.session import local_spark
+from relgraph.engines.spark_engine import SparkEngine
+from relgraph.engines.tables import export_parquet, register_parquet_tables
+
+__all__ = [
+    "DuckDBEngine",
+    "Engine",
+    "Query",
+    "SparkEngine",
+    "export_parquet",
+    "local_spark",
+    "register_parquet_tables",
+    "task_table",
+    "task_table_at",
+    "to_dialect",
+]

@@ -1,0 +1,42 @@
+"""SQL forms that mean the same in every engine's dialect.
+
+relgraph's hand-written SQL is DuckDB text that :func:`~relgraph.engines.to_dialect`
+translates. A few DuckDB spellings do not survive translation: ``epoch(t)``
+becomes Spark's ``UNIX_TIMESTAMP``, which drops fractions of a second;
+``1.0`` is a DECIMAL in Spark, whose averages stay DECIMAL; ``to_seconds(n)``
+has no Spark form. These helpers write the same values in forms that do.
+
+Example:
+    >>> import duckdb
+    >>> sql = days_between("TIMESTAMP '2024-01-02 12:00:00.5'", "TIMESTAMP '2024-01-01'")
+    >>> duckdb.sql(f"SELECT {sql} AS d").fetchall()[0][0]
+    1.5000057870370371
+    >>> seconds_interval(90)
+    "INTERVAL '90' SECOND"
+"""
+
+from __future__ import annotations
+
+__all__ = ["days_between", "epoch_seconds", "seconds_interval"]
+
+_EPOCH = "TIMESTAMP '1970-01-01 00:00:00'"
+
+
+def epoch_seconds(expr: str) -> str:
+    """Seconds since 1970 of a naive timestamp, with microseconds, as DOUBLE.
+
+    Bit for bit DuckDB's ``epoch(expr)`` (microseconds divided by 1e6), but
+    counted with ``date_diff``, which every dialect has and which depends on
+    no session time zone."""
+    return f"CAST(date_diff('microsecond', {_EPOCH}, {expr}) AS DOUBLE) / 1000000.0"
+
+
+def days_between(later: str, earlier: str) -> str:
+    """Days from ``earlier`` to ``later`` as DOUBLE, with fractions (as
+    DuckDB's ``(epoch(later) - epoch(earlier)) / 86400.0``)."""
+    return f"({epoch_seconds(later)} - {epoch_seconds(earlier)}) / 86400.0"
+
+
+def seconds_interval(n: int) -> str:
+    """An interval of ``n`` whole seconds."""
+    return f"INTERVAL '{int(n)}' SECOND"

@@ -1,0 +1,63 @@
+"""Moving a database's tables to where an engine reads them: one Parquet
+folder per table, registered by the table's name.
+
+Example:
+    >>> import tempfile, relgraph as rg
+    >>> from relgraph.bench.demo import make_ecommerce
+    >>> db = rg.connect(make_ecommerce(scale=0.01, seed=0))
+    >>> folders = export_parquet(db, tempfile.mkdtemp())
+    >>> sorted(folders)[:2], folders["orders"].name
+    (['customers', 'order_items'], 'orders')
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from sqlglot import exp
+
+from relgraph.engines.base import Engine
+
+__all__ = ["export_parquet", "register_parquet_tables"]
+
+#: File and folder names Spark and Hadoop skip when listing a folder.
+_HIDDEN = re.compile(r"^[_.]")
+
+
+def _folder_name(table: str) -> str:
+    """A folder name for ``table`` that no reader skips (``_x`` -> ``table__x``)."""
+    safe = re.sub(r"[^\w.-]", "_", table)
+    return f"table_{safe}" if _HIDDEN.match(safe) or not safe else safe
+
+
+def export_parquet(db: Any, folder: str | Path) -> dict[str, Path]:
+    """Write every table of ``db`` (as relgraph reads it: times in naive UTC,
+    converted columns) to ``folder/<table>/part-00000.parquet``.
+
+    Args:
+        db (Database): the database (``relgraph.connect(...)``).
+        folder (str | Path): where to write; created if missing.
+
+    Returns:
+        Table name -> its Parquet folder (pass it to :func:`register_parquet_tables`).
+    """
+    root = Path(folder)
+    out: dict[str, Path] = {}
+    for name in db.table_names:
+        target = root / _folder_name(name)
+        if target in out.values():
+            target = root / f"{_folder_name(name)}_{len(out)}"
+        target.mkdir(parents=True, exist_ok=True)
+        select = exp.select("*").from_(exp.Table(this=exp.to_identifier(name, quoted=True)))
+        path = exp.Literal.string(str(target / "part-00000.parquet"))
+        db.con.execute(f"COPY ({select.sql('duckdb')}) TO {path.sql('duckdb')} (FORMAT PARQUET)")
+        out[name] = target
+    return out
+
+
+def register_parquet_tables(engine: Engine, folders: dict[str, str | Path]) -> None:
+    """Register each table's Parquet folder on ``engine`` under the table's name."""
+    for name, path in folders.items():
+        engine.register_parquet(name, path)
