@@ -72,8 +72,9 @@ class CorpusTask:
         return f"{self.db}/{self.name}"
 
 
-def load_tasks(path: Path = TASKS_FILE) -> list[CorpusTask]:
-    """The tasks of a tasks.toml file, checked for known databases and fields.
+def load_tasks(path: Path = TASKS_FILE, databases: Any = None) -> list[CorpusTask]:
+    """The tasks of a tasks.toml file, checked for known databases (``databases``,
+    default the corpus) and fields.
 
     Example:
         >>> tasks = load_tasks()
@@ -87,9 +88,9 @@ def load_tasks(path: Path = TASKS_FILE) -> list[CorpusTask]:
         unknown = set(entry) - known
         if unknown:
             raise ValueError(f"{path.name}: task {i} has unknown fields {sorted(unknown)}")
-        if entry.get("db") not in CORPUS:
+        if entry.get("db") not in (CORPUS if databases is None else databases):
             db = entry.get("db")
-            raise ValueError(f"{path.name}: task {i} names no corpus database ({db!r})")
+            raise ValueError(f"{path.name}: task {i} names no known database ({db!r})")
         entry = {**entry, "needs_own_time": tuple(entry.get("needs_own_time", ()))}
         out.append(CorpusTask(**entry))
     labels = [t.label for t in out]
@@ -248,10 +249,12 @@ def run_task(
     sample_rows: int | None = None,
     params: dict[str, dict[str, Any]] | None = None,
     databases: dict[str, Any] | None = None,
+    connect: Any = None,
 ) -> TaskResult:
     """Evaluate ``models`` and the simple baselines on one task (test split).
 
-    ``databases`` caches connected databases by name between tasks. Anything
+    ``databases`` caches connected databases by name between tasks;
+    ``connect(name, sample_rows)`` opens one (default: the corpus). Anything
     relgraph refuses (connect, the query, the splits) makes the task skipped
     with its message; a model that fails leaves its cell empty with the error.
     """
@@ -266,7 +269,10 @@ def run_task(
     databases = {} if databases is None else databases
     try:
         if ct.db not in databases:
-            databases[ct.db] = rg.connect(CORPUS[ct.db].source(sample_rows=sample_rows))
+            if connect is None:
+                databases[ct.db] = rg.connect(CORPUS[ct.db].source(sample_rows=sample_rows))
+            else:
+                databases[ct.db] = connect(ct.db, sample_rows)
         db = databases[ct.db]
         missing = own_time_missing(db, ct.needs_own_time)
         if missing:

@@ -47,6 +47,9 @@ MODEL_NAMES: dict[str, tuple[str, dict[str, Any]]] = {
     "icl-transformer": ("icl", {"predictor": "transformer"}),
     "icl-lightgbm": ("icl", {"predictor": "lightgbm"}),
     "icl-blend": ("icl", {"predictor": "blend"}),
+    # the in-context model's slower modes (more context, more LightGBM rounds)
+    "icl-normal": ("icl", {"mode": "normal"}),
+    "icl-best": ("icl", {"mode": "best"}),
     "baseline": ("baseline", {"strategy": "history"}),
     "history": ("baseline", {"strategy": "history"}),
     "prior": ("baseline", {"strategy": "prior"}),

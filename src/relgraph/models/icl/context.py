@@ -32,6 +32,10 @@ from relgraph.pql.task import Task
 ANCHORS_PER_QUERY = 32
 #: The most anchors labelled ahead in one query after batches without labels.
 MAX_ANCHORS_AHEAD = 1024
+#: Fewest anchors a context spans: where the latest anchor alone would fill it
+#: (many entities), it takes an equal share of each of the latest few, so one
+#: unusual window (a holiday week) does not set the base rate.
+MIN_CONTEXT_ANCHORS = 4
 
 
 def context_task(task: Task) -> Task:
@@ -76,14 +80,17 @@ class LabelCache:
         self.task = task
         self._by_anchor: dict[pd.Timestamp, pd.DataFrame] = {}
 
-    def gather(self, anchors: Iterator[pd.Timestamp], rows: int) -> pd.DataFrame:
+    def gather(
+        self, anchors: Iterator[pd.Timestamp], rows: int, min_anchors: int = 1
+    ) -> pd.DataFrame:
         """Labels at ``anchors`` (in the order given) until at least ``rows``
-        examples are gathered or the anchors run out."""
+        examples from at least ``min_anchors`` anchors with labels are
+        gathered, or the anchors run out."""
         anchors = iter(anchors)
         ahead: list[pd.Timestamp] = []  # anchors taken from the iterator, not yet used
         parts: list[pd.DataFrame] = []
         total, empty_batches = 0, 0
-        while total < rows:
+        while total < rows or len(parts) < min_anchors:
             if len(ahead) < ANCHORS_PER_QUERY:
                 ahead += itertools.islice(anchors, ANCHORS_PER_QUERY - len(ahead))
             batch, ahead = ahead[:ANCHORS_PER_QUERY], ahead[ANCHORS_PER_QUERY:]
@@ -113,11 +120,18 @@ class LabelCache:
 
 
 def sample_context(
-    labels: pd.DataFrame, size: int, *, stratify: bool, seed: int = 0
+    labels: pd.DataFrame,
+    size: int,
+    *,
+    stratify: bool,
+    seed: int = 0,
+    min_anchors: int = MIN_CONTEXT_ANCHORS,
 ) -> pd.DataFrame:
     """At most ``size`` rows of ``labels``, the most recent anchors first (rows
     of one anchor in a random order: labels come sorted by key, and the lowest
-    keys are often the oldest entities).
+    keys are often the oldest entities). Where fewer than ``min_anchors`` of
+    the latest anchors would fill the context, the latest ``min_anchors`` each
+    give an equal share.
 
     With ``stratify`` (classification) each class keeps at least
     ``size / (2 * classes)`` rows when it has them, so a rare class is never
@@ -125,6 +139,7 @@ def sample_context(
     """
     shuffle = np.random.default_rng(seed).permutation(len(labels))
     ordered = labels.iloc[shuffle].sort_values("anchor_time", ascending=False, kind="stable")
+    ordered = _spread(ordered, size, min_anchors)
     if len(ordered) <= size:
         return ordered.sort_values("anchor_time", kind="stable").reset_index(drop=True)
     if not stratify:
@@ -144,6 +159,22 @@ def sample_context(
     rank = ordered.groupby(classes, sort=False).cumcount()
     keep = rank.to_numpy() < classes.map(quota).to_numpy()
     return ordered[keep].sort_values("anchor_time", kind="stable").reset_index(drop=True)
+
+
+def _spread(ordered: pd.DataFrame, size: int, min_anchors: int) -> pd.DataFrame:
+    """``ordered`` (latest anchor first) with the rows of its latest
+    ``min_anchors`` anchors interleaved (the first row of each, then the
+    second, ...) when fewer anchors than that hold ``size`` rows."""
+    anchors = pd.to_datetime(ordered["anchor_time"])
+    per_anchor = anchors.value_counts(sort=False).sort_index(ascending=False)
+    filled = int(np.searchsorted(per_anchor.cumsum().to_numpy(), size)) + 1
+    if len(ordered) <= size or filled >= min_anchors:
+        return ordered
+    latest = anchors >= per_anchor.index[min(min_anchors, len(per_anchor)) - 1]
+    rank = ordered.groupby(anchors, sort=False).cumcount()
+    head = ordered[latest.to_numpy()].assign(_rank=rank[latest.to_numpy()].to_numpy())
+    head = head.sort_values(["_rank", "anchor_time"], ascending=[True, False], kind="stable")
+    return pd.concat([head.drop(columns="_rank"), ordered[~latest.to_numpy()]])
 
 
 def class_counts(labels: pd.Series) -> dict[str, int]:

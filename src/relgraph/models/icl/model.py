@@ -55,15 +55,24 @@ from relgraph.models.core.history import horizon_timedelta
 from relgraph.models.core.inputs import TaskInputs
 from relgraph.models.core.lightgbm import REPRODUCIBLE, objective
 from relgraph.models.core.outputs import format_predictions, json_value, positional
-from relgraph.models.core.signals import describe, window_text
+from relgraph.models.core.signals import describe, value_text, window_text
 from relgraph.models.core.targets import class_codes
 from relgraph.models.icl.context import (
+    MIN_CONTEXT_ANCHORS,
     LabelCache,
     class_counts,
     context_anchors,
     context_task,
     positions,
     sample_context,
+)
+from relgraph.models.icl.selection import (
+    RULE_TEXT,
+    RULES,
+    choose,
+    holdout_rows,
+    score,
+    simple_predictions,
 )
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
@@ -110,6 +119,9 @@ class Mode:
     predictor: str = "blend"
     #: Stop LightGBM's rounds when a held-out fifth of the context stops improving.
     early_stopping: bool = False
+    #: The model predictors a per-query choice weighs beside the simple rules
+    #: (see relgraph.models.icl.selection); empty: the mode's predictor alone.
+    candidates: tuple[str, ...] = ()
 
 
 MODES: dict[str, Mode] = {
@@ -120,9 +132,15 @@ MODES: dict[str, Mode] = {
     # stopping halved LightGBM's time on rel-f1 in normal mode (366 -> 171 s over
     # the splits' 168 fits) and scored at least as well on validation
     # (dnf 0.791 -> 0.792, top3 0.899 -> 0.900, position MAE 2.805 -> 2.771).
-    "fast": Mode(1_000, 60, 0.15, 15, (1, 12), predictor="transformer"),
-    "normal": Mode(5_000, 250, 0.05, 31, early_stopping=True),
-    "best": Mode(20_000, 500, 0.03, 31, early_stopping=True),
+    "fast": Mode(
+        1_000, 60, 0.15, 15, (1, 12), predictor="transformer", candidates=("lightgbm", "blend")
+    ),
+    "normal": Mode(
+        5_000, 250, 0.05, 31, early_stopping=True, candidates=("transformer", "lightgbm")
+    ),
+    "best": Mode(
+        20_000, 500, 0.03, 31, early_stopping=True, candidates=("transformer", "lightgbm")
+    ),
 }
 
 #: Early stopping: the share of the context held out, the rounds without
@@ -166,6 +184,12 @@ class IclModel(Model):
             fits a small LightGBM model on the context; ``"blend"`` averages
             both. ``None``: the mode's (``fast``: transformer; ``normal`` and
             ``best``: blend). (default: None)
+        choose (bool): With ``predictor=None``, let each query's context
+            choose: the rows of its latest labelled window are predicted from
+            the older ones by the mode's candidate predictors and by the
+            simple rules (the entity's own latest label, its recent mean, the
+            overall rate), and the best of them predicts the query
+            (:mod:`relgraph.models.icl.selection`). (default: True)
     """
 
     family = "icl"
@@ -180,6 +204,7 @@ class IclModel(Model):
         cutoff_lag: str = "blend",
         seed: int = 0,
         predictor: str | None = None,
+        choose: bool = True,
     ) -> None:
         self.mode = mode
         self.context_size = context_size
@@ -187,6 +212,7 @@ class IclModel(Model):
         self.cutoff_lag = cutoff_lag
         self.seed = seed
         self.predictor = predictor
+        self.choose = choose
 
     # ------------------------------------------------------------ fit: bind only
     def _fit(self, task: Task) -> None:
@@ -212,6 +238,7 @@ class IclModel(Model):
         self.last_context_: dict[str, Any] = {}
         self.last_timings_: dict[str, float] = {}
         self._used_predictor: str | None = None  # the last fit's (after fallbacks)
+        self.last_choice_: dict[str, Any] = {}
 
     @property
     def settings(self) -> Mode:
@@ -289,7 +316,9 @@ class IclModel(Model):
         for t in sorted(anchors.unique()):
             t = pd.Timestamp(t)
             wanted = mode.context_size * (2 if stratify else 1)
-            labels = self._labels.gather(context_anchors(t, horizon, task.earliest, cutoff), wanted)
+            labels = self._labels.gather(
+                context_anchors(t, horizon, task.earliest, cutoff), wanted, MIN_CONTEXT_ANCHORS
+            )
             context = sample_context(labels, mode.context_size, stratify=stratify, seed=self.seed)
             self._check_context(context, t, horizon)
             ident = (tuple(context["anchor_time"].unique()), len(context))
@@ -371,7 +400,7 @@ class IclModel(Model):
             x_context = features.iloc[positions(rows, key, context)]
             x_query = features.iloc[positions(rows, key, fit.seen)]
             raw, why, detail = self._fit_predict(
-                x_context, fit.context["label"], x_query, classes, top, advance
+                x_context, fit.context["label"], x_query, classes, top, advance, fit.context["at"]
             )
             if total is None:
                 total = np.zeros((n, *raw.shape[1:]))
@@ -437,17 +466,30 @@ class IclModel(Model):
         classes: list[str] | None,
         top: int,
         advance: Callable[[int], None],
+        context_times: pd.Series,
     ) -> tuple[np.ndarray, list[str], list[list[dict[str, Any]]]]:
         """The raw predictions of the query rows from the context and, with
-        ``top``, their reasons: from LightGBM, the transformer, or both. LightGBM
-        is fitted once; the query rows are predicted in chunks (``advance``
-        counts each), which gives the same outputs as one pass."""
+        ``top``, their reasons: from LightGBM, the transformer, both, or a
+        simple rule, as chosen on the context's latest window
+        (``context_times``: each context row's anchor). LightGBM is fitted
+        once; the query rows are predicted in chunks (``advance`` counts each),
+        which gives the same outputs as one pass."""
         if classes is not None:
             y = class_codes(y_context, classes)
         else:
             y = y_context.to_numpy(dtype=float)
         use = self._predictor_for(classes)
+        held = None
+        if self.choose and self.predictor is None:
+            held = holdout_rows(context_times, self.seed)
+        if held is not None:
+            use = self._choose(use, x_context, y, held, classes)
         self._used_predictor = use
+        if use in RULES:
+            raw = simple_predictions(self.task_.task_type, x_query, y, classes)[use]
+            advance(len(x_query))
+            signals, details = _rule_reasons(use, x_query, raw, top) if top else ([], [])
+            return raw, signals, details
         booster = self._fit_lightgbm(x_context, y, classes) if use != "transformer" else None
         raws, signals, details = [], [], []
         for start in range(0, max(len(x_query), 1), PREDICT_CHUNK):
@@ -458,6 +500,42 @@ class IclModel(Model):
             details += detail
             advance(len(chunk))
         return np.concatenate(raws), signals, details
+
+    def _choose(
+        self,
+        asked: str,
+        x_context: pd.DataFrame,
+        y: np.ndarray,
+        held: np.ndarray,
+        classes: list[str] | None,
+    ) -> str:
+        """The candidate (a predictor or a simple rule) that best predicts the
+        ``held`` context rows from the others. The transformer and LightGBM
+        each predict them once; ``blend`` is their mean."""
+        kind = self.task_.task_type
+        x_fit, y_fit, x_held = x_context[~held], y[~held], x_context[held]
+        wanted = list(dict.fromkeys([asked, *self.settings.candidates]))
+        if asked == "lightgbm" and self.asked_predictor != "lightgbm":
+            wanted = ["lightgbm"]  # more classes than the transformer has heads for
+        base: dict[str, np.ndarray] = {}
+        for predictor in ("transformer", "lightgbm"):
+            if predictor in wanted or "blend" in wanted:
+                booster = None
+                if predictor == "lightgbm":
+                    booster = self._fit_lightgbm(x_fit, y_fit, classes)
+                chunk = self._predict_chunk(predictor, booster, x_fit, y_fit, x_held, classes, 0)
+                base[predictor] = chunk[0]
+        candidates = {}
+        for predictor in wanted:
+            if predictor == "blend":
+                candidates[predictor] = (base["transformer"] + base["lightgbm"]) / 2
+            else:
+                candidates[predictor] = base[predictor]
+        candidates.update(simple_predictions(kind, x_held, y_fit, classes))
+        scores = {name: score(kind, y[held], raw) for name, raw in candidates.items()}
+        chosen = choose(scores)
+        self.last_choice_ = {"holdout_rows": int(held.sum()), "scores": scores, "chosen": chosen}
+        return chosen
 
     def _predict_chunk(
         self,
@@ -648,6 +726,8 @@ class IclModel(Model):
             "last_anchor": str(largest["anchor_time"].max()),
             "predictor": self._used_predictor or self.asked_predictor,
         }
+        if self.last_choice_:
+            self.last_context_["choice"] = self.last_choice_
         if self.task_.task_type is not TaskType.regression:
             self.last_context_["classes"] = class_counts(largest["label"])
         self.last_timings_ = {"labels": label_seconds, **self.last_timings_}
@@ -781,6 +861,29 @@ def _reasons(
                 f"{lead['text']} ({'raises' if lead['contribution'] > 0 else 'lowers'} it)"
             )
         details.append(items)
+    return signals, details
+
+
+def _rule_reasons(
+    rule: str, x: pd.DataFrame, raw: np.ndarray, top: int
+) -> tuple[list[str], list[list[dict[str, Any]]]]:
+    """Reasons of predictions made by a simple rule: the rule and the history
+    value it read (see :mod:`relgraph.models.icl.selection`)."""
+    why = f"{RULE_TEXT[rule]} (this rule beat the models on the latest labelled window)"
+    signals, details = [], []
+    for i in range(len(x)):
+        value = raw[i] if raw.ndim == 1 else raw[i].tolist()
+        item = {
+            "feature": f"rule.{rule}",
+            "value": json_value(value),
+            "contribution": 0.0,
+            "text": f"{RULE_TEXT[rule]}: {value_text(value)}",
+            "path": "own history" if rule != "prior" else "all entities",
+            "hops": 0,
+            "window": None,
+        }
+        signals.append(why)
+        details.append([item][:top])
     return signals, details
 
 

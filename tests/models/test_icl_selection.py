@@ -1,0 +1,140 @@
+"""The icl model's per-query choice among its predictors and the simple rules,
+and contexts that span several anchors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import relgraph as rg
+from relgraph.metrics import mae
+from relgraph.models.icl.context import sample_context
+from relgraph.models.icl.model import IclModel
+from relgraph.models.icl.selection import (
+    MIN_HOLDOUT_ROWS,
+    choose,
+    holdout_rows,
+    score,
+    simple_predictions,
+)
+from relgraph.pql.task_type import TaskType
+
+
+def test_holdout_is_the_latest_anchors_and_never_most_of_the_context() -> None:
+    months = pd.to_datetime(["2024-01-01"] * 100 + ["2024-02-01"] * 30 + ["2024-03-01"] * 20)
+    held = holdout_rows(pd.Series(months))
+    # March alone has fewer than MIN_HOLDOUT_ROWS rows: February joins it.
+    assert held.sum() == 50 and (months[held] >= pd.Timestamp("2024-02-01")).all()
+    assert holdout_rows(pd.Series(months[:MIN_HOLDOUT_ROWS])) is None  # too small a context
+    two = pd.Series(pd.to_datetime(["2024-01-01"] * 40 + ["2024-02-01"] * 60))
+    assert holdout_rows(two) is None  # the latest anchor is most of it
+
+
+def test_one_anchor_holds_out_a_random_share() -> None:
+    held = holdout_rows(pd.Series(pd.to_datetime(["2024-01-01"] * 1000)), seed=3)
+    assert 150 < held.sum() < 250
+    again = holdout_rows(pd.Series(pd.to_datetime(["2024-01-01"] * 1000)), seed=3)
+    assert (held == again).all()
+
+
+def test_rules_fall_back_to_the_prior_without_history() -> None:
+    x = pd.DataFrame(
+        {"target.last": [1.0, np.nan, np.nan], "target.mean.last_12": [0.5, 0.25, np.nan]}
+    )
+    rules = simple_predictions(TaskType.binary_classification, x, np.array([0, 0, 0, 1.0]), None)
+    assert rules["last"].tolist() == [1.0, 0.25, 0.25]
+    assert rules["mean"].tolist() == [0.5, 0.25, 0.25]
+    assert rules["prior"].tolist() == [0.25] * 3
+    shares = simple_predictions(
+        TaskType.multiclass_classification, x, np.array([0, 1, 1, 1]), ["a", "b", "c"]
+    )
+    assert list(shares) == ["prior"] and shares["prior"][0].tolist() == [0.25, 0.75, 0.0]
+
+
+def test_scores_are_higher_is_better() -> None:
+    y = np.array([0, 1, 0, 1.0])
+    assert score(TaskType.binary_classification, y, np.array([0.1, 0.9, 0.2, 0.8])) == 1.0
+    assert score(TaskType.binary_classification, np.zeros(4), np.ones(4)) == 0.5
+    assert score(TaskType.regression, y, y + 2) == -2.0
+    raw = np.array([[0.9, 0.1], [0.2, 0.8]])
+    assert score(TaskType.multiclass_classification, np.array([0, 0]), raw) == 0.5
+    assert choose({"transformer": -2.0, "last": -1.0, "prior": -1.0}) == "last"
+
+
+def test_a_context_of_many_entities_spans_several_anchors() -> None:
+    weeks = pd.date_range("2024-01-01", periods=6, freq="7D")
+    labels = pd.DataFrame(
+        {"id": np.tile(np.arange(800), 6), "anchor_time": np.repeat(weeks, 800), "label": 1.0}
+    )
+    context = sample_context(labels, 1000, stratify=False)
+    counts = context["anchor_time"].value_counts()
+    assert sorted(counts.index) == list(weeks[-4:]) and (counts == 250).all()
+    # Few entities per anchor (five anchors fill it): the latest anchors in full, as before.
+    few = labels[labels["id"] < 100]
+    counts = sample_context(few, 500, stratify=False)["anchor_time"].value_counts()
+    assert sorted(counts.index) == list(weeks[-5:]) and (counts == 100).all()
+
+
+def _repeating_shop(entities: int = 150, weeks: int = 30) -> rg.Database:
+    """Each customer orders the same number of times every week (0 to 6)."""
+    rng = np.random.default_rng(0)
+    per_week = rng.integers(0, 7, entities)
+    start = pd.Timestamp("2024-01-01")
+    rows = [
+        (c + 1, start + pd.Timedelta(days=7 * w + 1 + k % 5, hours=k))
+        for c in range(entities)
+        for w in range(weeks)
+        for k in range(per_week[c])
+    ]
+    orders = pd.DataFrame(rows, columns=["customer_id", "ordered_at"])
+    orders.insert(0, "order_id", np.arange(len(orders)))
+    customers = pd.DataFrame(
+        {"customer_id": np.arange(1, entities + 1), "signup_at": start - pd.Timedelta(days=1)}
+    )
+    return rg.connect({"customers": customers, "orders": orders})
+
+
+@pytest.fixture(scope="module")
+def repeating_task() -> rg.Task:
+    db = _repeating_shop()
+    return rg.Task.from_query(
+        db, "PREDICT COUNT(orders.*, 0, 7, days) FOR EACH customers.customer_id"
+    )
+
+
+def test_a_count_that_repeats_is_never_worse_than_copying_it(repeating_task: rg.Task) -> None:
+    """A count that repeats every window is predicted exactly by the entity's
+    own last value; the chosen predictor is the best on the latest window."""
+    test = repeating_task.table("test")
+    model = IclModel().fit(repeating_task)
+    preds = model.predict(test)
+    choice = model.last_context_["choice"]
+    assert {"last", "mean", "prior", "transformer"} <= set(choice["scores"])
+    assert choice["chosen"] == choose(choice["scores"])
+    assert mae(test["label"].to_numpy(float), preds["prediction"].to_numpy()) < 1e-6
+
+
+def test_a_rule_predicts_when_the_models_lose(repeating_task: rg.Task, monkeypatch) -> None:
+    """With the predictors made useless, the entity's own last value wins on the
+    latest window and predicts the query, with a reason that says so."""
+
+    def useless(self, use, booster, x_context, y, x_query, classes, top):
+        return np.full(len(x_query), 100.0), [], []
+
+    monkeypatch.setattr(IclModel, "_predict_chunk", useless)
+    test = repeating_task.table("test")
+    model = IclModel().fit(repeating_task)
+    preds = model.predict(test)
+    assert model.last_context_["choice"]["chosen"] in ("last", "mean")
+    assert mae(test["label"].to_numpy(float), preds["prediction"].to_numpy()) < 1e-9
+    reasons = model.explain(test.head(2))
+    assert reasons.loc[0, "top_signal"].startswith("its own")
+    assert reasons.loc[0, "contributions"][0]["feature"].startswith("rule.")
+
+
+def test_an_explicit_predictor_is_not_second_guessed(repeating_task: rg.Task) -> None:
+    model = IclModel(predictor="transformer").fit(repeating_task)
+    model.predict(repeating_task.table("test").head(20))
+    assert model.last_context_["predictor"] == "transformer"
+    assert "choice" not in model.last_context_
