@@ -9,7 +9,9 @@ Cases (issue 7's latency targets):
 - the ecommerce demo database (``make_ecommerce(scale=0.5)``): churn of
   1,000 customers, ``fast`` mode; target under 2 s.
 
-Each case runs with each predictor (``lightgbm``, ``transformer``, ``blend``).
+Each case runs with the default (each query's context chooses among the
+predictors and simple rules) and with each predictor (``lightgbm``,
+``transformer``, ``blend``) asked for.
 
 Each case runs once to warm up (imports, DuckDB's first plans), then
 ``--repeat`` times; the report gives the median of each step (labels: the
@@ -56,8 +58,9 @@ F1_QUERIES = {
 }
 CHURN = "PREDICT COUNT(orders.*, 0, 30, days) = 0 FOR EACH customers.customer_id"
 TARGETS = {"rel-f1": 1.0, "ecommerce": 2.0}
-#: Each case runs with each predictor of the icl model, side by side.
-PREDICTORS = ("lightgbm", "transformer", "blend")
+#: Each case runs with the default (None: chosen per query on the context's
+#: latest window) and with each predictor of the icl model, side by side.
+PREDICTORS = (None, "lightgbm", "transformer", "blend")
 
 
 def time_case(
@@ -158,9 +161,9 @@ def main() -> None:
         for name, query in F1_QUERIES.items():
             for predictor in PREDICTORS:
                 case = time_case(f1, query, args.repeat, predictor=predictor)
-                cases[f"rel-f1 {name} {predictor}"] = {
+                cases[f"rel-f1 {name} {predictor or 'default'}"] = {
                     "dataset": "rel-f1",
-                    "predictor": predictor,
+                    "predictor": predictor or "default",
                     "loading": loading,
                     **case,
                 }
@@ -176,9 +179,9 @@ def main() -> None:
     entities = customers["customer_id"].head(1000).tolist()
     for predictor in PREDICTORS:
         case = time_case(shop, CHURN, args.repeat, entities, predictor)
-        cases[f"ecommerce churn {predictor}"] = {
+        cases[f"ecommerce churn {predictor or 'default'}"] = {
             "dataset": "ecommerce",
-            "predictor": predictor,
+            "predictor": predictor or "default",
             "loading": loading,
             **case,
         }

@@ -138,3 +138,21 @@ def test_an_explicit_predictor_is_not_second_guessed(repeating_task: rg.Task) ->
     model.predict(repeating_task.table("test").head(20))
     assert model.last_context_["predictor"] == "transformer"
     assert "choice" not in model.last_context_
+
+
+def test_reasons_compare_a_number_with_its_usual_value(repeating_task: rg.Task) -> None:
+    """Directions beside the value's side of the context median, so "higher
+    than usual, raises it" and "lower than usual, lowers it" read as one rule."""
+    model = IclModel(predictor="transformer").fit(repeating_task)
+    out = model.explain(repeating_task.table("test").head(30), top=3)
+    checked = 0
+    for signal, items in zip(out["top_signal"], out["contributions"], strict=True):
+        lead = items[0]
+        if "typical" in lead and isinstance(lead["value"], int | float):
+            checked += 1
+            side = "higher" if lead["value"] > lead["typical"] else "lower"
+            if lead["value"] == lead["typical"]:
+                side = "as usual"
+            assert side in signal, signal
+            assert signal.endswith("raises it)" if lead["contribution"] > 0 else "lowers it)")
+    assert checked > 10

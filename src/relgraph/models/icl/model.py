@@ -549,16 +549,20 @@ class IclModel(Model):
     ) -> tuple[np.ndarray, list[str], list[list[dict[str, Any]]]]:
         """Raw predictions (and reasons) of some query rows by the predictor ``use``."""
         if use == "lightgbm":
-            return self._lightgbm_predict(booster, y, x_query, classes, top)
+            return self._lightgbm_predict(booster, y, x_query, classes, top, x_context)
         if use == "blend":  # the reasons come from the trees: no gradients needed
             raw, _ = self._transformer(x_context, y, x_query, classes, 0)
-            trees, signals, details = self._lightgbm_predict(booster, y, x_query, classes, top)
+            trees, signals, details = self._lightgbm_predict(
+                booster, y, x_query, classes, top, x_context
+            )
             return (raw + trees) / 2, signals, details
         raw, contributions = self._transformer(x_context, y, x_query, classes, top)
         if not top:
             return raw, [], []
         with_bias = np.concatenate([contributions, np.zeros((len(raw), 1))], axis=1)
-        signals, details = _reasons(x_query, with_bias, raw, top, self.task_.entity_table)
+        signals, details = _reasons(
+            x_query, with_bias, raw, top, self.task_.entity_table, x_context
+        )
         return raw, signals, details
 
     def _predictor_for(self, classes: list[str] | None) -> str:
@@ -638,9 +642,11 @@ class IclModel(Model):
         x_query: pd.DataFrame,
         classes: list[str] | None,
         top: int,
+        x_context: pd.DataFrame | None = None,
     ) -> tuple[np.ndarray, list[str], list[list[dict[str, Any]]]]:
         """The fitted LightGBM model's predictions of the query rows (``y``: the
-        context labels, whose range bounds a regression)."""
+        context labels, whose range bounds a regression; ``x_context``: what a
+        reason compares each value with)."""
         contrib = None
         if top:  # contributions add up to the raw score: one pass gives both
             contrib = booster.predict(positional(x_query), pred_contrib=True)
@@ -653,7 +659,7 @@ class IclModel(Model):
             raw = np.clip(raw, y.min(), y.max())  # trees on the median can overshoot
         if contrib is None:
             return raw, [], []
-        signals, details = _reasons(x_query, contrib, raw, top, self.task_.entity_table)
+        signals, details = _reasons(x_query, contrib, raw, top, self.task_.entity_table, x_context)
         return raw, signals, details
 
     # ------------------------------------------------------------ helpers
@@ -829,9 +835,19 @@ def _from_margin(contrib: np.ndarray, width: int, kind: TaskType) -> np.ndarray:
 
 
 def _reasons(
-    x: pd.DataFrame, contrib: np.ndarray, raw: np.ndarray, top: int, entity_table: str
+    x: pd.DataFrame,
+    contrib: np.ndarray,
+    raw: np.ndarray,
+    top: int,
+    entity_table: str,
+    x_context: pd.DataFrame | None = None,
 ) -> tuple[list[str], list[list[dict[str, Any]]]]:
-    """``top_signal`` and the ``top`` strongest contributions of each row."""
+    """``top_signal`` and the ``top`` strongest contributions of each row.
+
+    A number's reason says how it compares with the context's median
+    (``typical``): "above typical, raises it" beside "below typical, lowers
+    it" reads as one rule, where bare values and directions side by side can
+    read as a contradiction."""
     width = x.shape[1] + 1
     if contrib.shape[1] > width:  # multiclass: one block per class; explain the predicted one
         pick = raw.reshape(len(raw), -1).argmax(axis=1)
@@ -839,29 +855,55 @@ def _reasons(
     contrib = contrib[:, :-1]  # the last column is the bias
     order = np.argsort(-np.abs(contrib), axis=1)[:, :top]
     names = list(x.columns)
+    typical = _typical(x_context) if x_context is not None else {}
     signals, details = [], []
     for i in range(len(x)):
         items = []
         for j in order[i]:
             value = json_value(x.iat[i, j])
-            items.append(
-                {
-                    "feature": names[j],
-                    "value": value,
-                    "contribution": float(contrib[i, j]),
-                    "text": _describe(names[j], value, entity_table),
-                    **feature_parts(names[j], entity_table),
-                }
-            )
+            item = {
+                "feature": names[j],
+                "value": value,
+                "contribution": float(contrib[i, j]),
+                "text": _describe(names[j], value, entity_table),
+                **feature_parts(names[j], entity_table),
+            }
+            if names[j] in typical:
+                item["typical"] = typical[names[j]]
+            items.append(item)
         lead = items[0]
         if lead["contribution"] == 0:
             signals.append("no single input stands out")
         else:
-            signals.append(
-                f"{lead['text']} ({'raises' if lead['contribution'] > 0 else 'lowers'} it)"
-            )
+            signals.append(f"{lead['text']} ({_direction(lead)})")
         details.append(items)
     return signals, details
+
+
+def _typical(x: pd.DataFrame) -> dict[str, float]:
+    """The context's median of each numeric column (where it has one)."""
+    numeric = x.select_dtypes("number")
+    medians = numeric.median()
+    return {c: float(v) for c, v in medians.items() if np.isfinite(v)}
+
+
+def _direction(item: dict[str, Any]) -> str:
+    """How a contribution moves the prediction, with the value against the
+    context's usual one (its median; the number itself is in ``typical``).
+
+    Example:
+        >>> _direction({"value": 5.0, "typical": 2.0, "contribution": 0.3})
+        'higher than usual, raises it'
+        >>> _direction({"value": "web", "contribution": -0.1})
+        'lowers it'
+    """
+    moves = "raises it" if item["contribution"] > 0 else "lowers it"
+    value, typical = item.get("value"), item.get("typical")
+    if typical is None or not isinstance(value, int | float) or isinstance(value, bool):
+        return moves
+    if value == typical:
+        return f"as usual, {moves}"
+    return f"{'higher' if value > typical else 'lower'} than usual, {moves}"
 
 
 def _rule_reasons(
