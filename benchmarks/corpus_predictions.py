@@ -114,6 +114,9 @@ class TaskResult:
     #: Models that do not claim the task's type (shown as n/a, not as errors).
     not_applicable: list[str] = field(default_factory=list)
     split_sizes: dict[str, int] = field(default_factory=dict)
+    #: model -> its difference from the best simple baseline with a 95% paired
+    #: bootstrap interval over the test examples (signed: positive = better).
+    versus_best: dict[str, dict[str, float]] = field(default_factory=dict)
     val_time: str = ""
     test_time: str = ""
     seconds: float = 0.0
@@ -294,22 +297,65 @@ def run_task(
         return result
     finally:
         result.seconds = time.perf_counter() - start
+    predictions: dict[str, pd.DataFrame] = {}
     for name in models:
         if task.task_type not in make_model(name).supported:
             result.not_applicable.append(name)
             continue
         t0 = time.perf_counter()
         try:
-            ev = evaluate_models(task, [name], seeds=1, params=params)
+            ev = evaluate_models(task, [name], seeds=1, params=params, keep_predictions=True)
             s = ev.summary(name, "test", result.metric)
             result.scores[name] = s["mean"]
+            predictions[name] = ev.runs[0].test_predictions
         except RelgraphError as exc:
             result.errors[name] = _first_line(exc)
         result.model_seconds[name] = time.perf_counter() - t0
     for name, preds in simple_predictions(task, test).items():
         result.scores[name] = score_predictions(task, test, preds, [result.metric])[result.metric]
+        predictions[name] = preds
+    best, _ = result.best_simple()
+    for name in models:
+        if name in predictions and best in predictions and name != best:
+            result.versus_best[name] = versus(task, test, predictions[name], predictions[best])
     result.seconds = time.perf_counter() - start
     return result
+
+
+#: Bootstrap resamples of each model's difference from the best simple baseline.
+RESAMPLES = 200
+
+
+def versus(
+    task: Any, test: pd.DataFrame, a: pd.DataFrame, b: pd.DataFrame, resamples: int = RESAMPLES
+) -> dict[str, float]:
+    """``metric(a) - metric(b)`` on the test split with its 95% paired
+    bootstrap interval (the test examples resampled, the same rows for both
+    models), signed so that positive means ``a`` is better whatever the
+    metric's direction. Resamples where the metric is undefined (one class)
+    are skipped."""
+    from relgraph.evaluate.evaluation import score_predictions
+    from relgraph.metrics import MetricError, metric
+
+    name = task.metrics[0]
+    sign = 1.0 if metric(name).higher_is_better else -1.0
+    test, a, b = (f.reset_index(drop=True) for f in (test, a, b))
+
+    def difference(rows: np.ndarray) -> float:
+        examples = test.iloc[rows].reset_index(drop=True)
+        score_a = score_predictions(task, examples, a.iloc[rows].reset_index(drop=True), [name])
+        score_b = score_predictions(task, examples, b.iloc[rows].reset_index(drop=True), [name])
+        return sign * (score_a[name] - score_b[name])
+
+    rng = np.random.default_rng(0)
+    diffs = []
+    for _ in range(resamples):
+        try:
+            diffs.append(difference(rng.integers(0, len(test), len(test))))
+        except MetricError:
+            continue
+    low, high = np.quantile(diffs, [0.025, 0.975]) if diffs else (math.nan, math.nan)
+    return {"difference": difference(np.arange(len(test))), "low": low, "high": high}
 
 
 # ---------------------------------------------------------------- reporting
@@ -328,8 +374,16 @@ def summary(results: list[TaskResult], models: list[str]) -> dict[str, Any]:
             "at_least_best_simple": sum(g >= 0 for g in scored),
             "mean_gap": float(np.mean(scored)) if scored else None,
             "worse_than_last": [r.task.label for r in ran if _worse(r, model, "last")],
+            "below_beyond_noise": [r.task.label for r in ran if below_beyond_noise(r, model)],
         }
     return out
+
+
+def below_beyond_noise(r: TaskResult, model: str) -> bool:
+    """Whether ``model`` is below the best simple baseline by more than the
+    noise of the test split (the whole 95% paired interval below zero)."""
+    versus = r.versus_best.get(model)
+    return versus is not None and versus["high"] < 0
 
 
 def _worse(r: TaskResult, model: str, baseline: str) -> bool:
@@ -407,10 +461,12 @@ def render(results: list[TaskResult], models: list[str]) -> str:
             m = s[model]
             gap = "-" if m["mean_gap"] is None else f"{100 * m['mean_gap']:+.1f}%"
             worse = ", ".join(m["worse_than_last"]) or "none"
+            beyond = ", ".join(m["below_beyond_noise"]) or "none"
             lines.append(
                 f"- {model} >= best simple baseline on {m['at_least_best_simple']}/{m['tasks']} "
-                f"tasks; mean gap to it {gap} (positive = better); worse than copy-last-window "
-                f"on: {worse}"
+                f"tasks; mean gap to it {gap} (positive = better); below it beyond the noise "
+                f"(95% paired bootstrap over test examples) on: {beyond}; worse than "
+                f"copy-last-window on: {worse}"
             )
     return "\n".join(lines)
 
@@ -439,6 +495,7 @@ def report(results: list[TaskResult], models: list[str], sample_rows: int | None
                 "split_sizes": r.split_sizes,
                 "scores": {k: clean(v) for k, v in r.scores.items()},
                 "best_simple": r.best_simple()[0],
+                "versus_best_simple": r.versus_best,
                 "model_seconds": {k: round(v, 1) for k, v in r.model_seconds.items()},
                 "errors": r.errors,
                 "not_applicable": r.not_applicable,

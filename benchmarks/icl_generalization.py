@@ -38,6 +38,7 @@ import numpy as np
 from benchmarks.corpus import CORPUS
 from benchmarks.corpus_predictions import (
     TaskResult,
+    below_beyond_noise,
     load_tasks,
     parse_params,
     render,
@@ -93,13 +94,15 @@ def icl_summary(results: list[TaskResult], models: list[str]) -> list[str]:
         gaps = [g for g in (r.gap(model) for r in ran) if math.isfinite(g)]
         to_gbdt = [g for g in (gbdt_gap(r, model) for r in ran) if math.isfinite(g)]
         below = [r.task.label for r in ran if math.isfinite(r.gap(model)) and r.gap(model) < 0]
+        beyond = [r.task.label for r in ran if below_beyond_noise(r, model)]
         mean_gap = f"{100 * np.mean(gaps):+.1f}%" if gaps else "-"
         gbdt = f"{100 * np.mean(to_gbdt):+.1f}%" if to_gbdt else "-"
         lines.append(
             f"- {model}: at or above the best simple baseline on {len(gaps) - len(below)}/"
             f"{len(gaps)} tasks (mean gap {mean_gap}, positive = better); mean gap to gbdt "
             f"{gbdt} over {len(to_gbdt)} tasks (positive = worse); below: "
-            f"{', '.join(below) or 'none'}"
+            f"{', '.join(below) or 'none'}; of those, beyond the noise (95% paired bootstrap "
+            f"over test examples): {', '.join(beyond) or 'none'}"
         )
     return lines
 
