@@ -15,10 +15,10 @@ from typing import Any
 
 import pandas as pd
 
+from relgraph.db.paths import JoinPath
 from relgraph.pql import ast
 from relgraph.pql.checker import CheckedQuery
 from relgraph.pql.duration import offset
-from relgraph.pql.paths import JoinPath
 from relgraph.pql.task_type import TaskType
 
 Row = dict[str, Any]

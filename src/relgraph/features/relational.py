@@ -31,6 +31,7 @@ import pandas as pd
 import sqlglot.expressions as sx
 
 from relgraph.db.database import Database
+from relgraph.db.paths import Hop, JoinPath
 from relgraph.db.schema import Link
 from relgraph.db.sources.base import quote_ident as q
 from relgraph.db.stype import Stype
@@ -38,7 +39,7 @@ from relgraph.engines.base import Engine
 from relgraph.engines.duckdb_engine import DuckDBEngine
 from relgraph.engines.portable import days_between
 from relgraph.errors import RelgraphError
-from relgraph.features.paths import JoinPath, Step, join_paths
+from relgraph.features.paths import join_paths
 
 EXAMPLES = "__rg_examples"
 
@@ -110,9 +111,9 @@ class FeaturePlan:
                     s.link.src_column,
                     s.link.dst_table,
                     s.link.dst_column,
-                    s.forward,
+                    not s.to_children,  # saved as "forward": files stay readable
                 ]
-                for s in pp.path.steps
+                for s in pp.path.hops
             ]
             return {
                 "name": pp.path.name,
@@ -141,7 +142,7 @@ class FeaturePlan:
         config["window_multiples"] = tuple(config["window_multiples"])
         paths = []
         for p in data["paths"]:
-            steps = tuple(Step(Link(*s[:4]), bool(s[4])) for s in p["steps"])
+            steps = tuple(Hop(Link(*s[:4]), not bool(s[4])) for s in p["steps"])
             event = tuple(p["event_time"]) if p["event_time"] else None
             paths.append(
                 PathPlan(
@@ -248,7 +249,7 @@ class FeaturePlan:
         links = set(schema.links)
         for pp in self.paths:
             reads += [(pp.path.end, c) for c in [*pp.numeric, *pp.categories]]
-            for step in pp.path.steps:
+            for step in pp.path.hops:
                 if step.link not in links:
                     raise RelgraphError(
                         f"The feature plan joins along {step.link}, which this database does "
@@ -379,17 +380,17 @@ class FeaturePlan:
         row among the example's rows, newest first (``__rn``)."""
         path = plan.path
         joins = [f"JOIN {q(self.entity_table)} t0 ON t0.{q(self.entity_key)} = ex.__key"]
-        for i, step in enumerate(path.steps, start=1):
+        for i, step in enumerate(path.hops, start=1):
             joins.append(
-                f"JOIN {q(step.target)} t{i} ON t{i}.{q(step.target_column)} = "
-                f"t{i - 1}.{q(step.source_column)}"
+                f"JOIN {q(step.to_table)} t{i} ON t{i}.{q(step.to_column)} = "
+                f"t{i - 1}.{q(step.from_column)}"
             )
         visible = [
             f"t{i}.{q(db.schema.tables[t].time_column)} <= ex.__vis"
             for i, t in enumerate(path.tables)
             if i > 0 and db.schema.tables[t].time_column
         ]
-        end = f"t{path.hops}"
+        end = f"t{len(path)}"
         end_schema = db.schema.tables[path.end]
         cols = ["ex.__ex_id", "ex.__t"]
         cols += [

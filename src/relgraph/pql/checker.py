@@ -29,13 +29,14 @@ import pandas as pd
 
 from relgraph.db.column_profile import NUMERIC_TYPES
 from relgraph.db.link_inference import rejected_link_note
+from relgraph.db.paths import JoinPath
 from relgraph.db.schema import Link, Schema
 from relgraph.db.stype import Stype
 from relgraph.errors import PQLSemanticError
 from relgraph.pql import ast
 from relgraph.pql.duration import Duration
 from relgraph.pql.parser import MAX_DEPTH
-from relgraph.pql.paths import JoinPath, distinguishing_links, find_paths
+from relgraph.pql.paths import distinguishing_links, find_paths
 from relgraph.pql.shorthand import expand_shorthand
 from relgraph.pql.snippet import located
 from relgraph.pql.task_type import TaskType

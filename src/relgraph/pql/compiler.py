@@ -35,9 +35,9 @@ import pandas as pd
 from sqlglot import exp
 from sqlglot.tokens import Tokenizer
 
+from relgraph.db.paths import JoinPath
 from relgraph.pql import ast
 from relgraph.pql.checker import CheckedQuery, ResolvedAggregation, ValueType
-from relgraph.pql.paths import JoinPath
 from relgraph.pql.task_type import TaskType
 
 __all__ = ["compile_static", "compile_windowed", "ident"]

@@ -1,9 +1,5 @@
-"""Join paths: how rows of one table reach rows of another through links.
-
-A path is a sequence of hops from the entity table. A hop follows one link
-either from the referenced row to the rows that reference it (one-to-many,
-``to_children``) or from a referencing row to the row it references
-(many-to-one). PQL aggregates over the rows at the end of the shortest path;
+"""The join paths a query aggregates over (paths and hops:
+:mod:`relgraph.db.paths`). PQL aggregates over the rows at the end of the shortest path;
 when several shortest paths exist, the query must pick one with ``VIA``.
 
 Example:
@@ -20,70 +16,12 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from relgraph.db.paths import Hop, JoinPath
 from relgraph.db.schema import Link, Schema
 
 #: Longest path searched (in hops).
 MAX_HOPS = 5
-
-
-@dataclass(frozen=True)
-class Hop:
-    """One step along a link."""
-
-    link: Link
-    to_children: bool  # True: referenced row -> referencing rows (one-to-many)
-
-    @property
-    def from_table(self) -> str:
-        return self.link.dst_table if self.to_children else self.link.src_table
-
-    @property
-    def to_table(self) -> str:
-        return self.link.src_table if self.to_children else self.link.dst_table
-
-    @property
-    def from_column(self) -> str:
-        return self.link.dst_column if self.to_children else self.link.src_column
-
-    @property
-    def to_column(self) -> str:
-        return self.link.src_column if self.to_children else self.link.dst_column
-
-    def __str__(self) -> str:
-        return f"{self.to_table} ({self.link.source})"
-
-
-@dataclass(frozen=True)
-class JoinPath:
-    """Hops from ``start`` (the entity table)."""
-
-    start: str
-    hops: tuple[Hop, ...] = ()
-
-    @property
-    def tables(self) -> list[str]:
-        return [self.start, *(h.to_table for h in self.hops)]
-
-    @property
-    def end(self) -> str:
-        return self.tables[-1]
-
-    @property
-    def is_single_row(self) -> bool:
-        """True when every hop is many-to-one: at most one row per entity."""
-        return not any(h.to_children for h in self.hops)
-
-    @property
-    def links(self) -> list[Link]:
-        return [h.link for h in self.hops]
-
-    def __str__(self) -> str:
-        return " -> ".join([self.start, *(str(h) for h in self.hops)])
-
-    def __len__(self) -> int:
-        return len(self.hops)
 
 
 def _steps(schema: Schema, table: str) -> Iterable[Hop]:

@@ -350,7 +350,7 @@ class GNNModel(Model):
                     key, group = ("summary", entity), SeedGroup("summary", entity, entity, 0)
                 else:
                     key = ("summary", path.name)
-                    group = SeedGroup("summary", path.end, path.name, path.hops)
+                    group = SeedGroup("summary", path.end, path.name, len(path))
             groups.setdefault(key, group).positions.extend([j, j + n])
         return list(groups.values())
 
