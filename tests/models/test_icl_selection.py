@@ -14,28 +14,32 @@ from relgraph.models.icl.model import IclModel
 from relgraph.models.icl.selection import (
     MIN_HOLDOUT_ROWS,
     choose,
-    holdout_rows,
     score,
     simple_predictions,
+    validation_folds,
 )
 from relgraph.pql.task_type import TaskType
 
 
 def test_holdout_is_the_latest_anchors_and_never_most_of_the_context() -> None:
-    months = pd.to_datetime(["2024-01-01"] * 100 + ["2024-02-01"] * 30 + ["2024-03-01"] * 20)
-    held = holdout_rows(pd.Series(months))
+    months = pd.to_datetime(["2024-01-01"] * 500 + ["2024-02-01"] * 140 + ["2024-03-01"] * 100)
+    (held,) = validation_folds(pd.Series(months))
     # March alone has fewer than MIN_HOLDOUT_ROWS rows: February joins it.
-    assert held.sum() == 50 and (months[held] >= pd.Timestamp("2024-02-01")).all()
-    assert holdout_rows(pd.Series(months[:MIN_HOLDOUT_ROWS])) is None  # too small a context
-    two = pd.Series(pd.to_datetime(["2024-01-01"] * 40 + ["2024-02-01"] * 60))
-    assert holdout_rows(two) is None  # the latest anchor is most of it
+    assert MIN_HOLDOUT_ROWS == 200
+    assert held.sum() == 240 and (months[held] >= pd.Timestamp("2024-02-01")).all()
+    assert validation_folds(pd.Series(months[-300:])) is None  # too small a context
+    two = pd.Series(pd.to_datetime(["2024-01-01"] * 200 + ["2024-02-01"] * 300))
+    assert validation_folds(two) is None  # the latest anchor is most of it
 
 
-def test_one_anchor_holds_out_a_random_share() -> None:
-    held = holdout_rows(pd.Series(pd.to_datetime(["2024-01-01"] * 1000)), seed=3)
-    assert 150 < held.sum() < 250
-    again = holdout_rows(pd.Series(pd.to_datetime(["2024-01-01"] * 1000)), seed=3)
-    assert (held == again).all()
+def test_one_anchor_is_cross_validated_in_random_folds() -> None:
+    once = pd.Series(pd.to_datetime(["2024-01-01"] * 1000))
+    folds = validation_folds(once, seed=3)
+    assert len(folds) == 5 and (np.sum(folds, axis=0) == 1).all()  # each row held once
+    assert all(180 <= f.sum() <= 220 for f in folds)
+    again = validation_folds(once, seed=3)
+    assert all((a == b).all() for a, b in zip(folds, again, strict=True))
+    assert validation_folds(once[: MIN_HOLDOUT_ROWS - 1]) is None
 
 
 def test_rules_fall_back_to_the_prior_without_history() -> None:

@@ -69,10 +69,9 @@ from relgraph.models.icl.context import (
 from relgraph.models.icl.selection import (
     RULE_TEXT,
     RULES,
-    choose,
-    holdout_rows,
-    score,
+    confident_choice,
     simple_predictions,
+    validation_folds,
 )
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
@@ -479,11 +478,11 @@ class IclModel(Model):
         else:
             y = y_context.to_numpy(dtype=float)
         use = self._predictor_for(classes)
-        held = None
+        folds = None
         if self.choose and self.predictor is None:
-            held = holdout_rows(context_times, self.seed)
-        if held is not None:
-            use = self._choose(use, x_context, y, held, classes)
+            folds = validation_folds(context_times, self.seed)
+        if folds is not None:
+            use = self._choose(use, x_context, y, folds, classes)
         self._used_predictor = use
         if use in RULES:
             raw = simple_predictions(self.task_.task_type, x_query, y, classes)[use]
@@ -506,35 +505,46 @@ class IclModel(Model):
         asked: str,
         x_context: pd.DataFrame,
         y: np.ndarray,
-        held: np.ndarray,
+        folds: list[np.ndarray],
         classes: list[str] | None,
     ) -> str:
-        """The candidate (a predictor or a simple rule) that best predicts the
-        ``held`` context rows from the others. The transformer and LightGBM
-        each predict them once; ``blend`` is their mean."""
+        """The candidate (a predictor or a simple rule) that best predicts each
+        fold of context rows from the others (see
+        :func:`~relgraph.models.icl.selection.confident_choice`). The
+        transformer and LightGBM each predict a fold once; ``blend`` is their mean."""
         kind = self.task_.task_type
-        x_fit, y_fit, x_held = x_context[~held], y[~held], x_context[held]
         wanted = list(dict.fromkeys([asked, *self.settings.candidates]))
         if asked == "lightgbm" and self.asked_predictor != "lightgbm":
             wanted = ["lightgbm"]  # more classes than the transformer has heads for
-        base: dict[str, np.ndarray] = {}
-        for predictor in ("transformer", "lightgbm"):
-            if predictor in wanted or "blend" in wanted:
-                booster = None
-                if predictor == "lightgbm":
-                    booster = self._fit_lightgbm(x_fit, y_fit, classes)
-                chunk = self._predict_chunk(predictor, booster, x_fit, y_fit, x_held, classes, 0)
-                base[predictor] = chunk[0]
-        candidates = {}
-        for predictor in wanted:
-            if predictor == "blend":
-                candidates[predictor] = (base["transformer"] + base["lightgbm"]) / 2
-            else:
-                candidates[predictor] = base[predictor]
-        candidates.update(simple_predictions(kind, x_held, y_fit, classes))
-        scores = {name: score(kind, y[held], raw) for name, raw in candidates.items()}
-        chosen = choose(scores)
-        self.last_choice_ = {"holdout_rows": int(held.sum()), "scores": scores, "chosen": chosen}
+        parts: dict[str, list[np.ndarray]] = {}
+        for held in folds:
+            x_fit, y_fit, x_held = x_context[~held], y[~held], x_context[held]
+            base: dict[str, np.ndarray] = {}
+            for predictor in ("transformer", "lightgbm"):
+                if predictor in wanted or "blend" in wanted:
+                    booster = None
+                    if predictor == "lightgbm":
+                        booster = self._fit_lightgbm(x_fit, y_fit, classes)
+                    chunk = self._predict_chunk(
+                        predictor, booster, x_fit, y_fit, x_held, classes, 0
+                    )
+                    base[predictor] = chunk[0]
+            if "blend" in wanted:
+                base["blend"] = (base["transformer"] + base["lightgbm"]) / 2
+            fold = {name: base[name] for name in wanted}
+            fold.update(simple_predictions(kind, x_held, y_fit, classes))
+            for name, raw in fold.items():
+                parts.setdefault(name, []).append(raw)
+        held_y = np.concatenate([y[held] for held in folds])
+        candidates = {name: np.concatenate(raws) for name, raws in parts.items()}
+        chosen, scores, share = confident_choice(kind, held_y, candidates, asked, self.seed)
+        self.last_choice_ = {
+            "held_rows": len(held_y),
+            "folds": len(folds),
+            "scores": scores,
+            "best_beats_default": share,
+            "chosen": chosen,
+        }
         return chosen
 
     def _predict_chunk(
