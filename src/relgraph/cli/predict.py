@@ -256,6 +256,14 @@ def _predict_icl(
         f"earlier anchor(s){shares}",
         highlight=False,
     )
+    choice = context.get("choice")
+    if choice:
+        scores = ", ".join(f"{name} {value:.4g}" for name, value in choice["scores"].items())
+        err.print(
+            f"predictor chosen on {choice['held_rows']:,} held-out context rows "
+            f"(scores, higher is better: {scores})",
+            highlight=False,
+        )
     timings = {"loading": loading, **info["timings"]}
     if timings.get("startup", 0.0) < 0.01:  # the model was loaded already
         timings.pop("startup", None)
