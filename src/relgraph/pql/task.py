@@ -533,8 +533,9 @@ class Task:
         return frame.reset_index(drop=True)
 
     # ------------------------------------------------------------ summary
-    def summary(self) -> dict[str, Any]:
-        """Anchors and examples per split, with the label balance or distribution."""
+    def summary(self, *, engine: Engine | None = None) -> dict[str, Any]:
+        """Anchors and examples per split, with the label balance or distribution
+        (the labels computed by ``engine``, as for :meth:`table`)."""
         out: dict[str, Any] = {
             "query": self.query.to_pql(),
             "task_type": self.task_type.value,
@@ -548,7 +549,7 @@ class Task:
             "splits": {},
         }
         for split in SPLITS:
-            table = self.table(split)
+            table = self.table(split, engine=engine)
             anchors = self.anchor_times(split)
             if self.is_static or self.anchor == "entity":  # at each entity's own time
                 anchors = sorted(table["anchor_time"].unique())
