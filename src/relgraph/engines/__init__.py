@@ -11,6 +11,7 @@ Example:
 """
 
 from relgraph.engines.base import Engine, Query, to_dialect
+from relgraph.engines.batch import predict_on_spark, spark_entities
 from relgraph.engines.duckdb_engine import DuckDBEngine
 from relgraph.engines.labels import task_table, task_table_at
 from relgraph.engines.launch import ENGINE_NAMES, open_engine, parquet_tables
@@ -34,7 +35,9 @@ __all__ = [
     "local_spark",
     "open_engine",
     "parquet_tables",
+    "predict_on_spark",
     "register_parquet_tables",
+    "spark_entities",
     "spark_missing",
     "spark_session",
     "table_folder_name",

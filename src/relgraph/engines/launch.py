@@ -86,7 +86,10 @@ def open_engine(
     if engine == "duckdb":
         yield DuckDBEngine(db.con)
         return
-    local = spark is None and remote is None and (master or "local").startswith("local")
+    if spark is not None:
+        master, remote = spark.conf.get("spark.master", None), None
+        master = master or "a Spark Connect session"
+    local = remote is None and (master or "local").startswith("local")
     if parquet_dir is None and not local:
         where = f"--spark-remote {remote}" if remote else f"--spark-master {master}"
         raise RelgraphError(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,12 @@ def spark_session(
         # a Connect server owns its UI and parallelism; only SQL settings travel
         settings = {k: v for k, v in settings.items() if k.startswith("spark.sql.")}
     else:
-        builder = SparkSession.builder.master(master or "local[2]").appName(app_name)
+        master = master or "local[2]"
+        builder = SparkSession.builder.master(master).appName(app_name)
+        if master.startswith("local"):
+            # local Python workers (mapInPandas) run this interpreter, which sees
+            # relgraph, not whatever ``python3`` is first on PATH
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in settings.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlglot import exp
 
 from relgraph.db.schema import Link
 from relgraph.engines.base import Engine
@@ -345,16 +346,10 @@ class Task:
         """
         anchor = pd.Timestamp(anchor_time)
         query = self.query
-        agg = next(
-            (e for e in ast.expressions(query.target) if isinstance(e, ast.Aggregation)), None
-        )
         key = self.entity_key
-        if agg is not None:
-            count = ast.Aggregation(ast.AggFunc.COUNT, agg.table, None, agg.window, via=agg.via)
-            probe = dataclasses.replace(
-                query, target=count, assuming=None, rank=None, classify=False
-            )
-            table = Task.from_query(self.source_db, probe).table_at([anchor])
+        probe = self._entity_probe()
+        if probe is not None:
+            table = probe.table_at([anchor])
             return table[[key, "anchor_time"]].reset_index(drop=True)
         # a target without a window: the entities created by the anchor, and the given ids
         entity = self.db.schema.tables[self.entity_table]
@@ -368,6 +363,58 @@ class Task:
         return pd.DataFrame({key: ids, "anchor_time": anchor}).astype(
             {"anchor_time": "datetime64[us]"}
         )
+
+    def _entity_probe(self) -> Task | None:
+        """A windowed target's probe: the query with its target replaced by a
+        ``COUNT`` over its first aggregation (never NULL), whose labelled rows
+        at an anchor are the entities that pass ``WHERE`` there."""
+        query = self.query
+        agg = next(
+            (e for e in ast.expressions(query.target) if isinstance(e, ast.Aggregation)), None
+        )
+        if agg is None:
+            return None
+        count = ast.Aggregation(ast.AggFunc.COUNT, agg.table, None, agg.window, via=agg.via)
+        probe = dataclasses.replace(query, target=count, assuming=None, rank=None, classify=False)
+        return Task.from_query(self.source_db, probe)
+
+    def entities_sql(self, anchor_time: TimeLike) -> str:
+        """SQL (DuckDB's meaning, for any :class:`~relgraph.engines.Engine`)
+        whose rows are :meth:`entities_at`'s: ``<entity key>, anchor_time``.
+
+        It lets an engine list the entities where the data are, e.g. as a Spark
+        DataFrame that never comes back to the driver. Rows are in no set order.
+
+        Example:
+            >>> import relgraph as rg
+            >>> from relgraph.bench.demo import make_ecommerce
+            >>> db = rg.connect(make_ecommerce(scale=0.02, seed=0))
+            >>> task = rg.Task.from_query(
+            ...     db, "PREDICT COUNT(orders.*, 0, 30, days) FOR EACH customers.customer_id")
+            >>> rows = db.con.execute(task.entities_sql("2024-06-01")).df()
+            >>> len(rows) == len(task.entities_at("2024-06-01"))
+            True
+        """
+        anchor = _timestamp(anchor_time, "anchor time")
+        key = exp.to_identifier(self.entity_key, quoted=True)
+        probe = self._entity_probe()
+        if probe is not None:
+            inner = probe._expression([anchor], None).subquery("entities")
+            return exp.select(key, "anchor_time").from_(inner).sql(dialect="duckdb")
+        # a target without a window: the entities created by the anchor, and the given ids
+        at = exp.cast(exp.Literal.string(anchor.isoformat(sep=" ")), "TIMESTAMP")
+        select = exp.select(key, exp.alias_(at, "anchor_time")).from_(
+            exp.to_table(exp.to_identifier(self.entity_table, quoted=True))
+        )
+        select = select.where(exp.Not(this=exp.Is(this=key.copy(), expression=exp.Null())))
+        time_column = self.db.schema.tables[self.entity_table].time_column
+        if time_column is not None:
+            created = exp.cast(exp.to_identifier(time_column, quoted=True), "TIMESTAMP")
+            select = select.where(exp.LTE(this=created, expression=at.copy()))
+        if self.query.entity.ids:
+            ids = [_literal(v.value) for v in self.query.entity.ids]
+            select = select.where(exp.In(this=key.copy(), expressions=ids))
+        return select.sql(dialect="duckdb")
 
     # ------------------------------------------------------------ tables
     def table(self, split: str, *, engine: Engine | None = None) -> pd.DataFrame:
@@ -599,6 +646,15 @@ def label_stats(labels: pd.Series, task_type: TaskType) -> dict[str, Any]:
     counts = labels.astype(str).value_counts()
     top = {str(k): int(v) for k, v in counts.head(10).items()}
     return {"classes": int(len(counts)), "top": top}
+
+
+def _literal(value: Any) -> exp.Expression:
+    """A bound SQL literal for an id of ``FOR ... IN (...)``."""
+    if isinstance(value, bool) or value is None:
+        raise PQLError(f"Expected a number or text as an entity id (got {value!r}).")
+    if isinstance(value, int | float | np.integer | np.floating):
+        return exp.Literal.number(value)
+    return exp.Literal.string(str(value))
 
 
 def _check_split(split: str) -> None:
