@@ -20,7 +20,7 @@ from typing import Any
 
 from relgraph.engines.base import Engine
 from relgraph.engines.duckdb_engine import DuckDBEngine
-from relgraph.engines.session import spark_session
+from relgraph.engines.session import require_spark, spark_session
 from relgraph.engines.spark_engine import SparkEngine
 from relgraph.engines.tables import export_parquet, table_folder_name
 from relgraph.errors import RelgraphError
@@ -64,8 +64,10 @@ def open_engine(
 
     ``"duckdb"`` is ``db``'s own connection. ``"spark"`` is a Spark session
     (``spark``, or one started on ``master``/``remote`` and stopped on exit)
-    reading the tables from Parquet folders (:func:`parquet_tables`); a local
-    session without ``parquet_dir`` gets them in a temporary folder.
+    reading the tables from Parquet folders (:func:`parquet_tables`) as
+    temporary views, dropped on exit; a local session without ``parquet_dir``
+    gets them in a temporary folder. A session this process already runs is
+    shared through ``newSession()`` (its own views are left alone).
 
     Args:
         db (Database): the database (its schema, and the data to export).
@@ -99,11 +101,16 @@ def open_engine(
         )
     session, started = spark, False
     if session is None:
-        # getOrCreate returns a session this process already runs: it is not
-        # ours to stop.
+        require_spark(remote=remote is not None)
         before = _active_session() if remote is None else None
-        session = spark_session(master or "local[2]", remote)
-        started = before is None
+        if before is not None:
+            # this process runs a session already: share its JVM, not its
+            # temporary views, and leave it running
+            session = before.newSession()
+            session.conf.set("spark.sql.session.timeZone", "UTC")
+            session.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
+        else:
+            session, started = spark_session(master or "local[2]", remote), True
     with contextlib.ExitStack() as stack:
         if started:
             stack.callback(session.stop)
@@ -112,6 +119,7 @@ def open_engine(
             folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="relgraph-parquet-"))
         spark_engine = SparkEngine(session)
         for name, path in parquet_tables(db, folder).items():
+            stack.callback(spark_engine.drop, name)
             spark_engine.register_parquet(name, path)
         yield spark_engine
 

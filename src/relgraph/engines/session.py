@@ -21,7 +21,13 @@ from typing import Any
 
 from relgraph.errors import RelgraphError
 
-__all__ = ["SparkUnavailableError", "local_spark", "spark_missing", "spark_session"]
+__all__ = [
+    "SparkUnavailableError",
+    "local_spark",
+    "require_spark",
+    "spark_missing",
+    "spark_session",
+]
 
 
 class SparkUnavailableError(RelgraphError):
@@ -51,6 +57,14 @@ def spark_missing(remote: bool = False) -> str | None:
             "(e.g. apt-get install openjdk-17-jre-headless)"
         )
     return None
+
+
+def require_spark(remote: bool = False) -> None:
+    """Raise :class:`SparkUnavailableError`, saying what to install, when a
+    Spark session cannot start here (see :func:`spark_missing`)."""
+    why = spark_missing(remote=remote)
+    if why is not None:
+        raise SparkUnavailableError(f"Spark cannot start: {why}.")
 
 
 def _settings(shuffle_partitions: int, conf: dict[str, str] | None) -> dict[str, str]:
@@ -88,9 +102,7 @@ def spark_session(
         SparkUnavailableError: pyspark or Java is missing (the message says
             what to install).
     """
-    why = spark_missing(remote=remote is not None)
-    if why is not None:
-        raise SparkUnavailableError(f"Spark cannot start: {why}.")
+    require_spark(remote=remote is not None)
     from pyspark.sql import SparkSession
 
     if shuffle_partitions is None and master and master.startswith("local["):
