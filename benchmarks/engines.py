@@ -130,8 +130,10 @@ def project(results: list[dict[str, Any]], cores: int) -> dict[str, Any]:
             "the fixed part (planning, scheduling, a few shuffle stages) stays the same;",
             "the tables are read from Parquet on shared storage as fast as from local disk, "
             "and the shuffle over the network costs what it does locally;",
-            "the output (examples, features) is 1B/rows times larger and stays on the "
-            "cluster (write_parquet, predict_on_spark), not fetched to the driver;",
+            "the output (examples, features) is 1B/rows times larger and stays on the cluster "
+            "(labels: engine.write_parquet; features need their examples as a Spark table, "
+            "which FeaturePlan.transform does not take yet: it sends them from pandas and "
+            "returns pandas);",
             f"cost = cluster cores x projected hours x {CORE_HOUR_USD} USD per core-hour.",
         ],
         "steps": {},
