@@ -27,6 +27,15 @@ from relgraph.cli.common import (
     out,
     table_file_format,
 )
+from relgraph.cli.engine_options import (
+    EngineName,
+    EngineOption,
+    ParquetDirOption,
+    SparkMasterOption,
+    SparkRemoteOption,
+    engine_for,
+)
+from relgraph.engines.base import Engine
 from relgraph.pql.task import Task
 
 
@@ -36,15 +45,37 @@ class Split(StrEnum):
     test = "test"
 
 
-def feature_table(task: Task, split: str, max_hops: int = 2) -> pd.DataFrame:
+def feature_table(
+    task: Task, split: str, max_hops: int = 2, engine: Engine | None = None
+) -> pd.DataFrame:
     """The gbdt input of ``split``: the entity key, ``anchor_time`` and ``label``
-    first, then every feature (fitted as the gbdt model fits them)."""
-    from relgraph.features import FeatureConfig
+    first, then every feature (fitted as the gbdt model fits them).
+
+    ``engine`` runs the labels' and the features' SQL (default: DuckDB); the
+    plan (which columns, which categories) is always fitted on ``task.db``.
+    """
+    from relgraph.features import FeatureConfig, label_history_features, past_anchors
+    from relgraph.models.core.history import HISTORY_WINDOWS, horizon_timedelta
     from relgraph.models.core.inputs import TaskInputs
 
-    examples = task.table(split).reset_index(drop=True)
     inputs = TaskInputs.fit(task, FeatureConfig(max_hops=max_hops))
-    features = inputs.transform(task, examples).reset_index(drop=True)
+    if engine is None:
+        examples = task.table(split).reset_index(drop=True)
+        features = inputs.transform(task, examples).reset_index(drop=True)
+        return pd.concat([examples, features], axis=1)
+    # The same steps as TaskInputs.transform, each on the engine.
+    examples = task.table(split, engine=engine).reset_index(drop=True)
+    parts = [inputs.plan.transform(task.db, examples, engine=engine)]
+    if inputs.use_history and not examples.empty:
+        horizon = horizon_timedelta(task)
+        anchors = past_anchors(
+            examples["anchor_time"], horizon, HISTORY_WINDOWS, earliest=task.earliest
+        )
+        history = task.table_at(anchors, engine=engine)
+        parts.append(
+            label_history_features(history, examples, task.entity_key, horizon, engine=engine)
+        )
+    features = pd.concat(parts, axis=1).reset_index(drop=True)
     return pd.concat([examples, features], axis=1)
 
 
@@ -68,6 +99,10 @@ def features_command(
     drop: DropOption = None,
     missing: MissingOption = None,
     limit: Annotated[int, typer.Option(min=0, help="Features to list without --out.")] = 25,
+    engine: EngineOption = EngineName.duckdb,
+    spark_master: SparkMasterOption = None,
+    spark_remote: SparkRemoteOption = None,
+    parquet_dir: ParquetDirOption = None,
 ) -> None:
     """Build the automatic relational features of a query's examples (the gbdt input).
 
@@ -81,8 +116,13 @@ def features_command(
         )
     parsed = parse(query)
     task = load_task(source, parsed, schema, val_time, test_time, horizon, drop, missing, anchor)
-    with err.status(f"computing features of the {split.value} split"):
-        frame = feature_table(task, split.value, max_hops)
+    status = f"computing features of the {split.value} split on {engine.value}"
+    with (
+        engine_for(task.source_db, engine, spark_master, spark_remote, parquet_dir) as runner,
+        err.status(status),
+    ):
+        chosen = runner if engine is EngineName.spark else None  # None: the cached DuckDB path
+        frame = feature_table(task, split.value, max_hops, chosen)
     n_features = frame.shape[1] - 3
     err.print(f"{len(frame):,} examples x {n_features:,} features ({split.value})")
     if out_path is not None:

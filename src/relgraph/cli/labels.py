@@ -28,6 +28,14 @@ from relgraph.cli.common import (
     out,
     table_file_format,
 )
+from relgraph.cli.engine_options import (
+    EngineName,
+    EngineOption,
+    ParquetDirOption,
+    SparkMasterOption,
+    SparkRemoteOption,
+    engine_for,
+)
 
 
 class SplitName(StrEnum):
@@ -70,10 +78,15 @@ def labels_command(
     drop: DropOption = None,
     missing: MissingOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    engine: EngineOption = EngineName.duckdb,
+    spark_master: SparkMasterOption = None,
+    spark_remote: SparkRemoteOption = None,
+    parquet_dir: ParquetDirOption = None,
 ) -> None:
     """Build the labelled examples of a query: one row per entity and anchor time.
 
     Without --out or --show-sql, prints the summary (as --summary does).
+    With --engine spark the label SQL runs on Spark (same rows as DuckDB's).
     """
     from relgraph.pql import parse
 
@@ -89,28 +102,32 @@ def labels_command(
         shown = "train" if split is SplitName.all else split.value
         err.print(f"SQL of the {shown} split ({len(task.anchor_times(shown))} anchor times):")
         out.print(task.sql(split=shown, dialect=dialect.value), highlight=False, markup=False)
-    if out_path is not None:
-        with err.status("building the labelled examples"):
-            tables = []
-            for name in splits:
-                table = task.table(name)
-                if split is SplitName.all:
-                    table.insert(0, "split", name)
-                tables.append(table)
-            frame = pd.concat(tables, ignore_index=True)
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        if table_file_format(out_path) == "parquet":
-            frame.to_parquet(out_path, index=False)
-        else:
-            frame.to_csv(out_path, index=False)
-        err.print(f"wrote {len(frame):,} examples ({', '.join(splits)}) to {out_path}")
-    if summary or (out_path is None and not show_sql):
-        with err.status("building the labelled examples"):
-            info = task.summary()
-        if as_json:
-            out.print_json(json.dumps(info))
-        else:
-            out.print(summary_table(info))
+    show_summary = summary or (out_path is None and not show_sql)
+    if out_path is None and not show_summary:
+        return  # only the SQL was asked for: no engine to start
+    with engine_for(task.source_db, engine, spark_master, spark_remote, parquet_dir) as runner:
+        if out_path is not None:
+            with err.status(f"building the labelled examples on {engine.value}"):
+                tables = []
+                for name in splits:
+                    table = task.table(name, engine=runner)
+                    if split is SplitName.all:
+                        table.insert(0, "split", name)
+                    tables.append(table)
+                frame = pd.concat(tables, ignore_index=True)
+            out_path.parent.mkdir(parents=True, exist_ok=True)
+            if table_file_format(out_path) == "parquet":
+                frame.to_parquet(out_path, index=False)
+            else:
+                frame.to_csv(out_path, index=False)
+            err.print(f"wrote {len(frame):,} examples ({', '.join(splits)}) to {out_path}")
+        if show_summary:
+            with err.status(f"building the labelled examples on {engine.value}"):
+                info = task.summary(engine=runner)
+            if as_json:
+                out.print_json(json.dumps(info))
+            else:
+                out.print(summary_table(info))
 
 
 def summary_table(info: dict) -> Table:

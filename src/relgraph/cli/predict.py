@@ -28,6 +28,14 @@ from relgraph.cli.common import (
     shown_source,
     table_file_format,
 )
+from relgraph.cli.engine_options import (
+    EngineName,
+    EngineOption,
+    ParquetDirOption,
+    SparkMasterOption,
+    SparkRemoteOption,
+    engine_for,
+)
 from relgraph.cli.evaluate import print_table
 from relgraph.models.core.base import Model, ModelError
 from relgraph.pql.task import Task
@@ -128,15 +136,40 @@ def predict_command(
     schema: Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")] = None,
     drop: DropOption = None,
     missing: MissingOption = None,
+    engine: EngineOption = EngineName.duckdb,
+    spark_master: SparkMasterOption = None,
+    spark_remote: SparkRemoteOption = None,
+    parquet_dir: ParquetDirOption = None,
+    partitions: Annotated[
+        int | None,
+        typer.Option(min=1, help="--engine spark: partitions of the entities (default: Spark's)."),
+    ] = None,
 ) -> None:
     """Predict for every entity at the anchor time (or the ids of FOR t.pk = v / IN (...)),
-    with a short reason per row (top_signal)."""
+    with a short reason per row (top_signal).
+
+    With --engine spark --out DIR, the entities are listed and predicted on Spark
+    (the model shipped to every worker) and written as a Parquet folder, without
+    reasons and without collecting the entities here.
+    """
     from relgraph.db.database import connect
     from relgraph.models.registry import MODEL_NAMES
     from relgraph.pql import parse
 
     if parse(query).evaluate:
         _backtest(source, query, model, schema, drop, missing)
+        return
+    if engine is EngineName.spark:
+        if out_path is None or table is not None or explain:
+            raise typer.BadParameter(
+                "--engine spark writes a Parquet folder: give --out DIR, without --table "
+                "or --explain",
+                param_hint="--engine",
+            )
+        options = {"schema": schema, "drop": drop or (), "missing": missing or ()}
+        spark = (spark_master, spark_remote, parquet_dir, partitions)
+        icl = {"mode": mode.value, "predictor": predictor.value if predictor else None}
+        _predict_spark(source, query, model, _anchor(anchor_time), out_path, options, spark, icl)
         return
     if out_path is not None and table_file_format(out_path) is None:
         raise typer.BadParameter(
@@ -331,6 +364,57 @@ def _predict_fitted(
     preds.attrs["anchor_time"] = str(anchor)
     preds.attrs["query"] = " ".join(query.split())
     return preds
+
+
+def _predict_spark(
+    source: str,
+    query: str,
+    model: str,
+    anchor: pd.Timestamp | None,
+    out_dir: Path,
+    options: dict[str, Any],
+    spark: tuple[str | None, str | None, str | None, int | None],
+    icl: dict[str, Any],
+) -> None:
+    """``--engine spark``: a saved model, or one fitted here (``icl`` by
+    default, as ``relgraph.predict`` fits it), run on Spark over the entities
+    at ``anchor`` (:func:`relgraph.engines.predict_on_spark`)."""
+    from relgraph.db.database import connect
+    from relgraph.engines import predict_on_spark, spark_entities
+    from relgraph.models.registry import make_model
+    from relgraph.pql import parse
+
+    master, remote, parquet_dir, partitions = spark
+    with err.status(f"reading {shown_source(source)} and inferring its schema"):
+        db = connect(source, **options)
+    print_warnings(db.schema.warnings)
+    saved = Path(model)
+    if saved.is_file():
+        fitted = load_for_query(saved, db, query)
+        err.print(f"loaded {fitted.family} model from {saved}")
+    else:
+        task = Task.from_query(db, parse(query))
+        params = icl if model == "icl" else {}
+        with err.status(f"fitting {model}"):
+            fitted = make_model(model, **params).fit(task)
+    task = fitted.task_
+    anchor = task.latest if anchor is None else anchor
+    with engine_for(db, EngineName.spark, master, remote, parquet_dir) as runner:
+        entities = spark_entities(task, runner, anchor)
+        if fitted.family == "icl" and task.is_static and not task.query.entity.ids:
+            # as relgraph.predict: the entities labelled by the anchor are the context
+            labelled = runner.dataframe(task.sql([anchor], pretty=False))
+            entities = entities.join(labelled.select(task.entity_key), task.entity_key, "left_anti")
+        with err.status(f"predicting {task.entity_table} on Spark as of {anchor}"):
+            predict_on_spark(
+                fitted,
+                entities,
+                out_dir,
+                source=source,
+                connect_options=options,
+                partitions=partitions,
+            )
+    err.print(f"wrote the predictions as of {anchor} to the Parquet folder {out_dir}", markup=False)
 
 
 def predictions_table(preds: pd.DataFrame, limit: int, title: str) -> Table:

@@ -11,20 +11,36 @@ Example:
 """
 
 from relgraph.engines.base import Engine, Query, to_dialect
+from relgraph.engines.batch import predict_on_spark, spark_entities
 from relgraph.engines.duckdb_engine import DuckDBEngine
 from relgraph.engines.labels import task_table, task_table_at
-from relgraph.engines.session import local_spark
+from relgraph.engines.launch import ENGINE_NAMES, open_engine, parquet_tables
+from relgraph.engines.session import (
+    SparkUnavailableError,
+    local_spark,
+    spark_missing,
+    spark_session,
+)
 from relgraph.engines.spark_engine import SparkEngine
-from relgraph.engines.tables import export_parquet, register_parquet_tables
+from relgraph.engines.tables import export_parquet, register_parquet_tables, table_folder_name
 
 __all__ = [
+    "ENGINE_NAMES",
     "DuckDBEngine",
     "Engine",
     "Query",
     "SparkEngine",
+    "SparkUnavailableError",
     "export_parquet",
     "local_spark",
+    "open_engine",
+    "parquet_tables",
+    "predict_on_spark",
     "register_parquet_tables",
+    "spark_entities",
+    "spark_missing",
+    "spark_session",
+    "table_folder_name",
     "task_table",
     "task_table_at",
     "to_dialect",

@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from relgraph.engines.base import Engine
+from relgraph.engines.base import Engine, Query
 from relgraph.errors import RelgraphError
 
 __all__ = ["SparkEngine"]
@@ -52,6 +52,11 @@ class SparkEngine(Engine):
         return f"SparkEngine(spark {self.spark.version})"
 
     # ------------------------------------------------------------ running
+    def dataframe(self, query: Query, read: str = "duckdb") -> Any:
+        """The rows of ``query`` as a Spark DataFrame: nothing runs, nothing
+        comes back to the driver (for steps that stay on Spark)."""
+        return self.spark.sql(self.sql_text(query, read))
+
     def _fetch(self, sql: str) -> pd.DataFrame:
         return self.spark.sql(sql).toPandas()
 

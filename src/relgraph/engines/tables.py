@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,35 +21,43 @@ from sqlglot import exp
 
 from relgraph.engines.base import Engine
 
-__all__ = ["export_parquet", "register_parquet_tables"]
+__all__ = ["export_parquet", "register_parquet_tables", "table_folder_name"]
 
 #: File and folder names Spark and Hadoop skip when listing a folder.
 _HIDDEN = re.compile(r"^[_.]")
 
 
-def _folder_name(table: str) -> str:
-    """A folder name for ``table`` that no reader skips (``_x`` -> ``table__x``)."""
+def table_folder_name(table: str) -> str:
+    """A folder name for ``table`` that no reader skips.
+
+    Example:
+        >>> table_folder_name("orders"), table_folder_name("_meta")
+        ('orders', 'table__meta')
+    """
     safe = re.sub(r"[^\w.-]", "_", table)
     return f"table_{safe}" if _HIDDEN.match(safe) or not safe else safe
 
 
-def export_parquet(db: Any, folder: str | Path) -> dict[str, Path]:
+def export_parquet(
+    db: Any, folder: str | Path, tables: Iterable[str] | None = None
+) -> dict[str, Path]:
     """Write every table of ``db`` (as relgraph reads it: times in naive UTC,
     converted columns) to ``folder/<table>/part-00000.parquet``.
 
     Args:
         db (Database): the database (``relgraph.connect(...)``).
         folder (str | Path): where to write; created if missing.
+        tables (list of str, optional): only these tables. (default: all)
 
     Returns:
         Table name -> its Parquet folder (pass it to :func:`register_parquet_tables`).
     """
     root = Path(folder)
     out: dict[str, Path] = {}
-    for name in db.table_names:
-        target = root / _folder_name(name)
+    for name in db.table_names if tables is None else list(tables):
+        target = root / table_folder_name(name)
         if target in out.values():
-            target = root / f"{_folder_name(name)}_{len(out)}"
+            target = root / f"{table_folder_name(name)}_{len(out)}"
         target.mkdir(parents=True, exist_ok=True)
         select = exp.select("*").from_(exp.Table(this=exp.to_identifier(name, quoted=True)))
         path = exp.Literal.string(str(target / "part-00000.parquet"))

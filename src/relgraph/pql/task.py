@@ -25,8 +25,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlglot import exp
 
 from relgraph.db.schema import Link
+from relgraph.engines.base import Engine
+from relgraph.engines.duckdb_engine import DuckDBEngine
 from relgraph.errors import PQLError
 from relgraph.pql import ast
 from relgraph.pql.checker import CheckedQuery, check
@@ -70,7 +73,10 @@ class Task:
 
     Make one with :meth:`from_query`. Labelled examples come from
     :meth:`table` (a split) or :meth:`table_at` (any anchor times), as a
-    DataFrame with the entity key, ``anchor_time`` and ``label``.
+    DataFrame with the entity key, ``anchor_time`` and ``label``. Their SQL
+    runs on ``source_db``'s DuckDB connection, or on the ``engine=`` given
+    (a :class:`~relgraph.engines.SparkEngine` reading the same tables): the
+    query is checked and the split times chosen on ``source_db`` either way.
 
     Models read ``task.db``: the database with the target's own columns hidden
     (see :meth:`~relgraph.db.database.Database.without_columns`) when the
@@ -318,7 +324,11 @@ class Task:
             return eval_anchors(self.val_time, self.test_time, self.horizon)
         return eval_anchors(self.test_time, self.latest, self.horizon)
 
-    def _since(self, split: str) -> pd.Timestamp | None:
+    def split_start(self, split: str) -> pd.Timestamp | None:
+        """Where ``split``'s examples start for a target without a window
+        (``since`` of :meth:`table_at`): ``None`` for train, ``val_time``,
+        ``test_time``."""
+        _check_split(split)
         return {"train": None, "val": self.val_time, "test": self.test_time}[split]
 
     def entities_at(self, anchor_time: Any) -> pd.DataFrame:
@@ -336,16 +346,10 @@ class Task:
         """
         anchor = pd.Timestamp(anchor_time)
         query = self.query
-        agg = next(
-            (e for e in ast.expressions(query.target) if isinstance(e, ast.Aggregation)), None
-        )
         key = self.entity_key
-        if agg is not None:
-            count = ast.Aggregation(ast.AggFunc.COUNT, agg.table, None, agg.window, via=agg.via)
-            probe = dataclasses.replace(
-                query, target=count, assuming=None, rank=None, classify=False
-            )
-            table = Task.from_query(self.source_db, probe).table_at([anchor])
+        probe = self._entity_probe()
+        if probe is not None:
+            table = probe.table_at([anchor])
             return table[[key, "anchor_time"]].reset_index(drop=True)
         # a target without a window: the entities created by the anchor, and the given ids
         entity = self.db.schema.tables[self.entity_table]
@@ -360,38 +364,108 @@ class Task:
             {"anchor_time": "datetime64[us]"}
         )
 
+    def _entity_probe(self) -> Task | None:
+        """A windowed target's probe: the query with its target replaced by a
+        ``COUNT`` over its first aggregation (never NULL), whose labelled rows
+        at an anchor are the entities that pass ``WHERE`` there."""
+        query = self.query
+        agg = next(
+            (e for e in ast.expressions(query.target) if isinstance(e, ast.Aggregation)), None
+        )
+        if agg is None:
+            return None
+        count = ast.Aggregation(ast.AggFunc.COUNT, agg.table, None, agg.window, via=agg.via)
+        probe = dataclasses.replace(query, target=count, assuming=None, rank=None, classify=False)
+        return Task.from_query(self.source_db, probe)
+
+    def entities_sql(self, anchor_time: TimeLike) -> str:
+        """SQL (DuckDB's meaning, for any :class:`~relgraph.engines.Engine`)
+        whose rows are :meth:`entities_at`'s: ``<entity key>, anchor_time``.
+
+        It lets an engine list the entities where the data are, e.g. as a Spark
+        DataFrame that never comes back to the driver. Rows are in no set order.
+
+        Example:
+            >>> import relgraph as rg
+            >>> from relgraph.bench.demo import make_ecommerce
+            >>> db = rg.connect(make_ecommerce(scale=0.02, seed=0))
+            >>> task = rg.Task.from_query(
+            ...     db, "PREDICT COUNT(orders.*, 0, 30, days) FOR EACH customers.customer_id")
+            >>> rows = db.con.execute(task.entities_sql("2024-06-01")).df()
+            >>> len(rows) == len(task.entities_at("2024-06-01"))
+            True
+        """
+        anchor = _timestamp(anchor_time, "anchor time")
+        key = exp.to_identifier(self.entity_key, quoted=True)
+        probe = self._entity_probe()
+        if probe is not None:
+            inner = probe._expression([anchor], None).subquery("entities")
+            return exp.select(key, "anchor_time").from_(inner).sql(dialect="duckdb")
+        # a target without a window: the entities created by the anchor, and the given ids
+        at = exp.cast(exp.Literal.string(anchor.isoformat(sep=" ")), "TIMESTAMP")
+        select = exp.select(key, exp.alias_(at, "anchor_time")).from_(
+            exp.to_table(exp.to_identifier(self.entity_table, quoted=True))
+        )
+        select = select.where(exp.Not(this=exp.Is(this=key.copy(), expression=exp.Null())))
+        time_column = self.db.schema.tables[self.entity_table].time_column
+        if time_column is not None:
+            created = exp.cast(exp.to_identifier(time_column, quoted=True), "TIMESTAMP")
+            select = select.where(exp.LTE(this=created, expression=at.copy()))
+        if self.query.entity.ids:
+            ids = [_literal(v.value) for v in self.query.entity.ids]
+            select = select.where(exp.In(this=key.copy(), expressions=ids))
+        return select.sql(dialect="duckdb")
+
     # ------------------------------------------------------------ tables
-    def table(self, split: str) -> pd.DataFrame:
+    def table(self, split: str, *, engine: Engine | None = None) -> pd.DataFrame:
         """The labelled examples of a split: ``<entity key>, anchor_time, label``.
 
         A target without a window takes, per split, the entities created in
         its period (train: up to ``val_time``; val: up to ``test_time``; test:
         up to the latest time), anchored at their own time.
+
+        Args:
+            split (str): ``'train'``, ``'val'`` or ``'test'``.
+            engine (Engine, optional): where the label SQL runs; the result
+                equals DuckDB's. Tables of the default engine are kept for the
+                next call, others are not. (default: DuckDB on ``source_db``)
         """
         _check_split(split)
+        if engine is not None:
+            return self._split_table(split, engine)
         if split not in self._tables:
-            if self.splits_by_key:
-                every = self._every_entity
-                table = every[key_split(every[self.entity_key]) == split].reset_index(drop=True)
-            elif self.anchor == "entity":
-                (cutoff,) = self.anchor_times(split)
-                table = self._entity_anchored(self._since(split), cutoff)
-            else:
-                table = self.table_at(self.anchor_times(split), since=self._since(split))
-            self._tables[split] = table
+            self._tables[split] = self._split_table(split, None)
         return self._tables[split].copy()
 
-    def labelled_by(self, cutoff: TimeLike) -> pd.DataFrame:
+    def _split_table(self, split: str, engine: Engine | None) -> pd.DataFrame:
+        if self.splits_by_key:
+            every = (
+                self._every_entity
+                if engine is None
+                else self.table_at([self.latest], engine=engine)
+            )
+            return every[key_split(every[self.entity_key]) == split].reset_index(drop=True)
+        if self.anchor == "entity":
+            (cutoff,) = self.anchor_times(split)
+            return self._entity_anchored(self.split_start(split), cutoff, engine)
+        return self.table_at(self.anchor_times(split), since=self.split_start(split), engine=engine)
+
+    def labelled_by(self, cutoff: TimeLike, *, engine: Engine | None = None) -> pd.DataFrame:
         """For ``anchor="entity"``: every entity anchored at its own time whose
         target window ends by ``cutoff`` (its label is known then), whatever
         its split: the examples a model may learn from at ``cutoff``."""
         if self.anchor != "entity":
             raise PQLError("labelled_by is for tasks anchored at each entity's own time.")
-        return self._entity_anchored(None, _timestamp(cutoff, "cutoff"))
+        return self._entity_anchored(None, _timestamp(cutoff, "cutoff"), engine)
 
-    def _entity_anchored(self, start: pd.Timestamp | None, cutoff: pd.Timestamp) -> pd.DataFrame:
+    def _entity_anchored(
+        self, start: pd.Timestamp | None, cutoff: pd.Timestamp, engine: Engine | None
+    ) -> pd.DataFrame:
         sql = compile_entity_anchored(self.checked, start, cutoff)
-        return self._finish(_run(self.source_db.con, sql.sql(dialect="duckdb")))
+        return self.labels_frame(self._engine(engine).fetch(sql.sql(dialect="duckdb")))
+
+    def _engine(self, engine: Engine | None) -> Engine:
+        return DuckDBEngine(self.source_db.con) if engine is None else engine
 
     @functools.cached_property
     def _every_entity(self) -> pd.DataFrame:
@@ -400,7 +474,11 @@ class Task:
         return self.table_at([self.latest])
 
     def table_at(
-        self, anchor_times: Iterable[TimeLike], since: TimeLike | None = None
+        self,
+        anchor_times: Iterable[TimeLike],
+        since: TimeLike | None = None,
+        *,
+        engine: Engine | None = None,
     ) -> pd.DataFrame:
         """Labelled examples at any anchor times, in one SQL query.
 
@@ -408,6 +486,8 @@ class Task:
             anchor_times: the anchor times (any order; duplicates are dropped).
             since (optional): for a target without a window only: entities
                 created after this time. (default: ``None``)
+            engine (Engine, optional): where the SQL runs. (default: DuckDB
+                on ``source_db``)
 
         Returns:
             A DataFrame with the entity key, ``anchor_time`` and ``label``,
@@ -418,7 +498,7 @@ class Task:
         if not anchors:
             return self._empty()
         sql = self._expression(anchors, since).sql(dialect="duckdb")
-        return self._finish(_run(self.source_db.con, sql))
+        return self.labels_frame(self._engine(engine).fetch(sql))
 
     def sql(
         self,
@@ -442,7 +522,7 @@ class Task:
         if anchor_times is None:
             split = split or "train"
             anchor_times = self.anchor_times(split)
-            since = self._since(split)
+            since = self.split_start(split)
         anchors = self._anchors(anchor_times)
         if not anchors:
             where = f" in the {split} split" if split else ""
@@ -482,7 +562,10 @@ class Task:
             TaskType.regression: "float64",
         }.get(self.task_type, "object")
 
-    def _finish(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def labels_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The rows of this task's label SQL (as any engine returns them) with
+        :meth:`table`'s names and dtypes: 0/1 ``int64`` binary labels, float
+        regression labels, sorted lists of keys, ``datetime64[us]`` anchors."""
         frame.columns = [self.entity_key, "anchor_time", "label"]
         if self.task_type is TaskType.binary_classification:
             frame["label"] = frame["label"].astype("int64")
@@ -497,8 +580,9 @@ class Task:
         return frame.reset_index(drop=True)
 
     # ------------------------------------------------------------ summary
-    def summary(self) -> dict[str, Any]:
-        """Anchors and examples per split, with the label balance or distribution."""
+    def summary(self, *, engine: Engine | None = None) -> dict[str, Any]:
+        """Anchors and examples per split, with the label balance or distribution
+        (the labels computed by ``engine``, as for :meth:`table`)."""
         out: dict[str, Any] = {
             "query": self.query.to_pql(),
             "task_type": self.task_type.value,
@@ -512,7 +596,7 @@ class Task:
             "splits": {},
         }
         for split in SPLITS:
-            table = self.table(split)
+            table = self.table(split, engine=engine)
             anchors = self.anchor_times(split)
             if self.is_static or self.anchor == "entity":  # at each entity's own time
                 anchors = sorted(table["anchor_time"].unique())
@@ -564,16 +648,13 @@ def label_stats(labels: pd.Series, task_type: TaskType) -> dict[str, Any]:
     return {"classes": int(len(counts)), "top": top}
 
 
-def _run(con: Any, sql: str) -> pd.DataFrame:
-    """Run ``sql`` without DuckDB's progress bar (it would print to stdout)."""
-    before = con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]
-    if before:
-        con.execute("SET enable_progress_bar = false")
-    try:
-        return con.execute(sql).df()
-    finally:
-        if before:
-            con.execute("SET enable_progress_bar = true")
+def _literal(value: Any) -> exp.Expression:
+    """A bound SQL literal for an id of ``FOR ... IN (...)``."""
+    if isinstance(value, bool) or value is None:
+        raise PQLError(f"Expected a number or text as an entity id (got {value!r}).")
+    if isinstance(value, int | float | np.integer | np.floating):
+        return exp.Literal.number(value)
+    return exp.Literal.string(str(value))
 
 
 def _check_split(split: str) -> None:

@@ -1,0 +1,167 @@
+"""Batch predictions on Spark: a fitted model run over entities partitioned
+on the cluster, written as a Parquet folder, with no entity list on the driver.
+
+How it works: the entities are a Spark DataFrame (:func:`spark_entities`
+lists them with the query's own SQL, where the tables are). The model is
+saved once to bytes on the driver and shipped with the task to every Python
+worker; ``mapInPandas`` hands each worker its partitions' entities in Arrow
+batches; the worker opens the database (``source``, as the driver did, with
+the same schema options), loads the model once per partition and calls
+``model.predict`` on each batch. The predictions go straight to Parquet.
+
+What that assumes: every worker reads ``source`` (a DuckDB file on shared
+storage, a PostgreSQL server it can reach...) and holds what the model's
+features read for its entities, as one machine does today; the entity list
+and the predictions are what scale out.
+
+Example (a session is a JVM; see :func:`relgraph.engines.local_spark`)::
+
+    import relgraph as rg
+    from relgraph.engines import local_spark, open_engine, predict_on_spark, spark_entities
+    db = rg.connect("shop.duckdb")
+    model = rg.load("churn.rg", db)
+    spark = local_spark()
+    with open_engine(db, "spark", spark=spark) as engine:
+        entities = spark_entities(model.task_, engine, "2024-12-01")
+        predict_on_spark(model, entities, "preds/", source="shop.duckdb")
+"""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from relgraph.engines.spark_engine import SparkEngine
+from relgraph.errors import RelgraphError
+
+__all__ = ["predict_on_spark", "spark_entities"]
+
+
+def spark_entities(task: Any, engine: SparkEngine, anchor_time: Any) -> Any:
+    """The entities to predict at ``anchor_time`` as a Spark DataFrame
+    (``<entity key>, anchor_time``): the rows of
+    :meth:`Task.entities_at <relgraph.Task.entities_at>`, computed on Spark.
+
+    Args:
+        task (Task): the query's task (a fitted model's ``task_``).
+        engine (SparkEngine): reads the task's tables under their names.
+        anchor_time (str | Timestamp): the anchor time.
+    """
+    return engine.dataframe(task.entities_sql(anchor_time))
+
+
+def predict_on_spark(
+    model: Any,
+    entities: Any,
+    out: str | Path,
+    *,
+    source: str | Path,
+    connect_options: dict[str, Any] | None = None,
+    partitions: int | None = None,
+    cutoff: pd.Timestamp | None = None,
+) -> str:
+    """Write ``model.predict`` of every row of ``entities`` as a Parquet folder.
+
+    The rows equal ``model.predict(entities)`` run in one process (same
+    columns and values; row order follows the partitions).
+
+    Args:
+        model (Model): a fitted model (``gbdt``, ``icl``, ``gnn``...; anything
+            :meth:`~relgraph.models.core.base.Model.save` writes).
+        entities (pyspark DataFrame): the entity key and ``anchor_time``
+            columns (e.g. :func:`spark_entities`).
+        out (str | Path): the Parquet folder to write (replaced if present).
+        source (str | Path): the database, as every worker opens it (the
+            ``relgraph.connect`` source the model's database came from).
+        connect_options (dict, optional): ``relgraph.connect`` keywords
+            (``schema=``, ``drop=``, ``missing=``): the same as the driver's, so
+            that the schema, and the model's fit to it, are the same.
+        partitions (int, optional): repartition the entities first (default:
+            as they are).
+        cutoff (Timestamp, optional): as for ``model.predict``.
+
+    Returns:
+        ``out`` as a string.
+
+    Raises:
+        RelgraphError: ``entities`` lacks the key or ``anchor_time``, or is empty.
+    """
+    key = model.task_.entity_key
+    missing = {key, "anchor_time"} - set(entities.columns)
+    if missing:
+        raise RelgraphError(
+            f"entities need the columns {key!r} and 'anchor_time' (missing {sorted(missing)})."
+        )
+    entities = entities.select(key, "anchor_time")
+    first = entities.limit(1).toPandas()  # one row: the output's Spark schema
+    if first.empty:
+        raise RelgraphError("No entities to predict: the entities DataFrame is empty.")
+    schema = _output_schema(entities.sparkSession, model.predict(first, cutoff=cutoff))
+    with tempfile.TemporaryDirectory(prefix="relgraph-model-") as folder:
+        model_bytes = model.save(Path(folder) / "model.rg").read_bytes()
+    worker = partition_predictor(
+        model_bytes, str(source), dict(connect_options or {}), key, schema.fieldNames(), cutoff
+    )
+    if partitions is not None:
+        entities = entities.repartition(partitions)
+    entities.mapInPandas(worker, schema).write.mode("overwrite").parquet(str(out))
+    return str(out)
+
+
+def partition_predictor(
+    model_bytes: bytes,
+    source: str,
+    connect_options: dict[str, Any],
+    key: str,
+    columns: list[str],
+    cutoff: pd.Timestamp | None = None,
+) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
+    """The function ``mapInPandas`` runs on each partition: open the database
+    and load the model once, then predict batch by batch.
+
+    Everything it needs travels in its closure (the model as bytes), so it
+    works on a classic cluster and on Spark Connect alike.
+    """
+
+    def predict_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        batches = iter(batches)
+        head = next(batches, None)
+        if head is None:  # an empty partition opens nothing
+            return
+        model = _load_model(model_bytes, source, connect_options)
+        for batch in itertools.chain([head], batches):
+            if batch.empty:
+                continue
+            preds = model.predict(batch[[key, "anchor_time"]], cutoff=cutoff)
+            yield preds[columns]
+
+    return predict_partition
+
+
+def _load_model(model_bytes: bytes, source: str, connect_options: dict[str, Any]) -> Any:
+    from relgraph.db.database import connect
+    from relgraph.models.registry import load
+
+    db = connect(source, **connect_options)
+    with tempfile.TemporaryDirectory(prefix="relgraph-model-") as folder:
+        path = Path(folder) / "model.rg"
+        path.write_bytes(model_bytes)
+        return load(path, db)
+
+
+def _output_schema(spark: Any, sample: pd.DataFrame) -> Any:
+    """The Spark schema of ``model.predict``'s frame; times stay naive
+    (``TIMESTAMP_NTZ``), as relgraph's are."""
+    from pyspark.sql.types import StructField, StructType, TimestampNTZType, TimestampType
+
+    fields = []
+    for field in spark.createDataFrame(sample).schema.fields:
+        if isinstance(field.dataType, TimestampType):
+            field = StructField(field.name, TimestampNTZType(), field.nullable)
+        fields.append(field)
+    return StructType(fields)
