@@ -51,6 +51,8 @@ bench: setup
 	$(PY) -m benchmarks.inspect_speed --json benchmarks/results/inspect_speed.json
 	$(PY) -m benchmarks.corpus_predictions --json benchmarks/results/corpus_predictions.json
 	$(PY) -m benchmarks.suggest_questions --json benchmarks/results/suggest_questions.json
+	$(PY) -m benchmarks.icl_generalization --json benchmarks/results/icl_generalization.json
+	$(PY) -m benchmarks.engines
 	if [ -d ../shared/data/f1 ]; then $(VENV)/bin/relgraph bench rel-f1 --raw ../shared/data/f1 \
 		--models gnn,gbdt,baseline,prior --seeds 5 --protocol both --out benchmarks/results/rel-f1; \
 	else echo "skipping rel-f1: ../shared/data/f1 not found"; fi
