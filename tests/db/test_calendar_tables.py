@@ -9,6 +9,7 @@ import pytest
 
 import relgraph as rg
 from relgraph.pql.splits import database_time_range
+from tests.db.test_real_schemas import star_schema_frames
 
 
 def _calendar(start: str = "1990-01-01", periods: int = 20 * 365, freq: str = "D") -> pd.DataFrame:
@@ -97,3 +98,20 @@ def test_declaring_the_calendar_static_or_timed(declared: str | None) -> None:
     # declared static, it is still the calendar its referrers take their time from
     assert db.schema.tables["sales"].time_origin == "days.day"
     assert t.calendar_column == ("day" if declared is None else "")
+
+
+def test_a_star_schemas_date_dimension_generated_for_decades() -> None:
+    frames = star_schema_frames()  # sales on 60 days of 1998
+    n = 365 * 30  # the calendar runs 1990..2019, keyed on Julian day numbers
+    start = pd.Timestamp("1990-01-01")
+    frames["date_dim"] = pd.DataFrame(
+        {
+            "d_date_sk": 2451000 - (pd.Timestamp("1998-08-28") - start).days + np.arange(n),
+            "d_date": start + pd.to_timedelta(np.arange(n), "D"),
+        }
+    )
+    db = rg.connect(frames)
+    assert db.schema.tables["date_dim"].calendar_column == "d_date"
+    assert "date_dim.d_date" in db.schema.tables["store_sales"].time_origin
+    lo, hi = database_time_range(db)
+    assert lo >= pd.Timestamp("1998-08-28") and hi <= pd.Timestamp("1998-10-26")
