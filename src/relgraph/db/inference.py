@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
+from relgraph.db.calendars import calendar_note, find_calendars
 from relgraph.db.column_profile import TableProfile
 from relgraph.db.key_inference import (
     ROW_ID,
@@ -147,6 +148,19 @@ def infer_schema(
         warnings += ambiguous
         warnings += [rejected_link_note(link, info) for link, info in rejected.items()]
 
+    # A table declared static may still be a calendar its referrers take their time from.
+    candidates = {
+        t: column
+        for t in names
+        if times[t] is None or (t not in overrides.time_columns and t not in declared.time_columns)
+        if (column := choose_time_column(profiles[t])) is not None
+    }
+    calendars = find_calendars(con, candidates, keys, list(link_info))
+    for table, column in calendars.items():
+        if times[table] == column:
+            times[table] = None
+            warnings.append(calendar_note(table, column))
+
     tables: dict[str, TableSchema] = {}
     link_columns = {(x.src_table, x.src_column) for x in link_info}
     for table in names:
@@ -170,6 +184,7 @@ def infer_schema(
             key_note=key_rejection(con, profile, names) if table in generated_keys else "",
             key_columns=composite_keys.get(table, ()),
             key_evidence=_key_evidence(table, keys.get(table), declared, overrides, composite_keys),
+            calendar_column=calendars.get(table, ""),
         )
         if table not in generated_keys and table not in declared.primary_keys and keys.get(table):
             parts = composite_keys.get(table)

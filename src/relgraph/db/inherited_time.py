@@ -14,6 +14,9 @@ rows each row references (a row cannot exist before what it references).
 - A row that references no existing timed row (NULL or dangling keys) keeps
   being always visible: it takes the earliest time of the tables it links to.
 - Chains resolve in order: a table may inherit from a table that inherited.
+- A calendar (:mod:`relgraph.db.calendars`) is static, but the rows that
+  reference it take the date they reference (a sale keyed on its day);
+  a row that references no day takes the earliest day referenced.
 
 Example:
     >>> import pandas as pd, relgraph as rg
@@ -73,7 +76,7 @@ def inherit_times(
             parents = [
                 link
                 for link in schema.links_from(name)
-                if link.dst_table != name and schema.tables[link.dst_table].time_column
+                if link.dst_table != name and _time_of(schema, link.dst_table)
             ]
             if not parents:
                 continue
@@ -94,9 +97,30 @@ def inherit_times(
     return done, notes
 
 
+def _time_of(schema: Schema, table: str) -> str | None:
+    """The column a table gives its referrers' rows their time by: its time
+    column, or a calendar's date."""
+    t = schema.tables[table]
+    return t.time_column or t.calendar_column or None
+
+
 def _origin(schema: Schema, link: Link) -> str:
     parent = schema.tables[link.dst_table]  # an inherited time names its own origin
-    return parent.time_origin or f"{link.dst_table}.{parent.time_column}"
+    return parent.time_origin or f"{link.dst_table}.{_time_of(schema, link.dst_table)}"
+
+
+def _floor(schema: Schema, link: Link, table: str) -> str:
+    """The earliest time of a parent table: the time a row that references
+    no timed row takes. For a calendar, the earliest day this table references
+    (its first day may lie a century before any row)."""
+    parent = schema.tables[link.dst_table]
+    time = f"CAST({q(_time_of(schema, link.dst_table))} AS TIMESTAMP)"
+    if parent.time_column:
+        return f"(SELECT min({time}) FROM {q(link.dst_table)})"
+    return (
+        f"(SELECT min({time}) FROM {q(link.dst_table)} WHERE {q(link.dst_column)} IN "
+        f"(SELECT {q(link.src_column)} FROM {q(table)}))"
+    )
 
 
 def _add_row_time(
@@ -105,7 +129,7 @@ def _add_row_time(
     joins, times, orphaned = [], [], []
     for i, link in enumerate(parents):
         alias = f"p{i}"
-        parent_time = schema.tables[link.dst_table].time_column
+        parent_time = _time_of(schema, link.dst_table)
         joins.append(
             f"LEFT JOIN {q(link.dst_table)} AS {alias} "
             f"ON t.{q(link.src_column)} = {alias}.{q(link.dst_column)}"
@@ -114,11 +138,7 @@ def _add_row_time(
         times.append(time)
         # a matched parent without a time is never visible, and so is its child
         orphaned.append(f"({alias}.{q(link.dst_column)} IS NOT NULL AND {time} IS NULL)")
-    floor = ", ".join(
-        f"(SELECT min(CAST({q(schema.tables[x.dst_table].time_column)} AS TIMESTAMP)) "
-        f"FROM {q(x.dst_table)})"
-        for x in parents
-    )
+    floor = ", ".join(_floor(schema, x, table) for x in parents)
     value = (
         f"CASE WHEN {' OR '.join(orphaned)} THEN NULL "
         f"ELSE coalesce(greatest({', '.join(times)}), least({floor})) END"

@@ -111,6 +111,10 @@ class TableSchema:
     #: Why this is the key, e.g. "declared", "named like the table's key",
     #: "a code, unique", "unique together" (shown by inspect).
     key_evidence: str = ""
+    #: For a calendar (one row per day, referenced by the tables whose rows
+    #: happen that day; see :mod:`relgraph.db.calendars`), its date column: the
+    #: table is static, and the tables referencing it take their time from it.
+    calendar_column: str = ""
 
     @property
     def key_parts(self) -> tuple[str, ...]:
@@ -269,6 +273,8 @@ class Schema:
             }
             if t.time_origin:  # only then, so other schemas keep their fingerprints
                 tables[name]["time_origin"] = t.time_origin
+            if t.calendar_column:
+                tables[name]["calendar_column"] = t.calendar_column
             if t.key_columns:
                 tables[name]["key_columns"] = list(t.key_columns)
         links = []
