@@ -115,3 +115,15 @@ def test_a_star_schemas_date_dimension_generated_for_decades() -> None:
     assert "date_dim.d_date" in db.schema.tables["store_sales"].time_origin
     lo, hi = database_time_range(db)
     assert lo >= pd.Timestamp("1998-08-28") and hi <= pd.Timestamp("1998-10-26")
+
+
+def test_the_day_a_row_references_is_no_target_without_a_window() -> None:
+    """The link a row takes its time through places it in time, calendar or
+    not: it cannot be a target without a window (the models never see it)."""
+    from relgraph.errors import PQLSemanticError
+
+    days = _calendar()
+    sk_2000 = int(days.index[days["day"] == "2000-01-01"][0])
+    db = rg.connect({"days": days, "sales": _sales([sk_2000 + i for i in range(40)])})
+    with pytest.raises(PQLSemanticError, match="sales takes the time of its rows"):
+        rg.Task.from_query(db, f"PREDICT sales.day_sk > {sk_2000 + 20} FOR EACH sales.sale_id")

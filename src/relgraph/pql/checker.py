@@ -930,7 +930,8 @@ class _Checker:
         for link in self.schema.links:
             ends = {(link.src_table, link.src_column), (link.dst_table, link.dst_column)}
             child, parent = self.schema.tables[link.src_table], self.schema.tables[link.dst_table]
-            if (ref.table, ref.column) in ends and child.time_origin and parent.time_column:
+            timed_parent = parent.time_column or parent.calendar_column
+            if (ref.table, ref.column) in ends and child.time_origin and timed_parent:
                 raise self.fail(
                     f"{ref} cannot be a target without a window: {link.src_table} takes the "
                     f"time of its rows through {link}, so the models would still see it.",
