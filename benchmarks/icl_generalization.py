@@ -136,7 +136,11 @@ def main(argv: list[str] | None = None) -> list[TaskResult]:
             run_task(t, models, None, parse_params(args.param), databases, connect=connect)
         )
         r = results[-1]
-        print(f"{t.label}: {f'skipped: {r.skipped}' if r.skipped else f'{r.seconds:.0f} s'}")
+        if r.skipped:
+            print(f"{t.label}: skipped: {r.skipped}", flush=True)
+        else:
+            scores = ", ".join(f"{k} {v:.4g}" for k, v in r.scores.items())
+            print(f"{t.label} ({r.metric}): {scores}; {r.seconds:.0f} s", flush=True)
     print()
     print(render(results, models))
     print()
