@@ -94,8 +94,8 @@ RACE_TABLES = ["results", "standings", "constructor_results", "constructor_stand
 
 
 @pytest.fixture(scope="module")
-def db(f1_dir: Path) -> rg.Database:
-    return load_rel_f1(f1_dir)
+def db(rel_f1_db: rg.Database) -> rg.Database:
+    return rel_f1_db
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,8 @@ QUERIES = {
     "multiclass": "PREDICT FIRST(orders.channel, 0, 30, days) FOR EACH customers.customer_id",
 }
 FAST = {"gbdt": {"num_boost_round": 40, "early_stopping_rounds": 10}}
+#: A small, quick gnn, not meant to learn: two epochs of a 16-wide net.
+TINY_GNN = {"hidden": 16, "epochs": 2, "fanout": (4, 2), "batch_size": 256, "refit_with_val": False}
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
@@ -20,10 +18,8 @@ SIZES = {
 
 
 @pytest.fixture(scope="module")
-def db(f1_dir: Path):
-    from relgraph.bench.rel_f1 import load_rel_f1
-
-    return load_rel_f1(f1_dir)
+def db(rel_f1_db):
+    return rel_f1_db
 
 
 @pytest.mark.parametrize("name", sorted(SIZES))
