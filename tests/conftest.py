@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import relgraph as rg
@@ -34,6 +35,17 @@ def rel_f1_db(f1_dir: Path) -> rg.Database:
     from relgraph.bench.rel_f1 import load_rel_f1
 
     return load_rel_f1(f1_dir)
+
+
+@pytest.fixture(scope="session")
+def rel_f1_reference_tables(rel_f1_db: rg.Database) -> dict[tuple[str, str], pd.DataFrame]:
+    """RelBench's training tables of the driver tasks, (task, split) -> table,
+    recomputed in pandas (tests/bench/rel_f1_reference.py)."""
+    from tests.bench.rel_f1_reference import SPLITS, TASKS, reference_table
+
+    return {
+        (task, split): reference_table(rel_f1_db, task, split) for task in TASKS for split in SPLITS
+    }
 
 
 from tests.conftest_postgres import *  # noqa: E402,F403

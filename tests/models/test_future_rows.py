@@ -238,7 +238,9 @@ def test_random_rows_after_t_change_no_prediction_at_t(
     pd.testing.assert_frame_equal(before[name], after, check_exact=False, rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("name", ["gbdt", "gnn", "icl", "baseline"])
+@pytest.mark.parametrize(
+    "name", ["gbdt", pytest.param("gnn", marks=pytest.mark.slow), "icl", "baseline"]
+)
 def test_items_without_a_time_of_future_orders(name: str) -> None:
     """order_items without a time column of its own takes its order's time
     (relgraph.db.inherited_time): the items of a later order are not visible
