@@ -39,6 +39,13 @@ def fitted(gnn_pairs: dict[str, GNNModel]) -> dict[str, GNNModel]:
     return gnn_pairs
 
 
+@pytest.fixture(scope="module")
+def loaded(fitted, db, tmp_path_factory: pytest.TempPathFactory) -> dict[str, GNNModel]:
+    """Each of ``fitted`` saved and loaded back (a load rebuilds the graph: seconds)."""
+    folder = tmp_path_factory.mktemp("gnn_saved")
+    return {kind: load(model.save(folder / f"{kind}.rg"), db) for kind, model in fitted.items()}
+
+
 def test_registered() -> None:
     assert isinstance(make_model("gnn", hidden=8), GNNModel)
 
@@ -78,22 +85,17 @@ def test_deterministic_for_a_seed(tasks, fitted) -> None:
 
 
 @pytest.mark.parametrize("kind", list(QUERIES))
-def test_save_load_gives_identical_predictions(
-    kind: str, tasks, fitted, db, tmp_path: Path
-) -> None:
+def test_save_load_gives_identical_predictions(kind: str, tasks, fitted, loaded) -> None:
     task, model = tasks[kind], fitted[kind]
     test = task.table("test")
-    path = model.save(tmp_path / "m.rg")
-    loaded = load(path, db)
-    assert isinstance(loaded, GNNModel)
-    pd.testing.assert_frame_equal(model.predict(test), loaded.predict(test))
+    assert isinstance(loaded[kind], GNNModel)
+    pd.testing.assert_frame_equal(model.predict(test), loaded[kind].predict(test))
 
 
 @pytest.mark.parametrize("kind", list(QUERIES))
-def test_no_examples_give_no_rows(kind: str, tasks, fitted, db, tmp_path: Path) -> None:
+def test_no_examples_give_no_rows(kind: str, tasks, fitted, loaded) -> None:
     assert_no_rows_in_no_rows_out(fitted[kind], tasks[kind])
-    loaded = load(fitted[kind].save(tmp_path / "m.rg"), db)
-    assert_no_rows_in_no_rows_out(loaded, tasks[kind])
+    assert_no_rows_in_no_rows_out(loaded[kind], tasks[kind])
 
 
 def test_unknown_entity_gets_the_prior(tasks, fitted) -> None:
