@@ -75,6 +75,7 @@ def _sampled(name: str, tables: set[str], tmp_path: Path) -> Any:
     return rg.connect(source, schema={"tables": tables_spec, "links": links})
 
 
+@pytest.mark.slow  # connects all ten corpus databases (12 s); the parse test stays fast
 def test_every_query_passes_check(tmp_path: Path) -> None:
     tasks = cp.load_tasks()
     for name in CORPUS:

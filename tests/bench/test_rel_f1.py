@@ -13,7 +13,7 @@ import pytest
 import relgraph as rg
 from relgraph.bench.rel_f1 import REL_F1_TABLES, TEST_TIME, VAL_TIME, load_rel_f1
 from relgraph.errors import SourceError
-from tests.bench.rel_f1_reference import TASKS, reference_table, split_anchors, time_bounds
+from tests.bench.rel_f1_reference import TASKS, split_anchors, time_bounds
 
 needs_f1 = pytest.mark.f1
 
@@ -94,17 +94,15 @@ RACE_TABLES = ["results", "standings", "constructor_results", "constructor_stand
 
 
 @pytest.fixture(scope="module")
-def db(f1_dir: Path) -> rg.Database:
-    return load_rel_f1(f1_dir)
+def db(rel_f1_db: rg.Database) -> rg.Database:
+    return rel_f1_db
 
 
 @pytest.fixture(scope="module")
-def task_tables(db: rg.Database) -> dict[tuple[str, str], pd.DataFrame]:
-    return {
-        (task, split): reference_table(db, task, split)
-        for task in TASKS
-        for split in ("train", "val", "test")
-    }
+def task_tables(
+    rel_f1_reference_tables: dict[tuple[str, str], pd.DataFrame],
+) -> dict[tuple[str, str], pd.DataFrame]:
+    return rel_f1_reference_tables
 
 
 def scalar(db: rg.Database, query: str) -> object:

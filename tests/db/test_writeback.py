@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import sqlite3
 import sys
 from pathlib import Path
@@ -58,16 +59,23 @@ def _sqlite_shop(path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def duckdb_file(tmp_path: Path) -> Path:
-    path = tmp_path / "shop.duckdb"
-    write_duckdb(make_ecommerce(scale=0.03, seed=1), path)
-    return path
+@pytest.fixture(scope="session")
+def shop_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The small shop written once as a DuckDB and a SQLite file: the originals
+    that every test's own copy (``duckdb_file``, ``sqlite_file``) comes from."""
+    folder = tmp_path_factory.mktemp("writeback_shop")
+    write_duckdb(make_ecommerce(scale=0.03, seed=1), folder / "shop.duckdb")
+    return {"duckdb": folder / "shop.duckdb", "sqlite": _sqlite_shop(folder / "shop.sqlite")}
 
 
 @pytest.fixture
-def sqlite_file(tmp_path: Path) -> Path:
-    return _sqlite_shop(tmp_path / "shop.sqlite")
+def duckdb_file(tmp_path: Path, shop_files: dict[str, Path]) -> Path:
+    return Path(shutil.copyfile(shop_files["duckdb"], tmp_path / "shop.duckdb"))
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path, shop_files: dict[str, Path]) -> Path:
+    return Path(shutil.copyfile(shop_files["sqlite"], tmp_path / "shop.sqlite"))
 
 
 def _rows(kind: str, location: str | Path, table: str) -> list[tuple]:

@@ -22,6 +22,8 @@ QUERIES = {
     "multiclass": "PREDICT FIRST(orders.channel, 0, 30, days) FOR EACH customers.customer_id",
 }
 FAST = {"gbdt": {"num_boost_round": 40, "early_stopping_rounds": 10}}
+#: A small, quick gnn, not meant to learn: two epochs of a 16-wide net.
+TINY_GNN = {"hidden": 16, "epochs": 2, "fanout": (4, 2), "batch_size": 256, "refit_with_val": False}
 
 
 @pytest.fixture(scope="module")
@@ -63,11 +65,17 @@ def assert_no_rows_in_no_rows_out(model, task: rg.Task) -> None:
         assert len(empty) == 0 and list(empty.columns) == list(full.columns)
 
 
+@pytest.fixture(scope="module")
+def gbdt(tasks) -> dict:
+    """A small gbdt fitted on each of ``tasks``."""
+    return {kind: make_model("gbdt", **FAST["gbdt"]).fit(task) for kind, task in tasks.items()}
+
+
 @pytest.mark.parametrize("kind", list(QUERIES))
-def test_gbdt_predicts_no_rows_for_no_examples(kind: str, tasks, db, tmp_path: Path) -> None:
+def test_gbdt_predicts_no_rows_for_no_examples(kind: str, tasks, db, gbdt, tmp_path: Path) -> None:
     """A saved gbdt asked for an anchor with no entities: LightGBM refused the
     empty matrix ('Input data must be 2 dimensional and non empty')."""
-    model = make_model("gbdt", **FAST["gbdt"]).fit(tasks[kind])
+    model = gbdt[kind]
     assert_no_rows_in_no_rows_out(model, tasks[kind])
     loaded = load(model.save(tmp_path / "m.rg"), db)
     assert_no_rows_in_no_rows_out(loaded, tasks[kind])
@@ -90,8 +98,8 @@ def test_load_refuses_another_schema(tasks, tmp_path: Path) -> None:
         load(tmp_path / "junk.rg", other)
 
 
-def test_explain_gives_readable_reasons(tasks) -> None:
-    model = make_model("gbdt", **FAST["gbdt"]).fit(tasks["binary"])
+def test_explain_gives_readable_reasons(tasks, gbdt) -> None:
+    model = gbdt["binary"]
     out = model.explain(tasks["binary"].table("test").head(4), top=3)
     assert out["top_signal"].str.len().gt(5).all()
     assert all(len(c) == 3 for c in out["contributions"])

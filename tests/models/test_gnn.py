@@ -15,27 +15,35 @@ from relgraph.bench.demo import make_ecommerce
 from relgraph.models.core.base import ModelError
 from relgraph.models.gnn.model import GNNModel
 from relgraph.models.registry import load, make_model
-from tests.models.test_common import QUERIES, assert_no_rows_in_no_rows_out
+from tests.models.test_common import QUERIES, TINY_GNN, assert_no_rows_in_no_rows_out
 
-TINY = {"hidden": 16, "epochs": 2, "fanout": (4, 2), "batch_size": 256, "refit_with_val": False}
-# The shared fitted models: two nets, the ensemble path (members, averaging,
-# saving) at 2/3 of the default three's cost.
+TINY = TINY_GNN
+# The shared fitted models (tests/models/conftest.py): two nets, the ensemble
+# path (members, averaging, saving) at 2/3 of the default three's cost.
 FITTED = {**TINY, "ensemble": 2}
 
 
 @pytest.fixture(scope="module")
-def db() -> rg.Database:
-    return rg.connect(make_ecommerce(scale=0.05))
+def db(shop_db: rg.Database) -> rg.Database:
+    return shop_db
 
 
 @pytest.fixture(scope="module")
-def tasks(db: rg.Database) -> dict[str, rg.Task]:
-    return {kind: rg.Task.from_query(db, q) for kind, q in QUERIES.items()}
+def tasks(shop_tasks: dict[str, rg.Task]) -> dict[str, rg.Task]:
+    return shop_tasks
 
 
 @pytest.fixture(scope="module")
-def fitted(tasks) -> dict[str, GNNModel]:
-    return {kind: GNNModel(**FITTED).fit(task) for kind, task in tasks.items()}
+def fitted(gnn_pairs: dict[str, GNNModel]) -> dict[str, GNNModel]:
+    """``GNNModel(**FITTED)`` fitted on each of ``tasks``."""
+    return gnn_pairs
+
+
+@pytest.fixture(scope="module")
+def loaded(fitted, db, tmp_path_factory: pytest.TempPathFactory) -> dict[str, GNNModel]:
+    """Each of ``fitted`` saved and loaded back (a load rebuilds the graph: seconds)."""
+    folder = tmp_path_factory.mktemp("gnn_saved")
+    return {kind: load(model.save(folder / f"{kind}.rg"), db) for kind, model in fitted.items()}
 
 
 def test_registered() -> None:
@@ -77,22 +85,17 @@ def test_deterministic_for_a_seed(tasks, fitted) -> None:
 
 
 @pytest.mark.parametrize("kind", list(QUERIES))
-def test_save_load_gives_identical_predictions(
-    kind: str, tasks, fitted, db, tmp_path: Path
-) -> None:
+def test_save_load_gives_identical_predictions(kind: str, tasks, fitted, loaded) -> None:
     task, model = tasks[kind], fitted[kind]
     test = task.table("test")
-    path = model.save(tmp_path / "m.rg")
-    loaded = load(path, db)
-    assert isinstance(loaded, GNNModel)
-    pd.testing.assert_frame_equal(model.predict(test), loaded.predict(test))
+    assert isinstance(loaded[kind], GNNModel)
+    pd.testing.assert_frame_equal(model.predict(test), loaded[kind].predict(test))
 
 
 @pytest.mark.parametrize("kind", list(QUERIES))
-def test_no_examples_give_no_rows(kind: str, tasks, fitted, db, tmp_path: Path) -> None:
+def test_no_examples_give_no_rows(kind: str, tasks, fitted, loaded) -> None:
     assert_no_rows_in_no_rows_out(fitted[kind], tasks[kind])
-    loaded = load(fitted[kind].save(tmp_path / "m.rg"), db)
-    assert_no_rows_in_no_rows_out(loaded, tasks[kind])
+    assert_no_rows_in_no_rows_out(loaded[kind], tasks[kind])
 
 
 def test_unknown_entity_gets_the_prior(tasks, fitted) -> None:
@@ -123,11 +126,11 @@ def test_early_stopping_keeps_the_best_epoch(tasks) -> None:
         assert len(vals) == 4 or vals[-1] <= max(vals[:-1])
 
 
-def test_ensemble_averages_its_members(tasks) -> None:
+def test_ensemble_averages_its_members(tasks, fitted, gnn_single) -> None:
     task = tasks["binary"]
     test = task.table("test")
-    single = GNNModel(**TINY, ensemble=1).fit(task)
-    pair = GNNModel(**TINY, ensemble=2).fit(task)
+    # GNNModel(**TINY, ensemble=1) and (**TINY, ensemble=2) on the same task.
+    single, pair = gnn_single, fitted["binary"]
     assert len(single.members_) == 1 and len(pair.members_) == 2
     # The first member is the single net: same seed, same weights.
     for name, value in single.net_.state_dict().items():
@@ -280,9 +283,13 @@ def _assert_same_on_the_cut_database(model: GNNModel, tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(model.predict(examples), again.predict(examples))
 
 
-def test_cosine_schedule_decays_the_learning_rate(tasks) -> None:
-    model = GNNModel(**TINY, ensemble=1)
-    model.fit(tasks["binary"])
+def test_cosine_schedule_decays_the_learning_rate(tasks, gnn_single) -> None:
+    # GNNModel(**TINY, ensemble=1), cosine by default. The optimizer steps below
+    # apply the last batch's gradients: they move a copy of the net, not the
+    # shared model's.
+    model = copy.copy(gnn_single)
+    model.net_ = copy.deepcopy(gnn_single.net_)
+    assert model.schedule == "cosine"
     optimizer, scheduler = model._optimizer(1000)
     steps = -(-1000 // model.batch_size_) * model.epochs
     rates = []
@@ -330,13 +337,15 @@ def test_row_id_embeddings_of_small_static_tables(tasks, db, tmp_path: Path) -> 
     torch.testing.assert_close(moved - base, weight[0].detach() - weight[n_id].detach())
 
 
-def test_a_file_saved_before_ensembles_loads_as_one_net(tasks, db, tmp_path: Path) -> None:
+def test_a_file_saved_before_ensembles_loads_as_one_net(
+    tasks, db, gnn_single, tmp_path: Path
+) -> None:
     import io
     import zipfile
 
     task = tasks["binary"]
     test = task.table("test")
-    single = GNNModel(**TINY, ensemble=1).fit(task)
+    single = gnn_single  # GNNModel(**TINY, ensemble=1)
     path = single.save(tmp_path / "new.rg")
     # Files of the previous version held one state dict, not a list of them.
     old = tmp_path / "old.rg"
@@ -356,11 +365,11 @@ def test_a_file_saved_before_ensembles_loads_as_one_net(tasks, db, tmp_path: Pat
 
 
 def test_node_summaries_reach_every_node_type_and_survive_save_load(
-    tasks, db, tmp_path: Path
+    tasks, db, gnn_summarised, tmp_path: Path
 ) -> None:
     task = tasks["binary"]
     test = task.table("test")
-    model = GNNModel(**TINY, ensemble=1, node_summaries=2).fit(task)
+    model = gnn_summarised  # GNNModel(**TINY, ensemble=1, node_summaries=2)
     assert model.summaries_ is not None
     data = model._batch(*model._seeds(test.head(8))[:2])
     for node_type, width in model.summaries_.widths.items():
@@ -385,6 +394,5 @@ def test_node_summaries_reach_every_node_type_and_survive_save_load(
     assert not torch.allclose(base, zeroed)
 
 
-def test_node_summaries_read_nothing_after_the_anchor(tasks, tmp_path: Path) -> None:
-    model = GNNModel(**TINY, ensemble=1, node_summaries=2).fit(tasks["binary"])
-    _assert_same_on_the_cut_database(model, tmp_path)
+def test_node_summaries_read_nothing_after_the_anchor(gnn_summarised, tmp_path: Path) -> None:
+    _assert_same_on_the_cut_database(gnn_summarised, tmp_path)

@@ -9,33 +9,26 @@ import pandas as pd
 import pytest
 
 import relgraph as rg
-from relgraph.bench.demo import make_ecommerce
 from relgraph.models.gnn.explain import WINDOWS
 from relgraph.models.gnn.model import GNNModel
-from tests.models.test_common import QUERIES
+from tests.models.test_common import QUERIES, TINY_GNN
 
 # Explanations read one fitted model: two nets (the ensemble path) and no refit
 # on train+val keep the fixtures fast without changing what is explained.
-TINY = {
-    "hidden": 16,
-    "epochs": 2,
-    "fanout": (4, 2),
-    "batch_size": 256,
-    "ensemble": 2,
-    "refit_with_val": False,
-}
+TINY = {**TINY_GNN, "ensemble": 2}
 KEYS = {"kind", "table", "hop", "window", "column", "rows", "contribution", "text"}
 KINDS = ("rows", "column", "history", "summary", "node_summary")
 
 
 @pytest.fixture(scope="module")
-def db() -> rg.Database:
-    return rg.connect(make_ecommerce(scale=0.05))
+def db(shop_db: rg.Database) -> rg.Database:
+    return shop_db
 
 
 @pytest.fixture(scope="module")
-def fitted(db: rg.Database) -> dict[str, GNNModel]:
-    return {kind: GNNModel(**TINY).fit(rg.Task.from_query(db, q)) for kind, q in QUERIES.items()}
+def fitted(gnn_pairs: dict[str, GNNModel]) -> dict[str, GNNModel]:
+    """``GNNModel(**TINY)`` fitted on each kind of ``QUERIES`` (tests/models/conftest.py)."""
+    return gnn_pairs
 
 
 @pytest.mark.parametrize("kind", list(QUERIES))
@@ -164,9 +157,9 @@ def test_ecommerce_churn_leans_on_orders(fitted) -> None:
     assert max(per_table, key=per_table.get) == "orders"
 
 
-def test_node_summaries_are_explained_per_summarised_table(db) -> None:
-    task = rg.Task.from_query(db, QUERIES["binary"])
-    model = GNNModel(**{**TINY, "ensemble": 1}, node_summaries=2).fit(task)
+def test_node_summaries_are_explained_per_summarised_table(gnn_summarised) -> None:
+    model = gnn_summarised  # GNNModel(**{**TINY, "ensemble": 1}, node_summaries=2), binary
+    task = model.task_
     out = model.explain(task.table("test").head(30), top=100)
     found = {
         c["table"] for items in out["contributions"] for c in items if c["kind"] == "node_summary"

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import relgraph as rg
-from relgraph.bench.demo import make_ecommerce, make_trials
+from relgraph.bench.demo import make_trials
 
 
 def times(texts: list[str | None]) -> pd.Series:
@@ -107,9 +107,9 @@ def market() -> rg.Database:
 
 
 @pytest.fixture(scope="session")
-def shop() -> rg.Database:
-    """The e-commerce demo (small): one link per pair of tables."""
-    return rg.connect(make_ecommerce(scale=0.05, seed=0))
+def shop(shop_db: rg.Database) -> rg.Database:
+    """The e-commerce demo (small): one link per pair of tables (tests/conftest.py)."""
+    return shop_db
 
 
 @pytest.fixture(scope="session")

@@ -18,9 +18,26 @@ from tests.pql.test_differential import BASE, make_database
 VAL, TEST = BASE + pd.Timedelta(days=4), BASE + pd.Timedelta(days=8)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1))
+SEEDS = st.integers(0, 2**32 - 1)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=SEEDS)
 def test_entity_anchored_labels_and_splits(seed: int) -> None:
+    """10 random databases on every run (make test)."""
+    assert_entity_anchored_labels_and_splits(seed)
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=SEEDS)
+def test_entity_anchored_labels_and_splits_on_40_databases(seed: int) -> None:
+    """The full run (make test-slow, CI): 40 more."""
+    assert_entity_anchored_labels_and_splits(seed)
+
+
+def assert_entity_anchored_labels_and_splits(seed: int) -> None:
+    """Each split's labels equal the brute force's on the random database of ``seed``."""
     r = random.Random(seed)
     frames, schema = make_database(r)
     schema["tables"]["users"]["time_column"] = "created_at"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
@@ -20,21 +18,17 @@ SIZES = {
 
 
 @pytest.fixture(scope="module")
-def db(f1_dir: Path):
-    from relgraph.bench.rel_f1 import load_rel_f1
-
-    return load_rel_f1(f1_dir)
+def db(rel_f1_db):
+    return rel_f1_db
 
 
 @pytest.mark.parametrize("name", sorted(SIZES))
-def test_pql_tables_equal_relbench(db, name: str) -> None:
-    from tests.bench.rel_f1_reference import reference_table
-
+def test_pql_tables_equal_relbench(db, rel_f1_reference_tables, name: str) -> None:
     task = REL_F1_TASKS[name].task(db)
     assert task.metrics[0] == REL_F1_TASKS[name].metric
     for i, split in enumerate(("train", "val", "test")):
         got = task.table(split)
-        want = reference_table(db, name, split)
+        want = rel_f1_reference_tables[name, split]
         assert len(got) == SIZES[name][i], (name, split, len(got))
         assert list(got.columns) == ["driverId", "anchor_time", "label"]
         got = got.sort_values(["anchor_time", "driverId"], ignore_index=True)

@@ -40,9 +40,27 @@ def _kept(db: rg.Database, query: str, anchors: list[pd.Timestamp]) -> set[tuple
     }
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1))
+SEEDS = st.integers(0, 2**32 - 1)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=SEEDS)
 def test_shorthand_labels_equal_their_meaning(seed: int) -> None:
+    """10 random databases on every run (make test)."""
+    assert_shorthand_labels_equal_their_meaning(seed)
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=SEEDS)
+def test_shorthand_labels_equal_their_meaning_on_40_databases(seed: int) -> None:
+    """The full run (make test-slow, CI): 40 more."""
+    assert_shorthand_labels_equal_their_meaning(seed)
+
+
+def assert_shorthand_labels_equal_their_meaning(seed: int) -> None:
+    """Five shorthand conditions keep the entities their meaning keeps, at two
+    random anchors of the random database of ``seed``."""
     r = random.Random(seed)
     frames, schema = make_database(r)
     db = rg.connect(frames, schema=schema)
