@@ -28,7 +28,7 @@ demo: setup
 	$(VENV)/bin/relgraph graph demo/shop.duckdb
 	$(VENV)/bin/relgraph evaluate demo/shop.duckdb "$(CHURN)" --models icl,gbdt,baseline,prior --out demo/report
 
-# The fast set (under 4 minutes on two cores); test-slow runs the rest
+# The fast set (about five minutes on two idle cores); test-slow runs the rest
 # (tests marked slow: end-to-end trainings, rel-f1); CI runs both.
 test: setup
 	$(PY) -m pytest -q -m "not slow"

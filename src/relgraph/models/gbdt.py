@@ -8,10 +8,10 @@ visible at the example's anchor time. Early stopping on the validation split.
 Example:
     >>> import relgraph as rg
     >>> from relgraph.bench.demo import make_ecommerce
-    >>> db = rg.connect(make_ecommerce(scale=0.05))
+    >>> db = rg.connect(make_ecommerce(scale=0.02))
     >>> task = rg.Task.from_query(db, "PREDICT SUM(orders.amount, 0, 30, days) "
     ...                           "FOR EACH customers.customer_id")
-    >>> model = GBDTModel(num_boost_round=50).fit(task)
+    >>> model = GBDTModel(num_boost_round=10, ensemble_size=1).fit(task)
     >>> list(model.predict(task.table("test").head(2)).columns)
     ['customer_id', 'anchor_time', 'prediction']
 """

@@ -36,7 +36,7 @@ Example:
     >>> import relgraph as rg
     >>> from relgraph.bench.demo import make_ecommerce
     >>> from relgraph.models.gnn.model import GNNModel
-    >>> db = rg.connect(make_ecommerce(scale=0.05))
+    >>> db = rg.connect(make_ecommerce(scale=0.02))
     >>> task = rg.Task.from_query(db, "PREDICT COUNT(orders.*, 0, 30, days) = 0 "
     ...                           "FOR EACH customers.customer_id")
     >>> # tiny settings (one net, a few steps) so that the example runs in seconds

@@ -11,7 +11,7 @@ predicts. Early stopping on the validation metric keeps the best weights.
 Example:
     >>> import relgraph as rg
     >>> from relgraph.bench.demo import make_ecommerce
-    >>> db = rg.connect(make_ecommerce(scale=0.05))
+    >>> db = rg.connect(make_ecommerce(scale=0.02))
     >>> task = rg.Task.from_query(db, "PREDICT SUM(orders.amount, 0, 30, days) "
     ...                           "FOR EACH customers.customer_id")
     >>> # tiny settings (one net, a few steps) so that the example runs in seconds
