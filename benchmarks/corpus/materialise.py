@@ -190,9 +190,12 @@ def tpcds_tables(out_dir: Path, sample_rows: int | None = None, scale: float = 0
         raise MissingPackage(f"benchbox ships no dsdgen for this platform (looked for {exe}).")
     raw = out_dir / ".dsdgen"
     raw.mkdir()
+    # dsdgen keeps its paths in fixed-size buffers: a long output path crashes it
+    # and a long distributions path is cut short ("open of distributions failed"),
+    # so both are given relative to the folder it runs in.
+    shutil.copyfile(tools / "tpcds.idx", raw / "tpcds.idx")
     subprocess.run(
-        # "-DIR ." from inside the folder: dsdgen crashes on some long output paths
-        [str(exe), "-SCALE", str(scale), "-DIR", ".", "-DISTRIBUTIONS", str(tools / "tpcds.idx")]
+        [str(exe), "-SCALE", str(scale), "-DIR", ".", "-DISTRIBUTIONS", "tpcds.idx"]
         + ["-TERMINATE", "N", "-FORCE", "Y", "-QUIET", "Y"],
         check=True,
         capture_output=True,

@@ -59,7 +59,7 @@ def test_binary_with_reasons(db: rg.Database, predictor: str) -> None:
     assert len(preds) > 20 and preds["probability"].between(0, 1).all()
     assert preds["probability"].nunique() > 5  # not a constant
     assert (preds["anchor_time"] == pd.Timestamp(ANCHOR)).all()
-    assert preds["top_signal"].str.contains(r"\((?:raises|lowers) it\)").all()
+    assert preds["top_signal"].str.contains(r"(?:raises|lowers) it\)$").all()
     first = preds["contributions"].iloc[0][0]
     assert {"feature", "value", "contribution", "text", "path", "hops", "window"} <= set(first)
     info = preds.attrs
