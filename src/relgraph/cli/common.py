@@ -19,6 +19,8 @@ from relgraph.cli.fixes import cli_fixes
 from relgraph.errors import RelgraphError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from relgraph.pql.task import Task
 
 #: Results go to stdout; progress, warnings and errors to stderr.
@@ -151,6 +153,16 @@ def table_file_format(path: Path) -> str | None:
     if name.endswith(".csv"):
         return "csv"
     return None
+
+
+def write_table_file(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` as Parquet or CSV, as :func:`table_file_format` reads
+    ``path``'s name (checked before any work), creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if table_file_format(path) == "parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
 
 
 def label_summary(task_type: str, stats: dict) -> str:

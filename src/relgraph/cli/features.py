@@ -26,6 +26,7 @@ from relgraph.cli.common import (
     load_task,
     out,
     table_file_format,
+    write_table_file,
 )
 from relgraph.cli.engine_options import (
     EngineName,
@@ -126,11 +127,7 @@ def features_command(
     n_features = frame.shape[1] - 3
     err.print(f"{len(frame):,} examples x {n_features:,} features ({split.value})")
     if out_path is not None:
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        if table_file_format(out_path) == "parquet":
-            frame.to_parquet(out_path, index=False)
-        else:
-            frame.to_csv(out_path, index=False)
+        write_table_file(frame, out_path)
         err.print(f"wrote the feature table to {out_path}")
         return
     table = Table(

@@ -27,6 +27,7 @@ from relgraph.cli.common import (
     load_task,
     out,
     table_file_format,
+    write_table_file,
 )
 from relgraph.cli.engine_options import (
     EngineName,
@@ -115,11 +116,7 @@ def labels_command(
                         table.insert(0, "split", name)
                     tables.append(table)
                 frame = pd.concat(tables, ignore_index=True)
-            out_path.parent.mkdir(parents=True, exist_ok=True)
-            if table_file_format(out_path) == "parquet":
-                frame.to_parquet(out_path, index=False)
-            else:
-                frame.to_csv(out_path, index=False)
+            write_table_file(frame, out_path)
             err.print(f"wrote {len(frame):,} examples ({', '.join(splits)}) to {out_path}")
         if show_summary:
             with err.status(f"building the labelled examples on {engine.value}"):

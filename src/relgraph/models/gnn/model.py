@@ -454,7 +454,11 @@ class GNNModel(Model):
         anchor, in the batches and with the sampling seeds of prediction (so an
         explanation sees the subgraph its prediction came from), each with the
         positions of its examples."""
-        rows, anchors, ok = self._seeds(examples, cutoff)
+        yield from self._batches(*self._seeds(examples, cutoff), cutoff)
+
+    def _batches(
+        self, rows: np.ndarray, anchors: np.ndarray, ok: np.ndarray, cutoff: pd.Timestamp | None
+    ) -> Iterator[tuple[np.ndarray, HeteroData]]:
         idx = np.flatnonzero(ok)
         for lo in range(0, len(idx), PREDICT_BATCH):
             part = idx[lo : lo + PREDICT_BATCH]
@@ -795,7 +799,7 @@ class GNNModel(Model):
         rows, anchors, ok = self._seeds(examples, cutoff)
         out = np.zeros((len(examples), self.hidden), dtype=np.float32)
         self._prepare(rows[ok], anchors[ok], cutoff)
-        for part, data in self.seed_batches(examples, cutoff):
+        for part, data in self._batches(rows, anchors, ok, cutoff):
             out[part] = (
                 self.net_.seed_embedding(data, self.tensors_, self.task_.entity_table).cpu().numpy()
             )
