@@ -14,6 +14,7 @@ import relgraph as rg
 from relgraph.bench.demo import make_ecommerce
 from relgraph.models.core.base import ModelError
 from relgraph.models.gnn.model import GNNModel
+from relgraph.models.gnn.trainer import TrainingSettings, make_optimizer
 from relgraph.models.registry import load, make_model
 from tests.models.test_common import QUERIES, TINY_GNN, assert_no_rows_in_no_rows_out
 
@@ -290,7 +291,8 @@ def test_cosine_schedule_decays_the_learning_rate(tasks, gnn_single) -> None:
     model = copy.copy(gnn_single)
     model.net_ = copy.deepcopy(gnn_single.net_)
     assert model.schedule == "cosine"
-    optimizer, scheduler = model._optimizer(1000)
+    settings = TrainingSettings(epochs=model.epochs, lr=model.lr, schedule=model.schedule)
+    optimizer, scheduler = make_optimizer(model.net_, settings, 1000, model.batch_size_)
     steps = -(-1000 // model.batch_size_) * model.epochs
     rates = []
     for _ in range(steps):
@@ -302,7 +304,8 @@ def test_cosine_schedule_decays_the_learning_rate(tasks, gnn_single) -> None:
     assert rates[-1] < 0.05 * model.lr
     constant = GNNModel(**TINY, ensemble=1, schedule=None)
     constant.fit(tasks["binary"])
-    _, flat = constant._optimizer(1000)
+    settings = TrainingSettings(epochs=constant.epochs, lr=constant.lr, schedule=constant.schedule)
+    _, flat = make_optimizer(constant.net_, settings, 1000, constant.batch_size_)
     for _ in range(steps):
         flat.optimizer.step()
         flat.step()

@@ -23,11 +23,8 @@ Example:
 
 from __future__ import annotations
 
-import copy
 import io
 import json
-import math
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,9 +33,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import torch
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from torch import Tensor, nn
+from rich.progress import Progress
+from torch import Tensor
 from torch_geometric.data import HeteroData
 
 from relgraph.encode import TableStats, TableTensors, encode_database, tensorize
@@ -46,23 +42,22 @@ from relgraph.features import FeatureConfig, FeaturePlan
 from relgraph.graph import TemporalGraph, TemporalSampler
 from relgraph.graph.csr import match_keys
 from relgraph.graph.timeutil import to_epoch_seconds
-from relgraph.metrics import accuracy, auroc, mae, map_at_k
 from relgraph.models.core.base import Model, ModelError
 from relgraph.models.core.history import target_history
 from relgraph.models.core.inputs import TaskInputs, uses_target_history
 from relgraph.models.core.outputs import format_predictions
-from relgraph.models.core.targets import class_codes, classes_of
+from relgraph.models.core.targets import classes_of
 from relgraph.models.gnn.link import (
     LinkScorer,
     candidate_keys,
     history_counts,
     label_rows,
-    multi_hot,
-    softmax_loss,
 )
 from relgraph.models.gnn.net import GNNNet
 from relgraph.models.gnn.node_summaries import NodeSummaries
+from relgraph.models.gnn.objectives import Objective
 from relgraph.models.gnn.seed_features import SeedFeatureStore, SeedScaler
+from relgraph.models.gnn.trainer import Seeds, Trainer, TrainingSettings, progress_bar
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
 
@@ -241,11 +236,22 @@ class GNNModel(Model):
         self.net_.to(self.device)
 
     def _out_dim(self) -> int:
-        if self.task_.task_type is TaskType.multiclass_classification:
-            return len(self.classes_)
-        if self.task_.task_type is TaskType.link_prediction:
-            return self.hidden  # the entity tower
-        return 1
+        width = self.objective_.width
+        return self.hidden if width is None else width  # link prediction: the entity tower
+
+    def new_net(self) -> None:
+        """Replace ``net_`` by a freshly initialised net, seeded by the member
+        being trained (the trainer's refit starts from one)."""
+        self._build_net()
+
+    def seed_outputs(self, rows: np.ndarray, anchors: np.ndarray, random_seed: Any) -> Tensor:
+        """Head outputs of the seeds' subgraphs, sampled with ``random_seed``
+        (with gradients: the trainer's forward pass)."""
+        return self._outputs(rows, anchors, random_seed)
+
+    def seed_predictions(self, rows: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+        """Raw predictions of the seeds (the trainer's validation pass)."""
+        return self._raw(rows, anchors)
 
     def _seeds(
         self, examples: pd.DataFrame, cutoff: pd.Timestamp | None = None
@@ -467,22 +473,7 @@ class GNNModel(Model):
     def raw_outputs(self, data: HeteroData) -> np.ndarray:
         """One batch's outputs as probabilities (binary), values (regression),
         class probabilities (multiclass) or candidate scores (link prediction)."""
-        return self._to_raw(self._forward(data))
-
-    def _to_raw(self, out: Tensor) -> np.ndarray:
-        """Head outputs as probabilities (binary), values (regression) or class
-        probabilities (multiclass, one column per class)."""
-        out = out.detach().cpu()
-        kind = self.task_.task_type
-        if kind is TaskType.binary_classification:
-            return torch.sigmoid(out[:, 0]).numpy().astype(float)
-        if kind is TaskType.regression:
-            s = self.label_stats_
-            values = out[:, 0].numpy().astype(float) * s["std"] + s["mean"]
-            return np.clip(values, s["min"], s["max"])
-        if kind is TaskType.link_prediction:
-            return out.numpy().astype(float)
-        return torch.softmax(out, dim=1).numpy().astype(float)
+        return self.objective_.to_raw(self._forward(data))
 
     # ------------------------------------------------------------ fit
     def _fit(self, task: Task) -> None:
@@ -535,6 +526,7 @@ class GNNModel(Model):
                 float(np.mean(y) if kind is TaskType.binary_classification else np.median(y))
             ]
 
+        self.objective_ = self._objective()
         encoded = encode_database(task.db, until=task.val_time)
         stats = {
             t: encoded[t][0] if t in encoded else TableStats(table=t, columns={})
@@ -572,205 +564,77 @@ class GNNModel(Model):
             self._remember("seed", None, rows, anchors, scaled)
         self.batch_size_ = self.batch_size or int(np.clip(len(rows) // 16, 64, 512))
         self._prepare(rows, anchors, None)
-        target = self._targets(train["label"][ok])
+        train_seeds = Seeds(rows, anchors, target=self.objective_.targets(train["label"][ok]))
         if len(rows) == 0:
             raise ModelError("No training example's entity row exists at its anchor time.")
-        val_ok = v_rows = v_anchors = None
+        val_seeds = None
         if not val.empty:
             v_rows, v_anchors, val_ok = self._seeds(val)
-            val = val[val_ok].reset_index(drop=True)
-            v_rows, v_anchors = v_rows[val_ok], v_anchors[val_ok]
-            self._prepare(v_rows, v_anchors, None)
+            if val_ok.any():
+                v_rows, v_anchors = v_rows[val_ok], v_anchors[val_ok]
+                self._prepare(v_rows, v_anchors, None)
+                labels = val["label"][val_ok].reset_index(drop=True)
+                val_seeds = Seeds(v_rows, v_anchors, labels=labels)
 
-        loss_fn = self._loss()
-        self._bar = _progress_bar(self.verbose)
-        self.history_: list[dict[str, float]] = []
+        bar = progress_bar(self.verbose)
+        trainer = Trainer(
+            self._settings(), self.objective_, self.batch_size_, bar, self._logger(bar)
+        )
         self.best_epochs_: list[int] = []
         members = []
-        with self._bar:
+        with bar:
             for member in range(self.ensemble):
                 # Member 0 keeps the model's own seed: ensemble=1 is the single net.
                 self._net_seed = self.seed + _MEMBER_SEED_STEP * member
                 if member:
                     self._build_net()
-                self._member = member
-                self._train(loss_fn, rows, anchors, target, val, v_rows, v_anchors, val_ok)
+                best = trainer.train(self, train_seeds, val_seeds, self._net_seed, member)
+                self.best_epochs_.append(best)
                 members.append(self.net_.eval())
+        self.history_: list[dict[str, float]] = trainer.history
         self.members_ = members
         self.net_ = members[0]
         self.best_epoch_ = self.best_epochs_[0]
 
-    def _train(
-        self,
-        loss_fn: Callable[[Tensor, Tensor], Tensor],
-        rows: np.ndarray,
-        anchors: np.ndarray,
-        target: Tensor,
-        val: pd.DataFrame,
-        v_rows: np.ndarray | None,
-        v_anchors: np.ndarray | None,
-        val_ok: np.ndarray | None,
-    ) -> None:
-        """Epochs with early stopping on ``val``, then the optional refit with it."""
-        optimizer = self._optimizer(len(rows))
-        rng = np.random.default_rng(self._net_seed)
-        best_score, best_state, best_epoch, stale = -np.inf, None, 0, 0
-        for epoch in range(self.epochs):
-            start = time.perf_counter()
-            loss = self._epoch(optimizer, loss_fn, rows, anchors, target, rng, epoch)
-            record = {"member": self._member, "epoch": epoch, "loss": loss}
-            if val_ok is not None and len(val):
-                score = self._score(val["label"], self._raw(v_rows, v_anchors))
-                record["val"] = score
-            else:
-                score = float(epoch)  # no validation: keep the last epoch
-            record["seconds"] = time.perf_counter() - start
-            self.history_.append(record)
-            self._log(f"epoch {epoch + 1}/{self.epochs}", record)
-            if score > best_score:
-                best_score, best_epoch, stale = score, epoch, 0
-                best_state = copy.deepcopy(self.net_.state_dict())
-            else:
-                stale += 1
-                if stale >= self.patience:
-                    break
-        if best_state is not None:
-            self.net_.load_state_dict(best_state)
-        self.best_epochs_.append(best_epoch)
-        if self.refit_with_val and val_ok is not None and len(val):
-            # Validation labels are known before test_time and nearest to it:
-            # once early stopping has chosen the epochs, learn from them too.
-            v_target = self._targets(val["label"])
-            keep = self._known(v_target)
-            all_rows = np.concatenate([rows, v_rows[keep]])
-            all_anchors = np.concatenate([anchors, v_anchors[keep]])
-            all_target = torch.cat([target, v_target[torch.from_numpy(keep)]])
-            self._build_net()
-            optimizer = self._optimizer(len(all_rows))
-            rng = np.random.default_rng(self._net_seed)
-            for epoch in range(best_epoch + 1):
-                start = time.perf_counter()
-                loss = self._epoch(
-                    optimizer, loss_fn, all_rows, all_anchors, all_target, rng, epoch
-                )
-                record = {
-                    "member": self._member,
-                    "epoch": epoch,
-                    "loss": loss,
-                    "seconds": time.perf_counter() - start,
-                }
-                self._log(f"refit with val {epoch + 1}/{best_epoch + 1}", record)
-
-    def _optimizer(self, num_examples: int) -> tuple[torch.optim.Optimizer, Any]:
-        """Adam and its learning-rate schedule, stepped once per batch."""
-        optimizer = torch.optim.Adam(
-            self.net_.parameters(), lr=self.lr, weight_decay=self.weight_decay
+    def _objective(self) -> Objective:
+        task = self.task_
+        return Objective(
+            task.task_type, self.label_stats_, self.classes_, self.items_, task.k or 10
         )
-        steps = -(-num_examples // self.batch_size_)
-        if self.max_steps_per_epoch:
-            steps = min(steps, self.max_steps_per_epoch)
-        total = max(steps * self.epochs, 1)
-        cosine = self.schedule == "cosine"
 
-        def factor(step: int) -> float:
-            if not cosine:
-                return 1.0
-            return 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))
+    def _settings(self) -> TrainingSettings:
+        return TrainingSettings(
+            epochs=self.epochs,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            schedule=self.schedule,
+            patience=self.patience,
+            max_steps_per_epoch=self.max_steps_per_epoch,
+            refit_with_val=self.refit_with_val,
+        )
 
-        return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    def _logger(self, bar: Progress) -> Callable[[str, dict[str, float]], None]:
+        """One line per epoch on the progress display's console (when verbose)."""
 
-    def _epoch(
-        self,
-        optimizer: tuple[torch.optim.Optimizer, Any],
-        loss_fn: nn.Module,
-        rows: np.ndarray,
-        anchors: np.ndarray,
-        target: Tensor,
-        rng: np.random.Generator,
-        epoch: int,
-    ) -> float:
-        """One shuffled pass (or ``max_steps_per_epoch`` steps); the mean loss."""
-        self.net_.train()
-        order = rng.permutation(len(rows))
-        if self.max_steps_per_epoch:
-            order = order[: self.max_steps_per_epoch * self.batch_size_]
-        total, seen = 0.0, 0
-        steps = range(0, len(order), self.batch_size_)
-        bar = self._bar.add_task(f"epoch {epoch + 1}", total=len(steps), loss=float("nan"))
-        for step, lo in enumerate(steps):
-            idx = order[lo : lo + self.batch_size_]
-            out = self._outputs(rows[idx], anchors[idx], (self._net_seed, epoch, step))
-            loss = loss_fn(out, target[idx].to(self.device))
-            optimizer[0].zero_grad()
-            loss.backward()
-            optimizer[0].step()
-            optimizer[1].step()
-            total += loss.item() * len(idx)
-            seen += len(idx)
-            self._bar.update(bar, advance=1, loss=total / seen)
-        self._bar.remove_task(bar)
-        return total / max(seen, 1)
-
-    def _known(self, target: Tensor) -> np.ndarray:
-        """Examples whose target is usable (multiclass: a class seen in training)."""
-        if target.dtype == torch.long:
-            return (target >= 0).numpy()
-        return torch.isfinite(target[:, 0]).numpy()
-
-    def _log(self, what: str, record: dict[str, float]) -> None:
-        if self.verbose:
-            member = f"net {self._member + 1}/{self.ensemble} " if self.ensemble > 1 else ""
-            self._bar.console.print(
-                f"gnn {member}{what}: loss {record['loss']:.4f}"
+        def log(what: str, record: dict[str, float]) -> None:
+            if not self.verbose:
+                return
+            net = f"net {int(record['member']) + 1}/{self.ensemble} " if self.ensemble > 1 else ""
+            bar.console.print(
+                f"gnn {net}{what}: loss {record['loss']:.4f}"
                 + (f", val {record['val']:.4f}" if "val" in record else "")
                 + f", {record['seconds']:.1f}s",
                 highlight=False,
             )
 
-    def _targets(self, labels: pd.Series) -> Tensor:
-        kind = self.task_.task_type
-        if kind is TaskType.link_prediction:
-            example, item_rows = label_rows(self.items_, list(labels))
-            return multi_hot(example, item_rows, len(labels), len(self.items_))
-        if kind is TaskType.multiclass_classification:
-            return torch.tensor(class_codes(labels, self.classes_), dtype=torch.long)
-        y = labels.to_numpy(dtype=np.float32)
-        if kind is TaskType.regression:
-            y = (y - self.label_stats_["mean"]) / self.label_stats_["std"]
-        return torch.tensor(y, dtype=torch.float32).unsqueeze(-1)
-
-    def _loss(self) -> nn.Module:
-        kind = self.task_.task_type
-        if kind is TaskType.binary_classification:
-            return nn.BCEWithLogitsLoss()
-        if kind is TaskType.regression:
-            return nn.L1Loss()
-        if kind is TaskType.link_prediction:
-            return softmax_loss
-        return nn.CrossEntropyLoss()
-
-    def _score(self, labels: pd.Series, raw: np.ndarray) -> float:
-        """Validation score, higher is better (AUROC, -MAE, accuracy)."""
-        kind = self.task_.task_type
-        if kind is TaskType.binary_classification:
-            y = labels.to_numpy(dtype=float)
-            if len(np.unique(y)) < 2:
-                return -float(np.mean(np.abs(y - raw)))
-            return auroc(y, raw)
-        if kind is TaskType.regression:
-            return -mae(labels.to_numpy(dtype=float), raw)
-        if kind is TaskType.link_prediction:
-            k = self.task_.k or 10
-            return map_at_k(list(labels), self._top_k(raw)[0], k)
-        predicted = np.array(self.classes_, dtype=object)[raw.argmax(axis=1)]
-        return accuracy(labels.astype(str).to_numpy(), predicted)
+        return log
 
     # ------------------------------------------------------------ predict
     @torch.no_grad()
     def _raw(
         self, rows: np.ndarray, anchors: np.ndarray, cutoff: pd.Timestamp | None = None
     ) -> np.ndarray:
-        """:meth:`_to_raw` of the seeds, in batches."""
+        """Raw outputs of the seeds (:meth:`Objective.to_raw`), in batches."""
         self.net_.eval()
         parts = []
         for lo in range(0, len(rows), PREDICT_BATCH):
@@ -779,7 +643,7 @@ class GNNModel(Model):
                 self._outputs(rows[lo:hi], anchors[lo:hi], (self.seed, 2**31, lo), cutoff).cpu()
             )
         out = torch.cat(parts) if parts else torch.zeros((0, self._out_dim()))
-        return self._to_raw(out)
+        return self.objective_.to_raw(out)
 
     @torch.no_grad()
     def embed(self, examples: pd.DataFrame, cutoff: pd.Timestamp | None = None) -> np.ndarray:
@@ -817,21 +681,11 @@ class GNNModel(Model):
             got = self._raw(rows[ok], anchors[ok], cutoff)
             raw[ok] = got.reshape(-1, width)
         if kind is TaskType.link_prediction:
-            ranked, scores = self._top_k(raw)
+            ranked, scores = self.objective_.top_k(raw)
             return pd.DataFrame({"predicted": ranked, "scores": scores})
         if kind is TaskType.multiclass_classification:
             return format_predictions(kind, raw, self.classes_)
         return format_predictions(kind, raw[:, 0], None)
-
-    def _top_k(self, raw: np.ndarray) -> tuple[list[list[Any]], list[list[float]]]:
-        """The ``k`` best candidates of every row (keys, best first) and their scores."""
-        k = min(self.task_.k or 10, raw.shape[1])
-        top = np.argpartition(-raw, k - 1, axis=1)[:, :k]
-        order = np.take_along_axis(raw, top, axis=1).argsort(axis=1)[:, ::-1]
-        top = np.take_along_axis(top, order, axis=1)
-        keys = np.asarray(self.items_.to_pylist(), dtype=object)
-        scores = np.take_along_axis(raw, top, axis=1)
-        return keys[top].tolist(), scores.tolist()
 
     def _explain(self, examples: pd.DataFrame, top: int) -> pd.DataFrame:
         from relgraph.models.gnn.explain import explain_gnn
@@ -874,6 +728,7 @@ class GNNModel(Model):
         self.node_summaries_ = int(meta.get("node_summaries", 0))
         items = meta.get("items")
         self.items_ = None if items is None else pa.array(items)
+        self.objective_ = self._objective()
         stats = {t: TableStats.from_dict(s) for t, s in meta["stats"].items()}
         db = self.task_.db
         tensors = {
@@ -917,16 +772,3 @@ def _visible(anchors: np.ndarray, cutoff: pd.Timestamp | None) -> np.ndarray:
         return anchors
     limit = int(to_epoch_seconds(pd.DatetimeIndex([pd.Timestamp(cutoff)])).seconds[0])
     return np.minimum(anchors, limit)
-
-
-def _progress_bar(visible: bool) -> Progress:
-    """Steps of the current epoch with the running loss (hidden unless ``visible``)."""
-    return Progress(
-        TextColumn("gnn {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]:.4f}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True, quiet=not visible),
-        transient=True,
-    )
