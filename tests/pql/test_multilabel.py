@@ -60,14 +60,15 @@ def test_mistakes_point_at_their_text(market: rg.Database) -> None:
     )
     fails(
         market,
-        "PREDICT LIST_DISTINCT(reviews.product_id, -30, 0) CLASSIFY FOR EACH "
-        "customers.customer_id",
+        "PREDICT LIST_DISTINCT(reviews.product_id, -30, 0) CLASSIFY FOR EACH customers.customer_id",
         "The target looks forward",
         "-30",
     )
     with pytest.raises(PQLSemanticError, match="CLASSIFY") as e:  # the hint names both forms
         check(
-            parse("PREDICT LIST_DISTINCT(reviews.product_id, 0, 30) FOR EACH customers.customer_id"),
+            parse(
+                "PREDICT LIST_DISTINCT(reviews.product_id, 0, 30) FOR EACH customers.customer_id"
+            ),
             market.schema,
         )
     assert "RANK TOP" in e.value.hint
