@@ -656,7 +656,7 @@ def label_stats(labels: pd.Series, task_type: TaskType) -> dict[str, Any]:
         return {
             "mean_labels": round(float(sizes.mean()), 3),
             "empty_rate": round(float((sizes == 0).mean()), 4),
-            "distinct_labels": int(len(counts)),
+            "classes": int(len(counts)),  # keys seen (labels before the cap)
             "top": {str(k): int(v) for k, v in counts.head(10).items()},
         }
     counts = labels.astype(str).value_counts()
