@@ -163,13 +163,77 @@ def map_at_k(y_true, y_pred, k: int) -> float:
     return float(np.mean(values)) if values else 0.0
 
 
+# ---------------------------------------------------------------- multilabel
+# Labels are a 0/1 matrix (one row per example, one column per label of the
+# task's fixed set) and scores a matrix of probabilities of the same shape.
+def _matrices(y_true: Any, y_score: Any) -> tuple[np.ndarray, np.ndarray]:
+    y_true = np.asarray(y_true, dtype=float)
+    y_score = np.asarray(y_score, dtype=float)
+    if y_true.ndim != 2 or y_true.shape != y_score.shape:
+        raise MetricError(
+            f"Expected a label matrix and a score matrix of one shape (got {y_true.shape} "
+            f"and {y_score.shape})."
+        )
+    return y_true.astype(int), y_score
+
+
+def _per_label(fn: Callable[..., float], y_true: Any, y_score: Any) -> float:
+    """The mean of ``fn`` over the labels where it is defined."""
+    truth, scores = _matrices(y_true, y_score)
+    values = []
+    for j in range(truth.shape[1]):
+        try:
+            values.append(fn(truth[:, j], scores[:, j]))
+        except MetricError:
+            continue
+    if not values:
+        raise MetricError("No label has both classes among these examples.")
+    return float(np.mean(values))
+
+
+def macro_auroc(y_true: Any, y_score: Any) -> float:
+    """Mean over labels of each label's AUROC (labels with one class only are
+    left out).
+
+    Example:
+        >>> truth = np.array([[1, 0], [0, 1], [0, 0]])
+        >>> macro_auroc(truth, np.array([[0.9, 0.2], [0.1, 0.8], [0.2, 0.9]]))
+        0.75
+    """
+    return _per_label(auroc, y_true, y_score)
+
+
+def micro_auroc(y_true: Any, y_score: Any) -> float:
+    """AUROC of every (example, label) pair pooled."""
+    truth, scores = _matrices(y_true, y_score)
+    return auroc(truth.ravel(), scores.ravel())
+
+
+def macro_ap(y_true: Any, y_score: Any) -> float:
+    """Mean over labels (with a positive) of each label's average precision."""
+    return _per_label(average_precision, y_true, y_score)
+
+
+def micro_f1(y_true: Any, y_score: Any, threshold: float = 0.5) -> float:
+    """F1 of every (example, label) pair pooled, a label predicted at ``threshold``."""
+    truth, scores = _matrices(y_true, y_score)
+    return f1(truth.ravel(), scores.ravel(), threshold)
+
+
+def subset_accuracy(y_true: Any, y_score: Any, threshold: float = 0.5) -> float:
+    """Share of examples whose predicted labels (score >= ``threshold``) are
+    exactly their labels."""
+    truth, scores = _matrices(y_true, y_score)
+    return float(np.mean(((scores >= threshold).astype(int) == truth).all(axis=1)))
+
+
 # ---------------------------------------------------------------- registry
 @dataclass(frozen=True)
 class Metric:
     name: str
     fn: Callable[..., float]
     higher_is_better: bool
-    input: str  # "score", "label", "class_scores" or "ranking"
+    input: str  # "score", "label", "class_scores", "ranking" or "label_matrix"
 
 
 METRICS: dict[str, Metric] = {
@@ -184,6 +248,11 @@ METRICS: dict[str, Metric] = {
         Metric("r2", r2, True, "label"),
         Metric("macro_f1", macro_f1, True, "label"),
         Metric("mrr", mrr, True, "class_scores"),
+        Metric("macro_auroc", macro_auroc, True, "label_matrix"),
+        Metric("micro_auroc", micro_auroc, True, "label_matrix"),
+        Metric("macro_ap", macro_ap, True, "label_matrix"),
+        Metric("micro_f1", micro_f1, True, "label_matrix"),
+        Metric("subset_accuracy", subset_accuracy, True, "label_matrix"),
     ]
 }
 

@@ -30,6 +30,9 @@ QUERIES = {
     "FOR EACH customers.customer_id",
     TaskType.link_prediction: "PREDICT LIST_DISTINCT(order_items.product_id, 0, 30, days) "
     "RANK TOP 5 FOR EACH customers.customer_id",
+    # one category's 8 products: one booster per label stays quick
+    TaskType.multilabel_classification: "PREDICT LIST_DISTINCT(order_items.product_id "
+    "WHERE products.category = 'grocery', 0, 30, days) CLASSIFY FOR EACH customers.customer_id",
 }
 TINY_GNN = {"hidden": 8, "epochs": 1, "fanout": (4, 2), "batch_size": 256, "ensemble": 1}
 #: Small settings per family: the contract, not the quality, is under test.
@@ -126,6 +129,12 @@ def _check_values(kind: TaskType, preds: pd.DataFrame, task: rg.Task) -> None:
         assert np.isfinite(preds["prediction"]).all()
     elif kind is TaskType.multiclass_classification:
         assert set(preds["predicted"]) <= set(task.table("train")["label"].astype(str))
+    elif kind is TaskType.multilabel_classification:
+        seen = {str(x) for items in task.table("train")["label"] for x in items}
+        scores = preds[[c for c in preds.columns if c.startswith("score_")]]
+        assert {c.removeprefix("score_") for c in scores.columns} <= seen
+        assert ((scores >= 0) & (scores <= 1)).all().all()
+        assert all(set(p) <= seen for p in preds["predicted"])
     else:
         assert preds["predicted"].map(len).le(task.k).all()
 

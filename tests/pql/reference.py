@@ -255,6 +255,8 @@ class Reference:
     # ------------------------------------------------------------ labels
     def label_of(self, x: Any) -> Any:
         task = self.c.task_type
+        if task is TaskType.multilabel_classification:
+            return [] if x is None else x  # an empty window: no key occurs
         if x is None:
             return None
         if task is TaskType.binary_classification:

@@ -195,7 +195,15 @@ def predict_command(
     print_warnings(db.schema.warnings)
     if model == "icl" and not saved.is_file():
         chosen = predictor.value if predictor is not None else None
-        preds = _predict_icl(db, query, anchor, mode.value, chosen, explain, loading)
+        try:
+            preds = _predict_icl(db, query, anchor, mode.value, chosen, explain, loading)
+        except ModelError as exc:
+            if "multilabel_classification" not in str(exc):
+                raise
+            raise ModelError(
+                f"{exc} A multilabel target (LIST_DISTINCT(...) CLASSIFY) is predicted by a "
+                "model fitted now: pass --model gbdt (one booster per label) or --model baseline."
+            ) from None
     else:
         preds = _predict_fitted(db, query, saved, model, anchor, explain)
     if out_path is not None:
@@ -420,7 +428,13 @@ def _predict_spark(
 def predictions_table(preds: pd.DataFrame, limit: int, title: str) -> Table:
     """The first ``limit`` predictions (without the long per-class or list columns)."""
     shown = [c for c in preds.columns if c not in ("contributions", "scores")]
+    labels = [c for c in shown if c.startswith("score_")]
     shown = [c for c in shown if not c.startswith("score_")]
+    multilabel = bool(labels) and len(preds) and isinstance(preds["predicted"].iloc[0], list)
+    if multilabel:  # most rows predict no label at 0.5: show the likeliest ones
+        preds = preds.head(limit).copy()
+        preds["likeliest"] = [_likeliest(row, labels) for _, row in preds.iterrows()]
+        shown.insert(shown.index("predicted") + 1, "likeliest")
     table = Table(
         title=f"{title}  ({min(limit, len(preds)):,} of {len(preds):,} rows)", title_justify="left"
     )
@@ -430,6 +444,12 @@ def predictions_table(preds: pd.DataFrame, limit: int, title: str) -> Table:
     for _, row in preds.head(limit).iterrows():
         table.add_row(*[Text(_cell(row[c])) for c in shown])
     return table
+
+
+def _likeliest(row: pd.Series, columns: list[str], top: int = 3) -> str:
+    """A multilabel row's ``top`` likeliest labels with their probabilities."""
+    best = sorted(columns, key=lambda c: -float(row[c]))[:top]
+    return ", ".join(f"{c.removeprefix('score_')} {float(row[c]):.2f}" for c in best)
 
 
 def contributions_table(preds: pd.DataFrame, rows: int) -> Table:

@@ -38,6 +38,7 @@ import pandas as pd
 from relgraph.errors import RelgraphError
 from relgraph.metrics import MetricError, metric
 from relgraph.models.core.base import ModelError
+from relgraph.models.core.targets import label_matrix
 from relgraph.models.registry import make_model
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
@@ -142,7 +143,8 @@ def metric_inputs(
     By task type: binary scores are ``probability`` and labels ``predicted``;
     regression takes ``prediction``; multiclass labels are ``predicted`` and
     class scores the ``score_<class>`` columns (a class the model never saw
-    ranks last); link prediction ranks ``predicted``.
+    ranks last); link prediction ranks ``predicted``; multilabel labels are a
+    0/1 matrix over the ``score_<label>`` columns' labels, scored by them.
     """
     key = task.entity_key
     if len(examples) != len(predictions) or not np.array_equal(
@@ -173,6 +175,12 @@ def metric_inputs(
                 classes += unseen
             return truth, scores, {"classes": classes}
         return truth, predictions["predicted"].astype(str).to_numpy(), {}
+    if kind is TaskType.multilabel_classification:
+        # the model's fixed labels; keys outside them are not scored
+        columns = [c for c in predictions.columns if c.startswith("score_")]
+        classes = [c.removeprefix("score_") for c in columns]
+        truth = label_matrix(examples["label"], classes)
+        return truth, predictions[columns].to_numpy(dtype=float).reshape(truth.shape), {}
     return list(examples["label"]), list(predictions["predicted"]), {}
 
 

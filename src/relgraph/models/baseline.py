@@ -2,10 +2,10 @@
 
 - ``prior``: binary: the training positive rate; regression: the training
   median; multiclass: the training class frequencies; link prediction: the
-  most popular targets in training.
+  most popular targets in training; multilabel: each label's training rate.
 - ``history``: the entity's own labels over its last 12 windows (known at the
   anchor): its positive rate, its mean, its most frequent classes, its past
-  targets (most frequent first); ``prior`` when it has none.
+  targets (most frequent first), its rate of each label; ``prior`` when it has none.
 
 Example:
     >>> import relgraph as rg
@@ -29,7 +29,8 @@ import pandas as pd
 
 from relgraph.models.core.base import Model, ModelError
 from relgraph.models.core.history import past_labels
-from relgraph.models.core.outputs import plain
+from relgraph.models.core.outputs import multilabel_predictions, plain
+from relgraph.models.core.targets import label_matrix, label_set
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
 
@@ -60,6 +61,10 @@ class BaselineModel(Model):
         elif kind is TaskType.multiclass_classification:
             freq = labels.astype(str).value_counts(normalize=True)
             self.prior_ = {str(k): float(v) for k, v in freq.items()}
+        elif kind is TaskType.multilabel_classification:
+            classes = label_set(labels)
+            rates = label_matrix(labels, classes).mean(axis=0)
+            self.prior_ = {c: float(r) for c, r in zip(classes, rates, strict=True)}
         else:
             counts = Counter(item for items in labels for item in items)
             k = task.k or 10
@@ -87,6 +92,13 @@ class BaselineModel(Model):
             out = pd.DataFrame(scores, columns=[f"score_{c}" for c in classes])
             out.insert(0, "predicted", np.array(classes, dtype=object)[scores.argmax(axis=1)])
             return out
+        if kind is TaskType.multilabel_classification:
+            classes = list(self.prior_)
+            scores = np.tile([self.prior_[c] for c in classes], (n, 1)).reshape(n, len(classes))
+            if history is not None and len(history):
+                for row, labels in history.groupby("row")["label"]:
+                    scores[int(row)] = label_matrix(labels, classes).mean(axis=0)
+            return multilabel_predictions(scores, classes)
         k = task.k or 10
         ranked: list[list[Any]] = [list(self.prior_) for _ in range(n)]
         if history is not None and len(history):

@@ -29,9 +29,10 @@ from relgraph.features import FeatureConfig, FeaturePlan
 from relgraph.models.core.base import Model, ModelError
 from relgraph.models.core.inputs import TaskInputs
 from relgraph.models.core.lightgbm import REPRODUCIBLE, objective
+from relgraph.models.core.one_vs_rest import OneVsRest
 from relgraph.models.core.outputs import format_predictions, json_value, positional
 from relgraph.models.core.signals import describe
-from relgraph.models.core.targets import class_codes, classes_of
+from relgraph.models.core.targets import class_codes, classes_of, label_matrix, label_set
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
 
@@ -102,6 +103,7 @@ class GBDTModel(Model):
         TaskType.binary_classification,
         TaskType.regression,
         TaskType.multiclass_classification,
+        TaskType.multilabel_classification,
     )
 
     def __init__(
@@ -141,6 +143,20 @@ class GBDTModel(Model):
     # ------------------------------------------------------------ fit
     def _params(self) -> dict[str, Any]:
         kind = self.task_.task_type
+        params = self._base_params()
+        num_class = len(self.classes_) if kind is TaskType.multiclass_classification else None
+        params.update(
+            objective(
+                kind,
+                num_class=num_class,
+                regression=self.regression_objective,
+                with_metric=True,
+            )
+        )
+        return params
+
+    def _base_params(self) -> dict[str, Any]:
+        """Every setting but the objective."""
         params: dict[str, Any] = {
             "learning_rate": self.learning_rate,
             "num_leaves": self.num_leaves,
@@ -158,15 +174,6 @@ class GBDTModel(Model):
             "num_threads": 2,
             **REPRODUCIBLE,
         }
-        num_class = len(self.classes_) if kind is TaskType.multiclass_classification else None
-        params.update(
-            objective(
-                kind,
-                num_class=num_class,
-                regression=self.regression_objective,
-                with_metric=True,
-            )
-        )
         return params
 
     def _fit(self, task: Task) -> None:
@@ -175,6 +182,10 @@ class GBDTModel(Model):
             raise ModelError("The training split has no labelled examples.")
         self.inputs_ = TaskInputs.fit(task, FeatureConfig(max_hops=self.max_hops))
         x_train = compact(self._fit_features(task, train, "train"))
+        if task.task_type is TaskType.multilabel_classification:
+            self._fit_labels(task, train, val, x_train)
+            return
+        self.ovr_ = None
         self.classes_ = None
         if task.task_type is TaskType.multiclass_classification:
             self.classes_ = classes_of(train["label"])
@@ -216,6 +227,32 @@ class GBDTModel(Model):
                 booster = lgb.train(params, dall, rounds)
             self.boosters_.append(booster)
             self.best_iterations_.append(rounds)
+
+    def _fit_labels(
+        self, task: Task, train: pd.DataFrame, val: pd.DataFrame, x_train: pd.DataFrame
+    ) -> None:
+        """A multilabel target: one booster per label of the fixed set
+        (:func:`~relgraph.models.core.targets.label_set`), on every feature,
+        one member (a hundred labels are a hundred fits already)."""
+        self.classes_ = label_set(train["label"])
+        if not self.classes_:
+            raise ModelError("No key occurs in the training labels: there is no label to learn.")
+        self.feature_names_ = list(x_train.columns)
+        x_val = y_val = None
+        if not val.empty and self.early_stopping_rounds:
+            x_val = compact(self._fit_features(task, val, "val")).reindex(columns=x_train.columns)
+            y_val = label_matrix(val["label"], self.classes_)
+        self.ovr_ = OneVsRest.fit(
+            positional(x_train),
+            label_matrix(train["label"], self.classes_),
+            self._base_params(),
+            self.num_boost_round,
+            None if x_val is None else positional(x_val),
+            y_val,
+            self.early_stopping_rounds,
+            self.refit_with_val,
+        )
+        self.boosters_, self.best_iterations_ = [], []
 
     def _members(self, examples: int) -> int:
         """How many boosters to average (see ``ensemble_max_examples``)."""
@@ -295,17 +332,29 @@ class GBDTModel(Model):
         return (0, classes) if self.classes_ is not None else (0,)
 
     def _predict(self, examples: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:
-        raw = self._booster_predict(self._features(examples, cutoff))
+        raw = self._raw(self._features(examples, cutoff))
         return self._format(raw)
+
+    def _raw(self, x: pd.DataFrame) -> np.ndarray:
+        """The model's output: the boosters' mean, or each label's probability."""
+        if getattr(self, "ovr_", None) is not None:
+            return self.ovr_.predict(positional(compact(x)))
+        return self._booster_predict(x)
 
     def _format(self, raw: np.ndarray) -> pd.DataFrame:
         return format_predictions(self.task_.task_type, raw, self.classes_)
 
     def _explain(self, examples: pd.DataFrame, top: int) -> pd.DataFrame:
         x = self._features(examples, None)
-        raw = self._booster_predict(x)
-        contrib = self._booster_predict(x, pred_contrib=True)
-        if self.classes_ is not None:  # per class blocks: explain the predicted class
+        raw = self._raw(x)
+        labels: list[str] | None = None
+        if getattr(self, "ovr_", None) is not None:
+            contrib, labels = self._label_contributions(x, raw)
+        else:
+            contrib = self._booster_predict(x, pred_contrib=True)
+        if (
+            self.classes_ is not None and labels is None
+        ):  # per class blocks: explain the predicted class
             width = len(self.feature_names_) + 1
             pick = raw.argmax(axis=1)
             blocks = contrib.reshape(len(contrib), len(self.classes_), width)
@@ -315,7 +364,7 @@ class GBDTModel(Model):
         signals, details = [], []
         for i in range(len(x)):
             items = []
-            for j in order[i]:
+            for j in order[i] if np.any(contrib[i]) else []:
                 name, value = self.feature_names_[j], x.iat[i, j]
                 items.append(
                     {
@@ -326,9 +375,14 @@ class GBDTModel(Model):
                     }
                 )
             details.append(items)
-            lead = items[0]
+            lead = items[0] if items else None
+            if lead is None:  # a label that always or never occurred in training
+                signals.append(f"{labels[i] if labels else ''}: its training rate".strip(": "))
+                details[-1] = []
+                continue
             sign = "raises" if lead["contribution"] > 0 else "lowers"
-            signals.append(f"{lead['text']} ({sign} it)")
+            about = f"{labels[i]}: " if labels else ""
+            signals.append(f"{about}{lead['text']} ({sign} it)")
         key = self.task_.entity_key
         out = pd.concat(
             [examples[[key, "anchor_time"]].reset_index(drop=True), self._format(raw)], axis=1
@@ -336,6 +390,22 @@ class GBDTModel(Model):
         out["top_signal"] = signals
         out["contributions"] = details
         return out
+
+    def _label_contributions(
+        self, x: pd.DataFrame, raw: np.ndarray
+    ) -> tuple[np.ndarray, list[str]]:
+        """A multilabel row's reasons are those of its likeliest label: each
+        row's contributions to that label's booster (zeros for a constant label)."""
+        assert self.classes_ is not None
+        pick = raw.argmax(axis=1) if raw.size else np.zeros(len(x), dtype=int)
+        contrib = np.zeros((len(x), len(self.feature_names_) + 1))
+        xp = positional(compact(x))
+        for j in np.unique(pick):
+            rows = np.flatnonzero(pick == j)
+            values = self.ovr_.contributions(xp.iloc[rows], int(j))
+            if values is not None:
+                contrib[rows] = values
+        return contrib, [self.classes_[j] for j in pick]
 
     def _describe(self, feature: str, value: Any) -> str:
         """A short phrase for one feature at one value (a hook for subclasses)."""
@@ -350,7 +420,10 @@ class GBDTModel(Model):
             "features": self.feature_names_,
             "best_iterations": self.best_iterations_,
         }
+        meta["multilabel"] = getattr(self, "ovr_", None) is not None
         files = {"gbdt.json": json.dumps(meta).encode()}
+        if meta["multilabel"]:
+            files.update(self.ovr_.to_files("ovr/"))
         for i, booster in enumerate(self.boosters_):
             files[f"booster_{i}.txt"] = booster.model_to_string().encode()
         return files
@@ -361,6 +434,7 @@ class GBDTModel(Model):
         self.classes_ = meta["classes"]
         self.feature_names_ = meta["features"]
         self.best_iterations_ = meta["best_iterations"]
+        self.ovr_ = OneVsRest.from_files(files, "ovr/") if meta.get("multilabel") else None
         self.boosters_ = [
             lgb.Booster(model_str=files[f"booster_{i}.txt"].decode())
             for i in range(len(self.best_iterations_))

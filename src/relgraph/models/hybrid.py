@@ -79,6 +79,13 @@ class HybridModel(GBDTModel):
         {'hidden': 32}
     """
 
+    # out-of-fold GNN predictions are one number per example: no multilabel
+    supported = (
+        TaskType.binary_classification,
+        TaskType.regression,
+        TaskType.multiclass_classification,
+    )
+
     family = "hybrid"
 
     def __init__(

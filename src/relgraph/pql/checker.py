@@ -981,16 +981,25 @@ class _Checker:
                 stype = self.schema.tables[target.table].columns[target.column]
         if isinstance(target, ast.Aggregation) and target.func is ast.AggFunc.LIST_DISTINCT:
             resolved_agg = self.aggregations[target]
+            link = resolved_agg.list_link
+            assert link is not None
+            if q.classify and q.rank is not None:
+                raise self.fail(
+                    "CLASSIFY does not apply to LIST_DISTINCT with RANK TOP k: RANK TOP ranks "
+                    "every key, CLASSIFY says which of a fixed set occur.",
+                    q.classify_loc,
+                    "keep one: ... RANK TOP 10 FOR EACH ... or ... CLASSIFY FOR EACH ...",
+                )
+            if q.classify:
+                return TaskType.multilabel_classification, None, link, ValueType.list
             if q.rank is None:
                 raise self.fail(
                     "A LIST_DISTINCT target ranks keys: it needs RANK TOP k.",
                     target.loc,
-                    f"e.g. PREDICT {target.to_pql()} RANK TOP 10 {q.entity.to_pql()}.",
+                    f"e.g. PREDICT {target.to_pql()} RANK TOP 10 {q.entity.to_pql()}, or "
+                    f"PREDICT {target.to_pql()} CLASSIFY {q.entity.to_pql()} (which of the "
+                    "most frequent keys occur).",
                 )
-            if q.classify:
-                raise self.fail("CLASSIFY does not apply to LIST_DISTINCT.", q.classify_loc)
-            link = resolved_agg.list_link
-            assert link is not None
             rows = self.schema.tables[link.dst_table].num_rows
             k = q.rank.k
             if not (isinstance(k, int) and 1 <= k <= max(rows, 1)):

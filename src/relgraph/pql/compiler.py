@@ -581,16 +581,18 @@ class _Builder:
 
     def final(self, ctes: list[tuple[str, exp.Select]]) -> exp.Select:
         key_out = ident(self.key)
-        select = (
-            exp.select(
-                exp.alias_(col("entity_id", "examples"), key_out),
-                col("anchor_time", "examples"),
-                col("label", "examples"),
+        select = exp.select(
+            exp.alias_(col("entity_id", "examples"), key_out),
+            col("anchor_time", "examples"),
+            col("label", "examples"),
+        ).from_("examples")
+        # A multilabel example with nothing in its window is an example too (no
+        # key occurs): its NULL list is kept, and read as an empty list.
+        if self.c.task_type is not TaskType.multilabel_classification:
+            select = select.where(
+                exp.Not(this=exp.Is(this=col("label", "examples"), expression=exp.Null()))
             )
-            .from_("examples")
-            .where(exp.Not(this=exp.Is(this=col("label", "examples"), expression=exp.Null())))
-            .order_by(exp.column("anchor_time"), exp.Column(this=key_out.copy()))
-        )
+        select = select.order_by(exp.column("anchor_time"), exp.Column(this=key_out.copy()))
         for name, cte in ctes:
             select = select.with_(name, as_=cte)
         return select

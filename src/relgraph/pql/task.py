@@ -89,7 +89,7 @@ class Task:
         query (ast.Query): the parsed query.
         checked (CheckedQuery): the query resolved against the schema.
         task_type (TaskType): binary classification, regression, multiclass
-            classification or link prediction.
+            classification, link prediction or multilabel classification.
         metrics (list[str]): metric names, headline first.
         horizon (Duration | None): the step between anchors (``None`` for a
             target without a window).
@@ -492,7 +492,8 @@ class Task:
         Returns:
             A DataFrame with the entity key, ``anchor_time`` and ``label``,
             ordered by anchor time and key. Binary labels are 0/1 integers,
-            regression labels floats, link labels sorted lists of keys.
+            regression labels floats, link labels sorted lists of keys,
+            multilabel labels sorted lists of the keys that occur (empty when none).
         """
         anchors = self._anchors(anchor_times)
         if not anchors:
@@ -575,6 +576,12 @@ class Task:
             frame["label"] = [
                 sorted(x.tolist() if hasattr(x, "tolist") else x) for x in frame["label"]
             ]
+        elif self.task_type is TaskType.multilabel_classification:
+            # NULL: nothing in the window, no key occurs
+            frame["label"] = [
+                sorted(x.tolist() if hasattr(x, "tolist") else x) if _is_list(x) else []
+                for x in frame["label"]
+            ]
         if frame["anchor_time"].dtype != "datetime64[us]":
             frame["anchor_time"] = frame["anchor_time"].astype("datetime64[us]")
         return frame.reset_index(drop=True)
@@ -643,9 +650,23 @@ def label_stats(labels: pd.Series, task_type: TaskType) -> dict[str, Any]:
     if task_type is TaskType.link_prediction:
         sizes = labels.map(len)
         return {"mean_list_size": round(float(sizes.mean()), 3), "max_list_size": int(sizes.max())}
+    if task_type is TaskType.multilabel_classification:
+        sizes = labels.map(len)
+        counts = pd.Series([str(x) for items in labels for x in items]).value_counts()
+        return {
+            "mean_labels": round(float(sizes.mean()), 3),
+            "empty_rate": round(float((sizes == 0).mean()), 4),
+            "classes": int(len(counts)),  # keys seen (labels before the cap)
+            "top": {str(k): int(v) for k, v in counts.head(10).items()},
+        }
     counts = labels.astype(str).value_counts()
     top = {str(k): int(v) for k, v in counts.head(10).items()}
     return {"classes": int(len(counts)), "top": top}
+
+
+def _is_list(value: Any) -> bool:
+    """A list of keys as an engine returns it (list or array), not NULL (None, NA, NaN)."""
+    return isinstance(value, list | tuple | np.ndarray) or hasattr(value, "tolist")
 
 
 def _literal(value: Any) -> exp.Expression:

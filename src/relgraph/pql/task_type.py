@@ -5,6 +5,8 @@ Example:
     ['auroc', 'ap', 'accuracy', 'f1']
     >>> TaskType.link_prediction.metrics(k=10)
     ['map@10', 'precision@10', 'recall@10']
+    >>> TaskType.multilabel_classification.metrics()[0]
+    'macro_auroc'
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ class TaskType(StrEnum):
     regression = "regression"
     multiclass_classification = "multiclass_classification"
     link_prediction = "link_prediction"
+    #: Which of a fixed set of keys occur in the window (``LIST_DISTINCT(...) CLASSIFY``).
+    multilabel_classification = "multilabel_classification"
 
     def metrics(self, k: int | None = None) -> list[str]:
         """Metric names, headline first (``k`` for link prediction)."""
@@ -28,6 +32,9 @@ class TaskType(StrEnum):
             return ["mae", "rmse", "r2"]
         if self is TaskType.multiclass_classification:
             return ["accuracy", "macro_f1", "mrr"]
+        if self is TaskType.multilabel_classification:
+            # headline: the mean over labels of each label's AUROC (docs/pql.md)
+            return ["macro_auroc", "micro_auroc", "macro_ap", "micro_f1", "subset_accuracy"]
         if k is None:
             raise ValueError("Expected k for the metrics of a link prediction task (got None).")
         return [f"map@{k}", f"precision@{k}", f"recall@{k}"]

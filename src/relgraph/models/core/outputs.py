@@ -22,15 +22,39 @@ from relgraph.pql.task_type import TaskType
 
 def format_predictions(kind: TaskType, raw: np.ndarray, classes: list[str] | None) -> pd.DataFrame:
     """``probability`` and ``predicted`` (binary), ``prediction`` (regression), or
-    ``predicted`` and ``score_<class>`` (multiclass, ``raw`` one column per class)."""
+    ``predicted`` and ``score_<class>`` (multiclass and multilabel, ``raw`` one
+    column per class)."""
     if kind is TaskType.binary_classification:
         return pd.DataFrame({"probability": raw, "predicted": (raw >= 0.5).astype(int)})
     if kind is TaskType.regression:
         return pd.DataFrame({"prediction": raw})
     if classes is None:
-        raise ValueError("multiclass predictions need their classes")
+        raise ValueError("multiclass and multilabel predictions need their classes")
+    if kind is TaskType.multilabel_classification:
+        return multilabel_predictions(raw, classes)
     out = pd.DataFrame(raw, columns=[f"score_{c}" for c in classes])
     out.insert(0, "predicted", np.array(classes, dtype=object)[raw.argmax(axis=1)])
+    return out
+
+
+def multilabel_predictions(raw: np.ndarray, classes: list[str]) -> pd.DataFrame:
+    """``predicted``, the labels of probability at least 0.5 (most likely
+    first), and ``score_<label>``, each label's probability.
+
+    Example:
+        >>> multilabel_predictions(np.array([[0.6, 0.9], [0.1, 0.2]]), ["a", "b"])
+          predicted  score_a  score_b
+        0    [b, a]      0.6      0.9
+        1        []      0.1      0.2
+    """
+    raw = np.asarray(raw, dtype=float).reshape(len(raw), len(classes))
+    names = np.array(classes, dtype=object)
+    predicted = []
+    for row in raw:
+        order = np.argsort(-row, kind="stable")
+        predicted.append([str(names[j]) for j in order if row[j] >= 0.5])
+    out = pd.DataFrame(raw, columns=[f"score_{c}" for c in classes])
+    out.insert(0, "predicted", pd.Series(predicted, dtype=object))
     return out
 
 

@@ -192,6 +192,13 @@ class IclModel(Model):
     """
 
     family = "icl"
+    # A multilabel target is not served yet: gbdt fits one booster per label.
+    supported = (
+        TaskType.binary_classification,
+        TaskType.regression,
+        TaskType.multiclass_classification,
+        TaskType.link_prediction,
+    )
     #: Set by :meth:`on_progress` (not a hyperparameter: never saved).
     _progress: ProgressCallback | None = None
 
