@@ -12,7 +12,9 @@ from relgraph.metrics import mae
 from relgraph.models.icl.context import sample_context
 from relgraph.models.icl.model import IclModel
 from relgraph.models.icl.selection import (
+    MIN_CV_ROWS,
     MIN_HOLDOUT_ROWS,
+    MIN_SMALL_HOLDOUT,
     choose,
     score,
     simple_predictions,
@@ -23,23 +25,49 @@ from relgraph.pql.task_type import TaskType
 
 def test_holdout_is_the_latest_anchors_and_never_most_of_the_context() -> None:
     months = pd.to_datetime(["2024-01-01"] * 500 + ["2024-02-01"] * 140 + ["2024-03-01"] * 100)
-    (held,) = validation_folds(pd.Series(months))
+    (fold,) = validation_folds(pd.Series(months))
     # March alone has fewer than MIN_HOLDOUT_ROWS rows: February joins it.
     assert MIN_HOLDOUT_ROWS == 200
-    assert held.sum() == 240 and (months[held] >= pd.Timestamp("2024-02-01")).all()
+    assert fold.held.sum() == 240 and (months[fold.held] >= pd.Timestamp("2024-02-01")).all()
+    assert (fold.fit == ~fold.held).all()
     assert validation_folds(pd.Series(months[-300:])) is None  # too small a context
     two = pd.Series(pd.to_datetime(["2024-01-01"] * 200 + ["2024-02-01"] * 300))
     assert validation_folds(two) is None  # the latest anchor is most of it
+    # a small context: its latest half, down to MIN_SMALL_HOLDOUT rows
+    days = pd.Series(pd.date_range("2024-01-01", periods=100, freq="D"))
+    (fold,) = validation_folds(days)
+    assert fold.held.sum() == 50 and fold.held[50:].all() and fold.fit[:50].all()
+    assert validation_folds(days[: 2 * MIN_SMALL_HOLDOUT]) is not None
+    assert validation_folds(days[: 2 * MIN_SMALL_HOLDOUT - 1]) is None
+
+
+def test_a_holdout_of_equal_labels_moves_back() -> None:
+    months = pd.Series(
+        pd.to_datetime(["2024-01-01"] * 400 + ["2024-02-01"] * 250 + ["2024-03-01"] * 250)
+    )
+    varied = np.arange(900) % 2
+    (fold,) = validation_folds(months, labels=varied)
+    assert (months[fold.held] == pd.Timestamp("2024-03-01")).all()
+    flat_march = np.r_[varied[:650], np.zeros(250)]
+    (fold,) = validation_folds(months, labels=flat_march)
+    # February, predicted from January alone: March predicts nothing
+    assert (months[fold.held] == pd.Timestamp("2024-02-01")).all()
+    assert (months[fold.fit] == pd.Timestamp("2024-01-01")).all() and fold.fit.sum() == 400
+    # every label equal: nothing to choose on
+    assert validation_folds(months, labels=np.zeros(900)) is None
 
 
 def test_one_anchor_is_cross_validated_in_random_folds() -> None:
     once = pd.Series(pd.to_datetime(["2024-01-01"] * 1000))
     folds = validation_folds(once, seed=3)
-    assert len(folds) == 5 and (np.sum(folds, axis=0) == 1).all()  # each row held once
-    assert all(180 <= f.sum() <= 220 for f in folds)
+    held = [f.held for f in folds]
+    assert len(folds) == 5 and (np.sum(held, axis=0) == 1).all()  # each row held once
+    assert all(180 <= h.sum() <= 220 for h in held)
+    assert all((f.fit == ~f.held).all() for f in folds)
     again = validation_folds(once, seed=3)
-    assert all((a == b).all() for a, b in zip(folds, again, strict=True))
-    assert validation_folds(once[: MIN_HOLDOUT_ROWS - 1]) is None
+    assert all((a.held == b.held).all() for a, b in zip(folds, again, strict=True))
+    assert validation_folds(once[: MIN_CV_ROWS - 1]) is None
+    assert validation_folds(once[:MIN_CV_ROWS]) is not None
 
 
 def test_rules_fall_back_to_the_prior_without_history() -> None:

@@ -69,6 +69,7 @@ from relgraph.models.icl.context import (
 from relgraph.models.icl.selection import (
     RULE_TEXT,
     RULES,
+    Fold,
     confident_choice,
     simple_predictions,
     validation_folds,
@@ -487,7 +488,7 @@ class IclModel(Model):
         use = self._predictor_for(classes)
         folds = None
         if self.choose and self.predictor is None:
-            folds = validation_folds(context_times, self.seed)
+            folds = validation_folds(context_times, self.seed, y)
         if folds is not None:
             use = self._choose(use, x_context, y, folds, classes)
         self._used_predictor = use
@@ -512,7 +513,7 @@ class IclModel(Model):
         asked: str,
         x_context: pd.DataFrame,
         y: np.ndarray,
-        folds: list[np.ndarray],
+        folds: list[Fold],
         classes: list[str] | None,
     ) -> str:
         """The candidate (a predictor or a simple rule) that best predicts each
@@ -524,8 +525,9 @@ class IclModel(Model):
         if asked == "lightgbm" and self.asked_predictor != "lightgbm":
             wanted = ["lightgbm"]  # more classes than the transformer has heads for
         parts: dict[str, list[np.ndarray]] = {}
-        for held in folds:
-            x_fit, y_fit, x_held = x_context[~held], y[~held], x_context[held]
+        for fold_rows in folds:
+            fit, held = fold_rows.fit, fold_rows.held
+            x_fit, y_fit, x_held = x_context[fit], y[fit], x_context[held]
             base: dict[str, np.ndarray] = {}
             for predictor in ("transformer", "lightgbm"):
                 if predictor in wanted or "blend" in wanted:
@@ -542,7 +544,7 @@ class IclModel(Model):
             fold.update(simple_predictions(kind, x_held, y_fit, classes))
             for name, raw in fold.items():
                 parts.setdefault(name, []).append(raw)
-        held_y = np.concatenate([y[held] for held in folds])
+        held_y = np.concatenate([y[f.held] for f in folds])
         candidates = {name: np.concatenate(raws) for name, raws in parts.items()}
         chosen, scores, share = confident_choice(kind, held_y, candidates, asked, self.seed)
         self.last_choice_ = {

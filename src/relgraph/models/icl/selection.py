@@ -27,6 +27,8 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -37,6 +39,12 @@ from relgraph.pql.task_type import TaskType
 RULES = ("last", "mean", "prior")
 #: Fewest rows in the holdout (and left to predict it from) for a choice.
 MIN_HOLDOUT_ROWS = 200
+#: Fewest rows of a context from one anchor for a choice by cross-validation
+#: (its holdout is every row; the bootstrap test guards a small one).
+MIN_CV_ROWS = 50
+#: A context of fewer than ``2 * MIN_HOLDOUT_ROWS`` rows holds out its latest
+#: half, when that half has at least this many rows.
+MIN_SMALL_HOLDOUT = 40
 #: Another candidate replaces the mode's predictor only when it scores better
 #: in at least this share of bootstrap resamples of the held-out rows: on a
 #: small holdout a better score is often luck, and the pre-trained predictor is
@@ -64,39 +72,67 @@ RULE_TEXT = {
 }
 
 
-def validation_folds(anchor_times: pd.Series, seed: int = 0) -> list[np.ndarray] | None:
-    """The context rows each candidate predicts from the others, as boolean
-    masks: one fold of the most recent anchors (at least
-    :data:`MIN_HOLDOUT_ROWS` rows, at most :data:`MAX_HOLDOUT_SHARE` of the
-    context), or, for a context from one anchor (no time order to respect),
-    :data:`FOLDS` random folds that together cover it. ``None`` when the
-    context is too small to choose on.
+@dataclass
+class Fold:
+    """Context rows that predict (``fit``) and rows predicted (``held``), as masks."""
+
+    fit: np.ndarray
+    held: np.ndarray
+
+
+def validation_folds(
+    anchor_times: pd.Series, seed: int = 0, labels: np.ndarray | None = None
+) -> list[Fold] | None:
+    """The folds each candidate is scored on: the rows of the most recent
+    anchors (at least :data:`MIN_HOLDOUT_ROWS`, or half of a smaller context
+    down to :data:`MIN_SMALL_HOLDOUT`; at most :data:`MAX_HOLDOUT_SHARE` of
+    the context) predicted from the rows of earlier anchors; or, for a
+    context from one anchor (no time order to respect), :data:`FOLDS` random
+    folds that together cover it (from :data:`MIN_CV_ROWS` rows). ``None``
+    when the context is too small to choose on.
+
+    With ``labels``, a holdout whose labels are all equal (every candidate
+    that predicts that value ties, whatever it knows) moves back to the latest
+    anchors whose labels differ; the rows after it predict nothing.
 
     Example:
         >>> when = pd.Series(pd.to_datetime(["2024-01-01"] * 300 + ["2024-02-01"] * 250))
-        >>> [int(f.sum()) for f in validation_folds(when)]  # the 250 rows of February
+        >>> [int(f.held.sum()) for f in validation_folds(when)]  # the 250 rows of February
         [250]
         >>> once = pd.Series(pd.to_datetime(["2024-01-01"] * 500))
-        >>> sum(int(f.sum()) for f in validation_folds(once))  # every row, once
+        >>> sum(int(f.held.sum()) for f in validation_folds(once))  # every row, once
         500
+        >>> when = pd.Series(pd.to_datetime(["2024-01-01"] * 300 + ["2024-02-01"] * 300
+        ...                                 + ["2024-03-01"] * 250))
+        >>> flat = np.r_[np.arange(600) % 3, np.zeros(250)]  # March's labels all 0
+        >>> fold = validation_folds(when, labels=flat)[0]
+        >>> int(fold.held.sum()), int(fold.fit.sum())  # February from January
+        (300, 300)
     """
     times = pd.to_datetime(anchor_times).to_numpy()
     n = len(times)
     distinct = np.unique(times)
     if len(distinct) == 1:
-        if n < MIN_HOLDOUT_ROWS:
+        if n < MIN_CV_ROWS:
             return None
         fold = np.random.default_rng(seed).permutation(n) % FOLDS
-        return [fold == k for k in range(FOLDS)]
-    if n < 2 * MIN_HOLDOUT_ROWS:
+        return [Fold(fit=fold != k, held=fold == k) for k in range(FOLDS)]
+    # a small context is held out by its latest half
+    need = min(MIN_HOLDOUT_ROWS, int(MAX_HOLDOUT_SHARE * n))
+    if need < MIN_SMALL_HOLDOUT:
         return None
-    for start in distinct[::-1]:  # most recent first, until enough rows
-        held = times >= start
-        if held.sum() >= MIN_HOLDOUT_ROWS:
-            break
-    if held.sum() > MAX_HOLDOUT_SHARE * n or held.all():
-        return None
-    return [held]
+    for last in range(len(distinct) - 1, 0, -1):  # the holdout's latest anchor
+        held = None
+        for first in range(last, 0, -1):  # back until enough rows
+            held = (times >= distinct[first]) & (times <= distinct[last])
+            if held.sum() >= need:
+                break
+        fit = times < distinct[first]
+        if held.sum() < need or held.sum() > MAX_HOLDOUT_SHARE * n:
+            return None
+        if labels is None or len(np.unique(labels[held])) > 1:
+            return [Fold(fit=fit, held=held)]
+    return None
 
 
 def simple_predictions(
