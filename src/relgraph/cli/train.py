@@ -3,9 +3,11 @@ val and test, and save it to one ``.rg`` file for ``relgraph predict``."""
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -29,7 +31,31 @@ from relgraph.cli.evaluate import parse_params
 from relgraph.evaluate.report import format_value
 
 
+def on_every_process(command: Callable[..., None]) -> Callable[..., None]:
+    """Run ``command`` in the process group of ``torchrun`` (when it started
+    this process): a gnn then trains data-parallel, and only the first process
+    prints (it also scores and saves)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        from relgraph.models.gnn import distributed
+
+        with distributed.process_group() as processes:
+            if processes > 1 and kwargs.get("model") != "gnn":
+                raise typer.BadParameter(
+                    f"only gnn trains on several processes; run {kwargs.get('model')} "
+                    "without torchrun",
+                    param_hint="--model",
+                )
+            if not distributed.is_main():
+                err.quiet = out.quiet = True
+            command(*args, **kwargs)
+
+    return wrapper
+
+
 @handle_errors
+@on_every_process
 @handle_pql_errors
 def train_command(
     source: Annotated[str, typer.Argument(help="Database to read (as for inspect).")],
@@ -54,8 +80,13 @@ def train_command(
     missing: MissingOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
 ) -> None:
-    """Fit a model on a query's training split; print its val and test headline metric."""
+    """Fit a model on a query's training split; print its val and test headline metric.
+
+    Under ``torchrun --nproc_per_node=N`` a gnn trains data-parallel on N
+    processes (docs/engines.md).
+    """
     from relgraph.evaluate.evaluation import score_predictions
+    from relgraph.models.gnn.distributed import is_main
     from relgraph.models.registry import make_model
     from relgraph.pql import parse
 
@@ -76,6 +107,8 @@ def train_command(
         with err.status(what):
             fitted = make_model(model, **params).fit(task)
     err.print(f"fitted {model} in {fitted.fit_seconds_:.2f} s")
+    if not is_main():
+        return  # the first process scores and saves
     headline = task.metrics[0]
     info = {"model": model, "metric": headline, "fit_seconds": round(fitted.fit_seconds_, 4)}
     with err.status("scoring the validation and test splits"):

@@ -47,6 +47,7 @@ from relgraph.models.core.history import target_history
 from relgraph.models.core.inputs import TaskInputs, uses_target_history
 from relgraph.models.core.outputs import format_predictions
 from relgraph.models.core.targets import classes_of
+from relgraph.models.gnn.distributed import is_main
 from relgraph.models.gnn.link import (
     LinkScorer,
     candidate_keys,
@@ -576,7 +577,7 @@ class GNNModel(Model):
                 labels = val["label"][val_ok].reset_index(drop=True)
                 val_seeds = Seeds(v_rows, v_anchors, labels=labels)
 
-        bar = progress_bar(self.verbose)
+        bar = progress_bar(self.verbose and is_main())
         trainer = Trainer(
             self._settings(), self.objective_, self.batch_size_, bar, self._logger(bar)
         )
@@ -617,7 +618,7 @@ class GNNModel(Model):
         """One line per epoch on the progress display's console (when verbose)."""
 
         def log(what: str, record: dict[str, float]) -> None:
-            if not self.verbose:
+            if not self.verbose or not is_main():
                 return
             net = f"net {int(record['member']) + 1}/{self.ensemble} " if self.ensemble > 1 else ""
             bar.console.print(

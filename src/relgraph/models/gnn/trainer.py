@@ -5,7 +5,8 @@ fresh net refit on training and validation examples for the chosen epochs.
 The trainer reaches the model only through :class:`TrainableNet`: the net
 being trained, a fresh net, the head outputs of a batch of seeds, and the
 predictions of seeds. Every random draw is seeded by the member's seed, so a
-fit is reproducible.
+fit is reproducible. Under ``torchrun`` each process trains on its share of
+every batch (:mod:`relgraph.models.gnn.distributed`).
 
 Example:
     >>> import torch
@@ -32,6 +33,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from torch import Tensor, nn
 
+from relgraph.models.gnn.distributed import same_start, share_of_batch, sum_across, sum_gradients
 from relgraph.models.gnn.objectives import Objective
 
 
@@ -143,6 +145,7 @@ class Trainer:
         """Epochs with early stopping on ``val``, then the optional refit with
         it; ``model.net_`` ends trained. Returns the best epoch (0-based)."""
         s = self.settings
+        same_start(model.net_)
         optimizer = make_optimizer(model.net_, s, len(train.rows), self.batch_size)
         rng = np.random.default_rng(net_seed)
         best_score, best_state, best_epoch, stale = -np.inf, None, 0, 0
@@ -192,6 +195,7 @@ class Trainer:
             target=torch.cat([train.target, v_target[torch.from_numpy(keep)]]),
         )
         model.new_net()
+        same_start(model.net_)
         optimizer = make_optimizer(model.net_, self.settings, len(both.rows), self.batch_size)
         rng = np.random.default_rng(net_seed)
         for epoch in range(best_epoch + 1):
@@ -224,14 +228,19 @@ class Trainer:
         bar = self.bar.add_task(f"epoch {epoch + 1}", total=len(steps), loss=float("nan"))
         for step, lo in enumerate(steps):
             idx = order[lo : lo + self.batch_size]
-            out = model.seed_outputs(seeds.rows[idx], seeds.anchors[idx], (net_seed, epoch, step))
-            loss = self.loss_fn(out, seeds.target[idx].to(out.device))
+            mine = share_of_batch(idx)  # all of it in one process
             optimizer[0].zero_grad()
-            loss.backward()
+            if len(mine):
+                random_seed = (net_seed, epoch, step)
+                out = model.seed_outputs(seeds.rows[mine], seeds.anchors[mine], random_seed)
+                loss = self.loss_fn(out, seeds.target[mine].to(out.device))
+                # this process's share of the batch's mean loss
+                (loss * (len(mine) / len(idx))).backward()
+                total += loss.item() * len(mine)
+                seen += len(mine)
+            sum_gradients(model.net_)
             optimizer[0].step()
             optimizer[1].step()
-            total += loss.item() * len(idx)
-            seen += len(idx)
-            self.bar.update(bar, advance=1, loss=total / seen)
+            self.bar.update(bar, advance=1, loss=total / max(seen, 1))
         self.bar.remove_task(bar)
-        return total / max(seen, 1)
+        return sum_across(total) / max(sum_across(seen), 1)
