@@ -1,0 +1,113 @@
+"""The database a server answers from: opened once (read-only: relgraph
+copies the source into its own working store and never writes to it),
+read again when its files change (:mod:`relgraph.serve.changes`), and used
+by one request at a time (DuckDB's connection is not shared across threads).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator
+from typing import Any
+
+from relgraph.db.database import Database, connect
+from relgraph.errors import RelgraphError
+from relgraph.serve.changes import ChangeWatch, fingerprint
+from relgraph.serve.settings import ServeSettings
+
+log = logging.getLogger("relgraph.serve")
+
+
+class ServedDatabase:
+    """The loaded database, its version, and the answers kept for it.
+
+    Args:
+        settings (ServeSettings): the source and how often to look for changes.
+
+    Raises:
+        RelgraphError: the source cannot be read at start (a later failed
+            reload keeps the loaded database and says why in :attr:`reload_error`).
+    """
+
+    def __init__(self, settings: ServeSettings) -> None:
+        self.settings = settings
+        self.watch = ChangeWatch(settings.source, settings.check_every_s)
+        self.version = 0
+        self.reload_error: str | None = None
+        self._lock = threading.Lock()
+        self._answers: OrderedDict[Hashable, Any] = OrderedDict()
+        self.db: Database = self._load()
+
+    def _load(self) -> Database:
+        before = fingerprint(self.settings.source)
+        start = time.perf_counter()
+        db = connect(self.settings.source, **self.settings.connect_options)
+        self.load_seconds = time.perf_counter() - start
+        self.loaded_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        self.watch.mark(before)
+        self.version += 1
+        self._answers.clear()
+        return db
+
+    @contextlib.contextmanager
+    def using(self) -> Iterator[Database]:
+        """The database for one request's work, reloaded first if its files changed."""
+        with self._lock:
+            if self.watch.changed():
+                self._reload()
+            yield self.db
+
+    def reload(self) -> None:
+        """Read the source again now (``POST /reload``)."""
+        with self._lock:
+            self._reload()
+
+    def _reload(self) -> None:
+        old = self.db
+        try:
+            self.db = self._load()
+        except RelgraphError as exc:
+            # A file caught half-written, say: keep answering from what was
+            # loaded, say why, and try again at the next change.
+            self.watch.mark()
+            self.reload_error = str(exc)
+            log.warning(
+                "reload of %s failed, keeping version %d: %s", old.source, self.version, exc
+            )
+            return
+        self.reload_error = None
+        old.con.close()  # nothing else holds it: every use is under the lock
+        log.info("reloaded %s (version %d)", self.db.source, self.version)
+
+    # ------------------------------------------------------------ answers
+    def kept(self, key: Hashable) -> Any:
+        """The answer kept for ``key`` at this version (call under :meth:`using`)."""
+        answer = self._answers.get((self.version, key))
+        if answer is not None:
+            self._answers.move_to_end((self.version, key))
+        return answer
+
+    def keep(self, key: Hashable, answer: Any) -> None:
+        """Keep ``answer``, dropping the least recently used past the cache size."""
+        if self.settings.cache_size <= 0:
+            return
+        self._answers[(self.version, key)] = answer
+        while len(self._answers) > self.settings.cache_size:
+            self._answers.popitem(last=False)
+
+    def info(self) -> dict[str, Any]:
+        """What ``GET /`` reports about the loaded database."""
+        return {
+            "source": self.db.source,
+            "database_version": self.version,
+            "loaded_at": self.loaded_at,
+            "load_seconds": round(self.load_seconds, 3),
+            "watching": self.watch.watching,
+            "reload_error": self.reload_error,
+            "tables": len(self.db.schema.tables),
+        }
