@@ -23,7 +23,7 @@ from relgraph.serve.answers import (
 )
 from relgraph.serve.auth import LoopbackHostMiddleware, token_checker
 from relgraph.serve.backtest import backtest_work
-from relgraph.serve.errors import install_error_handlers
+from relgraph.serve.errors import CatchAllMiddleware, install_error_handlers
 from relgraph.serve.jobs import JobRunner
 from relgraph.serve.limits import BodyLimitMiddleware, ConcurrencyGate
 from relgraph.serve.messages import (
@@ -84,11 +84,12 @@ def create_app(settings: ServeSettings, warm: bool = True) -> FastAPI:
         version="0.1.0",
         responses=ERRORS,
     )
-    app.state.served, app.state.jobs = served, jobs
+    app.state.served, app.state.jobs, app.state.gate = served, jobs, gate
     install_error_handlers(app)
     if settings.loopback:
         app.add_middleware(LoopbackHostMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CatchAllMiddleware)  # added last: the outermost
     api = APIRouter(dependencies=[Depends(token_checker(settings.token))])
 
     @app.get("/", include_in_schema=False)

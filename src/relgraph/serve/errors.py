@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from relgraph.errors import PQLError, PQLSyntaxError, RelgraphError
 
@@ -91,9 +92,32 @@ def install_error_handlers(app: FastAPI) -> None:
         kind = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return error_response(ServeError(exc.status_code, kind, str(exc.detail)), exc.headers)
 
-    @app.exception_handler(Exception)
-    async def _internal(request: Request, exc: Exception) -> JSONResponse:
-        # The traceback goes to the server's log, never to the client.
-        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-        message = "Internal error; the server's log has the details."
-        return error_response(ServeError(500, "internal_error", message))
+
+class CatchAllMiddleware:
+    """Any other exception: a 500 JSON error to the client, the traceback to
+    the server's log, and the connection kept (Starlette's own last-resort
+    handler raises again, and uvicorn then drops the connection).
+
+    Args:
+        app (ASGIApp): the application it wraps.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as exc:
+            if scope["type"] != "http" or started:
+                raise
+            log.error("unexpected error on %s %s", scope["method"], scope["path"], exc_info=exc)
+            message = "Internal error; the server's log has the details."
+            await error_response(ServeError(500, "internal_error", message))(scope, receive, send)

@@ -32,20 +32,27 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            await self._refuse(send)
+        if length is not None:
+            if not length.isdigit() or int(length) > self.max_bytes:
+                await self._refuse(send)
+                return
+            await self.app(scope, receive, send)  # the server holds it to that length
             return
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
+        # No Content-Length (a chunked body): read it here, counting, up to the
+        # limit (small), and hand it on whole.
+        body, more = b"", True
+        while more:
             message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_bytes:  # a body without Content-Length, or a lying one
-                raise self._error()
-            return message
-
-        await self.app(scope, counted, send)
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message], receive), send)
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_bytes:
+                await self._refuse(send)
+                return
+        whole: Message = {"type": "http.request", "body": body, "more_body": False}
+        await self.app(scope, _replay([whole], receive), send)
 
     def _error(self) -> ServeError:
         return ServeError(
@@ -82,19 +89,33 @@ class ConcurrencyGate:
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._slots = threading.BoundedSemaphore(limit)
+        self.in_use = 0  # requests inside now
+        self._lock = threading.Lock()
 
     @contextlib.contextmanager
     def enter(self) -> Iterator[None]:
         """Hold a slot for the block; raise 429 when none is free."""
-        if not self._slots.acquire(blocking=False):
-            raise ServeError(
-                429,
-                "too_many_requests",
-                f"{self.limit} requests are being answered already; retry in a moment.",
-                limit=self.limit,
-            )
+        with self._lock:
+            if self.in_use >= self.limit:
+                raise ServeError(
+                    429,
+                    "too_many_requests",
+                    f"{self.limit} requests are being answered already; retry in a moment.",
+                    limit=self.limit,
+                )
+            self.in_use += 1
         try:
             yield
         finally:
-            self._slots.release()
+            with self._lock:
+                self.in_use -= 1
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A ``receive`` that gives ``messages`` first, then what ``receive`` gives."""
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replayed

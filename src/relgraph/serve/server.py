@@ -39,6 +39,7 @@ class BackgroundServer:
     """
 
     def __init__(self, app: FastAPI, host: str = "127.0.0.1") -> None:
+        self.app = app
         self.port = free_port(host)
         self.url = f"http://{host}:{self.port}"
         config = uvicorn.Config(
