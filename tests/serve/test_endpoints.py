@@ -116,3 +116,15 @@ def test_evaluate_job_with_progress(client: httpx.Client) -> None:
     bad = client.post("/evaluate", json={"query": CHURN, "models": ["forest"]})
     assert bad.status_code == 400 and "forest" in bad.json()["error"]["message"]
     assert client.get("/jobs/nope").status_code == 404
+
+
+def test_the_page_and_its_files(client: httpx.Client) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert '<script src="/page/app.js"' in page.text and 'id="query"' in page.text
+    script = client.get("/page/app.js")
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert "/check" in script.text and "innerHTML" not in script.text
+    assert client.get("/page/style.css").status_code == 200
+    assert client.get("/page/../settings.py").status_code == 404

@@ -1,7 +1,7 @@
 """The application: :func:`create_app` wires the served database, the
 limits, the token and the job runner to the endpoints.
 
-Endpoints (OpenAPI docs at ``/docs``): ``GET /info``, ``GET /schema``,
+The web page at ``/``; endpoints (OpenAPI docs at ``/docs``): ``GET /info``, ``GET /schema``,
 ``POST /check``, ``POST /labels``, ``POST /predict``, ``POST /evaluate``
 (a job), ``GET /jobs/{id}``, ``POST /reload``. docs/serve.md says more.
 """
@@ -12,7 +12,6 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Response
-from fastapi.responses import RedirectResponse
 
 from relgraph.serve.answers import (
     answer_bytes,
@@ -35,6 +34,7 @@ from relgraph.serve.messages import (
     PredictResponse,
     ServerInfo,
 )
+from relgraph.serve.pages import page_router
 from relgraph.serve.saved_models import saved_model_names
 from relgraph.serve.settings import ServeSettings
 from relgraph.serve.state import ServedDatabase
@@ -91,10 +91,6 @@ def create_app(settings: ServeSettings, warm: bool = True) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CatchAllMiddleware)  # added last: the outermost
     api = APIRouter(dependencies=[Depends(token_checker(settings.token))])
-
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
 
     @api.get("/info", response_model=ServerInfo)
     def info() -> dict[str, Any]:
@@ -159,4 +155,5 @@ def create_app(settings: ServeSettings, warm: bool = True) -> FastAPI:
             return {**served.info(), "saved_models": saved_model_names(settings.models_dir)}
 
     app.include_router(api)
+    app.include_router(page_router())
     return app
