@@ -70,7 +70,8 @@ def test_predict_equals_python_and_is_kept(client: httpx.Client, shop_file: Path
 
 
 def test_predict_every_entity_with_explain_and_limit(client: httpx.Client) -> None:
-    got = client.post("/predict", json={"query": CHURN, "explain": True, "limit": 5}).json()
+    body = {"query": CHURN, "explain": True, "limit": 5, "predictor": "transformer"}
+    got = client.post("/predict", json=body).json()
     assert got["rows_total"] > 100 and len(got["rows"]) == 5
     assert "the latest time in the database" in got["anchor_note"]
     row = got["rows"][0]

@@ -122,13 +122,18 @@ def create_app(settings: ServeSettings, warm: bool = True) -> FastAPI:
         """Predictions with reasons (``relgraph predict``), one row per entity."""
         start = time.perf_counter()
         key = request.model_dump_json(exclude={"fresh", "limit"})
-        with gate.enter(), served.using() as db:
-            answer = None if request.fresh else served.kept(key)
-            cached = answer is not None
-            if answer is None:
-                answer = predict_answer(db, request, settings)
-                served.keep(key, answer)
-            version = served.version
+        with gate.enter():
+            kept = None if request.fresh else served.kept(key)
+            if kept is None:
+                with served.using() as db:
+                    # the same question may have been answered while this one waited
+                    kept = None if request.fresh else served.lookup(key)
+                    if kept is None:
+                        answer = predict_answer(db, request, settings)
+                        served.keep(key, answer)
+                        version, cached = served.version, False
+            if kept is not None:
+                (answer, version), cached = kept, True
         answer = {
             **answer,
             "cached": cached,

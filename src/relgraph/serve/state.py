@@ -39,8 +39,9 @@ class ServedDatabase:
         self.watch = ChangeWatch(settings.source, settings.check_every_s)
         self.version = 0
         self.reload_error: str | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the database: one request's work at a time
         self._answers: OrderedDict[Hashable, Any] = OrderedDict()
+        self._answers_lock = threading.Lock()  # kept answers are read without waiting for work
         self.db: Database = self._load()
 
     def _load(self) -> Database:
@@ -50,8 +51,9 @@ class ServedDatabase:
         self.load_seconds = time.perf_counter() - start
         self.loaded_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         self.watch.mark(before)
-        self.version += 1
-        self._answers.clear()
+        with self._answers_lock:
+            self.version += 1
+            self._answers.clear()
         return db
 
     @contextlib.contextmanager
@@ -85,23 +87,36 @@ class ServedDatabase:
         log.info("reloaded %s (version %d)", self.db.source, self.version)
 
     # ------------------------------------------------------------ answers
-    def kept(self, key: Hashable) -> Any:
-        """The answer kept for ``key`` at this version (call under :meth:`using`)."""
-        answer = self._answers.get((self.version, key))
-        if answer is not None:
+    def kept(self, key: Hashable) -> tuple[Any, int] | None:
+        """The answer kept for ``key`` and its version, if the database has not
+        changed since (the files are looked at first, as for :meth:`using`).
+        It does not wait for a request that is computing."""
+        if self.watch.changed():
+            with self._lock:
+                self._reload()
+        return self.lookup(key)
+
+    def lookup(self, key: Hashable) -> tuple[Any, int] | None:
+        """The answer kept for ``key`` at this version, without looking at the files."""
+        with self._answers_lock:
+            answer = self._answers.get((self.version, key))
+            if answer is None:
+                return None
             self._answers.move_to_end((self.version, key))
-        return answer
+            return answer, self.version
 
     def keep(self, key: Hashable, answer: Any) -> None:
-        """Keep ``answer``, dropping the least recently used past the cache size."""
+        """Keep ``answer`` for this version (call under :meth:`using`), dropping
+        the least recently used past the cache size."""
         if self.settings.cache_size <= 0:
             return
-        self._answers[(self.version, key)] = answer
-        while len(self._answers) > self.settings.cache_size:
-            self._answers.popitem(last=False)
+        with self._answers_lock:
+            self._answers[(self.version, key)] = answer
+            while len(self._answers) > self.settings.cache_size:
+                self._answers.popitem(last=False)
 
     def info(self) -> dict[str, Any]:
-        """What ``GET /`` reports about the loaded database."""
+        """What ``GET /info`` reports about the loaded database."""
         return {
             "source": self.db.source,
             "database_version": self.version,
