@@ -35,6 +35,7 @@ import argparse
 import cProfile
 import gc
 import io
+import os
 import pstats
 import statistics
 import tempfile
@@ -138,7 +139,13 @@ def run_case(
     print(f"{name}: serving {path}", flush=True)
     app = create_app(ServeSettings(str(path), max_in_flight=16))
     db = app.state.served.db
-    out: dict[str, Any] = {"query": query, "entities_asked": len(entities or []), "computed": {}}
+    out: dict[str, Any] = {
+        "query": query,
+        "entities_asked": len(entities or []),
+        # other work on the machine slows every figure: its load, as it was
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "computed": {},
+    }
     with BackgroundServer(app) as server, httpx.Client(base_url=server.url, timeout=300) as c:
         for predictor in (None, "lightgbm"):
             body = {"query": query, "predictor": predictor, "entities": entities}
@@ -158,6 +165,7 @@ def run_case(
         out["load"] = {**load.summary(), "rss_mb_before": before, "rss_mb_after": rss_mb()}
         print(f"  computed answers, 8 at a time: {out['load']}", flush=True)
         out["profile_default_predictor"] = profile_top(db, query, None, entities)
+    out["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     return out
 
 

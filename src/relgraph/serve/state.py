@@ -23,6 +23,40 @@ from relgraph.serve.settings import ServeSettings
 log = logging.getLogger("relgraph.serve")
 
 
+class FairLock:
+    """A lock taken in the order it was asked for (``threading.Lock`` lets any
+    waiter in, so under load one request could wait through many others).
+
+    Example:
+        >>> lock = FairLock()
+        >>> with lock:
+        ...     lock.waiting
+        0
+    """
+
+    def __init__(self) -> None:
+        self._turn = threading.Condition()
+        self._next = 0  # the ticket the next caller gets
+        self._serving = 0  # the ticket that holds the lock
+
+    @property
+    def waiting(self) -> int:
+        """Callers waiting for their turn (the holder not counted)."""
+        return max(0, self._next - self._serving - 1)
+
+    def __enter__(self) -> FairLock:
+        with self._turn:
+            ticket = self._next
+            self._next += 1
+            self._turn.wait_for(lambda: self._serving == ticket)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._turn:
+            self._serving += 1
+            self._turn.notify_all()
+
+
 class ServedDatabase:
     """The loaded database, its version, and the answers kept for it.
 
@@ -39,7 +73,7 @@ class ServedDatabase:
         self.watch = ChangeWatch(settings.source, settings.check_every_s)
         self.version = 0
         self.reload_error: str | None = None
-        self._lock = threading.Lock()  # the database: one request's work at a time
+        self._lock = FairLock()  # the database: one request's work at a time, in turn
         self._answers: OrderedDict[Hashable, Any] = OrderedDict()
         self._answers_lock = threading.Lock()  # kept answers are read without waiting for work
         self.db: Database = self._load()
