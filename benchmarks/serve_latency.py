@@ -19,7 +19,8 @@ For each case, after two warm-up requests:
   server keeps answers per database version; any change to the files drops
   them);
 - ``load``: ``--load`` requests, 8 at a time, every one computed: p50, p99,
-  throughput, errors, and the server's resident memory before and after.
+  throughput, errors, and the server's resident memory before, halfway and
+  after.
 
 Beside them, a profile of one in-process ``rg.predict`` of the case (the
 functions with the most cumulative time), as the server runs it.
@@ -159,10 +160,19 @@ def run_case(
         kept = run_load(server.url, "/predict", [body] * 200, concurrency=8)
         out["kept"] = kept.summary()
         print(f"  kept answers, 8 at a time: {out['kept']}", flush=True)
-        before = rss_mb()
-        bodies = [{**body, "fresh": True}] * args.load
-        load = run_load(server.url, "/predict", bodies, concurrency=8)
-        out["load"] = {**load.summary(), "rss_mb_before": before, "rss_mb_after": rss_mb()}
+        # two halves: memory after each says whether it grows or levels off
+        rss = [rss_mb()]
+        bodies = [{**body, "fresh": True}] * (args.load // 2)
+        halves = []
+        for _ in range(2):
+            halves.append(run_load(server.url, "/predict", bodies, concurrency=8))
+            rss.append(rss_mb())
+        load = LoadResult(
+            halves[0].latencies + halves[1].latencies,
+            halves[0].statuses + halves[1].statuses,
+            halves[0].wall_seconds + halves[1].wall_seconds,
+        )
+        out["load"] = {**load.summary(), "rss_mb_before_half_after": rss}
         print(f"  computed answers, 8 at a time: {out['load']}", flush=True)
         out["profile_default_predictor"] = profile_top(db, query, None, entities)
     out["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
