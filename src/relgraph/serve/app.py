@@ -8,7 +8,9 @@ The web page at ``/``; endpoints (OpenAPI docs at ``/docs``): ``GET /info``, ``G
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Response
@@ -78,7 +80,13 @@ def create_app(settings: ServeSettings, warm: bool = True) -> FastAPI:
     gate = ConcurrencyGate(settings.max_in_flight)
     jobs = JobRunner(settings.max_jobs)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        jobs.close()  # queued jobs are dropped; the running one is let finish
+
     app = FastAPI(
+        lifespan=lifespan,
         title="relgraph serve",
         summary="Predictions over one database from a warm process.",
         version="0.1.0",
