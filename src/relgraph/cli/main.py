@@ -13,6 +13,7 @@ from relgraph.cli.graph import graph_command
 from relgraph.cli.inspect import inspect_command
 from relgraph.cli.labels import labels_command
 from relgraph.cli.predict import predict_command
+from relgraph.cli.serve import serve_command
 from relgraph.cli.suggest import suggest_command
 from relgraph.cli.train import train_command
 
@@ -33,6 +34,7 @@ app.command("train")(train_command)
 app.command("predict")(predict_command)
 app.command("evaluate")(evaluate_command)
 app.command("suggest")(suggest_command)
+app.command("serve")(serve_command)
 app.add_typer(bench_app, name="bench")
 
 
