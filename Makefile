@@ -53,6 +53,7 @@ bench: setup
 	$(PY) -m benchmarks.suggest_questions --json benchmarks/results/suggest_questions.json
 	$(PY) -m benchmarks.icl_generalization --json benchmarks/results/icl_generalization.json
 	$(PY) -m benchmarks.engines
+	$(PY) -m benchmarks.serve_latency
 	if [ -d ../shared/data/f1 ]; then $(VENV)/bin/relgraph bench rel-f1 --raw ../shared/data/f1 \
 		--models gnn,gbdt,baseline,prior --seeds 5 --protocol both --out benchmarks/results/rel-f1; \
 	else echo "skipping rel-f1: ../shared/data/f1 not found"; fi

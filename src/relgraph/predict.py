@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -42,8 +43,17 @@ from relgraph.pql.task import Task
 
 if TYPE_CHECKING:
     from relgraph.db.database import Database
+    from relgraph.models.core.base import Model
 
-__all__ = ["OutputError", "no_entities_error", "predict", "write_predictions", "write_table"]
+__all__ = [
+    "OutputError",
+    "load_for_query",
+    "no_entities_error",
+    "predict",
+    "predict_saved",
+    "write_predictions",
+    "write_table",
+]
 
 
 def predict(
@@ -300,3 +310,63 @@ def _all_null_columns(task: Task, where: ast.Condition) -> list[str]:
         for table, column in refs
         if not task.source_db.table(table, [column])[column].notna().any()
     ]
+
+
+def load_for_query(path: Path, db: Any, query: str) -> Model:
+    """Load the model saved at ``path`` for ``db`` and check it answers ``query``.
+
+    Raises:
+        ModelError: the file is not a model, the schema differs, or the model
+            was trained on another query.
+
+    Example:
+        >>> model = load_for_query(Path("churn.rg"), db, CHURN)  # doctest: +SKIP
+        >>> model.family  # doctest: +SKIP
+        'gbdt'
+    """
+    from relgraph.models.core.base import ModelError
+    from relgraph.models.registry import load
+
+    model = load(path, db)
+    asked, saved = parse(query).to_pql(), model.task_.query.to_pql()
+    if asked != saved:
+        raise ModelError(
+            f"The model in {str(path)!r} was trained on another query:\n  saved: {saved}\n"
+            f"  asked: {asked}\nPass the saved query, or train a model for this one "
+            "(relgraph train DB QUERY --out model.rg)."
+        )
+    return model
+
+
+def predict_saved(
+    db: Any, query: str, path: Path, anchor: pd.Timestamp | None, explain: bool
+) -> pd.DataFrame:
+    """Predictions of the model saved at ``path`` for ``query`` at ``anchor``
+    (default: the latest time), as ``relgraph predict --model path`` makes them.
+
+    Raises:
+        ModelError: the file is not a model of this database, or of another query.
+        PQLError: no entity to predict at the anchor.
+
+    Example:
+        >>> preds = predict_saved(db, CHURN, Path("churn.rg"), None, False)  # doctest: +SKIP
+        >>> preds.attrs["anchor_note"]  # doctest: +SKIP
+        'anchor time 2024-06-30 00:00:00: the latest time in the database'
+    """
+    fitted = load_for_query(path, db, query)
+    task = fitted.task_
+    note = ""
+    if anchor is None:
+        anchor = task.latest
+        note = f"anchor time {anchor}: the latest time in the database"
+    examples = task.entities_at(anchor)
+    if examples.empty:
+        raise no_entities_error(task, anchor)
+    preds = fitted.explain(examples) if explain else fitted.predict(examples)
+    preds.attrs.update(
+        anchor_time=str(anchor),
+        anchor_note=note,
+        query=" ".join(query.split()),
+        task_type=task.task_type.value,
+    )
+    return preds

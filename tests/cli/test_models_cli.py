@@ -13,11 +13,11 @@ import relgraph as rg
 from relgraph.bench.demo import make_ecommerce, write_duckdb
 from relgraph.cli.features import feature_table
 from relgraph.cli.main import app
-from relgraph.cli.predict import load_for_query
 from relgraph.evaluate.evaluation import evaluate_models, score_predictions
 from relgraph.models.core.base import ModelError
 from relgraph.models.core.inputs import TaskInputs
 from relgraph.models.registry import load, make_model
+from relgraph.predict import load_for_query
 
 runner = CliRunner()
 CHURN = (

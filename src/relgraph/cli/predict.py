@@ -37,8 +37,9 @@ from relgraph.cli.engine_options import (
     engine_for,
 )
 from relgraph.cli.evaluate import print_table
-from relgraph.models.core.base import Model, ModelError
+from relgraph.models.core.base import ModelError
 from relgraph.pql.task import Task
+from relgraph.predict import load_for_query
 
 
 class ModeName(StrEnum):
@@ -51,27 +52,6 @@ class PredictorName(StrEnum):
     lightgbm = "lightgbm"
     transformer = "transformer"
     blend = "blend"
-
-
-def load_for_query(path: Path, db: Any, query: str) -> Model:
-    """Load the model saved at ``path`` for ``db`` and check it answers ``query``.
-
-    Raises:
-        ModelError: the file is not a model, the schema differs, or the model
-            was trained on another query.
-    """
-    from relgraph.models.registry import load
-    from relgraph.pql import parse
-
-    model = load(path, db)
-    asked, saved = parse(query).to_pql(), model.task_.query.to_pql()
-    if asked != saved:
-        raise ModelError(
-            f"The model in {str(path)!r} was trained on another query:\n  saved: {saved}\n"
-            f"  asked: {asked}\nPass the saved query, or train a model for this one "
-            "(relgraph train DB QUERY --out model.rg)."
-        )
-    return model
 
 
 @handle_errors

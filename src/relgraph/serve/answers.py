@@ -12,10 +12,10 @@ import pandas as pd
 
 from relgraph.db.database import Database
 from relgraph.pql import Task, check, parse
-from relgraph.predict import predict
+from relgraph.predict import predict, predict_saved
 from relgraph.serve.errors import ServeError
 from relgraph.serve.messages import LabelsRequest, PredictRequest
-from relgraph.serve.saved_models import predict_saved, saved_model_path
+from relgraph.serve.saved_models import saved_model_path
 from relgraph.serve.settings import ServeSettings
 
 
