@@ -208,9 +208,22 @@ def databases(draw):
     return specs, links, key_types
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(databases())
 def test_csr_matches_brute_force_reference(database):
+    check_against_reference(database)
+
+
+@pytest.mark.slow
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(databases())
+def test_csr_matches_brute_force_reference_many_databases(database):
+    check_against_reference(database)
+
+
+def check_against_reference(database) -> None:
+    """The graph, and the graph saved and memory-mapped back, against the
+    brute-force reference."""
     specs, links, key_types = database
     tables = {name: _arrow_table(spec, key_types[name]) for name, spec in specs.items()}
     graph = TemporalGraph.from_tables(_schema(specs, links), tables)
