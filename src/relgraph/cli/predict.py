@@ -243,8 +243,8 @@ def _backtest(
 
     if model not in MODEL_NAMES:
         raise typer.BadParameter(
-            f"EVALUATE fits the model on the history; name one ({', '.join(MODEL_NAMES)}), "
-            f"not a saved model file (got {model!r}).",
+            f"EVALUATE fits the model: not a saved model file (got {model!r}); name one of "
+            f"{', '.join(MODEL_NAMES)}.",
             param_hint="--model",
         )
     names = list(dict.fromkeys([model, "baseline", "prior"]))
