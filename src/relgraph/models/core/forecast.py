@@ -24,7 +24,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,8 +34,9 @@ from relgraph.pql import ast
 from relgraph.pql.compiler import step_aggregation
 from relgraph.pql.task import Task
 
-if TYPE_CHECKING:
-    from relgraph.models.core.base import Model
+#: A model of one family (``relgraph.models.core.base.Model``, which imports
+#: this module: named loosely here so that the imports stay one way).
+Model = Any
 
 
 def step_task(task: Task, step: int) -> Task:
