@@ -227,6 +227,26 @@ def subset_accuracy(y_true: Any, y_score: Any, threshold: float = 0.5) -> float:
     return float(np.mean(((scores >= threshold).astype(int) == truth).all(axis=1)))
 
 
+# ---------------------------------------------------------------- forecast
+# Labels and predictions are matrices, one column per window: ``mae`` and
+# ``rmse`` pool every window (the mean of the windows' MAEs, as each has one
+# value per example); ``mae_step_<i>`` is window i's alone.
+def mae_step(y_true: Any, y_pred: Any, step: int) -> float:
+    """MAE of window ``step`` (from 1) of a forecast.
+
+    Example:
+        >>> mae_step(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0, 0.0], [3.0, 5.0]]), 2)
+        1.5
+    """
+    truth, pred = _float(y_true), _float(y_pred)
+    if truth.ndim != 2 or truth.shape != pred.shape or not 1 <= step <= truth.shape[1]:
+        raise MetricError(
+            f"Expected label and prediction matrices of one shape with a window {step} "
+            f"(got {truth.shape} and {pred.shape})."
+        )
+    return mae(truth[:, step - 1], pred[:, step - 1])
+
+
 # ---------------------------------------------------------------- registry
 @dataclass(frozen=True)
 class Metric:
@@ -258,15 +278,19 @@ METRICS: dict[str, Metric] = {
 
 
 def metric(name: str) -> Metric:
-    """Look up a metric by name; ``map@k``/``precision@k``/``recall@k`` take ``k``."""
+    """Look up a metric by name; ``map@k``/``precision@k``/``recall@k`` take
+    ``k``, ``mae_step_<i>`` a forecast's window ``i``."""
     if "@" in name:
         base, _, k = name.partition("@")
         fns = {"map": map_at_k, "precision": precision_at_k, "recall": recall_at_k}
         if base in fns and k.isdigit() and int(k) > 0:
             fn = fns[base]
             return Metric(name, lambda t, p, _k=int(k), _f=fn: _f(t, p, _k), True, "ranking")
+    step = name.removeprefix("mae_step_")
+    if step != name and step.isdigit() and int(step) > 0:
+        return Metric(name, lambda t, p, _s=int(step): mae_step(t, p, _s), False, "label")
     if name not in METRICS:
-        known = ", ".join([*METRICS, "map@k", "precision@k", "recall@k"])
+        known = ", ".join([*METRICS, "map@k", "precision@k", "recall@k", "mae_step_<i>"])
         raise MetricError(f"Unknown metric {name!r}; known: {known}.")
     return METRICS[name]
 

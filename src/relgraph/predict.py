@@ -91,7 +91,8 @@ def predict(
         One row per entity: the entity key, ``anchor_time``, the prediction
         (binary: ``probability``, ``predicted``; regression: ``prediction``;
         multiclass: ``predicted``, ``score_<class>``; link prediction:
-        ``predicted`` ranked ids, ``scores``) and ``top_signal``. ``attrs``
+        ``predicted`` ranked ids, ``scores``; forecast: ``step_1 .. step_n``,
+        one in-context model per window) and ``top_signal``. ``attrs``
         holds ``task_type``, ``anchor_time``, ``anchor_note``, ``mode``,
         ``context`` (examples used) and ``timings`` (seconds per step;
         ``startup``: importing torch and loading the transformer, once per
@@ -134,22 +135,30 @@ def predict(
         anchor = pd.Timestamp(anchor_time)
     examples = _examples(task, anchor, entities)
     entity_seconds = time.perf_counter() - start
-    model = IclModel(mode=mode, predictor=predictor).fit(task).on_progress(progress)
+    model = IclModel(mode=mode, predictor=predictor).fit(task)
+    # a forecast is one in-context model per window: each reports its own context
+    models = model.step_models_.models if model.per_step else [model]
+    for each in models:
+        each.on_progress(progress)
     startup = _start_transformer() if model.asked_predictor in ("transformer", "blend") else 0.0
     preds = with_key_parts(db, task.entity_table, model.explain(examples))
     if not explain:
         preds = preds.drop(columns="contributions")
     timings = {"startup": startup, "labels": entity_seconds, "features": 0.0, "prediction": 0.0}
-    for step, seconds in model.last_timings_.items():
-        timings[step] = timings.get(step, 0.0) + seconds
+    for each in models:
+        for step, seconds in each.last_timings_.items():
+            timings[step] = timings.get(step, 0.0) + seconds
+    context = dict(models[0].last_context_)
+    if model.per_step:
+        context["windows"] = len(models)  # the first window's context, one model per window
     preds.attrs.update(
         query=" ".join(str(query).split()),
         task_type=task.task_type.value,
         anchor_time=str(anchor),
         anchor_note=note,
         mode=mode,
-        predictor=model.last_context_.get("predictor"),
-        context=model.last_context_,
+        predictor=context.get("predictor"),
+        context=context,
         timings=timings,
     )
     return preds

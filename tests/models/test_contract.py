@@ -33,6 +33,9 @@ QUERIES = {
     # one category's 8 products: one booster per label stays quick
     TaskType.multilabel_classification: "PREDICT LIST_DISTINCT(order_items.product_id "
     "WHERE products.category = 'grocery', 0, 30, days) CLASSIFY FOR EACH customers.customer_id",
+    # two windows: a family without its own forecast fits one model per window
+    TaskType.forecast: "PREDICT SUM(orders.amount, 0, 15, days) FORECAST 2 TIMEFRAMES "
+    "FOR EACH customers.customer_id",
 }
 TINY_GNN = {"hidden": 8, "epochs": 1, "fanout": (4, 2), "batch_size": 256, "ensemble": 1}
 #: Small settings per family: the contract, not the quality, is under test.
@@ -44,6 +47,8 @@ SETTINGS = {
     "icl": {"mode": "fast"},
 }
 SLOW = {"hybrid"}
+#: A forecast is one model per window in these families: slow tests.
+SLOW_FORECAST = {"gnn", "icl"}
 
 
 def _explains(family: str, kind: TaskType) -> bool:
@@ -59,7 +64,8 @@ def _cases() -> list:
     cases = []
     for family in FAMILIES:
         for kind in model_class(family).supported:
-            marks = [pytest.mark.slow] if family in SLOW else []
+            slow = family in SLOW or (kind is TaskType.forecast and family in SLOW_FORECAST)
+            marks = [pytest.mark.slow] if slow else []
             cases.append(pytest.param(family, kind, marks=marks, id=f"{family}-{kind.value}"))
     return cases
 
@@ -129,6 +135,9 @@ def _check_values(kind: TaskType, preds: pd.DataFrame, task: rg.Task) -> None:
         assert np.isfinite(preds["prediction"]).all()
     elif kind is TaskType.multiclass_classification:
         assert set(preds["predicted"]) <= set(task.table("train")["label"].astype(str))
+    elif kind is TaskType.forecast:
+        steps = [c for c in preds.columns if c.startswith("step_")]
+        assert steps == ["step_1", "step_2"] and np.isfinite(preds[steps]).all().all()
     elif kind is TaskType.multilabel_classification:
         seen = {str(x) for items in task.table("train")["label"] for x in items}
         scores = preds[[c for c in preds.columns if c.startswith("score_")]]

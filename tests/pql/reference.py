@@ -80,12 +80,15 @@ class Reference:
         return out
 
     # ------------------------------------------------------------ aggregations
-    def aggregate(self, agg: ast.Aggregation, entity_row: Row, t: pd.Timestamp) -> Any:
+    def aggregate(
+        self, agg: ast.Aggregation, entity_row: Row, t: pd.Timestamp, shift: int = 0
+    ) -> Any:
+        """``agg`` at ``t``, its window moved ``shift`` units later (a forecast's later windows)."""
         resolved = self.c.aggregations[agg]
         path, event = resolved.path, resolved.event_table
         w = agg.window
-        lo = None if w.start is None else t + offset(w.start, w.unit)
-        hi = t + offset(w.end, w.unit)
+        lo = None if w.start is None else t + offset(w.start + shift, w.unit)
+        hi = t + offset(w.end + shift, w.unit)
         tables = path.tables[1:] if path.hops else path.tables
         kept = []
         for inst in self.instances(path, entity_row):
@@ -265,6 +268,16 @@ class Reference:
             return float(x)
         return x
 
+    def forecast_label(self, target: Any, entity_row: Row, t: pd.Timestamp) -> list | None:
+        """FORECAST n TIMEFRAMES: the target in its window and the n - 1 windows
+        of its length after it; no example when any of them has no value."""
+        w = target.window
+        values = [
+            self.aggregate(target, entity_row, t, shift=i * (w.end - w.start))
+            for i in range(self.c.steps)
+        ]
+        return None if any(v is None for v in values) else [float(v) for v in values]
+
     def keep(self, entity_row: Row, t: pd.Timestamp) -> bool:
         q = self.c.query
         value = self.outer_value(entity_row, t)
@@ -291,8 +304,11 @@ class Reference:
                 if not self.visible(table, e, t):
                     continue
                 value = self.outer_value(e, t)
-                x = self.cond(target, value) if ast.is_condition(target) else value(target)
-                label = self.label_of(x)
+                if self.c.steps is not None:
+                    label = self.forecast_label(target, e, t)
+                else:
+                    x = self.cond(target, value) if ast.is_condition(target) else value(target)
+                    label = self.label_of(x)
                 if label is None or not self.keep(e, t):
                     continue
                 out.append((e[self.c.entity_key], t, label))
@@ -375,6 +391,11 @@ def same_tables(got: pd.DataFrame, want: pd.DataFrame, key: str) -> None:
     for i, (a, b) in enumerate(zip(got["label"], want["label"], strict=True)):
         if isinstance(b, float) or isinstance(a, float):
             assert math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9), (i, a, b)
+        elif isinstance(b, list) and b and all(isinstance(x, float) for x in b):
+            assert len(a) == len(b), (i, a, b)
+            pairs = zip(a, b, strict=True)
+            close = [math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9) for x, y in pairs]
+            assert all(close), (i, a, b)
         elif isinstance(b, list):
             assert list(a) == b, (i, a, b)
         else:

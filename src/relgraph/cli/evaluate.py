@@ -133,7 +133,8 @@ def evaluation_table(ev: TaskEvaluation, published: list[Any] | None = None) -> 
     if several:
         table.add_column("protocol", no_wrap=True)
     table.add_column("split", no_wrap=True)
-    for name in ev.metrics:
+    metrics = shown_metrics(ev.metrics)
+    for name in metrics:
         table.add_column(name, justify="right", no_wrap=True)
     for column in ("seeds", "fit s", "predict s"):
         table.add_column(column, justify="right", no_wrap=True)
@@ -141,7 +142,7 @@ def evaluation_table(ev: TaskEvaluation, published: list[Any] | None = None) -> 
         for model in ev.models:
             cells = [model, protocol] if several else [model]
             cells.append("\n".join(EVAL_SPLITS))
-            for name in ev.metrics:
+            for name in metrics:
                 lines = []
                 for split in EVAL_SPLITS:
                     s = ev.summary(model, split, name, protocol)
@@ -157,7 +158,7 @@ def evaluation_table(ev: TaskEvaluation, published: list[Any] | None = None) -> 
     rows = [p for p in published or [] if p.task == ev.task]
     if rows:
         table.add_section()
-        column = 3 + ev.metrics.index(ev.headline)  # model, protocol, split, metrics...
+        column = 3 + metrics.index(ev.headline)  # model, protocol, split, metrics...
         for p in rows:
             shown = (
                 f"{format_value(p.low, p.metric)} .. {format_value(p.high, p.metric)}"
@@ -169,6 +170,20 @@ def evaluation_table(ev: TaskEvaluation, published: list[Any] | None = None) -> 
             table.add_row(*[Text(c, style="dim") for c in cells])
         table.caption = "dim rows: published figures (compare within a protocol)"
     return table
+
+
+def shown_metrics(names: list[str]) -> list[str]:
+    """The metrics a table shows: a long forecast's first three windows and its
+    last (every window is in the JSON report).
+
+    Example:
+        >>> shown_metrics(["mae", "rmse", *(f"mae_step_{i}" for i in range(1, 8))])
+        ['mae', 'rmse', 'mae_step_1', 'mae_step_2', 'mae_step_3', 'mae_step_7']
+    """
+    steps = [n for n in names if n.startswith("mae_step_")]
+    if len(steps) <= 4:
+        return list(names)
+    return [n for n in names if n not in steps[3:-1]]
 
 
 def print_table(table: Table) -> None:

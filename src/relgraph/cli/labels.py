@@ -144,9 +144,30 @@ def summary_table(info: dict) -> Table:
             span,
             f"{s['examples']:,}",
             f"{s['entities']:,}",
-            label_summary(info["task_type"], s["labels"]),
+            forecast_summary(s["labels"])
+            if info["task_type"] == "forecast"
+            else label_summary(info["task_type"], s["labels"]),
         )
     return table
+
+
+def forecast_summary(stats: dict) -> str:
+    """A forecast's labels in one line: every window's spread, then each
+    window's mean (the first seven).
+
+    Example:
+        >>> forecast_summary({"mean": 2.0, "std": 1.0, "min": 0.0, "50%": 2.0, "max": 5.0,
+        ...                   "step_means": [1.5, 2.5]})
+        'mean 2, std 1, 0 .. 5; by window 1.5, 2.5'
+    """
+    if not stats:
+        return "-"
+    means = ", ".join(f"{v:g}" for v in stats["step_means"][:7])
+    more = ", ..." if len(stats["step_means"]) > 7 else ""
+    return (
+        f"mean {stats['mean']:g}, std {stats['std']:g}, {stats['min']:g} .. {stats['max']:g}; "
+        f"by window {means}{more}"
+    )
 
 
 def _time(text: str | None) -> str:

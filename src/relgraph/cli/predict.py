@@ -38,6 +38,7 @@ from relgraph.cli.engine_options import (
 )
 from relgraph.cli.evaluate import print_table
 from relgraph.models.core.base import ModelError
+from relgraph.models.core.outputs import step_columns
 from relgraph.pql.task import Task
 from relgraph.predict import load_for_query
 
@@ -222,8 +223,8 @@ def _backtest(
 
     if model not in MODEL_NAMES:
         raise typer.BadParameter(
-            f"EVALUATE fits the model on the history; name one ({', '.join(MODEL_NAMES)}), "
-            f"not a saved model file (got {model!r}).",
+            f"EVALUATE fits the model: not a saved model file (got {model!r}); name one of "
+            f"{', '.join(MODEL_NAMES)}.",
             param_hint="--model",
         )
     names = list(dict.fromkeys([model, "baseline", "prior"]))
@@ -410,6 +411,9 @@ def predictions_table(preds: pd.DataFrame, limit: int, title: str) -> Table:
     shown = [c for c in preds.columns if c not in ("contributions", "scores")]
     labels = [c for c in shown if c.startswith("score_")]
     shown = [c for c in shown if not c.startswith("score_")]
+    steps = step_columns(preds)
+    if len(steps) > 7:  # a long forecast: its first windows and its last
+        shown = [c for c in shown if c not in steps[6:-1]]
     multilabel = bool(labels) and len(preds) and isinstance(preds["predicted"].iloc[0], list)
     if multilabel:  # most rows predict no label at 0.5: show the likeliest ones
         preds = preds.head(limit).copy()

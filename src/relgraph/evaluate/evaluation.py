@@ -38,6 +38,7 @@ import pandas as pd
 from relgraph.errors import RelgraphError
 from relgraph.metrics import MetricError, metric
 from relgraph.models.core.base import ModelError
+from relgraph.models.core.outputs import step_columns
 from relgraph.models.core.targets import label_matrix
 from relgraph.models.registry import make_model
 from relgraph.pql.task import Task
@@ -144,7 +145,8 @@ def metric_inputs(
     regression takes ``prediction``; multiclass labels are ``predicted`` and
     class scores the ``score_<class>`` columns (a class the model never saw
     ranks last); link prediction ranks ``predicted``; multilabel labels are a
-    0/1 matrix over the ``score_<label>`` columns' labels, scored by them.
+    0/1 matrix over the ``score_<label>`` columns' labels, scored by them; a
+    forecast's labels and ``step_<i>`` predictions are matrices, one column per window.
     """
     key = task.entity_key
     if len(examples) != len(predictions) or not np.array_equal(
@@ -175,6 +177,10 @@ def metric_inputs(
                 classes += unseen
             return truth, scores, {"classes": classes}
         return truth, predictions["predicted"].astype(str).to_numpy(), {}
+    if kind is TaskType.forecast:
+        # one column per window, first window first
+        truth = np.array(examples["label"].tolist(), dtype=float).reshape(len(examples), -1)
+        return truth, predictions[step_columns(predictions)].to_numpy(dtype=float), {}
     if kind is TaskType.multilabel_classification:
         # the model's fixed labels; keys outside them are not scored
         columns = [c for c in predictions.columns if c.startswith("score_")]

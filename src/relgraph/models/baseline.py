@@ -2,10 +2,14 @@
 
 - ``prior``: binary: the training positive rate; regression: the training
   median; multiclass: the training class frequencies; link prediction: the
-  most popular targets in training; multilabel: each label's training rate.
+  most popular targets in training; multilabel: each label's training rate;
+  forecast: each window's training median.
 - ``history``: the entity's own labels over its last 12 windows (known at the
   anchor): its positive rate, its mean, its most frequent classes, its past
-  targets (most frequent first), its rate of each label; ``prior`` when it has none.
+  targets (most frequent first), its rate of each label, its mean over every
+  past window repeated (forecast); ``prior`` when it has none.
+- ``last``: as ``history``, from the entity's latest known label only; a
+  forecast repeats the value of its last window (the one that ends at the anchor).
 
 Example:
     >>> import relgraph as rg
@@ -29,18 +33,20 @@ import pandas as pd
 
 from relgraph.models.core.base import Model, ModelError
 from relgraph.models.core.history import past_labels
-from relgraph.models.core.outputs import multilabel_predictions, plain
+from relgraph.models.core.outputs import forecast_predictions, multilabel_predictions, plain
 from relgraph.models.core.targets import label_matrix, label_set
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
 
-STRATEGIES = ("prior", "history")
+STRATEGIES = ("prior", "history", "last")
 
 
 class BaselineModel(Model):
-    """A naive baseline: ``strategy`` is ``"prior"`` or ``"history"``."""
+    """A naive baseline: ``strategy`` is ``"prior"``, ``"history"`` or ``"last"``."""
 
     family = "baseline"
+    # a forecast's baselines read its own windows (last one repeated, own mean)
+    native_forecast = True
 
     def __init__(self, strategy: str = "history") -> None:
         self.strategy = strategy
@@ -61,6 +67,8 @@ class BaselineModel(Model):
         elif kind is TaskType.multiclass_classification:
             freq = labels.astype(str).value_counts(normalize=True)
             self.prior_ = {str(k): float(v) for k, v in freq.items()}
+        elif kind is TaskType.forecast:
+            self.prior_ = [float(v) for v in np.median(np.array(labels.tolist()), axis=0)]
         elif kind is TaskType.multilabel_classification:
             classes = label_set(labels)
             rates = label_matrix(labels, classes).mean(axis=0)
@@ -72,8 +80,13 @@ class BaselineModel(Model):
 
     def _predict(self, examples: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:
         task, n = self.task_, len(examples)
-        history = past_labels(task, examples, cutoff) if self.strategy == "history" else None
+        history = past_labels(task, examples, cutoff) if self.strategy != "prior" else None
+        if history is not None and self.strategy == "last" and len(history):
+            latest = history.groupby("row")["anchor_time"].transform("max")
+            history = history[history["anchor_time"] == latest]
         kind = task.task_type
+        if kind is TaskType.forecast:
+            return self._forecast(n, history)
         if kind in (TaskType.binary_classification, TaskType.regression):
             value = np.full(n, self.prior_, dtype=float)
             if history is not None and len(history):
@@ -108,6 +121,18 @@ class BaselineModel(Model):
                 ranked[int(row)] = (mine + [x for x in self.prior_ if x not in mine])[:k]
         scores = [list(np.linspace(1.0, 0.0, len(r), endpoint=False)) for r in ranked]
         return pd.DataFrame({"predicted": ranked, "scores": scores})
+
+    def _forecast(self, n: int, history: pd.DataFrame | None) -> pd.DataFrame:
+        """Each window's training median; with history, the entity's mean over
+        its past windows (``history``) or its last window's value (``last``),
+        the same for every window."""
+        values = np.tile(np.asarray(self.prior_, dtype=float), (n, 1))
+        if history is not None and len(history):
+            for row, labels in history.groupby("row")["label"]:
+                past = np.array(labels.tolist(), dtype=float)
+                own = past[-1, -1] if self.strategy == "last" else past.mean()
+                values[int(row)] = own
+        return forecast_predictions(values)
 
     def _state(self) -> dict[str, bytes]:
         return {"baseline.json": json.dumps({"prior": self.prior_}).encode()}

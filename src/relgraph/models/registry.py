@@ -53,6 +53,8 @@ MODEL_NAMES: dict[str, tuple[str, dict[str, Any]]] = {
     "baseline": ("baseline", {"strategy": "history"}),
     "history": ("baseline", {"strategy": "history"}),
     "prior": ("baseline", {"strategy": "prior"}),
+    # the entity's latest label (a forecast: its last window repeated)
+    "last": ("baseline", {"strategy": "last"}),
 }
 
 

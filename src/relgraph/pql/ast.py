@@ -26,7 +26,8 @@ from typing import Union
 #: Words of the grammar; identifiers spelled like one are quoted by :meth:`to_pql`.
 KEYWORDS = frozenset(
     """
-    PREDICT RANK TOP CLASSIFY FOR EACH IN WHERE ASSUMING VIA AND OR NOT IS NULL LIKE
+    PREDICT RANK TOP CLASSIFY FORECAST TIMEFRAMES TIMEFRAME FOR EACH IN WHERE ASSUMING VIA
+    AND OR NOT IS NULL LIKE
     CONTAINS STARTS ENDS WITH TRUE FALSE INF COUNT COUNT_DISTINCT SUM AVG MIN MAX FIRST
     LAST LIST_DISTINCT
     """.split()  # noqa: SIM905 (a word list)
@@ -366,6 +367,16 @@ class RankTop:
 
 
 @dataclass(frozen=True)
+class Forecast:
+    """``FORECAST n TIMEFRAMES``: the target's window and the ``n - 1`` windows
+    of the same length that follow it."""
+
+    n: int | float
+    loc: Loc = _loc()
+    n_loc: Loc = _loc()
+
+
+@dataclass(frozen=True)
 class Query:
     """A whole predictive query. ``evaluate`` (``EVALUATE PREDICT ...``) asks
     for a backtest of it instead of predictions; the labels are the same."""
@@ -379,6 +390,7 @@ class Query:
     text: str = field(default="", compare=False, repr=False)
     classify_loc: Loc = _loc()
     evaluate: bool = False
+    forecast: Forecast | None = None
 
     def to_pql(self) -> str:
         """Canonical PQL text (keywords upper case, minimal quoting and parentheses)."""
@@ -388,6 +400,8 @@ class Query:
             parts.append(f"RANK TOP {self.rank.k}")
         if self.classify:
             parts.append("CLASSIFY")
+        if self.forecast is not None:
+            parts.append(f"FORECAST {self.forecast.n} TIMEFRAMES")
         parts.append(self.entity.to_pql())
         if self.where is not None:
             parts.append(f"WHERE {self.where.to_pql()}")

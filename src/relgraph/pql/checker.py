@@ -42,6 +42,7 @@ from relgraph.pql.snippet import located
 from relgraph.pql.task_type import TaskType
 
 __all__ = [
+    "MAX_FORECAST_STEPS",
     "MAX_WINDOW_YEARS",
     "CheckedQuery",
     "ResolvedAggregation",
@@ -54,6 +55,8 @@ __all__ = [
 #: must stay a time that DuckDB's intervals (32-bit days and months) and
 #: pandas' timestamps can hold; no real window is longer.
 MAX_WINDOW_YEARS = 1000
+#: The most windows ``FORECAST n TIMEFRAMES`` predicts (a year of days).
+MAX_FORECAST_STEPS = 365
 
 
 def max_bound(unit: ast.TimeUnit) -> int:
@@ -143,6 +146,8 @@ class CheckedQuery:
     horizon: Duration | None = None
     k: int | None = None
     list_link: Link | None = None
+    #: ``FORECAST n TIMEFRAMES``: ``n``, the number of windows (``None`` otherwise).
+    steps: int | None = None
 
     @property
     def is_static(self) -> bool:
@@ -203,7 +208,19 @@ class CheckedQuery:
             "aggregations": aggregations,
             "horizon": str(self.horizon) if self.horizon else None,
             "k": self.k,
+            **({"forecast": self.forecast_windows()} if self.steps else {}),
         }
+
+    def forecast_windows(self) -> list[str]:
+        """A forecast's windows, ``(t + start, t + end]`` each, first to last."""
+        target = self.query.target
+        assert self.steps is not None and isinstance(target, ast.Aggregation)
+        w = target.window
+        assert w.start is not None and w.length is not None
+        return [
+            f"({_offset(w.start + i * w.length, w.unit)}, {_offset(w.end + i * w.length, w.unit)}]"
+            for i in range(self.steps)
+        ]
 
     def value_type(self, expr: ast.Expr) -> ValueType:
         if isinstance(expr, ast.Aggregation):
@@ -354,6 +371,7 @@ class _Checker:
             self.check_condition(q.assuming, "assuming")
         task_type, k, list_link, target_type = self.task_type(static_path)
         table = self.schema.tables[self.entity_table]
+        steps = int(q.forecast.n) if q.forecast is not None else None
         return CheckedQuery(
             query=q,
             schema=self.schema,
@@ -361,7 +379,7 @@ class _Checker:
             entity_key=q.entity.column.column,
             entity_time=table.time_column,
             task_type=task_type,
-            metrics=task_type.metrics(k),
+            metrics=task_type.metrics(k, steps=steps),
             target_type=target_type,
             aggregations=self.aggregations,
             columns=self.columns,
@@ -369,6 +387,7 @@ class _Checker:
             horizon=None if static else self.horizon(),
             k=k,
             list_link=list_link,
+            steps=steps,
         )
 
     # ------------------------------------------------------------ entity
@@ -958,6 +977,85 @@ class _Checker:
     def task_type(
         self, static_path: JoinPath | None
     ) -> tuple[TaskType, int | None, Link | None, ValueType]:
+        if self.q.forecast is None:
+            return self.single_task_type(static_path)
+        return self.forecast_type(static_path)
+
+    def forecast_type(
+        self, static_path: JoinPath | None
+    ) -> tuple[TaskType, int | None, Link | None, ValueType]:
+        """``FORECAST n TIMEFRAMES``: a number over ``n`` consecutive windows.
+        Only a target that is a number (regression) is forecast: a condition,
+        CLASSIFY and RANK TOP are refused (docs/pql.md, "Forecasts")."""
+        q = self.q
+        forecast = q.forecast
+        assert forecast is not None
+        target = q.target
+        example = "e.g. PREDICT SUM(orders.amount, 0, 7, days) FORECAST 4 TIMEFRAMES FOR EACH ..."
+        if ast.is_condition(target):
+            raise self.fail(
+                "FORECAST predicts a number in each of several windows; a condition (yes/no) "
+                "is not forecast.",
+                forecast.loc,
+                "forecast the number itself, e.g. PREDICT COUNT(orders.*, 0, 7, days) FORECAST "
+                "4 TIMEFRAMES FOR EACH ..., or drop FORECAST.",
+            )
+        if static_path is not None or not isinstance(target, ast.Aggregation):
+            raise self.fail(
+                "FORECAST needs a windowed aggregation as the target: it repeats its window.",
+                forecast.loc,
+                example,
+            )
+        if target.func is ast.AggFunc.LIST_DISTINCT:
+            raise self.fail(
+                "FORECAST predicts a number per window; LIST_DISTINCT lists keys.",
+                target.func_loc,
+                "forecast how many, e.g. COUNT_DISTINCT(...) FORECAST 4 TIMEFRAMES, or drop "
+                "FORECAST.",
+            )
+        if q.classify:
+            raise self.fail(
+                "CLASSIFY does not apply to FORECAST: a forecast is a number per window.",
+                q.classify_loc,
+                "drop CLASSIFY.",
+            )
+        if q.rank is not None:
+            raise self.fail(
+                "RANK TOP does not apply to FORECAST: a forecast is a number per window.",
+                q.rank.loc,
+                "drop RANK TOP k.",
+            )
+        n = forecast.n
+        if not (isinstance(n, int) and 1 <= n <= MAX_FORECAST_STEPS):
+            raise self.fail(
+                f"FORECAST {n} TIMEFRAMES: the number of windows must be a whole number from 1 "
+                f"to {MAX_FORECAST_STEPS}.",
+                forecast.n_loc,
+                example,
+            )
+        task_type, _, _, vt = self.single_task_type(static_path)
+        if task_type is not TaskType.regression:
+            raise self.fail(
+                f"FORECAST predicts a number per window, but {target.to_pql()} is "
+                f"{task_type.value.replace('_', ' ')}.",
+                target.loc,
+                "forecast a count, sum or average, e.g. COUNT(orders.*, 0, 7, days).",
+            )
+        w = target.window
+        assert w.start is not None and w.length is not None  # a target window starts at >= 0
+        last_end = w.end + (n - 1) * w.length
+        if last_end > max_bound(w.unit):
+            raise self.fail(
+                f"The last of {n} windows ends {last_end:,} {w.unit.value} after the anchor "
+                f"time, beyond the {MAX_WINDOW_YEARS:,} years a window may reach.",
+                forecast.n_loc,
+                "forecast fewer windows, or shorter ones.",
+            )
+        return TaskType.forecast, None, None, vt
+
+    def single_task_type(
+        self, static_path: JoinPath | None
+    ) -> tuple[TaskType, int | None, Link | None, ValueType]:
         q = self.q
         target = q.target
         if ast.is_condition(target):
@@ -1054,6 +1152,12 @@ class _Checker:
         if not windows:
             return None
         durations = [Duration(w.end, w.unit) for w in windows]
+        forecast = self.q.forecast
+        if forecast is not None and isinstance(self.q.target, ast.Aggregation):
+            # the whole forecast: its last window's end
+            w = self.q.target.window
+            assert w.length is not None
+            durations.append(Duration(w.end + (int(forecast.n) - 1) * w.length, w.unit))
         return max(durations, key=lambda d: d.seconds)
 
 

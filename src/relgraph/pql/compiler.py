@@ -27,6 +27,7 @@ NULL). Static targets (no window) are compiled by :func:`compile_static`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from relgraph.pql import ast
 from relgraph.pql.checker import CheckedQuery, ResolvedAggregation, ValueType
 from relgraph.pql.task_type import TaskType
 
-__all__ = ["compile_static", "compile_windowed", "ident"]
+__all__ = ["compile_static", "compile_windowed", "ident", "step_aggregation"]
 
 # ---------------------------------------------------------------- SQL atoms
 
@@ -214,33 +215,46 @@ class _Builder:
     # ------------------------------------------------------------ planning
     def _plan_aggregations(self) -> None:
         for resolved in self.c.aggregations.values():
-            node = resolved.node
-            w = node.window
-            ranked = node.func in (ast.AggFunc.FIRST, ast.AggFunc.LAST)
-            group = None
-            if not ranked:
-                group = next(
-                    (
-                        g
-                        for g in self.groups
-                        if not g.ranked
-                        and g.path == resolved.path
-                        and (g.window.start, g.window.end, g.window.unit)
-                        == (w.start, w.end, w.unit)
-                    ),
-                    None,
-                )
-            if group is None:
-                group = _AggGroup(
-                    f"agg_{len(self.groups) + 1}",
-                    resolved.path,
-                    w,
-                    resolved.event_table,
-                    ranked=ranked,
-                )
-                self.groups.append(group)
-            group.members.append(resolved)
-            self.value_of[node] = (group.name, f"v{len(group.members)}")
+            self._plan(resolved)
+        # FORECAST n TIMEFRAMES: the target's window and the n - 1 after it
+        self.step_nodes: list[ast.Aggregation] = []
+        target = self.c.query.target
+        if self.c.steps is not None and isinstance(target, ast.Aggregation):
+            resolved = self.c.aggregations[target]
+            self.step_nodes.append(target)
+            for i in range(1, self.c.steps):
+                node = step_aggregation(target, i)
+                if node not in self.value_of:
+                    self._plan(dataclasses.replace(resolved, node=node))
+                self.step_nodes.append(node)
+
+    def _plan(self, resolved: ResolvedAggregation) -> None:
+        node = resolved.node
+        w = node.window
+        ranked = node.func in (ast.AggFunc.FIRST, ast.AggFunc.LAST)
+        group = None
+        if not ranked:
+            group = next(
+                (
+                    g
+                    for g in self.groups
+                    if not g.ranked
+                    and g.path == resolved.path
+                    and (g.window.start, g.window.end, g.window.unit) == (w.start, w.end, w.unit)
+                ),
+                None,
+            )
+        if group is None:
+            group = _AggGroup(
+                f"agg_{len(self.groups) + 1}",
+                resolved.path,
+                w,
+                resolved.event_table,
+                ranked=ranked,
+            )
+            self.groups.append(group)
+        group.members.append(resolved)
+        self.value_of[node] = (group.name, f"v{len(group.members)}")
 
     def types(self, expr: ast.Expr) -> ValueType:
         return self.c.value_type(expr)
@@ -553,6 +567,21 @@ class _Builder:
             return exp.cast(value, "DOUBLE")
         return value
 
+    def forecast_label(self) -> exp.Expression:
+        """The list of a forecast's window values, first window first; NULL
+        (no example) when any window has no value (AVG, MIN, MAX of an empty one)."""
+        values = [exp.cast(self.resolve_outer(node), "DOUBLE") for node in self.step_nodes]
+        if self.step_nodes[0].func.empty_is_zero:  # never NULL
+            return exp.Array(expressions=values)
+        missing = [exp.Is(this=v.copy(), expression=exp.Null()) for v in values]
+        any_missing = missing[0]
+        for m in missing[1:]:
+            any_missing = exp.Or(this=any_missing, expression=m)
+        return exp.Case(
+            ifs=[exp.If(this=any_missing, true=exp.Null())],
+            default=exp.Array(expressions=values),
+        )
+
     def examples(
         self, label: exp.Expression, extra_joins: list[tuple[str, list[str]]]
     ) -> exp.Select:
@@ -598,6 +627,23 @@ class _Builder:
         return select
 
 
+def step_aggregation(target: ast.Aggregation, step: int) -> ast.Aggregation:
+    """The target's window moved ``step`` window lengths later: window ``step``
+    (from 0) of ``FORECAST n TIMEFRAMES``.
+
+    Example:
+        >>> from relgraph.pql import parse
+        >>> q = parse("PREDICT SUM(o.x, 0, 7, days) FORECAST 3 TIMEFRAMES FOR EACH c.id")
+        >>> step_aggregation(q.target, 2).to_pql()
+        'SUM(o.x, 14, 21, days)'
+    """
+    w = target.window
+    assert w.start is not None and w.length is not None
+    shift = step * w.length
+    window = dataclasses.replace(w, start=w.start + shift, end=w.end + shift)
+    return dataclasses.replace(target, window=window)
+
+
 def compile_windowed(checked: CheckedQuery, anchor_times: Sequence[pd.Timestamp]) -> exp.Select:
     """SQL for the examples of a windowed target at ``anchor_times``.
 
@@ -615,7 +661,9 @@ def _windowed_examples(b: _Builder, ctes: list[tuple[str, exp.Select]]) -> exp.S
     after ``anchors`` and ``entities`` (grid or per-entity anchors)."""
     ctes = [*ctes, *((g.name, b.agg_cte(g)) for g in b.groups)]
     target = b.c.query.target
-    if isinstance(target, ast.Aggregation | ast.ColumnRef):
+    if b.step_nodes:
+        label = b.forecast_label()
+    elif isinstance(target, ast.Aggregation | ast.ColumnRef):
         label = b.label(b.resolve_outer(target), is_condition=False)
     else:
         label = b.label(condition(target, b.resolve_outer, b.types), is_condition=True)

@@ -162,6 +162,9 @@ class _Builder:
             elif kind == "rank_clause":
                 number = child.children[-1]
                 fields["rank"] = ast.RankTop(self.number(number), _loc(number))
+            elif kind == "forecast_clause":
+                number = child.children[1]
+                fields["forecast"] = ast.Forecast(self.number(number), _loc(child), _loc(number))
             elif kind == "classify_clause":
                 fields["classify"] = True
                 fields["classify_loc"] = _loc(child)

@@ -89,7 +89,7 @@ class Task:
         query (ast.Query): the parsed query.
         checked (CheckedQuery): the query resolved against the schema.
         task_type (TaskType): binary classification, regression, multiclass
-            classification, link prediction or multilabel classification.
+            classification, link prediction, multilabel classification or forecast.
         metrics (list[str]): metric names, headline first.
         horizon (Duration | None): the step between anchors (``None`` for a
             target without a window).
@@ -289,6 +289,11 @@ class Task:
         return self.checked.k
 
     @property
+    def steps(self) -> int | None:
+        """``n`` of ``FORECAST n TIMEFRAMES``: the windows a forecast predicts."""
+        return self.checked.steps
+
+    @property
     def target_link(self) -> Link | None:
         """For link prediction: the foreign key whose values are ranked."""
         return self.checked.list_link
@@ -375,7 +380,9 @@ class Task:
         if agg is None:
             return None
         count = ast.Aggregation(ast.AggFunc.COUNT, agg.table, None, agg.window, via=agg.via)
-        probe = dataclasses.replace(query, target=count, assuming=None, rank=None, classify=False)
+        probe = dataclasses.replace(
+            query, target=count, assuming=None, rank=None, classify=False, forecast=None
+        )
         return Task.from_query(self.source_db, probe)
 
     def entities_sql(self, anchor_time: TimeLike) -> str:
@@ -493,7 +500,8 @@ class Task:
             A DataFrame with the entity key, ``anchor_time`` and ``label``,
             ordered by anchor time and key. Binary labels are 0/1 integers,
             regression labels floats, link labels sorted lists of keys,
-            multilabel labels sorted lists of the keys that occur (empty when none).
+            multilabel labels sorted lists of the keys that occur (empty when none),
+            forecast labels lists of one float per window, first window first.
         """
         anchors = self._anchors(anchor_times)
         if not anchors:
@@ -576,6 +584,8 @@ class Task:
             frame["label"] = [
                 sorted(x.tolist() if hasattr(x, "tolist") else x) for x in frame["label"]
             ]
+        elif self.task_type is TaskType.forecast:
+            frame["label"] = [[float(v) for v in x] for x in frame["label"]]
         elif self.task_type is TaskType.multilabel_classification:
             # NULL: nothing in the window, no key occurs
             frame["label"] = [
@@ -650,6 +660,14 @@ def label_stats(labels: pd.Series, task_type: TaskType) -> dict[str, Any]:
     if task_type is TaskType.link_prediction:
         sizes = labels.map(len)
         return {"mean_list_size": round(float(sizes.mean()), 3), "max_list_size": int(sizes.max())}
+    if task_type is TaskType.forecast:
+        # the spread of every window's value, and the mean of each window
+        values = np.array(labels.tolist(), dtype=float)
+        d = pd.Series(values.ravel()).describe()
+        names = ("mean", "std", "min", "50%", "max")
+        out: dict[str, Any] = {k: round(float(d[k]), 4) for k in names}
+        out["step_means"] = [round(float(v), 4) for v in values.mean(axis=0)]
+        return out
     if task_type is TaskType.multilabel_classification:
         sizes = labels.map(len)
         counts = pd.Series([str(x) for items in labels for x in items]).value_counts()

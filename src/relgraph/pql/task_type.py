@@ -7,6 +7,8 @@ Example:
     ['map@10', 'precision@10', 'recall@10']
     >>> TaskType.multilabel_classification.metrics()[0]
     'macro_auroc'
+    >>> TaskType.forecast.metrics(steps=2)
+    ['mae', 'rmse', 'mae_step_1', 'mae_step_2']
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ class TaskType(StrEnum):
     link_prediction = "link_prediction"
     #: Which of a fixed set of keys occur in the window (``LIST_DISTINCT(...) CLASSIFY``).
     multilabel_classification = "multilabel_classification"
+    #: A number in each of N consecutive windows (``... FORECAST N TIMEFRAMES``).
+    forecast = "forecast"
 
-    def metrics(self, k: int | None = None) -> list[str]:
-        """Metric names, headline first (``k`` for link prediction)."""
+    def metrics(self, k: int | None = None, steps: int | None = None) -> list[str]:
+        """Metric names, headline first (``k`` for link prediction, ``steps``
+        for a forecast: its number of windows)."""
         if self is TaskType.binary_classification:
             return ["auroc", "ap", "accuracy", "f1"]
         if self is TaskType.regression:
@@ -35,6 +40,9 @@ class TaskType(StrEnum):
         if self is TaskType.multilabel_classification:
             # headline: the mean over labels of each label's AUROC (docs/pql.md)
             return ["macro_auroc", "micro_auroc", "macro_ap", "micro_f1", "subset_accuracy"]
+        if self is TaskType.forecast:
+            # headline: the MAE over every step, then each step's own MAE
+            return ["mae", "rmse", *(f"mae_step_{i}" for i in range(1, (steps or 0) + 1))]
         if k is None:
             raise ValueError("Expected k for the metrics of a link prediction task (got None).")
         return [f"map@{k}", f"precision@{k}", f"recall@{k}"]

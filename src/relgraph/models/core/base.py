@@ -45,6 +45,16 @@ class Model(ABC):
 
     family: ClassVar[str]
     supported: ClassVar[tuple[TaskType, ...]] = tuple(TaskType)
+    #: True for a family whose own ``_fit`` serves forecasts; otherwise a
+    #: forecast is one model of the family per window (models/core/forecast.py).
+    native_forecast: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Every family that serves regression serves a forecast, one regression
+        # per window, without a word in its own code.
+        if TaskType.regression in cls.supported and TaskType.forecast not in cls.supported:
+            cls.supported = (*cls.supported, TaskType.forecast)
 
     def get_params(self) -> dict[str, Any]:
         """The hyperparameters given to the constructor."""
@@ -62,9 +72,21 @@ class Model(ABC):
             )
         start = time.perf_counter()
         self.task_ = task
-        self._fit(task)
+        if self.per_step:
+            from relgraph.models.core.forecast import StepModels
+
+            self.step_models_ = StepModels.fit(type(self), self.get_params(), task)
+        else:
+            self._fit(task)
         self.fit_seconds_ = time.perf_counter() - start
         return self
+
+    @property
+    def per_step(self) -> bool:
+        """True when this model's task is a forecast served by one model per
+        window (``step_models_``), not by the family's own code."""
+        task = getattr(self, "task_", None)
+        return task is not None and task.task_type is TaskType.forecast and not self.native_forecast
 
     def predict(
         self,
@@ -80,11 +102,15 @@ class Model(ABC):
         Returns a DataFrame with the entity key, ``anchor_time`` and, by task
         type: ``probability`` and ``predicted`` (binary); ``prediction``
         (regression); ``predicted`` and ``score_<class>`` (multiclass);
-        ``predicted`` (ranked ids) and ``scores`` (link prediction).
+        ``predicted`` (ranked ids) and ``scores`` (link prediction);
+        ``step_1 .. step_n`` (forecast: the value in each window).
         """
         self._check_fitted()
         examples = self._examples(examples, entities, anchor_time)
-        out = self._predict(examples.reset_index(drop=True), cutoff)
+        if self.per_step:
+            out = self.step_models_.predict(examples.reset_index(drop=True), cutoff)
+        else:
+            out = self._predict(examples.reset_index(drop=True), cutoff)
         key = self.task_.entity_key
         front = pd.DataFrame(
             {
@@ -98,6 +124,8 @@ class Model(ABC):
         """Predictions with ``top_signal`` (a readable reason) and ``contributions``
         (the ``top`` strongest inputs with their signed weights)."""
         self._check_fitted()
+        if self.per_step:
+            return self.step_models_.explain(examples.reset_index(drop=True), top)
         return self._explain(examples.reset_index(drop=True), top)
 
     def save(self, path: str | Path) -> Path:
@@ -129,6 +157,8 @@ class Model(ABC):
         """The fitted state as named byte strings: what :meth:`save` writes beside
         its manifest, and what :meth:`from_state` reads back."""
         self._check_fitted()
+        if self.per_step:
+            return self.step_models_.state()
         return self._state()
 
     @classmethod
@@ -145,7 +175,12 @@ class Model(ABC):
         model = cls(**(params or {}))
         model.task_ = task
         model.fit_seconds_ = fit_seconds
-        model._load_state(files)
+        if model.per_step:
+            from relgraph.models.core.forecast import StepModels
+
+            model.step_models_ = StepModels.load(cls, params or {}, task, files)
+        else:
+            model._load_state(files)
         return model
 
     # ------------------------------------------------------------ for families

@@ -58,6 +58,30 @@ def multilabel_predictions(raw: np.ndarray, classes: list[str]) -> pd.DataFrame:
     return out
 
 
+def forecast_predictions(raw: np.ndarray) -> pd.DataFrame:
+    """``step_1 .. step_n``: a forecast's value in each window, one row per example.
+
+    Example:
+        >>> forecast_predictions(np.array([[1.0, 2.0], [0.5, 0.0]]))
+           step_1  step_2
+        0     1.0     2.0
+        1     0.5     0.0
+    """
+    raw = np.asarray(raw, dtype=float)
+    return pd.DataFrame(raw, columns=[f"step_{i}" for i in range(1, raw.shape[1] + 1)])
+
+
+def step_columns(frame: pd.DataFrame) -> list[str]:
+    """A forecast's prediction columns, ``step_1`` first.
+
+    Example:
+        >>> step_columns(pd.DataFrame(columns=["id", "step_2", "step_1", "top_signal"]))
+        ['step_1', 'step_2']
+    """
+    steps = [c for c in frame.columns if c.startswith("step_") and c[5:].isdigit()]
+    return sorted(steps, key=lambda c: int(c[5:]))
+
+
 def positional(x: pd.DataFrame) -> pd.DataFrame:
     """LightGBM refuses some characters in feature names: it sees positions."""
     return x.set_axis([f"f{i}" for i in range(x.shape[1])], axis=1)
