@@ -50,6 +50,7 @@ from relgraph.db.schema import (
 from relgraph.db.sources.base import Declared, file_url_path, quote_ident
 from relgraph.db.stype import Stype
 from relgraph.db.text_numbers import convert_text_numbers
+from relgraph.db.time_contradictions import contradicted_times
 from relgraph.db.timestamps import convert_text_times, normalize_times
 from relgraph.db.validation import check_primary_key, data_warnings
 from relgraph.errors import SchemaError, SourceError
@@ -522,14 +523,30 @@ class Database:
         )
         warnings += apply_code_stypes(self.con, schema, set(self._overrides.stypes))
         fixed = set(self._declared.time_columns) | set(self._overrides.time_columns)
-        self._integer_times, notes = add_integer_times(self.con, schema, fixed)
-        warnings += notes
-        self._inherited_times, notes = inherit_times(self.con, schema, fixed)
+        schema, notes = self._add_made_times(schema, fixed)
         warnings += notes
         schema.warnings += self._load_warnings + warnings + data_warnings(self.con, schema)
         schema.dropped = list(self._dropped)
         schema.missing = list(self._overrides.missing)
         return schema
+
+    def _add_made_times(self, schema: Schema, fixed: set[str]) -> tuple[Schema, list[str]]:
+        """Times from year columns and inherited from parents; then, while the
+        rows referencing a table contradict the time it inherited, that table
+        is made static and the made times are redone (a child may have
+        inherited from it)."""
+        inferred = copy.deepcopy(schema)
+        static: dict[str, str] = {}
+        while True:
+            kept = fixed | set(static)
+            self._integer_times, notes = add_integer_times(self.con, schema, kept)
+            self._inherited_times, more = inherit_times(self.con, schema, kept)
+            contradicted = contradicted_times(self.con, schema, self._inherited_times)
+            if not contradicted:
+                return schema, notes + more + list(static.values())
+            static.update(contradicted)
+            drop_inherited_times(self.con, self._inherited_times | self._integer_times)
+            schema = copy.deepcopy(inferred)
 
     def _composite_keys(
         self, profiles: dict[str, TableProfile], keys: dict[str, str]
