@@ -4,6 +4,7 @@ database, e.g. ``set_stype``, connects its own)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,12 @@ import pytest
 
 import relgraph as rg
 from relgraph.bench.demo import make_ecommerce
+
+# pytest-xdist's workers set COLUMNS=80, and rich fixes a console's width from
+# it when the console is made (the CLI's, at import): tests that give the CLI
+# runner a wider COLUMNS would get 80 columns under `make test`'s workers.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
 
 F1_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "f1"
 
