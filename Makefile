@@ -28,10 +28,12 @@ demo: setup
 	$(VENV)/bin/relgraph graph demo/shop.duckdb
 	$(VENV)/bin/relgraph evaluate demo/shop.duckdb "$(CHURN)" --models icl,gbdt,baseline,prior --out demo/report
 
-# The fast set (about five minutes on two idle cores); test-slow runs the rest
-# (tests marked slow: end-to-end trainings, rel-f1); CI runs both.
+# The fast set, in two worker processes (pytest-xdist; a file's tests stay in
+# one worker, so module fixtures are built once): under four minutes on two idle
+# cores, seven in one process. test-slow runs the rest (tests marked slow:
+# end-to-end trainings, rel-f1, Spark, torchrun, the browser), one at a time; CI runs both.
 test: setup
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow" -n 2 --dist loadfile
 
 test-slow: setup
 	$(PY) -m pytest -q -m slow
