@@ -23,28 +23,13 @@ if have_server; then
     exit 0
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install-postgres: no apt-get here; install the PostgreSQL server (initdb, pg_ctl, postgres) by hand" >&2
-    exit 1
-fi
-
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then
-        SUDO="sudo"
-    else
-        echo "install-postgres: not root and no sudo; run as root: apt-get install postgresql" >&2
-        exit 1
-    fi
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update
 # postgresql: Debian's server package (binaries in /usr/lib/postgresql/<version>/bin).
-$SUDO apt-get install -y --no-install-recommends postgresql
+bash "$(dirname "$0")/apt-install.sh" postgresql
 
 # Debian's package also creates and starts a default cluster on port 5432; the tests
 # do not use it (they start their own), so stop it where a service manager runs it.
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
 if command -v pg_lsclusters >/dev/null 2>&1; then
     pg_lsclusters --no-header 2>/dev/null | while read -r version cluster _; do
         $SUDO pg_ctlcluster "$version" "$cluster" stop 2>/dev/null || true

@@ -50,6 +50,7 @@ __all__ = [
     "load_for_query",
     "no_entities_error",
     "predict",
+    "predict_fitted",
     "predict_saved",
     "write_predictions",
     "write_table",
@@ -362,7 +363,22 @@ def predict_saved(
         >>> preds.attrs["anchor_note"]  # doctest: +SKIP
         'anchor time 2024-06-30 00:00:00: the latest time in the database'
     """
-    fitted = load_for_query(path, db, query)
+    return predict_fitted(load_for_query(path, db, query), query, anchor, explain)
+
+
+def predict_fitted(
+    fitted: Model, query: str, anchor: pd.Timestamp | None, explain: bool
+) -> pd.DataFrame:
+    """Predictions of a fitted model for every entity of its query at
+    ``anchor`` (default: the latest time, said in ``attrs["anchor_note"]``),
+    with reasons when ``explain``.
+
+    Raises:
+        PQLError: no entity to predict at the anchor.
+
+    Example:
+        >>> preds = predict_fitted(model, CHURN, None, explain=True)  # doctest: +SKIP
+    """
     task = fitted.task_
     note = ""
     if anchor is None:

@@ -40,7 +40,7 @@ from relgraph.cli.evaluate import print_table
 from relgraph.models.core.base import ModelError
 from relgraph.models.core.outputs import step_columns
 from relgraph.pql.task import Task
-from relgraph.predict import load_for_query
+from relgraph.predict import load_for_query, predict_fitted
 
 
 class ModeName(StrEnum):
@@ -343,16 +343,8 @@ def _predict_fitted(
         err.print(
             f"anchor time: {anchor} (the latest time in the database; pass --anchor-time to choose)"
         )
-    examples = task.entities_at(anchor)
-    if examples.empty:
-        from relgraph.predict import no_entities_error
-
-        raise no_entities_error(task, anchor)
-    with err.status(f"predicting for {len(examples):,} {task.entity_table}"):
-        preds = fitted.explain(examples) if explain else fitted.predict(examples)
-    preds.attrs["anchor_time"] = str(anchor)
-    preds.attrs["query"] = " ".join(query.split())
-    return preds
+    with err.status(f"predicting for each {task.entity_table} row at {anchor}"):
+        return predict_fitted(fitted, query, anchor, explain)
 
 
 def _predict_spark(
