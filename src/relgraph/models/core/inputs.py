@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from relgraph.engines.base import Engine
 from relgraph.features import FeatureConfig, FeaturePlan
 from relgraph.models.core.history import horizon_timedelta, target_history
 from relgraph.pql.task import Task
@@ -83,12 +84,22 @@ class TaskInputs:
         return cls(plan, uses_target_history(task))
 
     def transform(
-        self, task: Task, examples: pd.DataFrame, cutoff: pd.Timestamp | None = None
+        self,
+        task: Task,
+        examples: pd.DataFrame,
+        cutoff: pd.Timestamp | None = None,
+        engine: Engine | None = None,
     ) -> pd.DataFrame:
         """Features of ``examples`` (entity key, ``anchor_time``), indexed like them.
 
         Results are cached on the task (several seeds of a model, or several
-        models, reuse the same feature table)."""
+        models, reuse the same feature table). ``engine`` runs the features'
+        SQL elsewhere (a :class:`~relgraph.engines.SparkEngine` reading the
+        same tables; the result is DuckDB's) and is not cached."""
+        if engine is not None:
+            out = self._transform(task, examples, cutoff, engine)
+            out.index = examples.index
+            return out
         cache = _CACHE.setdefault(task, {})
         key = (self._fingerprint(), str(cutoff), _frame_digest(examples, task.entity_key))
         if key not in cache:
@@ -104,10 +115,14 @@ class TaskInputs:
         return self._digest
 
     def _transform(
-        self, task: Task, examples: pd.DataFrame, cutoff: pd.Timestamp | None
+        self,
+        task: Task,
+        examples: pd.DataFrame,
+        cutoff: pd.Timestamp | None,
+        engine: Engine | None = None,
     ) -> pd.DataFrame:
-        frame = self.plan.transform(task.db, examples, cutoff=cutoff)
+        frame = self.plan.transform(task.db, examples, cutoff=cutoff, engine=engine)
         if not self.use_history or examples.empty:
             return frame
-        hist = target_history(task, examples, cutoff)
+        hist = target_history(task, examples, cutoff, engine)
         return pd.concat([frame, hist], axis=1)
