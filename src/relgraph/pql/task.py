@@ -605,8 +605,8 @@ class Task:
         rank, as an empty LIST_DISTINCT window); CLASSIFY keeps it as ``[]``."""
         sets = category_sets(frame["label"])
         frame = frame.assign(label=pd.Series(sets, index=frame.index, dtype=object))
-        keep = [s is not None and (bool(s) or not self.k) for s in sets]
-        return frame[keep]
+        keep = np.array([s is not None and (bool(s) or not self.k) for s in sets], dtype=bool)
+        return frame.loc[keep]
 
     # ------------------------------------------------------------ summary
     def summary(self, *, engine: Engine | None = None) -> dict[str, Any]:
