@@ -137,6 +137,7 @@ class Model(ABC):
             out = self.step_models_.predict(examples.reset_index(drop=True), cutoff)
         elif self.by_labels:
             out = self.ranked_.predict(examples.reset_index(drop=True), cutoff)
+            vars(self).update(self.ranked_.run_info())
         else:
             out = self._predict(examples.reset_index(drop=True), cutoff)
         key = self.task_.entity_key
@@ -155,7 +156,9 @@ class Model(ABC):
         if self.per_step:
             return self.step_models_.explain(examples.reset_index(drop=True), top)
         if self.by_labels:
-            return self.ranked_.explain(examples.reset_index(drop=True), top)
+            out = self.ranked_.explain(examples.reset_index(drop=True), top)
+            vars(self).update(self.ranked_.run_info())
+            return out
         return self._explain(examples.reset_index(drop=True), top)
 
     def save(self, path: str | Path) -> Path:

@@ -90,6 +90,12 @@ class RankedCategories:
         """``predicted`` and ``scores``: the ``k`` likeliest categories."""
         return ranked_predictions(self.model.predict(examples, cutoff=cutoff), self.k)
 
+    def run_info(self) -> dict[str, Any]:
+        """What the ``CLASSIFY`` model recorded of its last prediction (the
+        ``last_*`` attributes, e.g. icl's context and timings), for the ranking
+        model to show as its own."""
+        return {k: v for k, v in vars(self.model).items() if k.startswith("last_")}
+
     def explain(self, examples: pd.DataFrame, top: int) -> pd.DataFrame:
         """The ranking with the ``CLASSIFY`` model's reasons (those of the
         likeliest category, the first of the ranking)."""
