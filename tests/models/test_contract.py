@@ -122,10 +122,13 @@ def test_fit_predict_explain_save_load(
 
 def _columns(family: str, kind: TaskType, preds: pd.DataFrame) -> list[str]:
     """The columns a call with no examples gives: those of a call with some,
-    except where the classes come from each query's own context (icl), which
-    no example means none to score."""
+    except where the classes (or labels) come from each query's own context
+    (icl), which no example means none to score."""
     columns = list(preds.columns)
-    if family == "icl" and kind is TaskType.multiclass_classification:
+    if family == "icl" and kind in (
+        TaskType.multiclass_classification,
+        TaskType.multilabel_classification,
+    ):
         return [c for c in columns if not c.startswith("score_")]
     return columns
 
