@@ -133,7 +133,8 @@ def explain_gnn(model: FittedGNN, examples: pd.DataFrame, top: int = 3) -> pd.Da
         ``"summary"``: the flat aggregates of one join path, named in ``column``,
         ``"node_summary"``: the per-node summaries of ``table``'s rows),
         ``table``, ``hop``, ``window``, ``column``, ``rows``,
-        ``contribution``, ``text``). Multiclass explains the predicted class.
+        ``contribution``, ``text``). Multiclass explains the predicted class,
+        multilabel the likeliest label.
 
     Example:
         >>> out = model.explain(task.table("test").head(3), top=2)  # doctest: +SKIP
@@ -143,7 +144,7 @@ def explain_gnn(model: FittedGNN, examples: pd.DataFrame, top: int = 3) -> pd.Da
     task = model.task_
     if task.task_type is TaskType.link_prediction:
         raise ModelError(
-            "GNN explanations cover binary, regression and multiclass tasks; a link "
+            "GNN explanations cover binary, regression, multiclass and multilabel tasks; a link "
             "prediction's ranked list has no single output to attribute."
         )
     # Many small forward passes: intra-op threads do not pay off there, and
@@ -197,7 +198,8 @@ def _parts(model: FittedGNN, data: HeteroData) -> Iterator[_Part]:
     entity = model.task_.entity_table
     n_seeds = int(data[entity].batch_size)
     full = _explained_output(model, data, None)
-    # Multiclass: explain the probability of the predicted class.
+    # Multiclass: explain the probability of the predicted class; multilabel:
+    # that of the likeliest label (as gbdt's one-vs-rest gives its reasons).
     target = full.argmax(axis=1) if full.ndim == 2 else None
     base = full if target is None else full[np.arange(len(full)), target]
     # Neighbour rows by (table, hop, age window).
@@ -439,7 +441,15 @@ def _explained(model: FittedGNN, predicted: pd.DataFrame, i: int) -> str:
         return "the probability"
     if kind is TaskType.regression:
         return "the prediction"
+    if kind is TaskType.multilabel_classification:
+        return f"the probability of {_likeliest(predicted, i)!r}"
     return f"the probability of {predicted.at[i, 'predicted']!r}"
+
+
+def _likeliest(predicted: pd.DataFrame, i: int) -> str:
+    """Row ``i``'s likeliest label (``predicted`` lists only those at 0.5 or more)."""
+    columns = [c for c in predicted.columns if c.startswith("score_")]
+    return str(predicted.loc[i, columns].astype(float).idxmax()).removeprefix("score_")
 
 
 def _record(part: _Part, s: int, explained: str) -> dict[str, Any]:

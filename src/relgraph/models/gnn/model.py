@@ -46,7 +46,7 @@ from relgraph.models.core.base import Model, ModelError
 from relgraph.models.core.history import target_history
 from relgraph.models.core.inputs import TaskInputs, uses_target_history
 from relgraph.models.core.outputs import format_predictions
-from relgraph.models.core.targets import classes_of
+from relgraph.models.core.targets import classes_of, label_matrix, label_set
 from relgraph.models.gnn.distributed import is_main
 from relgraph.models.gnn.link import (
     LinkScorer,
@@ -126,8 +126,8 @@ class GNNModel(Model):
             :mod:`relgraph.features`), as seed inputs beside the target's
             history; 0 turns them off. Message passing over a few dozen
             sampled neighbours finds recency and windowed counts less surely
-            than an exact aggregate over all of them. Binary, regression
-            and multiclass tasks (not link prediction). (default: 1)
+            than an exact aggregate over all of them. Binary, regression,
+            multiclass and multilabel tasks (not link prediction). (default: 1)
         node_summaries (int): Give every sampled node, not only the seed,
             summaries of the rows that reference it as of its seed's anchor
             (how many, days since the latest, means of their numbers, shares
@@ -144,6 +144,7 @@ class GNNModel(Model):
         TaskType.regression,
         TaskType.multiclass_classification,
         TaskType.link_prediction,
+        TaskType.multilabel_classification,
     )
 
     def __init__(
@@ -234,6 +235,12 @@ class GNNModel(Model):
         )
         if self.items_ is not None:  # a submodule: trained, saved and loaded with the net
             self.net_.link = LinkScorer(len(self.items_), self.hidden)
+        if self.task_.task_type is TaskType.multilabel_classification:
+            # Most labels are rare: each output starts at its label's training
+            # rate, so that training learns who has the label, not first how rare it is.
+            rates = np.clip(np.asarray(self.prior_, dtype=np.float32), 1e-4, 1 - 1e-4)
+            with torch.no_grad():
+                self.net_.head[-1].bias.copy_(torch.from_numpy(np.log(rates / (1 - rates))))
         self.net_.to(self.device)
 
     def _out_dim(self) -> int:
@@ -473,7 +480,8 @@ class GNNModel(Model):
 
     def raw_outputs(self, data: HeteroData) -> np.ndarray:
         """One batch's outputs as probabilities (binary), values (regression),
-        class probabilities (multiclass) or candidate scores (link prediction)."""
+        class probabilities (multiclass), label probabilities (multilabel) or
+        candidate scores (link prediction)."""
         return self.objective_.to_raw(self._forward(data))
 
     # ------------------------------------------------------------ fit
@@ -513,6 +521,14 @@ class GNNModel(Model):
             self.classes_ = classes_of(labels)
             counts = labels.astype(str).value_counts(normalize=True)
             self.prior_ = [float(counts.get(c, 0.0)) for c in self.classes_]
+        elif kind is TaskType.multilabel_classification:
+            # The fixed label set every multilabel family predicts (from training labels only).
+            self.classes_ = label_set(labels)
+            if not self.classes_:
+                raise ModelError(
+                    "No key occurs in the training labels: there is no label to learn."
+                )
+            self.prior_ = label_matrix(labels, self.classes_).mean(axis=0).tolist()
         else:
             y = labels.to_numpy(dtype=float)
             std = float(np.std(y)) or 1.0
@@ -684,7 +700,7 @@ class GNNModel(Model):
         if kind is TaskType.link_prediction:
             ranked, scores = self.objective_.top_k(raw)
             return pd.DataFrame({"predicted": ranked, "scores": scores})
-        if kind is TaskType.multiclass_classification:
+        if kind in (TaskType.multiclass_classification, TaskType.multilabel_classification):
             return format_predictions(kind, raw, self.classes_)
         return format_predictions(kind, raw[:, 0], None)
 

@@ -13,6 +13,14 @@ Example:
     [12.0, 20.0]
     >>> objective.score(pd.Series([12.0, 8.0]), objective.to_raw(torch.tensor([[1.0], [-1.0]])))
     -0.0
+
+    A multilabel target has one output per label of its fixed set:
+
+    >>> labels = Objective(TaskType.multilabel_classification, classes=["3", "7"])
+    >>> labels.targets(pd.Series([[7], [3, 9], []])).tolist()  # 9 is not in the set
+    [[0.0, 1.0], [1.0, 0.0], [0.0, 0.0]]
+    >>> labels.to_raw(torch.zeros(1, 2)).tolist()  # sigmoid per label
+    [[0.5, 0.5]]
 """
 
 from __future__ import annotations
@@ -27,10 +35,13 @@ import pyarrow as pa
 import torch
 from torch import Tensor, nn
 
-from relgraph.metrics import accuracy, auroc, mae, map_at_k
-from relgraph.models.core.targets import class_codes
+from relgraph.metrics import MetricError, accuracy, auroc, macro_auroc, mae, map_at_k
+from relgraph.models.core.targets import class_codes, label_matrix
 from relgraph.models.gnn.link import label_rows, multi_hot, softmax_loss
 from relgraph.pql.task_type import TaskType
+
+#: Task types whose head has one output per class (or label).
+_PER_CLASS = (TaskType.multiclass_classification, TaskType.multilabel_classification)
 
 
 @dataclass
@@ -42,7 +53,8 @@ class Objective:
         label_stats: mean, std, min and max of the training labels
             (regression targets are standardised by them, predictions clipped
             to their range).
-        classes: the classes, in head order (multiclass).
+        classes: the classes, in head order (multiclass), or the fixed label
+            set (multilabel: one output per label).
         items: the candidate keys, in head order (link prediction).
         k: how many candidates a link prediction ranks.
     """
@@ -57,7 +69,7 @@ class Objective:
     def width(self) -> int | None:
         """The head's width, or None when the net's hidden width sets it (link
         prediction's entity tower)."""
-        if self.task_type is TaskType.multiclass_classification:
+        if self.task_type in _PER_CLASS:
             return len(self.classes or [])
         if self.task_type is TaskType.link_prediction:
             return None
@@ -65,11 +77,14 @@ class Objective:
 
     def targets(self, labels: pd.Series) -> Tensor:
         """Training targets: class codes (multiclass), a multi-hot row of
-        candidates (link prediction), or one float column."""
+        candidates (link prediction) or of labels (multilabel; keys outside
+        the fixed set are left out), or one float column."""
         kind = self.task_type
         if kind is TaskType.link_prediction:
             example, item_rows = label_rows(self.items, list(labels))
             return multi_hot(example, item_rows, len(labels), len(self.items))
+        if kind is TaskType.multilabel_classification:
+            return torch.tensor(label_matrix(labels, self.classes or []), dtype=torch.float32)
         if kind is TaskType.multiclass_classification:
             return torch.tensor(class_codes(labels, self.classes), dtype=torch.long)
         y = labels.to_numpy(dtype=np.float32)
@@ -80,7 +95,8 @@ class Objective:
     def loss(self) -> Callable[[Tensor, Tensor], Tensor]:
         """The training loss of head outputs against :meth:`targets`."""
         kind = self.task_type
-        if kind is TaskType.binary_classification:
+        # multilabel: one independent yes/no per label, as one-vs-rest boosters
+        if kind in (TaskType.binary_classification, TaskType.multilabel_classification):
             return nn.BCEWithLogitsLoss()
         if kind is TaskType.regression:
             return nn.L1Loss()
@@ -97,11 +113,14 @@ class Objective:
 
     def to_raw(self, out: Tensor) -> np.ndarray:
         """Head outputs as probabilities (binary), values (regression), class
-        probabilities (multiclass, one column per class) or candidate scores."""
+        probabilities (multiclass, one column per class), label probabilities
+        (multilabel, one column per label) or candidate scores."""
         out = out.detach().cpu()
         kind = self.task_type
         if kind is TaskType.binary_classification:
             return torch.sigmoid(out[:, 0]).numpy().astype(float)
+        if kind is TaskType.multilabel_classification:
+            return torch.sigmoid(out).numpy().astype(float)
         if kind is TaskType.regression:
             s = self.label_stats
             values = out[:, 0].numpy().astype(float) * s["std"] + s["mean"]
@@ -111,13 +130,20 @@ class Objective:
         return torch.softmax(out, dim=1).numpy().astype(float)
 
     def score(self, labels: pd.Series, raw: np.ndarray) -> float:
-        """Validation score, higher is better (AUROC, -MAE, accuracy, MAP@k)."""
+        """Validation score, higher is better (AUROC, -MAE, accuracy, MAP@k,
+        macro AUROC over the labels)."""
         kind = self.task_type
         if kind is TaskType.binary_classification:
             y = labels.to_numpy(dtype=float)
             if len(np.unique(y)) < 2:
                 return -float(np.mean(np.abs(y - raw)))
             return auroc(y, raw)
+        if kind is TaskType.multilabel_classification:
+            y = label_matrix(labels, self.classes or [])
+            try:
+                return macro_auroc(y, raw)
+            except MetricError:  # no label has both classes: nothing to rank
+                return -float(np.mean(np.abs(y - raw)))
         if kind is TaskType.regression:
             return -mae(labels.to_numpy(dtype=float), raw)
         if kind is TaskType.link_prediction:
