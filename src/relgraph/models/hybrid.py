@@ -13,8 +13,8 @@ groups (by entity, so that other anchors of the same entity cannot leak its
 labels), one GNN is trained per fold on the other groups and predicts the
 held-out one. Validation, test and new examples get the mean of the fold
 GNNs, none of which saw them. The features are the GNN's *prediction*
-(probability, value or class probabilities), which means the same thing in
-every fold model; embeddings of different nets do not live in one space and
+(probability, value, class probabilities, or one probability per label of a
+multilabel target), which means the same thing in every fold model; embeddings of different nets do not live in one space and
 cannot be stacked out of fold.
 
 Optionally (``embedding_dim > 0``) one more GNN trained on all training
@@ -46,6 +46,7 @@ import pandas as pd
 
 from relgraph.models.core.base import ModelError
 from relgraph.models.core.signals import value_text
+from relgraph.models.core.targets import label_set
 from relgraph.models.gbdt import GBDTModel
 from relgraph.models.gnn.model import GNNModel
 from relgraph.pql.task import Task
@@ -79,11 +80,13 @@ class HybridModel(GBDTModel):
         {'hidden': 32}
     """
 
-    # out-of-fold GNN predictions are one number per example: no multilabel
+    # Multilabel: every label's one-vs-rest booster sees the GNN's probability
+    # of each label (its own, and the others': labels that go together).
     supported = (
         TaskType.binary_classification,
         TaskType.regression,
         TaskType.multiclass_classification,
+        TaskType.multilabel_classification,
     )
 
     family = "hybrid"
@@ -113,6 +116,8 @@ class HybridModel(GBDTModel):
         self.gnn_classes_ = None
         if task.task_type is TaskType.multiclass_classification:
             self.gnn_classes_ = sorted(train["label"].astype(str).unique())
+        elif task.task_type is TaskType.multilabel_classification:
+            self.gnn_classes_ = label_set(train["label"])  # the labels gbdt's boosters learn
         fold = self._assign_folds(train[task.entity_key])
         self.gnns_: list[GNNModel] = []
         oof = np.full((len(train), len(self._prediction_columns())), np.nan)
@@ -181,7 +186,8 @@ class HybridModel(GBDTModel):
             return out[["probability"]].to_numpy(dtype=float)
         if kind is TaskType.regression:
             return out[["prediction"]].to_numpy(dtype=float)
-        # A fold may lack a rare class: it gives that class probability 0.
+        # A fold may lack a rare class or label: it gives it probability 0
+        # (it never occurred in that fold's training labels).
         wanted = [f"score_{c}" for c in self.gnn_classes_]
         return out.reindex(columns=wanted, fill_value=0.0).to_numpy(dtype=float)
 
