@@ -68,9 +68,10 @@ def test_the_objective_by_hand() -> None:
 def test_gnn_predicts_like_the_other_multilabel_families(task: rg.Task, gnn) -> None:
     test = task.table("test")
     preds = gnn.predict(test)
-    gbdt = make_model("gbdt", num_boost_round=5, early_stopping_rounds=0).fit(task)
-    # the same columns in the same order: key, anchor_time, predicted, score_<label>
-    assert list(preds.columns) == list(gbdt.predict(test.head(3)).columns)
+    # the columns of every multilabel family (the baselines', gbdt's one-vs-rest),
+    # in the same order: key, anchor_time, predicted, score_<label> of the fixed set
+    prior = make_model("prior").fit(task)
+    assert list(preds.columns) == list(prior.predict(test.head(3)).columns)
     scores = preds.filter(like="score_").to_numpy()
     assert ((scores > 0) & (scores < 1)).all()
     for row, predicted in zip(scores, preds["predicted"], strict=True):
@@ -121,6 +122,74 @@ def test_gnn_ranks_a_multicategorical_column(tmp_path) -> None:
     explained = model.explain(test.head(5))
     used = {(c["table"], c["column"]) for items in explained["contributions"] for c in items}
     assert used and ("articles", "tags") not in used
+
+
+# ---------------------------------------------------------------- no leak
+def test_rows_after_the_anchor_change_no_gnn_prediction(task: rg.Task, gnn) -> None:
+    """The test labels are the grocery items bought after ``test_time``: with
+    every such item's product and order owner scrambled, predictions at
+    ``test_time`` stay the same."""
+    frames = make_ecommerce(scale=0.05, seed=4)
+    anchor = task.test_time
+    rng = np.random.default_rng(0)
+    items, orders = frames["order_items"].copy(), frames["orders"].copy()
+    late = items["ordered_at"] > anchor
+    assert late.sum() > 100
+    items.loc[late, "product_id"] = rng.permutation(items.loc[late, "product_id"].to_numpy())
+    late_orders = orders["ordered_at"] > anchor
+    orders.loc[late_orders, "customer_id"] = rng.permutation(
+        orders.loc[late_orders, "customer_id"].to_numpy()
+    )
+    changed = rg.connect({**frames, "order_items": items, "orders": orders})
+    times = {"val_time": task.val_time, "test_time": task.test_time}
+    moved = type(gnn).from_state(
+        rg.Task.from_query(changed, QUERY, **times), gnn.state_files(), gnn.get_params()
+    )
+    examples = pd.DataFrame(
+        {"customer_id": frames["customers"]["customer_id"], "anchor_time": anchor}
+    )
+    pd.testing.assert_frame_equal(gnn.predict(examples), moved.predict(examples))
+
+
+def permuted_tags(db: rg.Database, ids: np.ndarray) -> rg.Database:
+    """The catalogue with ``tags`` rotated among the articles ``ids``."""
+    frames = {t: db.table(t) for t in ("articles", "sales")}
+    articles = frames["articles"].copy()
+    rows = articles.index[articles["article_id"].isin(ids)]
+    articles.loc[rows, "tags"] = pd.Series(
+        np.roll(articles.loc[rows, "tags"].to_numpy(), 1), index=rows, dtype=object
+    )
+    schema = {
+        "tables": {
+            "articles": {"primary_key": "article_id", "time_column": "created_at"},
+            "sales": {"primary_key": "sale_id", "time_column": "sold_at"},
+        },
+        "links": [{"from": "sales.article_id", "to": "articles.article_id"}],
+    }
+    return rg.connect({**frames, "articles": articles}, schema=schema)
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("gnn", {**QUICK, "epochs": 2}),
+        pytest.param(
+            "hybrid", {"gnn": {**QUICK, "epochs": 1}, "num_boost_round": 20}, marks=pytest.mark.slow
+        ),
+    ],
+)
+def test_permuting_the_target_column_changes_no_prediction(name: str, params: dict) -> None:
+    """A static multicategorical target: its column, rotated among the test
+    articles (whose labels no fit reads), is never an input."""
+    db = catalogue()
+    task = rg.Task.from_query(db, RANK)
+    test = task.table("test")
+    assert len(test) > 20
+    other = rg.Task.from_query(permuted_tags(db, test["article_id"].to_numpy()), RANK)
+    assert other.table("test")["label"].tolist() != test["label"].tolist()
+    before = make_model(name, **params).fit(task).predict(test)
+    after = make_model(name, **params).fit(other).predict(test)
+    pd.testing.assert_frame_equal(before, after)
 
 
 HYBRID = {

@@ -1,6 +1,6 @@
 """Multilabel targets (``LIST_DISTINCT(...) CLASSIFY``) in the models: the fixed
 label set, the metrics by hand, the baselines, one-vs-rest gbdt against them,
-icl one label at a time, and the families that refuse the task type naming it."""
+and an evaluation of them (gnn and hybrid: tests/models/test_gnn_multilabel.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import relgraph as rg
 from relgraph.bench.demo import make_ecommerce
 from relgraph.evaluate.evaluation import evaluate_models, score_predictions
 from relgraph.metrics import MetricError, macro_ap, macro_auroc, micro_f1, subset_accuracy
-from relgraph.models.core.base import ModelError
 from relgraph.models.core.history import past_labels
 from relgraph.models.core.targets import label_matrix, label_set
-from relgraph.models.registry import make_model
+from relgraph.models.registry import FAMILIES, make_model, model_class
+from relgraph.pql.task_type import TaskType
 
 QUERY = (
     "PREDICT LIST_DISTINCT(order_items.product_id WHERE products.category = 'grocery', "
@@ -77,14 +77,15 @@ def test_history_is_the_entitys_own_rate(task: rg.Task) -> None:
         np.testing.assert_allclose(preds.loc[row, columns].to_numpy(float), want)
 
 
-@pytest.mark.parametrize("name", ["gnn", "hybrid"])
-def test_other_families_refuse_naming_the_task_type(task: rg.Task, name: str) -> None:
-    with pytest.raises(ModelError, match="does not support multilabel_classification"):
-        make_model(name).fit(task)
+def test_every_family_serves_the_task_type() -> None:
+    for family in FAMILIES:
+        assert TaskType.multilabel_classification in model_class(family).supported, family
 
 
-def test_evaluate_runs_the_baselines(task: rg.Task) -> None:
-    ev = evaluate_models(task, ["prior", "history", "gnn"])
-    assert ev.models == ["prior", "history"] and "gnn" in ev.split_note
+def test_evaluate_runs_the_baselines_and_the_gnn(task: rg.Task) -> None:
+    quick = {"hidden": 16, "epochs": 2, "fanout": (4, 2), "ensemble": 1, "refit_with_val": False}
+    ev = evaluate_models(task, ["prior", "history", "gnn"], params={"gnn": quick})
+    assert ev.models == ["prior", "history", "gnn"] and "not run" not in ev.split_note
     assert ev.headline == "macro_auroc"
     assert 0.5 < ev.summary("history", "test", "macro_auroc")["mean"] < 1
+    assert 0.5 < ev.summary("gnn", "test", "macro_auroc")["mean"] < 1
