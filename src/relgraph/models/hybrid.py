@@ -14,8 +14,9 @@ labels), one GNN is trained per fold on the other groups and predicts the
 held-out one. Validation, test and new examples get the mean of the fold
 GNNs, none of which saw them. The features are the GNN's *prediction*
 (probability, value, class probabilities, or one probability per label of a
-multilabel target), which means the same thing in every fold model; embeddings of different nets do not live in one space and
-cannot be stacked out of fold.
+multilabel target), which means the same thing in every fold model;
+embeddings of different nets do not live in one space and cannot be stacked
+out of fold.
 
 Optionally (``embedding_dim > 0``) one more GNN trained on all training
 examples gives its entity embedding (:meth:`GNNModel.embed`) reduced by PCA
