@@ -82,10 +82,8 @@ def test_every_family_serves_the_task_type() -> None:
         assert TaskType.multilabel_classification in model_class(family).supported, family
 
 
-def test_evaluate_runs_the_baselines_and_the_gnn(task: rg.Task) -> None:
-    quick = {"hidden": 16, "epochs": 2, "fanout": (4, 2), "ensemble": 1, "refit_with_val": False}
-    ev = evaluate_models(task, ["prior", "history", "gnn"], params={"gnn": quick})
-    assert ev.models == ["prior", "history", "gnn"] and "not run" not in ev.split_note
+def test_evaluate_runs_the_baselines(task: rg.Task) -> None:
+    ev = evaluate_models(task, ["prior", "history"])
+    assert ev.models == ["prior", "history"] and "not run" not in ev.split_note
     assert ev.headline == "macro_auroc"
     assert 0.5 < ev.summary("history", "test", "macro_auroc")["mean"] < 1
-    assert 0.5 < ev.summary("gnn", "test", "macro_auroc")["mean"] < 1
