@@ -327,3 +327,31 @@ def test_a_return_links_to_its_sale_but_a_season_line_not_to_its_sibling() -> No
     assert s.tables["Batting"].key_parts == ("playerID", "yearID", "stint")
     assert ("Pitching", "Batting") not in parts  # both lines of one season: siblings
     assert ("Pitching", "People") in parts
+
+
+def test_a_country_name_is_the_key_the_data_frames_name() -> None:
+    """Gapminder's shape: the country table lists each country by name with
+    its ISO codes (all three unique); the data frames name the country. The
+    name, several words long, is the key because its values hold theirs."""
+    names = ["Afghanistan", "Bosnia and Herzegovina", "Cote d'Ivoire", "United States", "Peru"]
+    names += [f"Land{w}" for w in "abcdefghijklmnopqrstuvwxyz"]
+    codes = pd.DataFrame(
+        {"country": names, "iso_alpha": [f"A{i:02d}" for i in range(31)], "iso_num": range(4, 35)}
+    )
+    data = pd.DataFrame(
+        [
+            (c, y, 40 + i % 30 + (y - 1952) / 5)
+            for i, c in enumerate(names[:25])
+            for y in range(1952, 2008, 5)
+        ],
+        columns=["country", "year", "lifeExp"],
+    )
+    s = rg.connect({"gapminder": data, "country_codes": codes}).schema
+    assert s.tables["country_codes"].primary_key == "country"
+    assert s.tables["gapminder"].key_parts == ("country", "year")
+    parts = {(x.src_table, x.dst_table): s.link_parts(x) for x in s.links}
+    assert parts[("gapminder", "country_codes")] == (("country",), ("country",))
+    # a name no other table's values fall in stays no key
+    other = data.assign(country=data["country"] + " (old)")
+    s = rg.connect({"gapminder": other, "country_codes": codes}).schema
+    assert s.tables["country_codes"].primary_key != "country"
