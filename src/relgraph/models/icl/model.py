@@ -37,6 +37,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -246,6 +247,10 @@ class IclModel(Model):
         self.last_timings_: dict[str, float] = {}
         self._used_predictor: str | None = None  # the last fit's (after fallbacks)
         self.last_choice_: dict[str, Any] = {}
+        # Choices made, by a digest of everything a choice reads: a model kept
+        # warm (relgraph serve) asked again over the same context does not
+        # refit the candidates (the largest part of a prediction's time).
+        self._choices: dict[str, tuple[str, dict[str, Any]]] = {}
 
     @property
     def settings(self) -> Mode:
@@ -490,7 +495,11 @@ class IclModel(Model):
         if self.choose and self.predictor is None:
             folds = validation_folds(context_times, self.seed, y)
         if folds is not None:
-            use = self._choose(use, x_context, y, folds, classes)
+            digest = _choice_digest(use, x_context, y, folds, classes)
+            if digest not in self._choices:
+                use = self._choose(use, x_context, y, folds, classes)
+                self._choices[digest] = (use, self.last_choice_)
+            use, self.last_choice_ = self._choices[digest]
         self._used_predictor = use
         if use in RULES:
             raw = simple_predictions(self.task_.task_type, x_query, y, classes)[use]
@@ -777,6 +786,24 @@ class IclModel(Model):
 
     def _load_state(self, files: dict[str, bytes]) -> None:
         self._reset()
+
+
+def _choice_digest(
+    asked: str,
+    x_context: pd.DataFrame,
+    y: np.ndarray,
+    folds: list[Fold],
+    classes: list[str] | None,
+) -> str:
+    """A digest of every input of :meth:`IclModel._choose` (the model's own
+    settings aside): equal digests, equal choices."""
+    h = hashlib.sha256(json.dumps([asked, classes, list(map(str, x_context.dtypes))]).encode())
+    h.update(pd.util.hash_pandas_object(x_context, index=False).to_numpy().tobytes())
+    h.update(",".join(map(str, x_context.columns)).encode())
+    h.update(np.ascontiguousarray(y, dtype=float).tobytes())
+    for fold in folds:
+        h.update(np.packbits(fold.fit).tobytes() + b"|" + np.packbits(fold.held).tobytes())
+    return h.hexdigest()
 
 
 def _as_numbers(
