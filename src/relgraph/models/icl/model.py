@@ -797,9 +797,13 @@ def _choice_digest(
 ) -> str:
     """A digest of every input of :meth:`IclModel._choose` (the model's own
     settings aside): equal digests, equal choices."""
-    h = hashlib.sha256(json.dumps([asked, classes, list(map(str, x_context.dtypes))]).encode())
-    h.update(pd.util.hash_pandas_object(x_context, index=False).to_numpy().tobytes())
-    h.update(",".join(map(str, x_context.columns)).encode())
+    # Numbers as floats: a count is an integer column in one feature table and
+    # a float one in another (where a row had nothing to count), same values.
+    numbers = x_context.select_dtypes(["number", "bool"]).columns
+    x = x_context.astype(dict.fromkeys(numbers, float))
+    h = hashlib.sha256(json.dumps([asked, classes, list(map(str, x.dtypes))]).encode())
+    h.update(pd.util.hash_pandas_object(x, index=False).to_numpy().tobytes())
+    h.update(",".join(map(str, x.columns)).encode())
     h.update(np.ascontiguousarray(y, dtype=float).tobytes())
     for fold in folds:
         h.update(np.packbits(fold.fit).tobytes() + b"|" + np.packbits(fold.held).tobytes())
