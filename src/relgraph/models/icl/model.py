@@ -251,6 +251,8 @@ class IclModel(Model):
         # warm (relgraph serve) asked again over the same context does not
         # refit the candidates (the largest part of a prediction's time).
         self._choices: dict[str, tuple[str, dict[str, Any]]] = {}
+        #: The context sampled for each (anchor, cutoff).
+        self._sampled: dict[tuple, pd.DataFrame] = {}
 
     @property
     def settings(self) -> Mode:
@@ -327,12 +329,17 @@ class IclModel(Model):
         contexts: dict[tuple, pd.DataFrame] = {}
         for t in sorted(anchors.unique()):
             t = pd.Timestamp(t)
-            wanted = mode.context_size * (2 if stratify else 1)
-            labels = self._labels.gather(
-                context_anchors(t, horizon, task.earliest, cutoff), wanted, MIN_CONTEXT_ANCHORS
-            )
-            context = sample_context(labels, mode.context_size, stratify=stratify, seed=self.seed)
-            self._check_context(context, t, horizon)
+            if (t, cutoff) not in self._sampled:  # the same labels and seed: the same sample
+                wanted = mode.context_size * (2 if stratify else 1)
+                labels = self._labels.gather(
+                    context_anchors(t, horizon, task.earliest, cutoff), wanted, MIN_CONTEXT_ANCHORS
+                )
+                sampled = sample_context(
+                    labels, mode.context_size, stratify=stratify, seed=self.seed
+                )
+                self._check_context(sampled, t, horizon)
+                self._sampled[(t, cutoff)] = sampled
+            context = self._sampled[(t, cutoff)]
             ident = (tuple(context["anchor_time"].unique()), len(context))
             context = contexts.setdefault(ident, context)  # the same context, once
             rows = np.flatnonzero((anchors == t).to_numpy())
