@@ -141,3 +141,30 @@ def test_a_fitted_model_must_be_the_questions(shop_file: Path) -> None:
     other = CHURN.replace("= 0", "> 1")
     with pytest.raises(rg.RelgraphError, match="fitted model answers"):
         rg.predict(db, other, predictor="lightgbm", fitted=model)
+
+
+def test_kept_feature_rows_are_bounded(shop_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import relgraph.models.core.inputs as inputs_module
+
+    monkeypatch.setattr(inputs_module, "MAX_KEPT_ROWS", 50)
+    db = rg.connect(shop_file)
+    task = rg.Task.from_query(db, CHURN)
+    when = pd.Timestamp(ANCHOR)
+    inputs = TaskInputs.fit(task, until=when)
+    ids = db.table("customers")["customer_id"].sort_values().to_numpy()
+    a = pd.DataFrame({"customer_id": ids[:40], "anchor_time": when})
+    b = pd.DataFrame({"customer_id": ids[30:60], "anchor_time": when})
+    asked: list[int] = []
+    plan_transform = inputs.plan.transform
+
+    def counting(db, rows, cutoff=None):  # noqa: ANN001
+        asked.append(len(rows))
+        return plan_transform(db, rows, cutoff=cutoff)
+
+    inputs.plan.transform = counting
+    inputs.transform(task, a)
+    got = inputs.transform(task, b)  # 60 rows in all: past the bound
+    assert got["customers.age_days"].notna().all() and len(got) == 30
+    inputs.transform(task, b)  # its own rows were kept
+    inputs.transform(task, a.head(5))  # the others were dropped
+    assert asked == [40, 20, 5]

@@ -21,6 +21,9 @@ from relgraph.pql.task_type import TaskType
 #: per database (any task over it with the same plan reads the same rows), the
 #: target's history per task; each dropped with its owner.
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: Most rows kept per store (about 100 MB at a hundred features) beside the
+#: last call's own rows.
+MAX_KEPT_ROWS = 100_000
 
 
 def _kept_rows(
@@ -41,7 +44,8 @@ def _kept_rows(
         computed = compute(rows)
         computed.index = new
         kept = computed if kept is None else pd.concat([kept, computed])
-        store[key] = kept
+        # bounded: past the size, a long-lived process keeps this call's rows only
+        store[key] = kept if len(kept) <= MAX_KEPT_ROWS else kept.loc[wanted.unique()]
     assert kept is not None
     return kept.loc[wanted] if len(wanted) else kept.iloc[:0]
 
