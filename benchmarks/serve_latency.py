@@ -20,9 +20,9 @@ them), each as the client sees it (p50/p99) with the server's own steps
   - ``other_entities`` (ecommerce): the churn question for 1,000 customers
     it was not asked about (each request another window of 1,000 ids; the
     context of the question is the same, the query rows' features are new);
-  - ``one_other_entity`` (ecommerce): the same for one customer per
-    request, with its reasons (an application asking about the customer in
-    front of it);
+  - ``one_other_entity``: the question for one entity per request, with
+    its reasons (an application asking about the customer in front of it;
+    rel-f1: each of the active drivers in turn);
   - ``other_anchor``: the question as of an anchor time not asked before
     (a week earlier each time: new labels, new context, new feature rows);
   - ``other_query``: a question never asked (another condition, window or
@@ -245,12 +245,15 @@ def run_case(
             out["first_time"]["other_entities"] = first_time(
                 c, bodies, "the question for 1,000 entities not asked about before"
             )
-            asked = set(entities or [])
-            single = [i for i in all_ids if i not in asked][: args.repeat]
-            bodies = [{"query": query, "entities": [i], "explain": True} for i in single]
-            out["first_time"]["one_other_entity"] = first_time(
-                c, bodies, "the question for one entity not asked about before, with reasons"
-            )
+
+        # one entity per request (rel-f1: each of the drivers the question found)
+        key = latest["columns"][0]
+        candidates = all_ids or [row[key] for row in latest["rows"]]
+        single = [i for i in candidates if i not in set(entities or [])][: args.repeat]
+        bodies = [{"query": query, "entities": [i], "explain": True} for i in single]
+        out["first_time"]["one_other_entity"] = first_time(
+            c, bodies, "the question for one entity not asked about alone before, with reasons"
+        )
         bodies = [
             {
                 "query": query,
