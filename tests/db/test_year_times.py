@@ -117,3 +117,63 @@ def test_a_table_keyed_by_year_is_not_timed() -> None:
     keyed = {"tables": {"seasons": {"primary_key": "year"}}}
     db = rg.connect({"seasons": seasons}, schema=keyed)
     assert db.schema.tables["seasons"].time_column is None
+
+
+def captures() -> dict[str, pd.DataFrame]:
+    """The Portal surveys' shape: a capture dated by year, month and day columns."""
+    return {
+        "surveys": pd.DataFrame(
+            {
+                "record_id": [1, 2, 3, 4, 5],
+                "month": [7, 7, 2, 2, 12],
+                "day": [16, 30, 30, None, 31],  # Feb 30th: no such day; a missing day
+                "year": [1977, 1977, 1980, 1980, 1981],
+                "weekday": [6, 1, 2, 3, 4],  # no day of the month
+                "weight": [40, 41, 9, 12, 30],
+            }
+        )
+    }
+
+
+def test_a_date_from_year_month_and_day_columns() -> None:
+    db = rg.connect(captures())
+    t = db.schema.tables["surveys"]
+    assert (t.time_column, t.time_origin) == ("_row_time", "surveys.(year, month, day)")
+    assert db.table("surveys")["_row_time"].dt.strftime("%Y-%m-%d %H:%M").tolist() == [
+        "1977-07-16 00:00",  # the day's midnight, as a DATE column
+        "1977-07-30 00:00",
+        "1980-03-01 00:00",  # no valid day: once its month is over
+        "1980-03-01 00:00",
+        "1981-12-31 00:00",
+    ]
+    assert any("the date of year, month and day" in w for w in db.schema.warnings)
+
+
+def test_a_capture_is_not_seen_before_its_day() -> None:
+    plots = pd.DataFrame({"plot_id": [1, 2]})
+    frames = captures()
+    frames["surveys"]["plot_id"] = [1, 1, 2, 2, 1]
+    frames["plots"] = plots
+    db = rg.connect(frames)
+    q = "PREDICT COUNT(surveys.*, 0, 10, days) FOR EACH plots.plot_id"
+    task = rg.Task.from_query(db, q, val_time="1980-01-01", test_time="1981-01-01")
+    labels = task.table_at([pd.Timestamp("1977-07-15"), pd.Timestamp("1977-07-16")])
+    counts = labels[labels["plot_id"] == 1].sort_values("anchor_time").iloc[:, 2].tolist()
+    assert counts == [1, 0]  # from July 16th on, that capture is past
+
+
+def test_a_month_without_a_day_and_parts_out_of_range() -> None:
+    monthly = pd.DataFrame(
+        {"site_id": [1, 1, 2], "year": [2001, 2001, 2002], "month": [1, 12, 6], "n": [3, 4, 5]}
+    )
+    db = rg.connect({"counts": monthly})
+    t = db.schema.tables["counts"]
+    assert t.time_origin == "counts.(year, month)"
+    assert db.table("counts")["_row_time"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2001-02-01",  # a month's rows once the month is over
+        "2002-01-01",
+        "2002-07-01",
+    ]
+    zero_based = monthly.assign(month=[0, 11, 5])  # not months 1..12: the year alone
+    t = rg.connect({"counts": zero_based}).schema.tables["counts"]
+    assert t.time_origin == "counts.year"

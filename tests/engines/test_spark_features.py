@@ -75,3 +75,19 @@ def test_label_history_equals_duckdb(
     spark = label_history_features(history, examples, "customer_id", horizon, engine=shop_spark)
     assert duck["target.count.all"].gt(0).any()
     assert_same(duck, spark)
+
+
+def test_a_models_inputs_equal_duckdb(shop: rg.Database, shop_spark: SparkEngine) -> None:
+    """What gbdt reads (relational features and the target's own history,
+    whose past labels are also computed on the engine), with a cutoff."""
+    from relgraph.models.core.inputs import TaskInputs
+
+    task = rg.Task.from_query(shop, CHURN)
+    inputs = TaskInputs.fit(task)
+    examples = task.table("test").head(200)
+    cutoff = pd.Timestamp(task.test_time)
+    duck = inputs.transform(task, examples, cutoff)
+    assert inputs.use_history and "target.mean.all" in duck.columns
+    spark = inputs.transform(task, examples, cutoff, engine=shop_spark)
+    assert list(spark.index) == list(examples.index)
+    assert_same(duck, spark)

@@ -64,6 +64,8 @@ def _cases() -> list:
     cases = []
     for family in FAMILIES:
         for kind in model_class(family).supported:
+            if kind is TaskType.multilabel_ranking:  # needs a multicategorical column:
+                continue  # tests/models/test_category_ranking.py holds its contract
             slow = family in SLOW or (kind is TaskType.forecast and family in SLOW_FORECAST)
             marks = [pytest.mark.slow] if slow else []
             cases.append(pytest.param(family, kind, marks=marks, id=f"{family}-{kind.value}"))
@@ -120,10 +122,13 @@ def test_fit_predict_explain_save_load(
 
 def _columns(family: str, kind: TaskType, preds: pd.DataFrame) -> list[str]:
     """The columns a call with no examples gives: those of a call with some,
-    except where the classes come from each query's own context (icl), which
-    no example means none to score."""
+    except where the classes (or labels) come from each query's own context
+    (icl), which no example means none to score."""
     columns = list(preds.columns)
-    if family == "icl" and kind is TaskType.multiclass_classification:
+    if family == "icl" and kind in (
+        TaskType.multiclass_classification,
+        TaskType.multilabel_classification,
+    ):
         return [c for c in columns if not c.startswith("score_")]
     return columns
 

@@ -258,6 +258,8 @@ class Reference:
     # ------------------------------------------------------------ labels
     def label_of(self, x: Any) -> Any:
         task = self.c.task_type
+        if self.c.categories:
+            return self.categories_of(x)
         if task is TaskType.multilabel_classification:
             return [] if x is None else x  # an empty window: no key occurs
         if x is None:
@@ -267,6 +269,16 @@ class Reference:
         if task is TaskType.regression:
             return float(x)
         return x
+
+    def categories_of(self, x: Any) -> list[str] | None:
+        """A multicategorical value's sorted distinct items: a list's own,
+        text split at | ; or , (trimmed, empties dropped). Ranking has no
+        example without any (nothing to rank)."""
+        if x is None:
+            return None
+        items = re.split(r"[|;,]", x) if isinstance(x, str) else list(x)
+        found = sorted({str(i).strip() for i in items if not _null(i) and str(i).strip()})
+        return found if found or self.c.k is None else None
 
     def forecast_label(self, target: Any, entity_row: Row, t: pd.Timestamp) -> list | None:
         """FORECAST n TIMEFRAMES: the target in its window and the n - 1 windows
@@ -357,7 +369,7 @@ class Reference:
                 if not labels:
                     continue
                 label = self.label_of(max(labels))
-                if not self.keep(e, t):
+                if label is None or not self.keep(e, t):
                     continue
                 out.append((e[self.c.entity_key], t, label))
         return out

@@ -9,26 +9,7 @@ import relgraph as rg
 from relgraph.errors import PQLSemanticError
 from relgraph.pql import TaskType, check, parse
 from relgraph.pql.duration import Duration
-
-
-def checked(db: rg.Database, text: str):
-    return check(parse(text), db.schema, db.con)
-
-
-def fails(db: rg.Database, text: str, match: str, token: str | None = None) -> PQLSemanticError:
-    """Assert ``text`` fails with ``match``; the caret sits under ``token``."""
-    with pytest.raises(PQLSemanticError, match=match) as e:
-        checked(db, text)
-    err = e.value
-    if token is not None:
-        assert text[err.start : err.end] == token, (text[err.start : err.end], token)
-        lines = str(err).splitlines()
-        query_line = next(i for i, line in enumerate(lines) if line.strip() == text.strip())
-        caret = lines[query_line + 1]
-        assert caret.index("^") == lines[query_line].index(text) + err.start
-        assert caret.count("^") == len(token)
-    return err
-
+from tests.pql.carets import checked, fails
 
 # ---------------------------------------------------------------- names
 

@@ -13,6 +13,7 @@ import relgraph as rg
 from relgraph.errors import PQLSemanticError
 from relgraph.pql import TaskType, check, parse
 from relgraph.pql.task import label_stats
+from tests.pql.carets import fails
 from tests.pql.reference import reference_table, same_tables
 from tests.pql.test_differential import BASE, DAYS, make_database
 
@@ -20,13 +21,6 @@ QUERY = (
     "PREDICT LIST_DISTINCT(order_items.product_id VIA orders.buyer_id, 0, 30, days) CLASSIFY "
     "FOR EACH customers.customer_id"
 )
-
-
-def fails(db: rg.Database, text: str, match: str, token: str) -> None:
-    """``text`` fails with ``match``, the caret under ``token``."""
-    with pytest.raises(PQLSemanticError, match=match) as e:
-        check(parse(text), db.schema, db.con)
-    assert text[e.value.start : e.value.end] == token
 
 
 def test_parse_keeps_classify() -> None:

@@ -55,28 +55,12 @@ def feature_table(
     ``engine`` runs the labels' and the features' SQL (default: DuckDB); the
     plan (which columns, which categories) is always fitted on ``task.db``.
     """
-    from relgraph.features import FeatureConfig, label_history_features, past_anchors
-    from relgraph.models.core.history import HISTORY_WINDOWS, horizon_timedelta
+    from relgraph.features import FeatureConfig
     from relgraph.models.core.inputs import TaskInputs
 
     inputs = TaskInputs.fit(task, FeatureConfig(max_hops=max_hops))
-    if engine is None:
-        examples = task.table(split).reset_index(drop=True)
-        features = inputs.transform(task, examples).reset_index(drop=True)
-        return pd.concat([examples, features], axis=1)
-    # The same steps as TaskInputs.transform, each on the engine.
     examples = task.table(split, engine=engine).reset_index(drop=True)
-    parts = [inputs.plan.transform(task.db, examples, engine=engine)]
-    if inputs.use_history and not examples.empty:
-        horizon = horizon_timedelta(task)
-        anchors = past_anchors(
-            examples["anchor_time"], horizon, HISTORY_WINDOWS, earliest=task.earliest
-        )
-        history = task.table_at(anchors, engine=engine)
-        parts.append(
-            label_history_features(history, examples, task.entity_key, horizon, engine=engine)
-        )
-    features = pd.concat(parts, axis=1).reset_index(drop=True)
+    features = inputs.transform(task, examples, engine=engine).reset_index(drop=True)
     return pd.concat([examples, features], axis=1)
 
 

@@ -54,10 +54,8 @@ MAX_CANDIDATES = 8
 SAMPLE_ROWS = 20_000
 #: A composite link is made when at least this share of its rows find a key.
 MIN_CONTAINMENT = 0.8
-#: ... and, into a fact's key (see :func:`find_composite_links`), its rows
-#: reference each key this many times on average: tables of the same grain (a
-#: player's batting and fielding lines of a season) contain each other's parts
-#: without one being the other's parent.
+#: Below this many rows per key on average, a link joins tables of the same
+#: grain (see :func:`find_composite_links`).
 MIN_FAN_IN = 3.0
 
 _YEAR_WORDS = {"year", "yr", "season", "yearid"}
@@ -412,11 +410,18 @@ def find_composite_links(
 
     ``composite`` maps a table to its key's parts and made column. Each link
     returned names the made column it needs in the source table (not made
-    yet) and carries its parts in :class:`LinkInfo`. ``references`` are the
-    ``(table, column)`` pairs known to link to another table: a key with such
-    a part is a fact's key (a player's season with a team), and tables of the
-    same grain contain each other's facts by design, so a link into one needs
-    many rows per key (``MIN_FAN_IN``) to be believed.
+    yet) and carries its parts in :class:`LinkInfo`.
+
+    A fact's key has a part in ``references`` (the ``(table, column)`` pairs
+    known to link elsewhere): a player's season with a team. Tables of the
+    same grain contain each other's facts without one being the other's
+    parent, so a link into a fact's key with few rows per key
+    (``MIN_FAN_IN``) is believed only as a later event naming an earlier one
+    (a return naming its sale by ``(item, ticket)``): no part is a period (a
+    player's batting and pitching lines of one season are siblings) and every
+    part is named as the key names it, not by a role (a series' ``episodes``
+    count is no episode number). Of two tables of the same key that contain
+    each other, only one links to the other (:func:`_one_direction`).
     """
     out = []
     for dst, (parts, key_column) in composite.items():
@@ -430,7 +435,12 @@ def find_composite_links(
                 if not non_null or dangling > (1 - MIN_CONTAINMENT) * non_null:
                     continue
                 fact = any((dst, p) in references for p in parts)
-                if fact and non_null - dangling < MIN_FAN_IN * matched:
+                same_grain = non_null - dangling < MIN_FAN_IN * matched
+                if (
+                    fact
+                    and same_grain
+                    and not _later_event(profile, profiles[dst], src_parts, parts)
+                ):
                     continue
                 column = made_column_name(src_parts, set(profile.columns) - {key_column})
                 if composite.get(src, ((), ""))[1] == column:
@@ -444,7 +454,55 @@ def find_composite_links(
                     evidence="columns named like the key's parts",
                 )
                 out.append((Link(src, column, dst, key_column), info))
-    return _one_target_per_parts(out)
+    return _one_target_per_parts(_one_direction(out, profiles))
+
+
+def _is_period(col: ColumnProfile) -> bool:
+    """A time or a year: rows sharing it describe the same period."""
+    if is_time_type(col.dtype):
+        return True
+    return base_type(col.dtype) in INTEGER_TYPES and bool(set(words(col.name)) & _YEAR_WORDS)
+
+
+def _later_event(
+    src: TableProfile, dst: TableProfile, src_parts: tuple[str, ...], parts: tuple[str, ...]
+) -> bool:
+    """No source part is a period, and each has its key part's name after
+    table prefixes and id suffixes (``sr_item_sk`` for ``ss_item_sk``)."""
+    if any(_is_period(src.columns[c]) for c in src_parts):
+        return False
+    src_prefix = column_prefix(list(src.columns))
+    dst_prefix = column_prefix(list(dst.columns))
+    return all(
+        _stem(strip_prefix(a, src_prefix)) == _stem(strip_prefix(b, dst_prefix))
+        for a, b in zip(src_parts, parts, strict=True)
+    )
+
+
+def _one_direction(
+    links: list[tuple[Link, LinkInfo]], profiles: dict[str, TableProfile]
+) -> list[tuple[Link, LinkInfo]]:
+    """Of two tables that link to each other by the same parts (an episode's
+    row and its rating, both keyed by ``(series, episode)``), only the link
+    into the table named by a part, else into the larger table, stays."""
+    by_pair = {
+        (link.src_table, link.dst_table, frozenset(info.src_parts)): link for link, info in links
+    }
+    out = []
+    for link, info in links:
+        back = by_pair.get((link.dst_table, link.src_table, frozenset(info.dst_parts)))
+        if back is not None and not _parent_of(link.dst_table, back.dst_table, info, profiles):
+            continue
+        out.append((link, info))
+    return out
+
+
+def _parent_of(dst: str, other: str, info: LinkInfo, profiles: dict[str, TableProfile]) -> bool:
+    named_dst = _names_a_part(dst, info.dst_parts)
+    named_other = _names_a_part(other, info.src_parts)
+    if named_dst != named_other:
+        return named_dst
+    return (profiles[dst].num_rows, dst) > (profiles[other].num_rows, other)
 
 
 def _one_target_per_parts(

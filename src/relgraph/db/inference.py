@@ -51,13 +51,11 @@ def choose_keys(
     for table in names:
         # Names other tables use, except where they name that table's own key
         # (order_items.order_id refers to orders; it is not order_items' key).
-        referenced = {
-            norm(c)
-            for t, p in profiles.items()
-            if t != table
-            for c in p.columns
-            if primary_key_score(t, c, names) < 80
-        }
+        referenced: dict[str, list[tuple[str, str]]] = {}
+        for t, p in profiles.items():
+            for c in p.columns:
+                if t != table and primary_key_score(t, c, names) < 80:
+                    referenced.setdefault(norm(c), []).append((t, c))
         if table in overrides.composite_keys or (
             table in declared.composite_keys and table not in overrides.primary_keys
         ):

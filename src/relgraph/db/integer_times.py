@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import duckdb
 
-from relgraph.db.column_profile import INTEGER_TYPES, base_type, is_time_type
+from relgraph.db.column_profile import FLOAT_TYPES, INTEGER_TYPES, base_type, is_time_type
 from relgraph.db.inherited_time import ROW_TIME
 from relgraph.db.naming import norm, time_name_score, words
-from relgraph.db.schema import Schema
+from relgraph.db.schema import Schema, TableSchema
 from relgraph.db.sources.base import quote_ident as q
 from relgraph.db.stype import Stype
 
@@ -152,23 +152,116 @@ def add_integer_times(
             kind = "year" if column else None
         if column is None or kind not in ("year", "yyyymmdd"):
             continue
-        _add_time(con, name, column, kind)
+        parts = date_parts(con, table, column) if kind == "year" and name not in fixed else ()
+        if parts:
+            _add_date_from_parts(con, name, (column, *parts))
+            table.time_origin = f"{name}.({', '.join((column, *parts))})"
+        else:
+            _add_time(con, name, column, kind)
+            table.time_origin = f"{name}.{column}"
         table.columns[ROW_TIME] = Stype.timestamp
         table.dtypes[ROW_TIME] = "TIMESTAMP"
         table.time_column = ROW_TIME
-        table.time_origin = f"{name}.{column}"
-        when = (
-            "at the first instant of the next year (a year's rows are known once it is over)"
-            if kind == "year"
-            else "from the midnight of their date"
-        )
-        notes.append(
-            f"{name}: its rows' time is {column} ({'a year' if kind == 'year' else 'YYYYMMDD'}), "
-            f"as column {ROW_TIME}: a row is visible {when}. Declare {name} static "
-            f'(time_column = "") to see every row at every anchor.'
-        )
+        notes.append(_note(name, column, kind, parts))
         done.add(name)
     return done, notes
+
+
+def _note(table: str, column: str, kind: str, parts: tuple[str, ...]) -> str:
+    if len(parts) == 2:
+        what, when = (
+            f"the date of {column}, {parts[0]} and {parts[1]}",
+            "from the midnight of its date (a missing day: once its month is over)",
+        )
+    elif parts:
+        what, when = f"the month of {column} and {parts[0]}", "once its month is over"
+    elif kind == "year":
+        what = f"{column} (a year)"
+        when = "at the first instant of the next year (a year's rows are known once it is over)"
+    else:
+        what, when = f"{column} (YYYYMMDD)", "from the midnight of their date"
+    return (
+        f"{table}: its rows' time is {what}, as column {ROW_TIME}: a row is visible {when}. "
+        f'Declare {table} static (time_column = "") to see every row at every anchor.'
+    )
+
+
+#: Names of a month and of a day of the month beside a year column.
+_MONTH_WORDS = {"month", "mon", "mo", "mm", "monthid"}
+_DAY_WORDS = {"day", "dd", "dom", "mday", "dayofmonth", "dayid"}
+
+
+def date_parts(con: duckdb.DuckDBPyConnection, table: TableSchema, year: str) -> tuple[str, ...]:
+    """The integer columns beside ``year`` that give its row's month, and the
+    day of that month: ``(month, day)``, ``(month,)`` or ``()``.
+
+    A column is a part when it is named so (``month``, ``day``, ``mo``...),
+    filled wherever the year is (but for a few) and in range (1..12, 1..31).
+    ``weekday`` or ``days`` are no day of the month. The Portal surveys record
+    a capture by ``year``, ``month`` and ``day``; a flight by ``year``,
+    ``month``, ``day`` too (with a timestamp beside, which is then the time).
+
+    Example:
+        >>> import pandas as pd, relgraph as rg
+        >>> caps = pd.DataFrame({"record_id": [1, 2, 3], "year": [1977, 1977, 1978],
+        ...                      "month": [7, 8, 1], "day": [16, 2, 30], "weight": [40, 41, 9]})
+        >>> t = rg.connect({"captures": caps}).schema.tables["captures"]
+        >>> t.time_origin
+        'captures.(year, month, day)'
+    """
+    month = _part(con, table, year, _MONTH_WORDS, 12)
+    if month is None:
+        return ()
+    day = _part(con, table, year, _DAY_WORDS, 31)
+    return (month, day) if day is not None else (month,)
+
+
+def _part(
+    con: duckdb.DuckDBPyConnection, table: TableSchema, year: str, names: set[str], top: int
+) -> str | None:
+    for column, dtype in table.dtypes.items():
+        # whole numbers in a float column too: pandas writes an integer column with gaps so
+        if column == year or base_type(dtype) not in INTEGER_TYPES | FLOAT_TYPES:
+            continue
+        if not (names & set(words(column)) or norm(column) in names):
+            continue
+        c = q(column)
+        row = con.execute(
+            f"SELECT min({c}), max({c}), count({q(year)}), "
+            f"count({c}) FILTER (WHERE {q(year)} IS NOT NULL), "
+            f"count({c}) FILTER (WHERE {c} <> floor({c})) FROM {q(table.name)}"
+        ).fetchall()[0]
+        lo, hi, years, filled, fractions = row
+        if lo is None or fractions or not (lo >= 1 and hi <= top):
+            continue
+        if filled >= (1 - MISSING_PARTS) * years:
+            return column
+    return None
+
+
+#: At most this share of the rows with a year may lack a month (or a day);
+#: such a row is seen once its month (or year) is over, never earlier.
+MISSING_PARTS = 0.5
+
+
+def _add_date_from_parts(
+    con: duckdb.DuckDBPyConnection, table: str, parts: tuple[str, ...]
+) -> None:
+    """``_row_time`` from a year, a month and maybe a day: the day's midnight
+    (a date, as a ``DATE`` column is seen); without a valid day, the first
+    instant of the next month; without a month, of the next year."""
+    y = f"CAST({q(parts[0])} AS BIGINT)"
+    m = f"CAST({q(parts[1])} AS BIGINT)"
+    next_year = f"make_timestamp({y} + 1, 1, 1, 0, 0, 0)"
+    next_month = f"(make_timestamp({y}, {m}, 1, 0, 0, 0) + INTERVAL 1 MONTH)"
+    cases = [f"WHEN {m} BETWEEN 1 AND 12 THEN {next_month}"]
+    if len(parts) == 3:
+        d = f"CAST({q(parts[2])} AS BIGINT)"
+        day = f"try_strptime(printf('%04d-%02d-%02d', {y}, {m}, {d}), '%Y-%m-%d')"
+        cases.insert(0, f"WHEN {d} IS NOT NULL AND {day} IS NOT NULL THEN CAST({day} AS TIMESTAMP)")
+    value = f"CASE WHEN {y} IS NULL THEN NULL {' '.join(cases)} ELSE {next_year} END"
+    con.execute(f"ALTER TABLE {q(table)} ADD COLUMN {ROW_TIME} TIMESTAMP")
+    con.execute(f"UPDATE {q(table)} SET {ROW_TIME} = {value}")
 
 
 def _year_column(con: duckdb.DuckDBPyConnection, schema: Schema, table: str) -> str | None:

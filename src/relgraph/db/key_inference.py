@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import duckdb
 
 from relgraph.db.column_profile import (
@@ -14,6 +16,7 @@ from relgraph.db.column_profile import (
     is_unique,
 )
 from relgraph.db.naming import id_suffix, norm, table_variants
+from relgraph.db.sources.base import quote_ident as q
 
 #: The column relgraph adds to a table that has no usable key.
 ROW_ID = "_row_id"
@@ -76,28 +79,38 @@ def choose_primary_key(
     profile: TableProfile,
     all_tables: list[str],
     dedupe: bool = False,
-    referenced: set[str] = frozenset(),  # type: ignore[assignment]
+    referenced: Mapping[str, list[tuple[str, str]]] | None = None,
 ) -> str | None:
     """The best candidate column whose values are unique and non-null.
 
     Candidates are ranked by name (``customer_id`` in ``customers`` first),
     then natural keys (a code, or the first column); the first that is unique
-    wins; a column that other tables name too (``referenced``, normalised
-    names) goes before one that only says "id". A guessed column with
+    wins; a column that other tables name too (``referenced``: normalised
+    name -> the ``(table, column)`` pairs so named) goes before one that only
+    says "id". So does a name (``country``, a name of several words, no code)
+    whose values hold those of the columns named like it elsewhere: the
+    package's data frames name their country, and the country table lists
+    every one (:data:`MIN_NAMED_CONTAINMENT`). A guessed column with
     duplicates is passed over (the table falls back to the next candidate, a
     composite key or row numbers): only a key the user declares may stop the
     run. With ``dedupe=True`` the column named exactly like the key is kept
     and its duplicate rows dropped, as asked.
     """
+    referenced = referenced or {}
     scored = []
+    by_values: dict[str, list[tuple[str, str]]] = {}  # candidates only if their values say so
     for i, col in enumerate(profile.columns.values()):
         if not is_key_type(col.dtype):
             continue
         score = primary_key_score(profile.name, col.name, all_tables)
         if not score:
             score = natural_key_score(col, i)
-        if score and norm(col.name) in referenced and norm(col.name) not in _GENERIC_KEYS:
-            score += 60  # People.playerID, named in every table, over People.ID
+        named_elsewhere = referenced.get(norm(col.name), [])
+        if named_elsewhere and norm(col.name) not in _GENERIC_KEYS:
+            if score:
+                score += 60  # People.playerID, named in every table, over People.ID
+            else:
+                score, by_values[col.name] = 60, named_elsewhere
         if score:
             scored.append((-score, i, col))
     for neg_score, _, col in sorted(scored, key=lambda s: s[:2]):
@@ -109,9 +122,36 @@ def choose_primary_key(
         # only with a wide margin; the exact check decides.
         if profile.num_rows > 1000 and col.distinct < 0.8 * profile.num_rows:
             continue
-        if is_unique(con, profile.name, col.name)[0]:
-            return col.name
+        if not is_unique(con, profile.name, col.name)[0]:
+            continue
+        if col.name in by_values and not _holds_named_values(
+            con, profile.name, col.name, by_values[col.name]
+        ):
+            continue
+        return col.name
     return None
+
+
+#: A column not named like a key is one when it holds at least this share of
+#: the distinct values of a column named like it in another table.
+MIN_NAMED_CONTAINMENT = 0.95
+
+
+def _holds_named_values(
+    con: duckdb.DuckDBPyConnection, table: str, column: str, others: list[tuple[str, str]]
+) -> bool:
+    """Whether, for a column of another table named like ``column`` (with
+    values), ``column`` holds nearly all of its distinct values, compared as text."""
+    for other_table, other_column in others:
+        found, total = con.execute(
+            f"SELECT count(*) FILTER (WHERE k.v IS NOT NULL), count(*) FROM "
+            f"(SELECT DISTINCT CAST({q(other_column)} AS VARCHAR) AS v FROM {q(other_table)} "
+            f"WHERE {q(other_column)} IS NOT NULL) o LEFT JOIN "
+            f"(SELECT DISTINCT CAST({q(column)} AS VARCHAR) AS v FROM {q(table)}) k ON o.v = k.v"
+        ).fetchall()[0]
+        if total and found >= MIN_NAMED_CONTAINMENT * total:
+            return True
+    return False
 
 
 def key_rejection(

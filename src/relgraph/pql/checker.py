@@ -43,6 +43,7 @@ from relgraph.pql.task_type import TaskType
 
 __all__ = [
     "MAX_FORECAST_STEPS",
+    "MAX_RANKED_CATEGORIES",
     "MAX_WINDOW_YEARS",
     "CheckedQuery",
     "ResolvedAggregation",
@@ -57,6 +58,10 @@ __all__ = [
 MAX_WINDOW_YEARS = 1000
 #: The most windows ``FORECAST n TIMEFRAMES`` predicts (a year of days).
 MAX_FORECAST_STEPS = 365
+#: The largest ``k`` of ``PREDICT t.multicategorical RANK TOP k``: the models
+#: rank a fixed set of that many categories, the most frequent in training
+#: (``relgraph.models.core.targets.MAX_LABELS``, which models own).
+MAX_RANKED_CATEGORIES = 100
 
 
 def max_bound(unit: ast.TimeUnit) -> int:
@@ -148,6 +153,10 @@ class CheckedQuery:
     list_link: Link | None = None
     #: ``FORECAST n TIMEFRAMES``: ``n``, the number of windows (``None`` otherwise).
     steps: int | None = None
+    #: True when the target is a multicategorical column (``PREDICT
+    #: articles.tags RANK TOP k`` or ``CLASSIFY``): its label is the set of
+    #: the row's categories (relgraph.pql.categories).
+    categories: bool = False
 
     @property
     def is_static(self) -> bool:
@@ -372,6 +381,10 @@ class _Checker:
         task_type, k, list_link, target_type = self.task_type(static_path)
         table = self.schema.tables[self.entity_table]
         steps = int(q.forecast.n) if q.forecast is not None else None
+        categories = static_path is not None and task_type in (
+            TaskType.multilabel_ranking,
+            TaskType.multilabel_classification,
+        )
         return CheckedQuery(
             query=q,
             schema=self.schema,
@@ -388,6 +401,7 @@ class _Checker:
             k=k,
             list_link=list_link,
             steps=steps,
+            categories=categories,
         )
 
     # ------------------------------------------------------------ entity
@@ -1108,6 +1122,8 @@ class _Checker:
                     "e.g. RANK TOP 10.",
                 )
             return TaskType.link_prediction, k, link, ValueType.list
+        if static_path is not None and stype is Stype.multicategorical:
+            return self.categories_type(target)
         if q.rank is not None:
             raise self._rank_without_list()
         if vt is ValueType.temporal:
@@ -1132,13 +1148,59 @@ class _Checker:
             return TaskType.regression, None, None, vt
         return TaskType.multiclass_classification, None, None, vt
 
+    def categories_type(
+        self, target: ast.Expr | ast.Condition
+    ) -> tuple[TaskType, int | None, Link | None, ValueType]:
+        """A multicategorical column as the target (``PREDICT articles.tags RANK
+        TOP 20``): its label is the set of the row's categories, ranked (``RANK
+        TOP k``) or each one a yes/no (``CLASSIFY``), as Kumo asks for one of
+        the two (docs/pql.md, "Multicategorical targets")."""
+        q = self.q
+        assert isinstance(target, ast.ColumnRef)
+        if q.classify and q.rank is not None:
+            raise self.fail(
+                "CLASSIFY does not apply with RANK TOP k: RANK TOP ranks the categories, "
+                "CLASSIFY says which of them the row has.",
+                q.classify_loc,
+                f"keep one: PREDICT {target.to_pql()} RANK TOP 10 ... or PREDICT "
+                f"{target.to_pql()} CLASSIFY ...",
+            )
+        if q.classify:
+            return TaskType.multilabel_classification, None, None, ValueType.list
+        if q.rank is None:
+            raise self.fail(
+                f"{target} holds several categories per row: say whether to rank them or "
+                "to classify each one.",
+                target.loc,
+                f"e.g. PREDICT {target.to_pql()} RANK TOP 5 {q.entity.to_pql()} (the 5 "
+                f"likeliest categories), or PREDICT {target.to_pql()} CLASSIFY "
+                f"{q.entity.to_pql()} (a probability for each).",
+            )
+        k = q.rank.k
+        if not (isinstance(k, int) and 1 <= k <= MAX_RANKED_CATEGORIES):
+            raise self.fail(
+                f"k out of range: RANK TOP {k} over the categories of {target}; k must be a "
+                f"whole number from 1 to {MAX_RANKED_CATEGORIES} (the most frequent "
+                f"{MAX_RANKED_CATEGORIES} categories are ranked).",
+                q.rank.loc,
+                "e.g. RANK TOP 10.",
+            )
+        return TaskType.multilabel_ranking, k, None, ValueType.list
+
     def _rank_without_list(self) -> PQLSemanticError:
         assert self.q.rank is not None
+        target = self.q.target
+        what = "this target is neither"
+        if isinstance(target, ast.ColumnRef) and target in self.columns:
+            what = f"{target} is {self.columns[target].stype} (one value per row)"
         return self.fail(
-            "RANK TOP k ranks the keys of a LIST_DISTINCT target; this target is not one.",
+            "RANK TOP k ranks the keys of a LIST_DISTINCT target or the categories of a "
+            f"multicategorical column; {what}.",
             self.q.rank.loc,
             "e.g. PREDICT LIST_DISTINCT(order_items.product_id, 0, 30) RANK TOP 10 "
-            "FOR EACH customers.customer_id, or drop RANK TOP.",
+            "FOR EACH customers.customer_id, or drop RANK TOP (a column that holds several "
+            "categories as text is multicategorical once declared so: "
+            "db.set_stype(table, column, 'multicategorical')).",
         )
 
     def horizon(self) -> Duration | None:

@@ -616,8 +616,12 @@ class _Builder:
             col("label", "examples"),
         ).from_("examples")
         # A multilabel example with nothing in its window is an example too (no
-        # key occurs): its NULL list is kept, and read as an empty list.
-        if self.c.task_type is not TaskType.multilabel_classification:
+        # key occurs): its NULL list is kept, and read as an empty list. A
+        # multicategorical column's NULL is no label (the entity is predicted).
+        windowed_labels = self.c.task_type is TaskType.multilabel_classification and (
+            not self.c.categories
+        )
+        if not windowed_labels:
             select = select.where(
                 exp.Not(this=exp.Is(this=col("label", "examples"), expression=exp.Null()))
             )

@@ -32,6 +32,7 @@ from relgraph.engines.base import Engine
 from relgraph.engines.duckdb_engine import DuckDBEngine
 from relgraph.errors import PQLError
 from relgraph.pql import ast
+from relgraph.pql.categories import category_sets
 from relgraph.pql.checker import CheckedQuery, check
 from relgraph.pql.compiler import compile_entity_anchored, compile_static, compile_windowed
 from relgraph.pql.duration import Duration
@@ -586,6 +587,8 @@ class Task:
             ]
         elif self.task_type is TaskType.forecast:
             frame["label"] = [[float(v) for v in x] for x in frame["label"]]
+        elif self.checked.categories:
+            frame = self._category_labels(frame)
         elif self.task_type is TaskType.multilabel_classification:
             # NULL: nothing in the window, no key occurs
             frame["label"] = [
@@ -595,6 +598,15 @@ class Task:
         if frame["anchor_time"].dtype != "datetime64[us]":
             frame["anchor_time"] = frame["anchor_time"].astype("datetime64[us]")
         return frame.reset_index(drop=True)
+
+    def _category_labels(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """A multicategorical target's labels: each row's set of categories
+        (relgraph.pql.categories). Ranking drops a row without any (nothing to
+        rank, as an empty LIST_DISTINCT window); CLASSIFY keeps it as ``[]``."""
+        sets = category_sets(frame["label"])
+        frame = frame.assign(label=pd.Series(sets, index=frame.index, dtype=object))
+        keep = np.array([s is not None and (bool(s) or not self.k) for s in sets], dtype=bool)
+        return frame.loc[keep]
 
     # ------------------------------------------------------------ summary
     def summary(self, *, engine: Engine | None = None) -> dict[str, Any]:
@@ -668,7 +680,7 @@ def label_stats(labels: pd.Series, task_type: TaskType) -> dict[str, Any]:
         out: dict[str, Any] = {k: round(float(d[k]), 4) for k in names}
         out["step_means"] = [round(float(v), 4) for v in values.mean(axis=0)]
         return out
-    if task_type is TaskType.multilabel_classification:
+    if task_type in (TaskType.multilabel_classification, TaskType.multilabel_ranking):
         sizes = labels.map(len)
         counts = pd.Series([str(x) for items in labels for x in items]).value_counts()
         return {

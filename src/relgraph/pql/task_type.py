@@ -9,6 +9,8 @@ Example:
     'macro_auroc'
     >>> TaskType.forecast.metrics(steps=2)
     ['mae', 'rmse', 'mae_step_1', 'mae_step_2']
+    >>> TaskType.multilabel_ranking.metrics(k=5)
+    ['map@5', 'precision@5', 'recall@5']
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ class TaskType(StrEnum):
     multilabel_classification = "multilabel_classification"
     #: A number in each of N consecutive windows (``... FORECAST N TIMEFRAMES``).
     forecast = "forecast"
+    #: The ``k`` likeliest categories of a multicategorical column (``PREDICT
+    #: articles.tags RANK TOP k``): ranked as link prediction is, over a fixed set.
+    multilabel_ranking = "multilabel_ranking"
 
     def metrics(self, k: int | None = None, steps: int | None = None) -> list[str]:
         """Metric names, headline first (``k`` for link prediction, ``steps``
@@ -44,5 +49,5 @@ class TaskType(StrEnum):
             # headline: the MAE over every step, then each step's own MAE
             return ["mae", "rmse", *(f"mae_step_{i}" for i in range(1, (steps or 0) + 1))]
         if k is None:
-            raise ValueError("Expected k for the metrics of a link prediction task (got None).")
+            raise ValueError(f"Expected k for the metrics of a {self.value} task (got None).")
         return [f"map@{k}", f"precision@{k}", f"recall@{k}"]

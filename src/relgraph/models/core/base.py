@@ -48,6 +48,9 @@ class Model(ABC):
     #: True for a family whose own ``_fit`` serves forecasts; otherwise a
     #: forecast is one model of the family per window (models/core/forecast.py).
     native_forecast: ClassVar[bool] = False
+    #: True for a family that ranks a multicategorical column's categories
+    #: through its multilabel model (models/core/ranking.py), set below.
+    ranks_by_labels: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -55,6 +58,13 @@ class Model(ABC):
         # per window, without a word in its own code.
         if TaskType.regression in cls.supported and TaskType.forecast not in cls.supported:
             cls.supported = (*cls.supported, TaskType.forecast)
+        # Likewise a multilabel family ranks categories by their probabilities.
+        if (
+            TaskType.multilabel_classification in cls.supported
+            and TaskType.multilabel_ranking not in cls.supported
+        ):
+            cls.supported = (*cls.supported, TaskType.multilabel_ranking)
+            cls.ranks_by_labels = True
 
     def get_params(self) -> dict[str, Any]:
         """The hyperparameters given to the constructor."""
@@ -76,6 +86,10 @@ class Model(ABC):
             from relgraph.models.core.forecast import StepModels
 
             self.step_models_ = StepModels.fit(type(self), self.get_params(), task)
+        elif self.by_labels:
+            from relgraph.models.core.ranking import RankedCategories
+
+            self.ranked_ = RankedCategories.fit(type(self), self.get_params(), task)
         else:
             self._fit(task)
         self.fit_seconds_ = time.perf_counter() - start
@@ -87,6 +101,17 @@ class Model(ABC):
         window (``step_models_``), not by the family's own code."""
         task = getattr(self, "task_", None)
         return task is not None and task.task_type is TaskType.forecast and not self.native_forecast
+
+    @property
+    def by_labels(self) -> bool:
+        """True when this model's task ranks a multicategorical column's
+        categories through the family's multilabel model (``ranked_``)."""
+        task = getattr(self, "task_", None)
+        return (
+            task is not None
+            and task.task_type is TaskType.multilabel_ranking
+            and self.ranks_by_labels
+        )
 
     def predict(
         self,
@@ -102,13 +127,17 @@ class Model(ABC):
         Returns a DataFrame with the entity key, ``anchor_time`` and, by task
         type: ``probability`` and ``predicted`` (binary); ``prediction``
         (regression); ``predicted`` and ``score_<class>`` (multiclass);
-        ``predicted`` (ranked ids) and ``scores`` (link prediction);
+        ``predicted`` (ranked ids) and ``scores`` (link prediction; the
+        ``k`` likeliest categories of a multicategorical column);
         ``step_1 .. step_n`` (forecast: the value in each window).
         """
         self._check_fitted()
         examples = self._examples(examples, entities, anchor_time)
         if self.per_step:
             out = self.step_models_.predict(examples.reset_index(drop=True), cutoff)
+        elif self.by_labels:
+            out = self.ranked_.predict(examples.reset_index(drop=True), cutoff)
+            vars(self).update(self.ranked_.run_info())
         else:
             out = self._predict(examples.reset_index(drop=True), cutoff)
         key = self.task_.entity_key
@@ -126,6 +155,10 @@ class Model(ABC):
         self._check_fitted()
         if self.per_step:
             return self.step_models_.explain(examples.reset_index(drop=True), top)
+        if self.by_labels:
+            out = self.ranked_.explain(examples.reset_index(drop=True), top)
+            vars(self).update(self.ranked_.run_info())
+            return out
         return self._explain(examples.reset_index(drop=True), top)
 
     def save(self, path: str | Path) -> Path:
@@ -159,6 +192,8 @@ class Model(ABC):
         self._check_fitted()
         if self.per_step:
             return self.step_models_.state()
+        if self.by_labels:
+            return self.ranked_.state()
         return self._state()
 
     @classmethod
@@ -179,6 +214,10 @@ class Model(ABC):
             from relgraph.models.core.forecast import StepModels
 
             model.step_models_ = StepModels.load(cls, params or {}, task, files)
+        elif model.by_labels:
+            from relgraph.models.core.ranking import RankedCategories
+
+            model.ranked_ = RankedCategories.load(cls, params or {}, task, files)
         else:
             model._load_state(files)
         return model

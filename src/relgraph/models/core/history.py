@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from relgraph.engines.base import Engine
 from relgraph.features import label_history_features, past_anchors
 from relgraph.pql.task import Task
 
@@ -52,16 +53,27 @@ def past_labels(
 
 
 def target_history(
-    task: Task, examples: pd.DataFrame, cutoff: pd.Timestamp | None = None
+    task: Task,
+    examples: pd.DataFrame,
+    cutoff: pd.Timestamp | None = None,
+    engine: Engine | None = None,
 ) -> pd.DataFrame:
     """The target's own history at each example (``target.*`` columns of
     :func:`~relgraph.features.label_history_features`): the same query's
     labels at the last :data:`HISTORY_WINDOWS` earlier anchors, as far as they
     are known at the example's anchor (and by ``cutoff``). Indexed like ``examples``.
+
+    ``engine`` runs the labels' and the features' SQL (default: DuckDB on the
+    task's database); the result is the same.
     """
     horizon = horizon_timedelta(task)
     anchors = past_anchors(
         examples["anchor_time"], horizon, HISTORY_WINDOWS, earliest=task.earliest
     )
-    history = task.table_at(anchors) if anchors else examples.iloc[:0].assign(label=0.0)
-    return label_history_features(history, examples, task.entity_key, horizon, cutoff=cutoff)
+    if anchors:
+        history = task.table_at(anchors, engine=engine)
+    else:
+        history = examples.iloc[:0].assign(label=0.0)
+    return label_history_features(
+        history, examples, task.entity_key, horizon, cutoff=cutoff, engine=engine
+    )

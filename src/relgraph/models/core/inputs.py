@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from relgraph.engines.base import Engine
 from relgraph.features import FeatureConfig, FeaturePlan
 from relgraph.models.core.history import horizon_timedelta, target_history
 from relgraph.pql.task import Task
@@ -106,7 +107,11 @@ class TaskInputs:
         return cls(plan, uses_target_history(task))
 
     def transform(
-        self, task: Task, examples: pd.DataFrame, cutoff: pd.Timestamp | None = None
+        self,
+        task: Task,
+        examples: pd.DataFrame,
+        cutoff: pd.Timestamp | None = None,
+        engine: Engine | None = None,
     ) -> pd.DataFrame:
         """Features of ``examples`` (entity key, ``anchor_time``), indexed like them.
 
@@ -115,7 +120,18 @@ class TaskInputs:
         it has not seen. The relational features are kept per database and
         plan, so another query over the same entities reuses them too (a warm
         ``relgraph serve``); the target's history per task. A row depends on
-        its own entity and anchor alone, so a kept row is the row computed again."""
+        its own entity and anchor alone, so a kept row is the row computed again.
+
+        ``engine`` runs the features' SQL elsewhere (a
+        :class:`~relgraph.engines.SparkEngine` reading the same tables; the
+        result is DuckDB's); those rows are not kept."""
+        if engine is not None:
+            out = self.plan.transform(task.db, examples, cutoff=cutoff, engine=engine)
+            if self.use_history and not examples.empty:
+                history = target_history(task, examples, cutoff, engine)
+                out = pd.concat([out, history], axis=1)
+            out.index = examples.index
+            return out
         key = task.entity_key
         wanted = pd.MultiIndex.from_arrays(
             [

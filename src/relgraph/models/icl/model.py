@@ -18,7 +18,8 @@ At query time, for each anchor time ``t`` of the examples to predict:
    0.15-0.2 s in ``fast`` mode on rel-f1 (``benchmarks/icl_latency.py``).
    Link prediction scores (entity, candidate) pairs described by the entity's
    own past targets and their popularity the same ways
-   (:mod:`relgraph.models.icl.links`).
+   (:mod:`relgraph.models.icl.links`); a multilabel target is one binary
+   question per label (:mod:`relgraph.models.icl.multilabel`).
 
 ``fit`` only binds the task. Every prediction reads nothing after its anchor.
 
@@ -57,7 +58,7 @@ from relgraph.models.core.inputs import TaskInputs
 from relgraph.models.core.lightgbm import REPRODUCIBLE, objective
 from relgraph.models.core.outputs import format_predictions, json_value, positional
 from relgraph.models.core.signals import describe, value_text, window_text
-from relgraph.models.core.targets import class_codes
+from relgraph.models.core.targets import class_codes, label_matrix, label_set
 from relgraph.models.icl.context import (
     MIN_CONTEXT_ANCHORS,
     LabelCache,
@@ -67,6 +68,7 @@ from relgraph.models.icl.context import (
     positions,
     sample_context,
 )
+from relgraph.models.icl.multilabel import label_counts, label_rates, with_rate
 from relgraph.models.icl.selection import (
     RULE_TEXT,
     RULES,
@@ -94,6 +96,8 @@ _TRANSFORMER_KINDS = {
     TaskType.regression: "regression",
     TaskType.multiclass_classification: "multiclass",
 }
+#: Task types whose context is not sampled by class (a number; a set of labels).
+_UNSTRATIFIED = (TaskType.regression, TaskType.multilabel_classification)
 #: Query rows predicted per step of the prediction (progress is reported after
 #: each): a multiple of the transformer's own chunk (2048 rows), so the outputs
 #: are those of predicting every row at once.
@@ -194,15 +198,17 @@ class IclModel(Model):
     """
 
     family = "icl"
-    # A multilabel target is not served yet: gbdt fits one booster per label.
     supported = (
         TaskType.binary_classification,
         TaskType.regression,
         TaskType.multiclass_classification,
         TaskType.link_prediction,
+        TaskType.multilabel_classification,
     )
     #: Set by :meth:`on_progress` (not a hyperparameter: never saved).
     _progress: ProgressCallback | None = None
+    #: Binary while one label of a multilabel target is predicted (see _kind).
+    _label_kind: TaskType | None = None
 
     def __init__(
         self,
@@ -253,6 +259,12 @@ class IclModel(Model):
         self._choices: dict[str, tuple[str, dict[str, Any]]] = {}
         #: The context sampled for each (anchor, cutoff).
         self._sampled: dict[tuple, pd.DataFrame] = {}
+
+    @property
+    def _kind(self) -> TaskType:
+        """The task type the predictor answers: the task's, or binary for one
+        label of a multilabel target."""
+        return self._label_kind or self.task_.task_type
 
     @property
     def settings(self) -> Mode:
@@ -321,7 +333,7 @@ class IclModel(Model):
         task, mode = self.task_, self.settings
         key = task.entity_key
         horizon = horizon_timedelta(task)
-        stratify = task.task_type is not TaskType.regression
+        stratify = task.task_type not in _UNSTRATIFIED
         start = time.perf_counter()
         anchors = pd.to_datetime(examples["anchor_time"])
         ids = examples[key].to_numpy()
@@ -376,7 +388,7 @@ class IclModel(Model):
         else:
             labels = self._context_task.table_at([known])
         labels = labels[~labels[key].isin(examples[key])]
-        stratify = task.task_type is not TaskType.regression
+        stratify = task.task_type not in _UNSTRATIFIED
         context = sample_context(labels, mode.context_size, stratify=stratify, seed=self.seed)
         self._check_context(context, known, None)
         label_seconds = time.perf_counter() - start
@@ -418,9 +430,22 @@ class IclModel(Model):
         for fit, context in zip(fits, contexts, strict=True):
             x_context = features.iloc[positions(rows, key, context)]
             x_query = features.iloc[positions(rows, key, fit.seen)]
-            raw, why, detail = self._fit_predict(
-                x_context, fit.context["label"], x_query, classes, top, advance, fit.context["at"]
-            )
+            if self.task_.task_type is TaskType.multilabel_classification:
+                assert classes is not None
+                raw, why, detail = self._fit_predict_labels(
+                    x_context, x_query, fit, classes, top, cutoff
+                )
+                advance(len(x_query))
+            else:
+                raw, why, detail = self._fit_predict(
+                    x_context,
+                    fit.context["label"],
+                    x_query,
+                    classes,
+                    top,
+                    advance,
+                    fit.context["at"],
+                )
             if total is None:
                 total = np.zeros((n, *raw.shape[1:]))
             total[fit.rows] += raw
@@ -452,6 +477,9 @@ class IclModel(Model):
         return advance
 
     def _classes(self, contexts: list[pd.DataFrame]) -> list[str] | None:
+        if self.task_.task_type is TaskType.multilabel_classification:
+            # the fixed set, as gbdt takes it from its training labels
+            return label_set(pd.concat([c["label"] for c in contexts], ignore_index=True))
         if self.task_.task_type is not TaskType.multiclass_classification:
             return None
         return sorted(set().union(*(set(c["label"].astype(str)) for c in contexts)))
@@ -474,7 +502,7 @@ class IclModel(Model):
             "num_threads": 1,
             **REPRODUCIBLE,
         }
-        params.update(objective(self.task_.task_type, num_class=len(classes or [])))
+        params.update(objective(self._kind, num_class=len(classes or [])))
         return params
 
     def _fit_predict(
@@ -486,6 +514,7 @@ class IclModel(Model):
         top: int,
         advance: Callable[[int], None],
         context_times: pd.Series,
+        choose: bool = True,
     ) -> tuple[np.ndarray, list[str], list[list[dict[str, Any]]]]:
         """The raw predictions of the query rows from the context and, with
         ``top``, their reasons: from LightGBM, the transformer, both, or a
@@ -499,7 +528,7 @@ class IclModel(Model):
             y = y_context.to_numpy(dtype=float)
         use = self._predictor_for(classes)
         folds = None
-        if self.choose and self.predictor is None:
+        if choose and self.choose and self.predictor is None:
             folds = validation_folds(context_times, self.seed, y)
         if folds is not None:
             digest = _choice_digest(use, x_context, y, folds, classes)
@@ -509,7 +538,7 @@ class IclModel(Model):
             use, self.last_choice_ = self._choices[digest]
         self._used_predictor = use
         if use in RULES:
-            raw = simple_predictions(self.task_.task_type, x_query, y, classes)[use]
+            raw = simple_predictions(self._kind, x_query, y, classes)[use]
             advance(len(x_query))
             signals, details = _rule_reasons(use, x_query, raw, top) if top else ([], [])
             return raw, signals, details
@@ -524,6 +553,68 @@ class IclModel(Model):
             advance(len(chunk))
         return np.concatenate(raws), signals, details
 
+    def _fit_predict_labels(
+        self,
+        x_context: pd.DataFrame,
+        x_query: pd.DataFrame,
+        fit: _Fit,
+        classes: list[str],
+        top: int,
+        cutoff: pd.Timestamp | None,
+    ) -> tuple[np.ndarray, list[str], list[list[dict[str, Any]]]]:
+        """A multilabel target: each label of ``classes`` as a binary target,
+        with the entity's own rate of it as one more input
+        (:mod:`relgraph.models.icl.multilabel`). A label the context always or
+        never shows keeps that rate. The asked predictor answers every label
+        (a per-label choice would cost a fit per label and fold); a row's
+        reasons are those of its likeliest label."""
+        key = self.task_.entity_key
+        y = label_matrix(fit.context["label"], classes)
+        seen_at = fit.context[[key]].assign(anchor_time=fit.context["at"].to_numpy())
+        rates_context = label_rates(self._context_task, seen_at, classes, cutoff)
+        rates_query = label_rates(self._context_task, fit.seen, classes, cutoff)
+        raw = np.empty((len(x_query), len(classes)))
+        inputs = []
+        self._label_kind = TaskType.binary_classification
+        try:
+            for j in range(len(classes)):
+                x_c = with_rate(x_context, rates_context[:, j])
+                x_q = with_rate(x_query, rates_query[:, j]).reindex(columns=x_c.columns)
+                inputs.append((x_c, x_q))
+                if y[:, j].min() == y[:, j].max():
+                    raw[:, j] = y[0, j]
+                    continue
+                raw[:, j] = self._fit_predict(
+                    x_c, pd.Series(y[:, j]), x_q, None, 0, _no_progress, fit.context["at"], False
+                )[0]
+            if not top:
+                return raw, [], []
+            pick = raw.argmax(axis=1) if raw.size else np.zeros(len(x_query), dtype=int)
+            signals: list[str] = [""] * len(x_query)
+            details: list[list[dict[str, Any]]] = [[] for _ in range(len(x_query))]
+            for j in np.unique(pick):
+                rows = np.flatnonzero(pick == j)
+                x_c, x_q = inputs[j]
+                if y[:, j].min() == y[:, j].max():  # nothing was fitted: its rate
+                    for i in rows:
+                        signals[i] = f"{classes[j]}: its rate in the context"
+                    continue
+                _, why, detail = self._fit_predict(
+                    x_c,
+                    pd.Series(y[:, j]),
+                    x_q.iloc[rows],
+                    None,
+                    top,
+                    _no_progress,
+                    fit.context["at"],
+                    False,
+                )
+                for i, text, items in zip(rows, why, detail, strict=True):
+                    signals[i], details[i] = f"{classes[j]}: {text}", items
+        finally:
+            self._label_kind = None
+        return raw, signals, details
+
     def _choose(
         self,
         asked: str,
@@ -536,7 +627,7 @@ class IclModel(Model):
         fold of context rows from the others (see
         :func:`~relgraph.models.icl.selection.confident_choice`). The
         transformer and LightGBM each predict a fold once; ``blend`` is their mean."""
-        kind = self.task_.task_type
+        kind = self._kind
         wanted = list(dict.fromkeys([asked, *self.settings.candidates]))
         if asked == "lightgbm" and self.asked_predictor != "lightgbm":
             wanted = ["lightgbm"]  # more classes than the transformer has heads for
@@ -606,7 +697,7 @@ class IclModel(Model):
         asked = self.asked_predictor
         if asked == "lightgbm":
             return "lightgbm"
-        if self.task_.task_type is TaskType.multiclass_classification:
+        if self._kind is TaskType.multiclass_classification:
             from relgraph.models.icl.transformer import MAX_CLASSES
 
             if len(classes or []) > MAX_CLASSES:
@@ -627,7 +718,7 @@ class IclModel(Model):
         from relgraph.models.icl.transformer import TRANSFORMER_CONTEXT, load_pretrained
 
         model = load_pretrained()
-        kind = _TRANSFORMER_KINDS[self.task_.task_type]
+        kind = _TRANSFORMER_KINDS[self._kind]
         n_classes = len(classes) if classes is not None else 2
         context, query = _as_numbers(x_context, y, x_query, kind)
         parts = max(1, -(-len(context) // TRANSFORMER_CONTEXT))
@@ -685,12 +776,12 @@ class IclModel(Model):
         contrib = None
         if top:  # contributions add up to the raw score: one pass gives both
             contrib = booster.predict(positional(x_query), pred_contrib=True)
-            raw = _from_margin(contrib, x_query.shape[1] + 1, self.task_.task_type)
+            raw = _from_margin(contrib, x_query.shape[1] + 1, self._kind)
         else:
             raw = booster.predict(positional(x_query))
         if classes is not None:
             raw = raw.reshape(len(raw), len(classes))
-        elif self.task_.task_type is TaskType.regression:
+        elif self._kind is TaskType.regression:
             raw = np.clip(raw, y.min(), y.max())  # trees on the median can overshoot
         if contrib is None:
             return raw, [], []
@@ -736,6 +827,14 @@ class IclModel(Model):
                 f"needs at least {MIN_CONTEXT}. Choose a later --anchor-time, or a query with a "
                 "shorter window or a wider WHERE."
             )
+        if task.task_type is TaskType.multilabel_classification:
+            if not any(len(labels) for labels in context["label"]):
+                raise ModelError(
+                    f"No label occurs in the history of {what}: all {len(context)} labelled "
+                    f"examples {where} are empty, so there is nothing to learn. Choose a "
+                    "later --anchor-time, or a longer window."
+                )
+            return
         if task.task_type is TaskType.regression:
             values = context["label"].dropna().unique()
             if len(values) == 1:  # the regression form of a single class
@@ -769,7 +868,10 @@ class IclModel(Model):
         }
         if self.last_choice_:
             self.last_context_["choice"] = self.last_choice_
-        if self.task_.task_type is not TaskType.regression:
+        if self.task_.task_type is TaskType.multilabel_classification:
+            classes = label_set(largest["label"])
+            self.last_context_["classes"] = label_counts(largest["label"], classes)
+        elif self.task_.task_type is not TaskType.regression:
             self.last_context_["classes"] = class_counts(largest["label"])
         self.last_timings_ = {"labels": label_seconds, **self.last_timings_}
 
@@ -780,6 +882,7 @@ class IclModel(Model):
             TaskType.regression: ["prediction"],
             TaskType.multiclass_classification: ["predicted"],
             TaskType.link_prediction: ["predicted", "scores"],
+            TaskType.multilabel_classification: ["predicted"],
         }[kind]
         if top:
             columns += ["top_signal", "contributions"]
@@ -824,6 +927,10 @@ def _choice_digest(
     for fold in folds:
         h.update(np.packbits(fold.fit).tobytes() + b"|" + np.packbits(fold.held).tobytes())
     return h.hexdigest()
+
+
+def _no_progress(rows: int) -> None:
+    """Progress of one label's pass: the multilabel step counts its rows once."""
 
 
 def _as_numbers(
