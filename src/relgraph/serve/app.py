@@ -59,8 +59,8 @@ def create_app(settings: ServeSettings, warm: bool = True) -> FastAPI:
 
     Args:
         settings (ServeSettings): source, token, limits.
-        warm (bool): load the context transformer now, so the first
-            prediction does not pay for it. (default: True)
+        warm (bool): load the context transformer and LightGBM now, so the
+            first prediction does not pay for them. (default: True)
 
     Raises:
         RelgraphError: the source cannot be read.
@@ -79,6 +79,9 @@ def create_app(settings: ServeSettings, warm: bool = True) -> FastAPI:
         from relgraph.models.icl.transformer import load_pretrained
 
         load_pretrained()  # torch and the weights: once per process
+        # the choice between predictors fits LightGBM: its import (with
+        # scikit-learn's, about a second) would fall on the first question
+        import lightgbm  # noqa: F401
     gate = ConcurrencyGate(settings.max_in_flight)
     jobs = JobRunner(settings.max_jobs)
     suggestions = Suggestions(served, settings.suggestions)
