@@ -15,8 +15,8 @@ from relgraph.db.column_profile import (
     is_key_type,
     is_unique,
 )
+from relgraph.db.link_inference import distinct_containment
 from relgraph.db.naming import id_suffix, norm, table_variants
-from relgraph.db.sources.base import quote_ident as q
 
 #: The column relgraph adds to a table that has no usable key.
 ROW_ID = "_row_id"
@@ -142,16 +142,11 @@ def _holds_named_values(
 ) -> bool:
     """Whether, for a column of another table named like ``column`` (with
     values), ``column`` holds nearly all of its distinct values, compared as text."""
-    for other_table, other_column in others:
-        found, total = con.execute(
-            f"SELECT count(*) FILTER (WHERE k.v IS NOT NULL), count(*) FROM "
-            f"(SELECT DISTINCT CAST({q(other_column)} AS VARCHAR) AS v FROM {q(other_table)} "
-            f"WHERE {q(other_column)} IS NOT NULL) o LEFT JOIN "
-            f"(SELECT DISTINCT CAST({q(column)} AS VARCHAR) AS v FROM {q(table)}) k ON o.v = k.v"
-        ).fetchall()[0]
-        if total and found >= MIN_NAMED_CONTAINMENT * total:
-            return True
-    return False
+    return any(
+        distinct_containment(con, other_table, other_column, table, column, as_text=True)
+        >= MIN_NAMED_CONTAINMENT
+        for other_table, other_column in others
+    )
 
 
 def key_rejection(

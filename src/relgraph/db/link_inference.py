@@ -327,11 +327,19 @@ class ContainmentCache:
 
 
 def distinct_containment(
-    con: duckdb.DuckDBPyConnection, src: str, column: str, dst: str, key: str
+    con: duckdb.DuckDBPyConnection,
+    src: str,
+    column: str,
+    dst: str,
+    key: str,
+    as_text: bool = False,
 ) -> float:
     """Share of (up to 2,000 sampled) distinct values of ``src.column`` found
-    in ``dst.key``: the cheap first test before counting rows."""
+    in ``dst.key``: the cheap first test before counting rows. ``as_text``
+    compares the values as text (columns of any two types)."""
     c, k = quote_ident(column), quote_ident(key)
+    if as_text:
+        c, k = f"CAST({c} AS VARCHAR)", f"CAST({k} AS VARCHAR)"
     total, missing = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE d.__k IS NULL) FROM "
         f"(SELECT DISTINCT {c} AS __v FROM {quote_ident(src)} WHERE {c} IS NOT NULL "

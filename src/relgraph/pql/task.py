@@ -194,6 +194,32 @@ class Task:
             )
         return task
 
+    def with_query(self, query: ast.Query) -> Task:
+        """Another question on the same database, with this task's split
+        times (fixed now, if they were not), horizon and anchors: a forecast's
+        window, a ranking's ``CLASSIFY`` form.
+
+        Example:
+            >>> import relgraph as rg
+            >>> from relgraph.bench.demo import make_ecommerce
+            >>> db = rg.connect(make_ecommerce(scale=0.05))
+            >>> task = rg.Task.from_query(db, "PREDICT COUNT(orders.*, 0, 30, days) "
+            ...                           "FOR EACH customers.customer_id")
+            >>> spend = rg.pql.parse("PREDICT SUM(orders.amount, 0, 30, days) "
+            ...                      "FOR EACH customers.customer_id")
+            >>> other = task.with_query(spend)
+            >>> (other.val_time, other.horizon) == (task.val_time, task.horizon)
+            True
+        """
+        return Task.from_query(
+            self.source_db,
+            query,
+            val_time=self.val_time,
+            test_time=self.test_time,
+            horizon=self.horizon,
+            anchor=self.anchor,
+        )
+
     # ------------------------------------------------------------ splits (when first needed)
     @functools.cached_property
     def _time_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -45,14 +45,7 @@ def step_task(task: Task, step: int) -> Task:
     target = task.query.target
     assert isinstance(target, ast.Aggregation) and task.steps is not None
     query = dataclasses.replace(task.query, target=step_aggregation(target, step), forecast=None)
-    return Task.from_query(
-        task.source_db,
-        query,
-        val_time=task.val_time,
-        test_time=task.test_time,
-        horizon=task.horizon,
-        anchor=task.anchor,
-    )
+    return task.with_query(query)
 
 
 class StepModels:

@@ -35,14 +35,7 @@ PREFIX = "categories/"
 def classify_task(task: Task) -> Task:
     """The ``CLASSIFY`` form of a ranking task: same database, split times and anchors."""
     query = dataclasses.replace(task.query, rank=None, classify=True)
-    return Task.from_query(
-        task.source_db,
-        query,
-        val_time=task.val_time,
-        test_time=task.test_time,
-        horizon=task.horizon,
-        anchor=task.anchor,
-    )
+    return task.with_query(query)
 
 
 def ranked_predictions(multilabel: pd.DataFrame, k: int) -> pd.DataFrame:
