@@ -44,6 +44,7 @@ from relgraph.pql.task import Task
 if TYPE_CHECKING:
     from relgraph.db.database import Database
     from relgraph.models.core.base import Model
+    from relgraph.models.icl.model import IclModel
 
 __all__ = [
     "OutputError",
@@ -52,6 +53,7 @@ __all__ = [
     "predict",
     "predict_fitted",
     "predict_saved",
+    "warm_model",
     "write_predictions",
     "write_table",
 ]
@@ -66,6 +68,7 @@ def predict(
     entities: Any = None,
     predictor: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    fitted: IclModel | None = None,
 ) -> pd.DataFrame:
     """Predict ``query`` for its entities as of ``anchor_time``, with no training step.
 
@@ -87,6 +90,12 @@ def predict(
         progress (callable, optional): ``progress(done, total)`` after each
             chunk of 8,192 rows of the prediction step (the CLI's progress bar).
             (default: None)
+        fitted (IclModel, optional): a model :func:`warm_model` made for this
+            query, mode and predictor on ``db``, used instead of a new one: it
+            keeps the query's labels, feature plans and feature rows, and the
+            predictor chosen on a context, so asking it again (other entities,
+            another anchor, with reasons or without) computes only what is new.
+            The predictions are the same. (default: None: a new model)
 
     Returns:
         One row per entity: the entity key, ``anchor_time``, the prediction
@@ -127,7 +136,18 @@ def predict(
             '["icl", "baseline", "prior"]); from the command line: relgraph predict '
             "(or relgraph evaluate) with the same query."
         )
-    task = Task.from_query(db, parsed)
+    if fitted is not None:
+        model, task = fitted, fitted.task_
+        made = (task.query.to_pql(), fitted.mode, fitted.predictor)
+        if made != (parsed.to_pql(), mode, predictor):
+            raise RelgraphError(
+                f"predict: the fitted model answers {made[0]!r} (mode {made[1]!r}, predictor "
+                f"{made[2]!r}), not {parsed.to_pql()!r} (mode {mode!r}, predictor "
+                f"{predictor!r}); pass a model from warm_model(db, query, mode, predictor)."
+            )
+    else:
+        task = Task.from_query(db, parsed)
+        model = IclModel(mode=mode, predictor=predictor).fit(task)
     note = ""
     if anchor_time is None:
         anchor = task.latest
@@ -136,7 +156,6 @@ def predict(
         anchor = pd.Timestamp(anchor_time)
     examples = _examples(task, anchor, entities)
     entity_seconds = time.perf_counter() - start
-    model = IclModel(mode=mode, predictor=predictor).fit(task)
     # a forecast is one in-context model per window: each reports its own context
     models = model.step_models_.models if model.per_step else [model]
     for each in models:
@@ -163,6 +182,34 @@ def predict(
         timings=timings,
     )
     return preds
+
+
+def warm_model(
+    db: Database, query: str | ast.Query, mode: str = "fast", predictor: str | None = None
+) -> IclModel:
+    """An in-context model bound to ``query`` on ``db``, to pass to
+    :func:`predict` as ``fitted`` again and again (``relgraph serve`` keeps one
+    per question and database version).
+
+    Raises:
+        PQLError: the query does not parse or fit the schema.
+        ModelError: ``mode`` or ``predictor`` is not one of the known ones.
+
+    Example:
+        >>> import relgraph as rg
+        >>> from relgraph.bench.demo import make_ecommerce
+        >>> db = rg.connect(make_ecommerce(scale=0.05))
+        >>> churn = "PREDICT COUNT(orders.*, 0, 30, days) = 0 FOR EACH customers.customer_id"
+        >>> model = warm_model(db, churn)
+        >>> a = predict(db, churn, anchor_time="2024-10-01", fitted=model)
+        >>> b = predict(db, churn, anchor_time="2024-10-01", fitted=model)  # labels, features kept
+        >>> a.equals(b)
+        True
+    """
+    from relgraph.models.icl.model import IclModel
+
+    parsed = parse(query) if isinstance(query, str) else query
+    return IclModel(mode=mode, predictor=predictor).fit(Task.from_query(db, parsed))
 
 
 def _start_transformer() -> float:

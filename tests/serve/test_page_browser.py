@@ -1,6 +1,7 @@
 """The web page in a real browser (headless Chromium from Debian's
 ``chromium`` and ``chromium-driver`` packages, driven by selenium): the
-schema picture, the PQL box checked as you type, predictions sorted and
+schema picture, the suggested questions (one clicked into the box), the
+PQL box checked as you type, predictions sorted and
 downloadable, a backtest chart. Screenshots are kept in
 ``$RELGRAPH_TEST_ARTIFACTS`` (default: the test's temporary folder)."""
 
@@ -74,9 +75,20 @@ def test_page_end_to_end(browser, server: BackgroundServer, artifacts: Path) -> 
     assert browser.find_elements(By.CSS_SELECTOR, "#schema line")  # the links
     browser.save_screenshot(str(artifacts / "schema.png"))
 
+    # the suggested questions arrive once computed; a click puts one in the box
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#suggestions button"))
+    suggestion = browser.find_elements(By.CSS_SELECTOR, "#suggestions button")[0]
+    assert suggestion.text.endswith("?")
+    suggestion.click()
     box = browser.find_element(By.ID, "query")
-    box.send_keys(CHURN.replace("orders.*", "orderz.*"))
+    assert box.get_attribute("value") == suggestion.get_attribute("data-query")
+    assert box.get_attribute("value").startswith("PREDICT ")
     check = browser.find_element(By.ID, "check")
+    _wait(browser, lambda d: check.get_attribute("class") == "ok")
+    browser.save_screenshot(str(artifacts / "suggestions.png"))
+    box.clear()
+
+    box.send_keys(CHURN.replace("orders.*", "orderz.*"))
     _wait(browser, lambda d: check.get_attribute("class") == "bad")
     assert "orderz" in check.text
     start, end = browser.execute_script(

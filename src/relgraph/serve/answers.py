@@ -17,6 +17,7 @@ from relgraph.serve.errors import ServeError
 from relgraph.serve.messages import LabelsRequest, PredictRequest
 from relgraph.serve.saved_models import saved_model_path
 from relgraph.serve.settings import ServeSettings
+from relgraph.serve.warm import KeptModels
 
 
 def schema_answer(db: Database) -> dict[str, Any]:
@@ -44,10 +45,16 @@ def labels_answer(db: Database, request: LabelsRequest) -> dict[str, Any]:
 
 
 def predict_answer(
-    db: Database, request: PredictRequest, settings: ServeSettings
+    db: Database,
+    request: PredictRequest,
+    settings: ServeSettings,
+    models: KeptModels | None = None,
 ) -> dict[str, Any]:
     """Predictions as ``relgraph predict`` makes them: the in-context model
-    (``model="icl"``) or a saved model of the server's folder.
+    (``model="icl"``) or a saved model of the server's folder. With
+    ``models``, the in-context model kept for the question (made and kept
+    when there is none) answers it: the same predictions, with what it
+    computed for earlier requests reused.
 
     Returns:
         The answer without ``rows``, and the predictions frame under ``"frame"``.
@@ -55,6 +62,9 @@ def predict_answer(
     start = time.perf_counter()
     anchor = parse_time(request.anchor_time, "anchor_time")
     if request.model == "icl":
+        fitted = None
+        if models is not None:
+            fitted = models.get(db, request.query, request.mode, request.predictor)
         preds = predict(
             db,
             request.query,
@@ -63,6 +73,7 @@ def predict_answer(
             explain=request.explain,
             entities=request.entities,
             predictor=request.predictor,
+            fitted=fitted,
         )
     else:
         if request.entities is not None:

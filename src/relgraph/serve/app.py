@@ -2,8 +2,8 @@
 limits, the token and the job runner to the endpoints.
 
 The web page at ``/``; endpoints (OpenAPI docs at ``/docs``): ``GET /info``, ``GET /schema``,
-``POST /check``, ``POST /labels``, ``POST /predict``, ``POST /evaluate``
-(a job), ``GET /jobs/{id}``, ``POST /reload``. docs/serve.md says more.
+``POST /check``, ``POST /labels``, ``POST /predict``, ``GET /suggest``,
+``POST /evaluate`` (a job), ``GET /jobs/{id}``, ``POST /reload``. docs/serve.md says more.
 """
 
 from __future__ import annotations
@@ -35,11 +35,13 @@ from relgraph.serve.messages import (
     PredictRequest,
     PredictResponse,
     ServerInfo,
+    SuggestionsState,
 )
 from relgraph.serve.pages import page_router
 from relgraph.serve.saved_models import saved_model_names
 from relgraph.serve.settings import ServeSettings
 from relgraph.serve.state import ServedDatabase
+from relgraph.serve.suggestions import Suggestions
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"description": what}
@@ -57,8 +59,8 @@ def create_app(settings: ServeSettings, warm: bool = True) -> FastAPI:
 
     Args:
         settings (ServeSettings): source, token, limits.
-        warm (bool): load the context transformer now, so the first
-            prediction does not pay for it. (default: True)
+        warm (bool): load the context transformer and LightGBM now, so the
+            first prediction does not pay for them. (default: True)
 
     Raises:
         RelgraphError: the source cannot be read.
@@ -77,13 +79,18 @@ def create_app(settings: ServeSettings, warm: bool = True) -> FastAPI:
         from relgraph.models.icl.transformer import load_pretrained
 
         load_pretrained()  # torch and the weights: once per process
+        # the choice between predictors fits LightGBM: its import (with
+        # scikit-learn's, about a second) would fall on the first question
+        import lightgbm  # noqa: F401
     gate = ConcurrencyGate(settings.max_in_flight)
     jobs = JobRunner(settings.max_jobs)
+    suggestions = Suggestions(served, settings.suggestions)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         jobs.close()  # queued jobs are dropped; the running one is let finish
+        suggestions.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -93,6 +100,7 @@ def create_app(settings: ServeSettings, warm: bool = True) -> FastAPI:
         responses=ERRORS,
     )
     app.state.served, app.state.jobs, app.state.gate = served, jobs, gate
+    app.state.suggestions = suggestions
     install_error_handlers(app)
     if settings.loopback:
         app.add_middleware(LoopbackHostMiddleware)
@@ -137,7 +145,8 @@ def create_app(settings: ServeSettings, warm: bool = True) -> FastAPI:
                     # the same question may have been answered while this one waited
                     kept = None if request.fresh else served.lookup(key)
                     if kept is None:
-                        answer = predict_answer(db, request, settings)
+                        models = None if request.fresh else served.models
+                        answer = predict_answer(db, request, settings, models)
                         served.keep(key, answer)
                         version, cached = served.version, False
             if kept is not None:
@@ -149,6 +158,15 @@ def create_app(settings: ServeSettings, warm: bool = True) -> FastAPI:
             "seconds": round(time.perf_counter() - start, 4),
         }
         return Response(answer_bytes(answer, request.limit), media_type="application/json")
+
+    @api.get("/suggest", response_model=SuggestionsState)
+    def suggest() -> dict[str, Any]:
+        """Suggested questions (``relgraph suggest``), computed in the
+        background once per database version: ``status`` says whether they
+        are ready; the page asks again until they are."""
+        with gate.enter():
+            served.look()  # a change starts them again, for the new version
+        return suggestions.state()
 
     @api.post("/evaluate", status_code=202, response_model=JobStatus)
     def evaluate(request: EvaluateRequest) -> dict[str, Any]:

@@ -56,7 +56,9 @@ class PredictRequest(Strict):
     )
     limit: int | None = Field(default=None, ge=0, description="Return the first rows only.")
     fresh: bool = Field(
-        default=False, description="Compute again even when the same answer is kept."
+        default=False,
+        description="Compute again even when the same answer is kept, with a new "
+        "in-context model (not the one kept warm for this question).",
     )
 
 
@@ -116,3 +118,11 @@ class ServerInfo(BaseModel):
     reload_error: str | None = None
     tables: int
     saved_models: list[str]
+
+
+class SuggestionsState(BaseModel):
+    status: str = Field(description="computing, ready, failed, or off")
+    database_version: int
+    seconds: float | None = None
+    error: str | None = None
+    suggestions: list[dict[str, Any]]

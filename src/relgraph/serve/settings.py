@@ -35,6 +35,13 @@ class ServeSettings:
             modification times) at most this often, on a request; a change
             reloads the database. (default: 2.0)
         cache_size (int): predictions kept per database version (0: none). (default: 32)
+        models_kept (int): questions whose in-context models (labels, feature
+            rows, chosen predictor) are kept warm per database version, so a
+            question asked again about other entities, another anchor or with
+            reasons computes only what is new (0: none). (default: 16)
+        suggestions (int): suggested questions computed in the background
+            once per database version for ``GET /suggest`` and the page (0:
+            none). (default: 10)
 
     Example:
         >>> ServeSettings("shop.duckdb").loopback
@@ -53,6 +60,8 @@ class ServeSettings:
     max_jobs: int = 2
     check_every_s: float = 2.0
     cache_size: int = 32
+    models_kept: int = 16
+    suggestions: int = 10
 
     @property
     def loopback(self) -> bool:

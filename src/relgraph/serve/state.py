@@ -12,13 +12,14 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 from relgraph.db.database import Database, connect
 from relgraph.errors import RelgraphError
 from relgraph.serve.changes import ChangeWatch, fingerprint
 from relgraph.serve.settings import ServeSettings
+from relgraph.serve.warm import KeptModels
 
 log = logging.getLogger("relgraph.serve")
 
@@ -57,6 +58,11 @@ class FairLock:
             self._turn.notify_all()
 
 
+class StaleVersion(Exception):  # noqa: N818 (not an error: a signal to stop)
+    """Background work on a database version that has since been reloaded
+    (not a RelgraphError, so no library code catches it on the way up)."""
+
+
 class ServedDatabase:
     """The loaded database, its version, and the answers kept for it.
 
@@ -76,6 +82,9 @@ class ServedDatabase:
         self._lock = FairLock()  # the database: one request's work at a time, in turn
         self._answers: OrderedDict[Hashable, Any] = OrderedDict()
         self._answers_lock = threading.Lock()  # kept answers are read without waiting for work
+        self.models = KeptModels(settings.models_kept)
+        #: Called (under the lock) after each load, with the new version.
+        self.on_load: list[Callable[[int], None]] = []
         self.db: Database = self._load()
 
     def _load(self) -> Database:
@@ -88,6 +97,9 @@ class ServedDatabase:
         with self._answers_lock:
             self.version += 1
             self._answers.clear()
+        self.models.clear()  # their labels and features are the old version's
+        for hook in self.on_load:
+            hook(self.version)
         return db
 
     @contextlib.contextmanager
@@ -97,6 +109,27 @@ class ServedDatabase:
             if self.watch.changed():
                 self._reload()
             yield self.db
+
+    @contextlib.contextmanager
+    def in_turns(self, version: int) -> Iterator[tuple[Database, Callable[[], None]]]:
+        """The database of ``version`` for long background work (suggestions),
+        with a ``pause()`` that lets the requests waiting meanwhile go first.
+
+        Raises:
+            StaleVersion: at the start or after a pause, when the database is
+                no longer ``version`` (it was reloaded): the work is stale.
+        """
+        with self._lock:
+            if self.version != version:
+                raise StaleVersion(version)
+
+            def pause() -> None:
+                self._lock.__exit__()
+                self._lock.__enter__()
+                if self.version != version:
+                    raise StaleVersion(version)
+
+            yield self.db, pause
 
     def reload(self) -> None:
         """Read the source again now (``POST /reload``)."""
@@ -125,10 +158,14 @@ class ServedDatabase:
         """The answer kept for ``key`` and its version, if the database has not
         changed since (the files are looked at first, as for :meth:`using`).
         It does not wait for a request that is computing."""
+        self.look()
+        return self.lookup(key)
+
+    def look(self) -> None:
+        """Reload now if the files changed (waiting for the lock only then)."""
         if self.watch.changed():
             with self._lock:
                 self._reload()
-        return self.lookup(key)
 
     def lookup(self, key: Hashable) -> tuple[Any, int] | None:
         """The answer kept for ``key`` at this version, without looking at the files."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -17,15 +18,37 @@ from relgraph.models.core.history import horizon_timedelta, target_history
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
 
-#: Feature tables per task (dropped with the task).
+#: Feature rows kept, one per (entity, anchor time): the relational features
+#: per database (any task over it with the same plan reads the same rows), the
+#: target's history per task; each dropped with its owner.
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: Most rows kept per store (about 100 MB at a hundred features) beside the
+#: last call's own rows.
+MAX_KEPT_ROWS = 100_000
 
 
-def _frame_digest(examples: pd.DataFrame, key: str) -> str:
-    cols = examples[[key, "anchor_time"]]
-    return hashlib.sha256(
-        pd.util.hash_pandas_object(cols, index=False).to_numpy().tobytes()
-    ).hexdigest()
+def _kept_rows(
+    owner: object,
+    key: tuple,
+    wanted: pd.MultiIndex,
+    compute: Callable[[pd.DataFrame], pd.DataFrame],
+    names: tuple[str, str],
+) -> pd.DataFrame:
+    """The rows of ``wanted`` (entity, anchor time) kept under ``owner`` and
+    ``key``, computing (with ``compute``, on a frame of columns ``names``)
+    only those not kept yet."""
+    store: dict = _CACHE.setdefault(owner, {})
+    kept = store.get(key)
+    new = (wanted if kept is None else wanted[~wanted.isin(kept.index)]).unique()
+    if len(new):
+        rows = pd.DataFrame({names[0]: new.get_level_values(0), names[1]: new.get_level_values(1)})
+        computed = compute(rows)
+        computed.index = new
+        kept = computed if kept is None else pd.concat([kept, computed])
+        # bounded: past the size, a long-lived process keeps this call's rows only
+        store[key] = kept if len(kept) <= MAX_KEPT_ROWS else kept.loc[wanted.unique()]
+    assert kept is not None
+    return kept.loc[wanted] if len(wanted) else kept.iloc[:0]
 
 
 #: The windows of relational features for a target without a time window.
@@ -92,37 +115,58 @@ class TaskInputs:
     ) -> pd.DataFrame:
         """Features of ``examples`` (entity key, ``anchor_time``), indexed like them.
 
-        Results are cached on the task (several seeds of a model, or several
-        models, reuse the same feature table). ``engine`` runs the features'
-        SQL elsewhere (a :class:`~relgraph.engines.SparkEngine` reading the
-        same tables; the result is DuckDB's) and is not cached."""
+        Rows are kept, one per (entity, anchor time): several seeds or models
+        reuse the same feature table, and a later call computes only the rows
+        it has not seen. The relational features are kept per database and
+        plan, so another query over the same entities reuses them too (a warm
+        ``relgraph serve``); the target's history per task. A row depends on
+        its own entity and anchor alone, so a kept row is the row computed again.
+
+        ``engine`` runs the features' SQL elsewhere (a
+        :class:`~relgraph.engines.SparkEngine` reading the same tables; the
+        result is DuckDB's); those rows are not kept."""
         if engine is not None:
-            out = self._transform(task, examples, cutoff, engine)
+            out = self.plan.transform(task.db, examples, cutoff=cutoff, engine=engine)
+            if self.use_history and not examples.empty:
+                history = target_history(task, examples, cutoff, engine)
+                out = pd.concat([out, history], axis=1)
             out.index = examples.index
             return out
-        cache = _CACHE.setdefault(task, {})
-        key = (self._fingerprint(), str(cutoff), _frame_digest(examples, task.entity_key))
-        if key not in cache:
-            cache[key] = self._transform(task, examples, cutoff)
-        out = cache[key].copy()
+        key = task.entity_key
+        wanted = pd.MultiIndex.from_arrays(
+            [
+                examples[key].to_numpy(),
+                pd.to_datetime(examples["anchor_time"]).to_numpy(dtype="datetime64[us]"),
+            ]
+        )
+        names = (key, "anchor_time")
+        parts = [
+            _kept_rows(
+                task.source_db,
+                ("relational", self._plan_digest(), str(cutoff)),
+                wanted,
+                lambda rows: self.plan.transform(task.db, rows, cutoff=cutoff),
+                names,
+            )
+        ]
+        if self.use_history and len(wanted):
+            parts.append(
+                _kept_rows(
+                    task,
+                    ("history", self._fingerprint(), str(cutoff)),
+                    wanted,
+                    lambda rows: target_history(task, rows, cutoff),
+                    names,
+                )
+            )
+        out = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0].copy()
         out.index = examples.index
         return out
 
-    def _fingerprint(self) -> str:
-        if not hasattr(self, "_digest"):
-            text = json.dumps(self.plan.to_dict(), sort_keys=True, default=str)
-            self._digest = hashlib.sha256(f"{text}{self.use_history}".encode()).hexdigest()
-        return self._digest
+    def _plan_digest(self) -> str:
+        if not hasattr(self, "_plan_text"):
+            self._plan_text = json.dumps(self.plan.to_dict(), sort_keys=True, default=str)
+        return hashlib.sha256(self._plan_text.encode()).hexdigest()
 
-    def _transform(
-        self,
-        task: Task,
-        examples: pd.DataFrame,
-        cutoff: pd.Timestamp | None,
-        engine: Engine | None = None,
-    ) -> pd.DataFrame:
-        frame = self.plan.transform(task.db, examples, cutoff=cutoff, engine=engine)
-        if not self.use_history or examples.empty:
-            return frame
-        hist = target_history(task, examples, cutoff, engine)
-        return pd.concat([frame, hist], axis=1)
+    def _fingerprint(self) -> str:
+        return hashlib.sha256(f"{self._plan_digest()}{self.use_history}".encode()).hexdigest()

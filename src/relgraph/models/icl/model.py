@@ -38,6 +38,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -252,6 +253,12 @@ class IclModel(Model):
         self.last_timings_: dict[str, float] = {}
         self._used_predictor: str | None = None  # the last fit's (after fallbacks)
         self.last_choice_: dict[str, Any] = {}
+        # Choices made, by a digest of everything a choice reads: a model kept
+        # warm (relgraph serve) asked again over the same context does not
+        # refit the candidates (the largest part of a prediction's time).
+        self._choices: dict[str, tuple[str, dict[str, Any]]] = {}
+        #: The context sampled for each (anchor, cutoff).
+        self._sampled: dict[tuple, pd.DataFrame] = {}
 
     @property
     def _kind(self) -> TaskType:
@@ -334,12 +341,17 @@ class IclModel(Model):
         contexts: dict[tuple, pd.DataFrame] = {}
         for t in sorted(anchors.unique()):
             t = pd.Timestamp(t)
-            wanted = mode.context_size * (2 if stratify else 1)
-            labels = self._labels.gather(
-                context_anchors(t, horizon, task.earliest, cutoff), wanted, MIN_CONTEXT_ANCHORS
-            )
-            context = sample_context(labels, mode.context_size, stratify=stratify, seed=self.seed)
-            self._check_context(context, t, horizon)
+            if (t, cutoff) not in self._sampled:  # the same labels and seed: the same sample
+                wanted = mode.context_size * (2 if stratify else 1)
+                labels = self._labels.gather(
+                    context_anchors(t, horizon, task.earliest, cutoff), wanted, MIN_CONTEXT_ANCHORS
+                )
+                sampled = sample_context(
+                    labels, mode.context_size, stratify=stratify, seed=self.seed
+                )
+                self._check_context(sampled, t, horizon)
+                self._sampled[(t, cutoff)] = sampled
+            context = self._sampled[(t, cutoff)]
             ident = (tuple(context["anchor_time"].unique()), len(context))
             context = contexts.setdefault(ident, context)  # the same context, once
             rows = np.flatnonzero((anchors == t).to_numpy())
@@ -519,7 +531,11 @@ class IclModel(Model):
         if choose and self.choose and self.predictor is None:
             folds = validation_folds(context_times, self.seed, y)
         if folds is not None:
-            use = self._choose(use, x_context, y, folds, classes)
+            digest = _choice_digest(use, x_context, y, folds, classes)
+            if digest not in self._choices:
+                use = self._choose(use, x_context, y, folds, classes)
+                self._choices[digest] = (use, self.last_choice_)
+            use, self.last_choice_ = self._choices[digest]
         self._used_predictor = use
         if use in RULES:
             raw = simple_predictions(self._kind, x_query, y, classes)[use]
@@ -880,6 +896,37 @@ class IclModel(Model):
 
     def _load_state(self, files: dict[str, bytes]) -> None:
         self._reset()
+
+
+def _choice_digest(
+    asked: str,
+    x_context: pd.DataFrame,
+    y: np.ndarray,
+    folds: list[Fold],
+    classes: list[str] | None,
+) -> str:
+    """A digest of every input of :meth:`IclModel._choose` (the model's own
+    settings aside): equal digests, equal choices."""
+    # Numbers as one float block: a count is an integer column in one feature
+    # table and a float one in another (where a row had nothing to count), with
+    # the same values. (Converting column by column is slow with hundreds.)
+    kinds = [
+        "number" if pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t) else str(t)
+        for t in x_context.dtypes
+    ]
+    numbers = [i for i, kind in enumerate(kinds) if kind == "number"]
+    others = [i for i, kind in enumerate(kinds) if kind != "number"]
+    names = list(map(str, x_context.columns))
+    h = hashlib.sha256(json.dumps([asked, classes, kinds, names]).encode())
+    block = x_context.iloc[:, numbers].to_numpy(dtype=float, na_value=np.nan)
+    h.update(np.ascontiguousarray(block).tobytes())
+    if others:
+        rest = pd.util.hash_pandas_object(x_context.iloc[:, others], index=False)
+        h.update(rest.to_numpy().tobytes())
+    h.update(np.ascontiguousarray(y, dtype=float).tobytes())
+    for fold in folds:
+        h.update(np.packbits(fold.fit).tobytes() + b"|" + np.packbits(fold.held).tobytes())
+    return h.hexdigest()
 
 
 def _no_progress(rows: int) -> None:

@@ -33,7 +33,10 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -48,6 +51,9 @@ WIDTH = 64
 #: Most context rows the transformer sees at once (as in its pretraining);
 #: a larger context is split into parts whose predictions are averaged.
 TRANSFORMER_CONTEXT = 2048
+#: Context encodings kept (each about 8 MB for 2,048 context rows).
+KEPT_ENCODINGS = 4
+_ENCODINGS_LOCK = threading.Lock()
 #: Most classes of a multiclass task.
 MAX_CLASSES = 10
 #: Bins of the regression output, over the normal score of the label.
@@ -294,7 +300,10 @@ class ContextTransformer(nn.Module):
             y_model = torch.as_tensor(yc, dtype=torch.float32).view(1, -1)
         n_classes = torch.tensor([classes])
         outputs, contributions = [], []
-        cache = None
+        # The context's encoding depends on the context alone: kept for the
+        # next call over the same context (a warm server's next question).
+        digest = _context_digest(xc, y_model, kind, classes)
+        cache = self._encodings().get(digest)
         for start in range(0, len(xq), chunk):
             # Each chunk is scaled against the context alone, so chunks agree and
             # the context is encoded once.
@@ -304,6 +313,7 @@ class ContextTransformer(nn.Module):
                 if cache is None:
                     with torch.no_grad():
                         cache = self.encode_context(prepared[:, : len(xc)], y_model, kind)
+                    self._keep_encoding(digest, cache)
                 logits = self.query_logits(prepared[:, len(xc) :], cache, kind)[0]
                 out, target = _outputs(logits, kind)
                 if attribute:
@@ -314,6 +324,18 @@ class ContextTransformer(nn.Module):
         if kind == "regression":
             result = _from_scores(result, yc)
         return result, (np.concatenate(contributions) if attribute else None)
+
+    def _encodings(self) -> OrderedDict:
+        if not hasattr(self, "_kept_encodings"):
+            self._kept_encodings: OrderedDict = OrderedDict()
+        return self._kept_encodings
+
+    def _keep_encoding(self, digest: str, cache: list) -> None:
+        kept = self._encodings()
+        with _ENCODINGS_LOCK:
+            kept[digest] = cache
+            while len(kept) > KEPT_ENCODINGS:
+                kept.popitem(last=False)
 
     def _one_vs_rest(self, x_context, y_context, x_query, classes, chunk, attribute):
         """Multiclass as one binary question per class ("this class or another?"),
@@ -350,6 +372,14 @@ class ContextTransformer(nn.Module):
         query = torch.where(scores[:, context:].isnan(), scores[:, context:], leaf)
         tracked = torch.cat([scores[:, :context], query], dim=1)
         return select_columns(tracked, y_model, kind, classes), leaf
+
+
+def _context_digest(xc: torch.Tensor, y: torch.Tensor, kind: str, classes: int) -> str:
+    """A digest of what a context's encoding reads."""
+    h = hashlib.sha256(f"{kind}|{classes}|{tuple(xc.shape)}".encode())
+    h.update(xc.numpy().tobytes())
+    h.update(y.detach().numpy().tobytes())
+    return h.hexdigest()
 
 
 def _outputs(logits: torch.Tensor, kind: str) -> tuple[torch.Tensor, torch.Tensor]:

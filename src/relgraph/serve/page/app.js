@@ -1,6 +1,7 @@
 // The page of relgraph serve: the schema as a picture, a PQL box checked as
 // you type, predictions as a sortable table (CSV download) and a backtest
-// chart. Every text from the server goes in through textContent, never HTML.
+// chart, and the suggested questions (click one to put it in the box). Every
+// text from the server goes in through textContent, never HTML.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -200,12 +201,48 @@ async function evaluate() {
   bar.hidden = true;
 }
 
+// Suggestions are computed in the background, once per database version: ask
+// until they are ready (or a newer version's are), then list them.
+let suggestTimer = null;
+async function loadSuggestions() {
+  clearTimeout(suggestTimer);
+  const { ok, data } = await api("GET", "/suggest");
+  if (!ok) return;
+  const status = $("suggest-status");
+  if (data.status === "computing") {
+    status.textContent = "(finding them…)";
+    suggestTimer = setTimeout(loadSuggestions, 1000);
+    return;
+  }
+  if (data.status === "off") { $("suggest-box").hidden = true; return; }
+  status.textContent = data.status === "failed" ? `(none: ${data.error})`
+    : data.suggestions.length ? "(click one to ask it)" : "(none found)";
+  const items = data.suggestions.map((s) => {
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = s.question;
+    button.title = s.query;
+    button.dataset.query = s.query;
+    button.addEventListener("click", () => {
+      $("query").value = s.query;
+      scheduleCheck();
+    });
+    li.append(button);
+    return li;
+  });
+  $("suggestions").replaceChildren(...items);
+  // a later version (a reload) brings its own: look again now and then
+  suggestTimer = setTimeout(loadSuggestions, 15000);
+}
+
 async function start() {
   const info = await api("GET", "/info");
   if (!info.ok) return;
   $("source").textContent = `${info.data.source} (version ${info.data.database_version})`;
   for (const name of info.data.saved_models) $("model").append(new Option(name, name));
   drawSchema((await api("GET", "/schema")).data.schema);
+  loadSuggestions();
 }
 
 window.addEventListener("DOMContentLoaded", () => {
