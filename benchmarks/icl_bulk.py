@@ -51,8 +51,7 @@ def time_size(db: Any, entities: list, predictor: str | None, repeat: int) -> di
         "predictor_used": pred.attrs["context"].get("predictor"),
         "seconds": steps,
         "prediction_entities_per_second": n / max(steps["prediction"], 1e-9),
-        "after_labels_entities_per_second": n
-        / max(steps["features"] + steps["prediction"], 1e-9),
+        "after_labels_entities_per_second": n / max(steps["features"] + steps["prediction"], 1e-9),
         "wall_entities_per_second": n / max(steps["wall"], 1e-9),
     }
 

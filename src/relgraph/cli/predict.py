@@ -183,7 +183,8 @@ def predict_command(
                 raise
             raise ModelError(
                 f"{exc} A multilabel target (LIST_DISTINCT(...) CLASSIFY) is predicted by a "
-                "model fitted now: pass --model gbdt (one booster per label) or --model baseline."
+                "model fitted now: pass --model gbdt (one booster per label), --model gnn (one "
+                "output per label) or --model baseline."
             ) from None
     else:
         preds = _predict_fitted(db, query, saved, model, anchor, explain)
