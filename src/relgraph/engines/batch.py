@@ -37,6 +37,7 @@ from typing import Any
 import pandas as pd
 
 from relgraph.engines.spark_engine import SparkEngine
+from relgraph.engines.tables import spark_path
 from relgraph.errors import RelgraphError
 
 __all__ = ["predict_on_spark", "spark_entities"]
@@ -105,12 +106,19 @@ def predict_on_spark(
     with tempfile.TemporaryDirectory(prefix="relgraph-model-") as folder:
         model_bytes = model.save(Path(folder) / "model.rg").read_bytes()
     worker = partition_predictor(
-        model_bytes, str(source), dict(connect_options or {}), key, schema.fieldNames(), cutoff
-    )
+        model_bytes, _worker_source(source), dict(connect_options or {}), key,
+        schema.fieldNames(), cutoff,
+    )  # fmt: skip
     if partitions is not None:
         entities = entities.repartition(partitions)
-    entities.mapInPandas(worker, schema).write.mode("overwrite").parquet(str(out))
+    entities.mapInPandas(worker, schema).write.mode("overwrite").parquet(spark_path(out))
     return str(out)
+
+
+def _worker_source(source: str | Path) -> str:
+    """The database as a worker opens it: a local file or folder by its
+    absolute path (workers do not start in the caller's directory)."""
+    return spark_path(source) if Path(str(source)).exists() else str(source)
 
 
 def partition_predictor(

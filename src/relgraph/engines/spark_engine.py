@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from relgraph.engines.base import Engine, Query
+from relgraph.engines.tables import spark_path
 from relgraph.errors import RelgraphError
 
 __all__ = ["SparkEngine"]
@@ -91,7 +92,7 @@ class SparkEngine(Engine):
         self.register_dataframe(name, self.spark.createDataFrame(frame))
 
     def register_parquet(self, name: str, path: str | Path) -> None:
-        self.register_dataframe(name, self.spark.read.parquet(str(path)))
+        self.register_dataframe(name, self.spark.read.parquet(spark_path(path)))
 
     def register_table(self, name: str, table: str) -> None:
         """Read ``table`` of the session catalog (``db.table``) as ``name``."""

@@ -27,6 +27,25 @@ __all__ = ["export_parquet", "register_parquet_tables", "table_folder_name"]
 _HIDDEN = re.compile(r"^[_.]")
 
 
+def spark_path(path: str | Path) -> str:
+    """``path`` as a Spark server reads or writes it: a local path made
+    absolute (a Spark Connect server, a cluster's executors and their Python
+    workers each have their own working directory); a URL (``s3://``,
+    ``hdfs://``, ``postgresql://``...) as given.
+
+    Example:
+        >>> import os
+        >>> spark_path("shop.duckdb") == os.path.join(os.getcwd(), "shop.duckdb")
+        True
+        >>> spark_path("s3://bucket/shop/")
+        's3://bucket/shop/'
+    """
+    text = str(path)
+    if "://" in text and not text.startswith("file://"):
+        return text
+    return str(Path(text.removeprefix("file://")).expanduser().absolute())
+
+
 def table_folder_name(table: str) -> str:
     """A folder name for ``table`` that no reader skips.
 
