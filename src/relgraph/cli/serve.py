@@ -45,6 +45,21 @@ def serve_command(
     max_in_flight: Annotated[
         int, typer.Option(min=1, help="Requests answered or waiting at once (more get 429).")
     ] = 8,
+    models_kept: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Questions kept warm per database version (labels, context, chosen "
+            "predictor, feature rows), so asking one again about other entities computes "
+            "only what is new (0: none).",
+        ),
+    ] = 16,
+    suggestions: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Suggested questions computed in the background for the page (0: none)."
+        ),
+    ] = 10,
     schema: Annotated[Path | None, typer.Option(help="Schema overrides (TOML).")] = None,
     drop: DropOption = None,
     missing: MissingOption = None,
@@ -70,6 +85,8 @@ def serve_command(
         host=host,
         check_every_s=check_every,
         max_in_flight=max_in_flight,
+        models_kept=models_kept,
+        suggestions=suggestions,
     )
     with err.status("reading the database and loading the context transformer"):
         app = create_app(settings)
