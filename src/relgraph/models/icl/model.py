@@ -1029,17 +1029,20 @@ def _reasons(
     order = np.argsort(-np.abs(contrib), axis=1)[:, :top]
     names = list(x.columns)
     typical = _typical(x_context) if x_context is not None else {}
+    # per column, read once: thousands of rows name the same few columns
+    columns = {int(j): x.iloc[:, j].array for j in np.unique(order)}
+    parts = {j: feature_parts(names[j], entity_table) for j in columns}
     signals, details = [], []
     for i in range(len(x)):
         items = []
         for j in order[i]:
-            value = json_value(x.iat[i, j])
+            value = json_value(columns[j][i])
             item = {
                 "feature": names[j],
                 "value": value,
                 "contribution": float(contrib[i, j]),
                 "text": _describe(names[j], value, entity_table),
-                **feature_parts(names[j], entity_table),
+                **parts[j],
             }
             if names[j] in typical:
                 item["typical"] = typical[names[j]]
