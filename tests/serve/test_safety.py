@@ -108,3 +108,25 @@ def test_cli_refuses_an_open_address_without_token(shop_file: Path) -> None:
     assert result.exit_code == 2 and "--token" in result.output
     missing = CliRunner().invoke(cli, ["serve", str(shop_file), "--models", "/no/such/dir"])
     assert missing.exit_code == 2 and "no folder" in missing.output
+
+
+def test_cli_passes_the_warm_state_settings(shop_file: Path, monkeypatch) -> None:
+    """--models-kept and --suggestions reach the server's settings."""
+    import types
+
+    import relgraph.serve
+
+    seen = {}
+
+    def fake_app(settings):
+        seen["settings"] = settings
+        schema = types.SimpleNamespace(warnings=[])
+        served = types.SimpleNamespace(db=types.SimpleNamespace(schema=schema))
+        return types.SimpleNamespace(state=types.SimpleNamespace(served=served))
+
+    monkeypatch.setattr(relgraph.serve, "create_app", fake_app)
+    monkeypatch.setattr(relgraph.serve, "serve_forever", lambda *args: None)
+    args = ["serve", str(shop_file), "--models-kept", "3", "--suggestions", "0"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert (seen["settings"].models_kept, seen["settings"].suggestions) == (3, 0)

@@ -17,6 +17,10 @@ from relgraph.serve.state import ServedDatabase, StaleVersion
 
 log = logging.getLogger("relgraph.serve")
 
+#: At shutdown, how long to wait for a suggestion thread to reach its next turn:
+#: a thread still inside DuckDB or torch while the interpreter exits aborts it.
+CLOSE_WAIT_SECONDS = 60.0
+
 
 class Suggestions:
     """The suggestions of the current version, or how far they are.
@@ -45,6 +49,7 @@ class Suggestions:
         self._error: str | None = None
         self._seconds: float | None = None
         self._closed = False
+        self._threads: list[threading.Thread] = []
         if limit > 0:
             served.on_load.append(self.start)
             self.start(served.version)
@@ -57,11 +62,14 @@ class Suggestions:
         thread = threading.Thread(
             target=self._work, args=(version,), name=f"suggest-v{version}", daemon=True
         )
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
 
     def close(self) -> None:
-        """Stop at the next turn (the server shuts down)."""
+        """Stop at the next turn and wait for it (the server shuts down)."""
         self._closed = True
+        for thread in self._threads:
+            thread.join(timeout=CLOSE_WAIT_SECONDS)
 
     def _work(self, version: int) -> None:
         import relgraph as rg
