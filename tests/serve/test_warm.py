@@ -106,6 +106,19 @@ def test_suggestions_can_be_off(shop_file: Path) -> None:
     assert state["status"] == "off" and state["suggestions"] == []
 
 
+def count_feature_rows(inputs: TaskInputs) -> list[int]:
+    """The number of rows each later relational-feature computation of ``inputs`` is asked for."""
+    asked: list[int] = []
+    plan_transform = inputs.plan.transform
+
+    def counting(db, rows, cutoff=None, **kwargs):  # noqa: ANN001, ANN003
+        asked.append(len(rows))
+        return plan_transform(db, rows, cutoff=cutoff, **kwargs)
+
+    inputs.plan.transform = counting
+    return asked
+
+
 def test_feature_rows_kept_are_the_rows_computed_again(shop_file: Path) -> None:
     db = rg.connect(shop_file)
     task = rg.Task.from_query(db, CHURN)
@@ -114,14 +127,7 @@ def test_feature_rows_kept_are_the_rows_computed_again(shop_file: Path) -> None:
     ids = db.table("customers")["customer_id"].sort_values().to_numpy()
     a = pd.DataFrame({"customer_id": ids[:60], "anchor_time": when}, index=range(100, 160))
     b = pd.DataFrame({"customer_id": ids[[70, 5, 70, 30, 90]], "anchor_time": when})
-    asked: list[int] = []
-    plan_transform = inputs.plan.transform
-
-    def counting(db, rows, cutoff=None):  # noqa: ANN001
-        asked.append(len(rows))
-        return plan_transform(db, rows, cutoff=cutoff)
-
-    inputs.plan.transform = counting
+    asked = count_feature_rows(inputs)
     inputs.transform(task, a)
     kept = inputs.transform(task, b)
     assert asked == [60, 2]  # only ids 70 and 90 (once) were new
@@ -154,14 +160,7 @@ def test_kept_feature_rows_are_bounded(shop_file: Path, monkeypatch: pytest.Monk
     ids = db.table("customers")["customer_id"].sort_values().to_numpy()
     a = pd.DataFrame({"customer_id": ids[:40], "anchor_time": when})
     b = pd.DataFrame({"customer_id": ids[30:60], "anchor_time": when})
-    asked: list[int] = []
-    plan_transform = inputs.plan.transform
-
-    def counting(db, rows, cutoff=None):  # noqa: ANN001
-        asked.append(len(rows))
-        return plan_transform(db, rows, cutoff=cutoff)
-
-    inputs.plan.transform = counting
+    asked = count_feature_rows(inputs)
     inputs.transform(task, a)
     got = inputs.transform(task, b)  # 60 rows in all: past the bound
     assert got["customers.age_days"].notna().all() and len(got) == 30

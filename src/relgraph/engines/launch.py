@@ -22,7 +22,7 @@ from relgraph.engines.base import Engine
 from relgraph.engines.duckdb_engine import DuckDBEngine
 from relgraph.engines.session import require_spark, spark_session
 from relgraph.engines.spark_engine import SparkEngine
-from relgraph.engines.tables import export_parquet, table_folder_name
+from relgraph.engines.tables import export_parquet, local_path, table_folder_name
 from relgraph.errors import RelgraphError
 
 __all__ = ["ENGINE_NAMES", "open_engine", "parquet_tables"]
@@ -39,11 +39,11 @@ def parquet_tables(db: Any, parquet_dir: str | Path) -> dict[str, str]:
     (those already there are read as they are: your lake's copy); a URL
     (``s3://``, ``hdfs://``...) must hold every table.
     """
-    text = str(parquet_dir)
     names = {name: table_folder_name(name) for name in db.table_names}
-    if "://" in text and not text.startswith("file://"):
-        return {name: f"{text.rstrip('/')}/{folder}" for name, folder in names.items()}
-    root = Path(text.removeprefix("file://"))
+    root = local_path(parquet_dir)
+    if root is None:
+        url = str(parquet_dir).rstrip("/")
+        return {name: f"{url}/{folder}" for name, folder in names.items()}
     missing = [n for n, folder in names.items() if not any((root / folder).glob("*.parquet"))]
     if missing:
         export_parquet(db, root, tables=missing)

@@ -40,10 +40,22 @@ def spark_path(path: str | Path) -> str:
         >>> spark_path("s3://bucket/shop/")
         's3://bucket/shop/'
     """
+    local = local_path(path)
+    return str(path) if local is None else str(local.expanduser().absolute())
+
+
+def local_path(path: str | Path) -> Path | None:
+    """``path`` as a local path (``file://`` dropped), or ``None`` for a URL
+    (``s3://``, ``hdfs://``...).
+
+    Example:
+        >>> local_path("file:///tmp/shop"), local_path("s3://bucket/shop/")
+        (PosixPath('/tmp/shop'), None)
+    """
     text = str(path)
     if "://" in text and not text.startswith("file://"):
-        return text
-    return str(Path(text.removeprefix("file://")).expanduser().absolute())
+        return None
+    return Path(text.removeprefix("file://"))
 
 
 def table_folder_name(table: str) -> str:
