@@ -6,9 +6,12 @@ at least 10,000 entities per second on two cores).
 Case: the e-commerce demo at ``--scale`` (4: 20,000 customers), churn of every
 customer at one anchor, ``fast`` mode, for growing numbers of entities (1,000,
 4,000, 16,000 by default). Each size runs with the default predictor choice and
-with the transformer and LightGBM asked for. Each run is timed in its steps as
+with the transformer and LightGBM asked for, each with a reason per row
+(``top_signal``, the default) and without (``reasons=False``, bulk scoring).
+Each run is timed in its steps as
 ``predict`` reports them (``labels``: the task and its entities; ``features``;
-``prediction``: the context's fit, the predictions and the reasons of every row),
+``prediction``: the context's fit, the predictions and the reasons of every row
+when asked),
 after one warm-up run. Entities per second are ``entities / prediction`` and
 ``entities / (features + prediction)``.
 
@@ -20,6 +23,7 @@ Run::
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import time
 from pathlib import Path
@@ -34,14 +38,16 @@ TARGET_PER_SECOND = 10_000
 PREDICTORS = (None, "transformer", "lightgbm")
 
 
-def time_size(db: Any, entities: list, predictor: str | None, repeat: int) -> dict[str, Any]:
+def time_size(
+    db: Any, entities: list, predictor: str | None, reasons: bool, repeat: int
+) -> dict[str, Any]:
     """Median step seconds of ``rg.predict`` for ``entities`` over ``repeat`` runs."""
     import relgraph as rg
 
     runs = []
     for _ in range(repeat):
         start = time.perf_counter()
-        pred = rg.predict(db, CHURN, entities=entities, predictor=predictor)
+        pred = rg.predict(db, CHURN, entities=entities, predictor=predictor, reasons=reasons)
         wall = time.perf_counter() - start
         runs.append({**pred.attrs["timings"], "wall": wall})
     steps = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
@@ -72,15 +78,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     sizes = [int(s) for s in args.sizes.split(",")]
     rg.predict(db, CHURN, entities=ids[:200])  # warm-up: imports, the transformer, DuckDB plans
     cases: dict[str, Any] = {}
-    for predictor in PREDICTORS:
-        name = predictor or "default"
+    for predictor, reasons in itertools.product(PREDICTORS, (True, False)):
+        name = (predictor or "default") + ("" if reasons else " (no reasons)")
         cases[name] = []
         for size in sizes:
-            result = time_size(db, ids[:size], predictor, args.repeat)
+            result = time_size(db, ids[:size], predictor, reasons, args.repeat)
             cases[name].append(result)
             s = result["seconds"]
             print(
-                f"{name:12s} {result['entities']:>6,} entities ({result['predictor_used']}): "
+                f"{name:25s} {result['entities']:>6,} entities ({result['predictor_used']}): "
                 f"labels {s['labels']:.2f} s, features {s['features']:.2f} s, "
                 f"prediction {s['prediction']:.2f} s -> "
                 f"{result['prediction_entities_per_second']:,.0f}/s predicting, "

@@ -102,3 +102,25 @@ def test_progress_is_reported_per_chunk_and_changes_nothing(
     assert calls == [(min(done, n), n) for done in range(16, n + 16, 16)]
     assert chunked["probability"].to_numpy() == pytest.approx(whole["probability"].to_numpy())
     assert chunked["top_signal"].tolist() == whole["top_signal"].tolist()
+
+
+@pytest.mark.parametrize("predictor", [None, "transformer", "lightgbm"])
+def test_without_reasons_the_predictions_are_the_same(db: rg.Database, predictor: str) -> None:
+    with_reasons = rg.predict(db, CHURN, anchor_time=ANCHOR, predictor=predictor)
+    bulk = rg.predict(db, CHURN, anchor_time=ANCHOR, predictor=predictor, reasons=False)
+    assert "top_signal" not in bulk and with_reasons["top_signal"].notna().all()
+    assert list(bulk.columns) == [c for c in with_reasons.columns if c != "top_signal"]
+    # LightGBM's probabilities come from its contributions with reasons: equal up to rounding
+    assert bulk["probability"].to_numpy() == pytest.approx(
+        with_reasons["probability"].to_numpy(), abs=1e-12
+    )
+    assert bulk["predicted"].tolist() == with_reasons["predicted"].tolist()
+
+
+def test_the_reason_is_the_first_contribution(db: rg.Database) -> None:
+    plain = rg.predict(db, CHURN, anchor_time=ANCHOR)
+    explained = rg.predict(db, CHURN, anchor_time=ANCHOR, explain=True)
+    assert plain["top_signal"].tolist() == explained["top_signal"].tolist()
+    assert all(len(items) == 3 for items in explained["contributions"])
+    with pytest.raises(rg.RelgraphError, match="explain=True needs reasons=True"):
+        rg.predict(db, CHURN, anchor_time=ANCHOR, explain=True, reasons=False)

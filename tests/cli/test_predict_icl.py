@@ -70,6 +70,17 @@ def test_out_files_equal_python(shop_file: Path, tmp_path: Path) -> None:
         assert got["top_signal"].tolist() == expected["top_signal"].tolist()
 
 
+def test_no_reasons_for_bulk_scoring(shop_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "bulk.parquet"
+    cmd = ["predict", str(shop_file), SPEND, "--no-reasons", "--out", str(out)]
+    result = runner.invoke(app, cmd)
+    assert result.exit_code == 0, result.output
+    bulk = pd.read_parquet(out)
+    assert "top_signal" not in bulk and bulk["prediction"].notna().all()
+    both = runner.invoke(app, ["predict", str(shop_file), SPEND, "--no-reasons", "--explain"])
+    assert both.exit_code != 0 and "--no-reasons" in both.output
+
+
 def test_explain_adds_contributions(shop_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "why.parquet"
     cmd = ["predict", str(shop_file), SPEND, "--explain", "--out", str(out)]

@@ -33,14 +33,21 @@ def _missing() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
-    """A ``local[2]`` SparkSession (UTC, 2 shuffle partitions), stopped at the end."""
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A ``local[2]`` SparkSession (UTC, 2 shuffle partitions; catalog tables
+    under a temporary folder, not the working directory), stopped at the end."""
     why = _missing()
     if why is not None:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI=true but {why}", pytrace=False)
         pytest.skip(f"Spark tests skipped: {why}")
-    session = local_spark(cores=2, shuffle_partitions=2, app_name="relgraph-tests")
+    warehouse = str(tmp_path_factory.mktemp("spark_warehouse"))
+    session = local_spark(
+        cores=2,
+        shuffle_partitions=2,
+        app_name="relgraph-tests",
+        conf={"spark.sql.warehouse.dir": warehouse},
+    )
     try:
         yield session
     finally:

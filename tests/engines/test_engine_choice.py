@@ -62,6 +62,18 @@ def test_missing_java_says_so_unless_spark_connect(monkeypatch: pytest.MonkeyPat
     assert spark_missing(remote=True) is None  # the Connect client needs no JVM
 
 
+def test_spark_connect_without_its_client_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("pyspark")
+    monkeypatch.setitem(sys.modules, "grpc", None)  # as if grpcio were not installed
+    why = spark_missing(remote=True)
+    assert why is not None and "grpcio" in why and "pyspark[connect]" in why
+    assert "Java" not in why
+    with pytest.raises(SparkUnavailableError, match=r"Spark Connect client needs grpcio"):
+        spark_session(remote="sc://localhost:15002")
+
+
 def test_open_engine_refuses_unknown_engines_and_clusters_without_a_folder(
     shop: rg.Database,
 ) -> None:

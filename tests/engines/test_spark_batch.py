@@ -88,3 +88,32 @@ def test_predict_on_spark_needs_the_key_and_some_entities(
     ).limit(0)
     with pytest.raises(RelgraphError, match="No entities"):
         predict_on_spark(model, empty, tmp_path / "x", source=shop_file)
+
+
+def test_predictions_into_a_catalog_table_never_overwrite_other_data(
+    spark: Any, shop_file: Path
+) -> None:
+    db = rg.connect(shop_file)
+    task = rg.Task.from_query(db, CHURN)
+    model = make_model("gbdt").fit(task)
+    expected = model.predict(task.entities_at(task.latest))
+    with open_engine(task.source_db, "spark", spark=spark) as engine:
+        entities = spark_entities(task, engine, task.latest)
+        predict_on_spark(model, entities, table="churn_preds", source=shop_file, partitions=2)
+        assert_same(spark.table("churn_preds").toPandas(), expected, task.entity_key)
+        with pytest.raises(RelgraphError, match="exists already"):
+            predict_on_spark(model, entities, table="churn_preds", source=shop_file)
+        five = entities.orderBy(task.entity_key).limit(5)
+        predict_on_spark(model, five, table="churn_preds", source=shop_file, replace=True)
+        assert spark.table("churn_preds").count() == 5  # replaced, under the same name
+        assert not [t for t in spark.catalog.listTables() if "relgraph_new" in t.name]
+        spark.createDataFrame(pd.DataFrame({"x": [1]})).write.saveAsTable("users_own")
+        with pytest.raises(RelgraphError, match="not written by relgraph"):
+            predict_on_spark(model, five, table="users_own", source=shop_file, replace=True)
+        assert spark.table("users_own").toPandas()["x"].tolist() == [1]  # untouched
+        with pytest.raises(RelgraphError, match="name or database.name"):
+            predict_on_spark(model, five, table="p; DROP TABLE users_own", source=shop_file)
+        with pytest.raises(RelgraphError, match="give one of them"):
+            predict_on_spark(model, five, source=shop_file)
+    spark.sql("DROP TABLE churn_preds")
+    spark.sql("DROP TABLE users_own")

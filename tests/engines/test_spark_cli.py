@@ -83,3 +83,22 @@ def test_predict_on_spark_writes_the_saved_models_predictions(
         rtol=0,
         atol=1e-9,
     )
+
+
+def test_predict_on_spark_into_a_catalog_table(spark: Any, shop_file: Path, tmp_path: Path) -> None:
+    model = tmp_path / "churn.rg"
+    run("train", str(shop_file), CHURN, "--model", "gbdt", "--out", str(model))
+    run("predict", str(shop_file), CHURN, "--model", str(model), "--out", str(tmp_path / "d.pq"))
+    spark_args = ["--model", str(model), "--engine", "spark", "--table", "cli_churn"]
+    run("predict", str(shop_file), CHURN, *spark_args)
+    got = spark.table("cli_churn").toPandas().sort_values("customer_id").reset_index(drop=True)
+    duck = pd.read_parquet(tmp_path / "d.pq")[list(got.columns)]
+    duck = duck.sort_values("customer_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, duck, check_exact=False, rtol=0, atol=1e-9)
+    again = runner.invoke(app, ["predict", str(shop_file), CHURN, *spark_args], env=WIDE)
+    assert again.exit_code != 0 and "exists already" in again.output
+    run("predict", str(shop_file), CHURN, *spark_args, "--replace")
+    both = ["--out", str(tmp_path / "p"), "--table", "t", "--engine", "spark"]
+    refused = runner.invoke(app, ["predict", str(shop_file), CHURN, *both], env=WIDE)
+    assert refused.exit_code != 0 and "give one of them" in refused.output
+    spark.sql("DROP TABLE cli_churn")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -95,6 +96,15 @@ def predict_command(
             help="Add the detailed contributions (table path, column, hops, window) of each row.",
         ),
     ] = False,
+    reasons: Annotated[
+        bool,
+        typer.Option(
+            "--reasons/--no-reasons",
+            help="icl: a short reason per row (top_signal). --no-reasons skips them when "
+            "scoring many entities: several times faster with the transformer, the same "
+            "predictions.",
+        ),
+    ] = True,
     out_path: Annotated[
         Path | None, typer.Option("--out", help="Write every prediction (.parquet or .csv).")
     ] = None,
@@ -103,14 +113,16 @@ def predict_command(
         typer.Option(
             help="Write every prediction into the source database (a DuckDB or SQLite "
             "file, PostgreSQL) as this new table: a plain name without a dot (DuckDB and "
-            "SQLite write into main; PostgreSQL into the URL's ?schema=, public by default)."
+            "SQLite write into main; PostgreSQL into the URL's ?schema=, public by default). "
+            "With --engine spark: a table of the Spark catalog (name or database.name)."
         ),
     ] = None,
     replace: Annotated[
         bool,
         typer.Option(
             "--replace",
-            help="Let --table replace a table of predictions relgraph wrote (never other data).",
+            help="Let --table replace a table of predictions relgraph wrote (never other "
+            "data; on Spark, one marked with the relgraph.predictions property).",
         ),
     ] = False,
     limit: Annotated[int, typer.Option(min=0, help="Rows to show.")] = 20,
@@ -140,17 +152,20 @@ def predict_command(
     if parse(query).evaluate:
         _backtest(source, query, model, schema, drop, missing)
         return
+    if explain and not reasons:
+        raise typer.BadParameter("--explain explains the reasons: drop --no-reasons")
     if engine is EngineName.spark:
-        if out_path is None or table is not None or explain:
+        if (out_path is None) == (table is None) or explain:
             raise typer.BadParameter(
-                "--engine spark writes a Parquet folder: give --out DIR, without --table "
-                "or --explain",
+                "--engine spark writes a Parquet folder (--out DIR) or a table of the "
+                "Spark catalog (--table NAME): give one of them, without --explain",
                 param_hint="--engine",
             )
         options = {"schema": schema, "drop": drop or (), "missing": missing or ()}
         spark = (spark_master, spark_remote, parquet_dir, partitions)
         icl = {"mode": mode.value, "predictor": predictor.value if predictor else None}
-        _predict_spark(source, query, model, _anchor(anchor_time), out_path, options, spark, icl)
+        target = SparkTarget(out_path, table, replace)
+        _predict_spark(source, query, model, _anchor(anchor_time), target, options, spark, icl)
         return
     if out_path is not None and table_file_format(out_path) is None:
         raise typer.BadParameter(
@@ -177,7 +192,9 @@ def predict_command(
     if model == "icl" and not saved.is_file():
         chosen = predictor.value if predictor is not None else None
         try:
-            preds = _predict_icl(db, query, anchor, mode.value, chosen, explain, loading)
+            preds = _predict_icl(
+                db, query, anchor, mode.value, chosen, explain, loading, reasons=reasons
+            )
         except ModelError as exc:
             if "multilabel_classification" not in str(exc):
                 raise
@@ -253,6 +270,7 @@ def _predict_icl(
     predictor: str | None,
     explain: bool,
     loading: float,
+    reasons: bool = True,
 ) -> pd.DataFrame:
     from relgraph.predict import predict
 
@@ -265,6 +283,7 @@ def _predict_icl(
             explain=explain,
             predictor=predictor,
             progress=hook,
+            reasons=reasons,
         )
     info = preds.attrs
     if info["anchor_note"]:
@@ -348,12 +367,21 @@ def _predict_fitted(
         return predict_fitted(fitted, query, anchor, explain)
 
 
+@dataclass(frozen=True)
+class SparkTarget:
+    """Where ``--engine spark`` writes: a Parquet ``folder`` or a catalog ``table``."""
+
+    folder: Path | None
+    table: str | None
+    replace: bool = False
+
+
 def _predict_spark(
     source: str,
     query: str,
     model: str,
     anchor: pd.Timestamp | None,
-    out_dir: Path,
+    target: SparkTarget,
     options: dict[str, Any],
     spark: tuple[str | None, str | None, str | None, int | None],
     icl: dict[str, Any],
@@ -391,12 +419,16 @@ def _predict_spark(
             predict_on_spark(
                 fitted,
                 entities,
-                out_dir,
+                target.folder,
                 source=source,
                 connect_options=options,
                 partitions=partitions,
+                table=target.table,
+                replace=target.replace,
             )
-    err.print(f"wrote the predictions as of {anchor} to the Parquet folder {out_dir}", markup=False)
+    where = f"the Parquet folder {target.folder}" if target.table is None else None
+    where = where or f"the Spark catalog table {target.table}"
+    err.print(f"wrote the predictions as of {anchor} to {where}", markup=False)
 
 
 def predictions_table(preds: pd.DataFrame, limit: int, title: str) -> Table:

@@ -195,6 +195,7 @@ def find_composite_key(
             if found:
                 found = _scoped_ordinal(con, profile, found, allowed, rank_of)
                 found = _with_single_period(profile, found)
+                found = _with_coordinates(con, profile, found, set(references))
                 return tuple(sorted(found, key=position.__getitem__))
     finally:
         if sample != profile.name:
@@ -285,6 +286,94 @@ def _with_single_period(profile: TableProfile, found: tuple[str, ...]) -> tuple[
         ):
             return (*found, col.name)
     return found
+
+
+def _with_coordinates(
+    con: duckdb.DuckDBPyConnection,
+    profile: TableProfile,
+    found: tuple[str, ...],
+    references: set[str],
+) -> tuple[str, ...]:
+    """``found`` with the ids it leaves out that no fewer columns determine,
+    when ``found`` is made of ids, references and periods only.
+
+    A row keyed by such coordinates alone (no order, ticket or line number of
+    its own, no stint that numbers rows) is one measurement per point of
+    them, and its designer keys it by all of them; the data may not need
+    one only because of the extract. Two cases:
+
+    - an id with no table of its own (a code such as ``lgID`` or ``awardID``)
+      joins unless a set of at most two other coordinates that does not
+      identify the row determines it: then it describes them (``lgID`` is the
+      league of the team's season ``(yearID, teamID)`` in ``Salaries``), else
+      it splits the rows (Lahman's award ballots are per ``(awardID, yearID,
+      lgID)``; a player is on one league's ballot, so the data does not need
+      the league);
+    - any id with one value joins (one warehouse in TPC-DS at scale 0.01, one
+      award in ``AwardsShareManagers``): one value says nothing of what it
+      depends on, as a single season in :func:`_with_single_period`.
+
+    A reference the key does not need otherwise stays out: it names the row
+    that describes this one (the franchise of a team's season). Codes not
+    named like ids (a grade) are outcomes, not coordinates. The key keeps at
+    most :data:`MAX_KEY_SIZE` columns; beyond that ``found`` stays as it is.
+
+    Example:
+        >>> import duckdb
+        >>> from relgraph.db.column_profile import profile_table
+        >>> con = duckdb.connect()
+        >>> _ = con.execute("CREATE TABLE votes AS SELECT * FROM (VALUES "
+        ...     "('MoY', 2000, 'AL', 'p1', 10), ('MoY', 2000, 'NL', 'p2', 7), "
+        ...     "('MoY', 2001, 'NL', 'p1', 3), ('MoY', 2001, 'AL', 'p2', 9)) "
+        ...     "t(awardID, yearID, lgID, playerID, points)")
+        >>> _with_coordinates(con, profile_table(con, "votes"), ("yearID", "playerID"), set())
+        ('yearID', 'playerID', 'awardID', 'lgID')
+    """
+    n = profile.num_rows
+    cols = profile.columns
+    if not all(part_rank(cols[c], references) == 3 or _is_period(cols[c]) for c in found):
+        return found
+    coordinates = [
+        c.name for c in cols.values() if c.non_null == n and part_rank(c, references) >= 2
+    ]
+    added: list[str] = []
+    for column in coordinates:
+        if column in found or part_rank(cols[column], references) < 3:
+            continue
+        if _single_value(con, profile, column):
+            added.append(column)
+        elif column in references:
+            continue
+        elif not _determined(con, profile.name, column, [c for c in coordinates if c != column]):
+            added.append(column)
+        if len(found) + len(added) > MAX_KEY_SIZE:
+            return found
+    return (*found, *added)
+
+
+def _single_value(con: duckdb.DuckDBPyConnection, profile: TableProfile, column: str) -> bool:
+    if profile.columns[column].distinct > 2:  # approximate: only a small count is checked
+        return False
+    c = q(column)
+    return con.execute(f"SELECT count(DISTINCT {c}) FROM {q(profile.name)}").fetchall()[0][0] == 1
+
+
+def _determined(con: duckdb.DuckDBPyConnection, table: str, column: str, others: list[str]) -> bool:
+    """Whether one or two of ``others`` that do not identify the rows
+    together determine ``column`` (each of their values has one ``column``
+    value)."""
+    n = con.execute(f"SELECT count(*) FROM {q(table)}").fetchall()[0][0]
+    x = q(column)
+    for size in (1, 2):
+        for combo in itertools.combinations(others, size):
+            cols = ", ".join(map(q, combo))
+            groups, split = con.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE k > 1) FROM "
+                f"(SELECT count(DISTINCT {x}) AS k FROM {q(table)} GROUP BY {cols})"
+            ).fetchall()[0]
+            if groups < n and split == 0:
+                return True
+    return False
 
 
 def _smallest_unique(

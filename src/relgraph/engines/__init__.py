@@ -11,7 +11,12 @@ Example:
 """
 
 from relgraph.engines.base import Engine, Query, to_dialect
-from relgraph.engines.batch import predict_on_spark, spark_entities
+from relgraph.engines.batch import (
+    PREDICTIONS_MARK,
+    predict_on_spark,
+    spark_entities,
+    write_catalog_table,
+)
 from relgraph.engines.duckdb_engine import DuckDBEngine
 from relgraph.engines.labels import task_table, task_table_at
 from relgraph.engines.launch import ENGINE_NAMES, open_engine, parquet_tables
@@ -35,9 +40,11 @@ __all__ = [
     "local_spark",
     "open_engine",
     "parquet_tables",
+    "PREDICTIONS_MARK",
     "predict_on_spark",
     "register_parquet_tables",
     "spark_entities",
+    "write_catalog_table",
     "spark_missing",
     "spark_session",
     "table_folder_name",

@@ -7,7 +7,8 @@ saved once to bytes on the driver and shipped with the task to every Python
 worker; ``mapInPandas`` hands each worker its partitions' entities in Arrow
 batches; the worker opens the database (``source``, as the driver did, with
 the same schema options), loads the model once per partition and calls
-``model.predict`` on each batch. The predictions go straight to Parquet.
+``model.predict`` on each batch. The predictions go straight to Parquet, or
+into a table of the session's catalog (:func:`write_catalog_table`).
 
 What that assumes: every worker reads ``source`` (a DuckDB file on shared
 storage, a PostgreSQL server it can reach...) and holds what the model's
@@ -29,7 +30,9 @@ Example (a session is a JVM; see :func:`relgraph.engines.local_spark`)::
 from __future__ import annotations
 
 import itertools
+import re
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -40,7 +43,20 @@ from relgraph.engines.spark_engine import SparkEngine
 from relgraph.engines.tables import spark_path
 from relgraph.errors import RelgraphError
 
-__all__ = ["predict_on_spark", "spark_entities"]
+__all__ = [
+    "PREDICTIONS_MARK",
+    "check_catalog_table",
+    "predict_on_spark",
+    "spark_entities",
+    "write_catalog_table",
+]
+
+#: The table property that marks a catalog table as predictions relgraph
+#: wrote: only such a table is ever replaced.
+PREDICTIONS_MARK = "relgraph.predictions"
+#: A catalog table name relgraph writes: ``name`` or ``database.name``, plain
+#: identifiers (the name goes into DROP and ALTER statements).
+_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
 def spark_entities(task: Any, engine: SparkEngine, anchor_time: Any) -> Any:
@@ -59,14 +75,17 @@ def spark_entities(task: Any, engine: SparkEngine, anchor_time: Any) -> Any:
 def predict_on_spark(
     model: Any,
     entities: Any,
-    out: str | Path,
+    out: str | Path | None = None,
     *,
     source: str | Path,
     connect_options: dict[str, Any] | None = None,
     partitions: int | None = None,
     cutoff: pd.Timestamp | None = None,
+    table: str | None = None,
+    replace: bool = False,
 ) -> str:
-    """Write ``model.predict`` of every row of ``entities`` as a Parquet folder.
+    """Write ``model.predict`` of every row of ``entities`` as a Parquet folder
+    (``out``) or a table of the session's catalog (``table``).
 
     The rows equal ``model.predict(entities)`` run in one process (same
     columns and values; row order follows the partitions).
@@ -76,7 +95,7 @@ def predict_on_spark(
             :meth:`~relgraph.models.core.base.Model.save` writes).
         entities (pyspark DataFrame): the entity key and ``anchor_time``
             columns (e.g. :func:`spark_entities`).
-        out (str | Path): the Parquet folder to write (replaced if present).
+        out (str | Path, optional): the Parquet folder to write (replaced if present).
         source (str | Path): the database, as every worker opens it (the
             ``relgraph.connect`` source the model's database came from).
         connect_options (dict, optional): ``relgraph.connect`` keywords
@@ -85,13 +104,26 @@ def predict_on_spark(
         partitions (int, optional): repartition the entities first (default:
             as they are).
         cutoff (Timestamp, optional): as for ``model.predict``.
+        table (str, optional): instead of ``out``, this table of the catalog
+            (``name`` or ``database.name``; see :func:`write_catalog_table`).
+        replace (bool): let ``table`` replace a table of predictions relgraph
+            wrote (never another table). (default: ``False``)
 
     Returns:
-        ``out`` as a string.
+        ``out`` (or ``table``) as a string.
 
     Raises:
-        RelgraphError: ``entities`` lacks the key or ``anchor_time``, or is empty.
+        RelgraphError: not exactly one of ``out`` and ``table``; ``entities``
+            lacks the key or ``anchor_time``, or is empty; ``table`` is taken
+            (see :func:`write_catalog_table`), checked before any prediction.
     """
+    if (out is None) == (table is None):
+        raise RelgraphError(
+            "predict_on_spark writes a Parquet folder (out=) or a catalog table (table=): "
+            "give one of them."
+        )
+    if table is not None:  # before any work, so that none is lost to a taken name
+        check_catalog_table(entities.sparkSession, table, replace)
     key = model.task_.entity_key
     missing = {key, "anchor_time"} - set(entities.columns)
     if missing:
@@ -111,8 +143,66 @@ def predict_on_spark(
     )  # fmt: skip
     if partitions is not None:
         entities = entities.repartition(partitions)
-    entities.mapInPandas(worker, schema).write.mode("overwrite").parquet(spark_path(out))
+    predictions = entities.mapInPandas(worker, schema)
+    if table is not None:
+        write_catalog_table(predictions, table, replace)
+        return table
+    assert out is not None
+    predictions.write.mode("overwrite").parquet(spark_path(out))
     return str(out)
+
+
+def check_catalog_table(spark: Any, table: str, replace: bool) -> bool:
+    """Whether ``table`` exists, after checking that relgraph may write it:
+    a plain name, free, or (with ``replace``) a table of predictions
+    relgraph wrote (marked by :data:`PREDICTIONS_MARK`).
+
+    Raises:
+        RelgraphError: the name is not ``name`` or ``database.name``; the
+            table exists and ``replace`` is off, or it is not relgraph's.
+    """
+    if not _TABLE_NAME.match(table):
+        raise RelgraphError(
+            f"Catalog table {table!r}: give name or database.name (letters, digits, _)."
+        )
+    if not spark.catalog.tableExists(table):
+        return False
+    if not replace:
+        raise RelgraphError(
+            f"Table {table} exists already, and relgraph never overwrites a table unasked: "
+            "choose another name, or pass replace=True (CLI: --replace) to replace a table "
+            "of predictions relgraph wrote."
+        )
+    properties = spark.sql(f"SHOW TBLPROPERTIES {table}").toPandas()
+    marked = properties.loc[properties["key"] == PREDICTIONS_MARK, "value"].tolist()
+    if marked != ["true"]:
+        raise RelgraphError(
+            f"Table {table} was not written by relgraph (it has no {PREDICTIONS_MARK} "
+            "property), so it is never replaced: choose another name."
+        )
+    return True
+
+
+def write_catalog_table(predictions: Any, table: str, replace: bool = False) -> None:
+    """Write a Spark DataFrame of predictions as ``table`` of its session's
+    catalog (Parquet, marked with the :data:`PREDICTIONS_MARK` property).
+
+    A new table is created in one statement (it appears whole or not at all).
+    One to replace is written beside it first and swapped in only once
+    written: if the predictions fail, the old table is still there.
+
+    Raises:
+        RelgraphError: as :func:`check_catalog_table`.
+    """
+    spark = predictions.sparkSession
+    exists = check_catalog_table(spark, table, replace)
+    target = f"{table}__relgraph_new_{uuid.uuid4().hex[:12]}" if exists else table
+    writer = predictions.writeTo(target).using("parquet")
+    writer.tableProperty(PREDICTIONS_MARK, "true").create()
+    if exists:
+        spark.sql(f"DROP TABLE {table}")
+        # the new name keeps the table's database (a rename cannot move it)
+        spark.sql(f"ALTER TABLE {target} RENAME TO {table}")
 
 
 def _worker_source(source: str | Path) -> str:

@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import sys
@@ -34,6 +35,17 @@ class SparkUnavailableError(RelgraphError):
     """pyspark, or the Java it starts, is missing."""
 
 
+#: What pyspark's Spark Connect client imports beyond pyspark (its ``connect``
+#: extra): the package to install and the module that shows it is there.
+CONNECT_CLIENT = (
+    ("pyarrow", "pyarrow"),
+    ("grpcio", "grpc"),
+    ("grpcio-status", "grpc_status"),
+    ("googleapis-common-protos", "google.rpc"),
+    ("zstandard", "zstandard"),
+)
+
+
 def spark_missing(remote: bool = False) -> str | None:
     """Why a Spark session cannot start here, or ``None`` when it can.
 
@@ -49,6 +61,12 @@ def spark_missing(remote: bool = False) -> str | None:
     except ImportError:
         return "pyspark is not installed: pip install 'relgraph[spark]'"
     if remote:
+        absent = [package for package, module in CONNECT_CLIENT if not _importable(module)]
+        if absent:
+            return (
+                f"the Spark Connect client needs {', '.join(absent)}: "
+                "pip install 'pyspark[connect]' (relgraph[spark] has them)"
+            )
         return None
     java_home = os.environ.get("JAVA_HOME")
     if shutil.which("java") is None and not (java_home and Path(java_home, "bin", "java").exists()):
@@ -57,6 +75,13 @@ def spark_missing(remote: bool = False) -> str | None:
             "(e.g. apt-get install openjdk-17-jre-headless)"
         )
     return None
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package missing, or blocked in sys.modules
+        return False
 
 
 def require_spark(remote: bool = False) -> None:

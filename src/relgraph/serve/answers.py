@@ -74,6 +74,7 @@ def predict_answer(
             entities=request.entities,
             predictor=request.predictor,
             fitted=fitted,
+            reasons=request.reasons,
         )
     else:
         if request.entities is not None:

@@ -986,7 +986,9 @@ def _label_means(keys: np.ndarray, y: np.ndarray) -> pd.Series:
 
 
 def _mapped(keys: np.ndarray, table: pd.Series) -> np.ndarray:
-    values = pd.Series(keys).map(table).to_numpy(float)
+    """Each key's value in ``table`` (its ``prior`` for a key not there)."""
+    at = table.index.get_indexer(keys)  # one hash lookup per key, -1 when absent
+    values = np.append(table.to_numpy(float), np.nan)[at]
     return np.where(np.isnan(values), table.attrs.get("prior", np.nan), values)
 
 
@@ -1029,19 +1031,25 @@ def _reasons(
     order = np.argsort(-np.abs(contrib), axis=1)[:, :top]
     names = list(x.columns)
     typical = _typical(x_context) if x_context is not None else {}
-    # per column, read once: thousands of rows name the same few columns
-    columns = {int(j): x.iloc[:, j].array for j in np.unique(order)}
-    parts = {j: feature_parts(names[j], entity_table) for j in columns}
+    # Per column, read and converted once; a phrase per distinct (column,
+    # value): thousands of rows name the same few columns and values.
+    used = np.unique(order)
+    values = {int(j): _json_values(x.iloc[:, j]) for j in used}
+    parts = {int(j): feature_parts(names[j], entity_table) for j in used}
+    texts: dict[tuple[int, Any], str] = {}
     signals, details = [], []
-    for i in range(len(x)):
+    for i, (row_order, row_contrib) in enumerate(zip(order.tolist(), contrib, strict=True)):
         items = []
-        for j in order[i]:
-            value = json_value(columns[j][i])
+        for j in row_order:
+            value = values[j][i]
+            text = texts.get((j, value))
+            if text is None:
+                text = texts[(j, value)] = _describe(names[j], value, entity_table)
             item = {
                 "feature": names[j],
                 "value": value,
-                "contribution": float(contrib[i, j]),
-                "text": _describe(names[j], value, entity_table),
+                "contribution": float(row_contrib[j]),
+                "text": text,
                 **parts[j],
             }
             if names[j] in typical:
@@ -1054,6 +1062,17 @@ def _reasons(
             signals.append(f"{lead['text']} ({_direction(lead)})")
         details.append(items)
     return signals, details
+
+
+def _json_values(column: pd.Series) -> list[Any]:
+    """A column's values as :func:`json_value` gives them, converted at once
+    for a numeric column (numpy's ``tolist`` gives Python scalars)."""
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub":
+        values = column.to_numpy().tolist()
+        if column.dtype.kind == "f":
+            return [None if v != v else v for v in values]  # NaN != NaN
+        return values
+    return [json_value(v) for v in column.array]
 
 
 def _typical(x: pd.DataFrame) -> dict[str, float]:
