@@ -107,7 +107,11 @@ def test_gbdt_predicts_from_spark_features_without_a_database(
     anchor = task.val_time
     expected = model.predict(task.entities_at(anchor))
     out = tmp_path / "preds"
-    with open_engine(task.source_db, "spark", spark=spark) as engine:
+    # a session of its own: the shared one's views (the shop_spark tables) stay
+    session = spark.newSession()
+    session.conf.set("spark.sql.session.timeZone", "UTC")
+    session.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
+    with open_engine(task.source_db, "spark", spark=session) as engine:
         entities = spark_entities(task, engine, anchor)
         # no source=: the workers get the boosters and the plan, never the database
         predict_on_spark(model, entities, out, features="spark", engine=engine, partitions=3)
