@@ -102,3 +102,21 @@ def test_predict_on_spark_into_a_catalog_table(spark: Any, shop_file: Path, tmp_
     refused = runner.invoke(app, ["predict", str(shop_file), CHURN, *both], env=WIDE)
     assert refused.exit_code != 0 and "give one of them" in refused.output
     spark.sql("DROP TABLE cli_churn")
+
+
+def test_predict_with_features_on_spark(spark: Any, shop_file: Path, tmp_path: Path) -> None:
+    model = tmp_path / "spend.rg"
+    spend = "PREDICT SUM(orders.amount, 0, 30, days) FOR EACH customers.customer_id"
+    run("train", str(shop_file), spend, "--model", "gbdt", "--out", str(model))
+    run("predict", str(shop_file), spend, "--model", str(model), "--out", str(tmp_path / "d.pq"))
+    run(
+        "predict", str(shop_file), spend, "--model", str(model), "--out", str(tmp_path / "preds"),
+        "--engine", "spark", "--features", "spark",
+    )  # fmt: skip
+    got = pd.read_parquet(tmp_path / "preds").sort_values("customer_id").reset_index(drop=True)
+    duck = pd.read_parquet(tmp_path / "d.pq")[list(got.columns)]
+    duck = duck.sort_values("customer_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, duck, check_exact=False, rtol=0, atol=1e-9)
+    icl = ["--engine", "spark", "--features", "spark", "--out", str(tmp_path / "icl")]
+    refused = runner.invoke(app, ["predict", str(shop_file), spend, *icl], env=WIDE)
+    assert refused.exit_code != 0 and "features='workers'" in refused.output

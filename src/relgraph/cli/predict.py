@@ -56,6 +56,13 @@ class PredictorName(StrEnum):
     blend = "blend"
 
 
+class FeaturePlace(StrEnum):
+    """Where ``--engine spark`` computes the features of the entities."""
+
+    workers = "workers"
+    spark = "spark"
+
+
 @handle_errors
 @handle_pql_errors
 def predict_command(
@@ -137,6 +144,14 @@ def predict_command(
         int | None,
         typer.Option(min=1, help="--engine spark: partitions of the entities (default: Spark's)."),
     ] = None,
+    features: Annotated[
+        FeaturePlace,
+        typer.Option(
+            help="--engine spark: where the features are computed: workers (each opens the "
+            "source with DuckDB; any model) or spark (Spark SQL over the tables, and the "
+            "workers get only the boosters: no worker reads the source; gbdt models).",
+        ),
+    ] = FeaturePlace.workers,
 ) -> None:
     """Predict for every entity at the anchor time (or the ids of FOR t.pk = v / IN (...)),
     with a short reason per row (top_signal).
@@ -164,7 +179,7 @@ def predict_command(
         options = {"schema": schema, "drop": drop or (), "missing": missing or ()}
         spark = (spark_master, spark_remote, parquet_dir, partitions)
         icl = {"mode": mode.value, "predictor": predictor.value if predictor else None}
-        target = SparkTarget(out_path, table, replace)
+        target = SparkTarget(out_path, table, replace, features.value)
         _predict_spark(source, query, model, _anchor(anchor_time), target, options, spark, icl)
         return
     if out_path is not None and table_file_format(out_path) is None:
@@ -374,6 +389,8 @@ class SparkTarget:
     folder: Path | None
     table: str | None
     replace: bool = False
+    #: where the features are computed: "workers" or "spark" (predict_on_spark's)
+    features: str = "workers"
 
 
 def _predict_spark(
@@ -425,6 +442,8 @@ def _predict_spark(
                 partitions=partitions,
                 table=target.table,
                 replace=target.replace,
+                features=target.features,
+                engine=runner if target.features == "spark" else None,
             )
     where = f"the Parquet folder {target.folder}" if target.table is None else None
     where = where or f"the Spark catalog table {target.table}"

@@ -27,6 +27,7 @@ from relgraph.engines.session import (
     spark_session,
 )
 from relgraph.engines.spark_engine import SparkEngine
+from relgraph.engines.spark_views import TempViews
 from relgraph.engines.tables import export_parquet, register_parquet_tables, table_folder_name
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "spark_missing",
     "spark_session",
     "table_folder_name",
+    "TempViews",
     "task_table",
     "task_table_at",
     "to_dialect",

@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -27,6 +28,8 @@ import pandas as pd
 from relgraph.engines.base import Engine
 from relgraph.engines.duckdb_engine import DuckDBEngine
 from relgraph.engines.portable import days_between, seconds_interval
+from relgraph.engines.spark_examples import EXAMPLE_ID, spark_column
+from relgraph.engines.spark_views import TempViews
 
 #: Past windows summarised: the last 1, 3 and 12 horizons, and all known history.
 DEFAULT_LOOKBACKS: tuple[int | None, ...] = (1, 3, 12, None)
@@ -88,6 +91,100 @@ def label_history_features(
     e = pd.DataFrame(
         {"i": np.arange(len(examples)), "k": examples[key].to_numpy(), "t": t, "known": known}
     )
+    con = duckdb.connect() if engine is None else None
+    run = engine or DuckDBEngine(con)
+    try:
+        run.register_frame(HISTORY, h)
+        run.register_frame(EXAMPLES, e)
+        sql = _history_sql(EXAMPLES, HISTORY, horizon, lookbacks, prefix)
+        out = run.fetch(f"{sql} ORDER BY e.i")
+    finally:
+        run.drop(HISTORY)
+        run.drop(EXAMPLES)
+        if con is not None:
+            con.close()
+    out = out.drop(columns="i")
+    for col in out.columns:
+        if ".count." in col:
+            out[col] = out[col].fillna(0)
+    out.index = examples.index
+    return out
+
+
+def label_history_spark(
+    history: Any,
+    examples: Any,
+    key: str,
+    horizon: pd.Timedelta,
+    views: TempViews,
+    lookbacks: Sequence[int | None] = DEFAULT_LOOKBACKS,
+    prefix: str = "target",
+    cutoff: pd.Timestamp | None = None,
+) -> Any:
+    """:func:`label_history_features` of distinct examples on Spark, with the
+    same SQL and values, as a Spark DataFrame that stays on the cluster:
+    ``__ex_id`` and the ``{prefix}.*`` columns, one row per example.
+
+    Args:
+        history (pyspark DataFrame): labelled examples ``[key, anchor_time,
+            label]`` at earlier anchors (e.g. the task's label SQL run by
+            ``views.engine``).
+        examples (pyspark DataFrame): ``__ex_id``, ``__key`` and ``__t``, one
+            row per example
+            (:func:`~relgraph.engines.spark_examples.distinct_examples`).
+        key: the entity key column of ``history``.
+        horizon: the label window length.
+        views (TempViews): keeps the two inputs' views until the result is written.
+        lookbacks, prefix, cutoff: as for :func:`label_history_features`.
+
+    Example (a session is a JVM)::
+
+        with TempViews(engine) as views:
+            rows = number_examples(views, entities, "customer_id")
+            feats = label_history_spark(history, distinct_examples(rows), "customer_id",
+                                        pd.Timedelta(days=30), views)
+            attach(rows, [feats], "customer_id").write.parquet("history/")
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import DoubleType, TimestampNTZType
+
+    h = history.select(
+        spark_column(key).alias("k"),
+        spark_column("anchor_time").cast(TimestampNTZType()).alias("a"),
+        spark_column("label").cast(DoubleType()).alias("y"),
+    )
+    known = F.col("__t")
+    if cutoff is not None:
+        at = pd.Timestamp(cutoff).isoformat(sep=" ")
+        known = F.least(known, F.expr(f"TIMESTAMP_NTZ '{at}'"))
+    e = examples.select(
+        F.col(EXAMPLE_ID).alias("i"),
+        F.col("__key").alias("k"),
+        F.col("__t").alias("t"),
+        known.alias("known"),
+    )
+    sql = _history_sql(
+        views.register(EXAMPLES, e), views.register(HISTORY, h), horizon, lookbacks, prefix
+    )
+    out = views.engine.dataframe(sql)
+    columns = [F.col("i").alias(EXAMPLE_ID)]
+    columns += [
+        F.coalesce(spark_column(c), F.lit(0)).alias(c) if ".count." in c else spark_column(c)
+        for c in out.columns
+        if c != "i"
+    ]
+    return out.select(*columns)
+
+
+def _history_sql(
+    examples: str,
+    history: str,
+    horizon: pd.Timedelta,
+    lookbacks: Sequence[int | None],
+    prefix: str,
+) -> str:
+    """The history features' query over the ``examples`` (``i, k, t,
+    known``) and ``history`` (``k, a, y``) tables: one row per ``e.i``."""
     step = int(horizon.total_seconds())
     aggs = []
     for lb in lookbacks:
@@ -103,24 +200,8 @@ def label_history_features(
     aggs.append(f'arg_max(h.y, h.a) AS "{prefix}.last"')
     since_last = days_between("any_value(e.t)", "max(h.a)")
     aggs.append(f'{since_last} AS "{prefix}.days_since_last"')
-    con = duckdb.connect() if engine is None else None
-    run = engine or DuckDBEngine(con)
-    try:
-        run.register_frame(HISTORY, h)
-        run.register_frame(EXAMPLES, e)
-        # Known at t: the label's window (a, a + horizon] has ended by t.
-        out = run.fetch(
-            f"SELECT e.i, {', '.join(aggs)} FROM {EXAMPLES} e LEFT JOIN {HISTORY} h "
-            f"ON h.k = e.k AND h.a + {seconds_interval(step)} <= e.known GROUP BY e.i ORDER BY e.i"
-        )
-    finally:
-        run.drop(HISTORY)
-        run.drop(EXAMPLES)
-        if con is not None:
-            con.close()
-    out = out.drop(columns="i")
-    for col in out.columns:
-        if ".count." in col:
-            out[col] = out[col].fillna(0)
-    out.index = examples.index
-    return out
+    # Known at t: the label's window (a, a + horizon] has ended by t.
+    return (
+        f"SELECT e.i, {', '.join(aggs)} FROM {examples} e LEFT JOIN {history} h "
+        f"ON h.k = e.k AND h.a + {seconds_interval(step)} <= e.known GROUP BY e.i"
+    )

@@ -37,7 +37,15 @@ from relgraph.db.sources.base import quote_ident as q
 from relgraph.db.stype import Stype
 from relgraph.engines.base import Engine
 from relgraph.engines.duckdb_engine import DuckDBEngine
-from relgraph.engines.portable import days_between
+from relgraph.engines.portable import days_between, seconds_interval
+from relgraph.engines.spark_examples import (
+    EXAMPLE_ID,
+    attach,
+    distinct_examples,
+    number_examples,
+    spark_column,
+)
+from relgraph.engines.spark_views import TempViews
 from relgraph.errors import RelgraphError
 from relgraph.features.paths import join_paths
 
@@ -313,7 +321,7 @@ class FeaturePlan:
             out = out.merge(part, on="__ex_id", how="left")
         out = out.sort_values("__ex_id").drop(columns="__ex_id")
         for col in out.columns:
-            if col.endswith((".count.all", ".count")) or ".count.last_" in col:
+            if is_count(col):
                 out[col] = out[col].fillna(0)
         for col, vocab in self.entity_categories.items():
             name = f"{self.entity_table}.{col}"
@@ -321,11 +329,89 @@ class FeaturePlan:
         out.index = examples.index
         return out
 
+    def spark_transform(
+        self, db: Database, entities: Any, views: TempViews, cutoff: pd.Timestamp | None = None
+    ) -> Any:
+        """:meth:`transform` on Spark: the features of every row of
+        ``entities`` (a Spark DataFrame with the entity key and
+        ``anchor_time``) as a Spark DataFrame of the key, ``anchor_time`` and
+        the feature columns, with :meth:`spark_frame`'s values. Nothing comes
+        back to the driver; ``views`` must stay open until the result is written.
+
+        Example (a session is a JVM)::
+
+            with TempViews(engine) as views:
+                feats = plan.spark_transform(db, spark_entities(task, engine, "2024-12-01"), views)
+                feats.write.parquet("feats/")
+        """
+        rows = number_examples(views, entities, self.entity_key)
+        frame = self.spark_frame(db, distinct_examples(rows), views, cutoff)
+        return attach(rows, [frame], self.entity_key)
+
+    def spark_frame(
+        self, db: Database, examples: Any, views: TempViews, cutoff: pd.Timestamp | None = None
+    ) -> Any:
+        """The features of distinct examples as a Spark DataFrame that stays
+        on the cluster: ``__ex_id`` and :meth:`transform`'s columns, with its
+        values (counts without rows are 0; an entity category is its raw
+        value, not a pandas ``Categorical``).
+
+        The same SQL as :meth:`transform` runs on ``views.engine``, which
+        reads ``db``'s tables under their names; each path's aggregates run as
+        one query (no cached rows, which would have to outlive the result).
+
+        Args:
+            db (Database): gives the schema (and the plan's check).
+            examples (pyspark DataFrame): ``__ex_id``, ``__key`` and ``__t``,
+                one row per example
+                (:func:`~relgraph.engines.spark_examples.distinct_examples`).
+            views (TempViews): keeps the examples' view until the result is written.
+            cutoff (Timestamp, optional): as for :meth:`transform`.
+
+        Example (a session is a JVM)::
+
+            with TempViews(engine) as views:
+                rows = number_examples(views, entities, plan.entity_key)
+                feats = plan.spark_frame(db, distinct_examples(rows), views)
+                attach(rows, [feats], plan.entity_key).write.parquet("feats/")
+        """
+        from pyspark.sql import functions as F
+
+        self.check_readable(db)
+        vis = F.col("__t")
+        if cutoff is not None:
+            at = pd.Timestamp(cutoff).isoformat(sep=" ")
+            vis = F.least(vis, F.expr(f"TIMESTAMP_NTZ '{at}'"))
+        shifted = [
+            (F.col("__t") - F.expr(seconds_interval(w))).alias(f"__t_{j}")
+            for j, w in enumerate(self.windows)
+        ]
+        ex = examples.select(EXAMPLE_ID, "__key", "__t", vis.alias("__vis"), *shifted)
+        name = views.register(EXAMPLES, ex)
+        engine = views.engine
+        parts = [engine.dataframe(self._entity_sql(db, name))]
+        for p in self.paths:
+            rows = f"({self._path_rows(db, p, name)}) AS __rows"
+            parts.append(engine.dataframe(_grouped(rows, self._path_aggregates(p))))
+        out = examples.select(EXAMPLE_ID)
+        for part in parts:
+            out = out.join(part, EXAMPLE_ID, "left")
+        filled = [
+            F.coalesce(spark_column(c), F.lit(0)).alias(c) if is_count(c) else spark_column(c)
+            for c in out.columns
+        ]
+        return out.select(*filled)
+
     @property
     def window_names(self) -> list[str]:
         return self.window_labels or [window_name(w) for w in self.windows]
 
     def _entity_frame(self, db: Database, engine: Engine) -> pd.DataFrame:
+        return engine.fetch(self._entity_sql(db, EXAMPLES))
+
+    def _entity_sql(self, db: Database, examples: str) -> str:
+        """SQL of the entity's own columns: one row per example of the
+        ``examples`` table."""
         e = self.entity_table
         cols = ["ex.__ex_id"]
         dtypes = db.schema.tables[e].dtypes
@@ -337,14 +423,13 @@ class FeaturePlan:
             cols.append(f"{_days('ex.__t', f't0.{q(c)}')} AS {q(f'{e}.{c}.days_before')}")
         if self.entity_time:
             cols.append(f"{_days('ex.__t', f't0.{q(self.entity_time)}')} AS {q(f'{e}.age_days')}")
-        sql = (
-            f"SELECT {', '.join(cols)} FROM {EXAMPLES} ex "
+        return (
+            f"SELECT {', '.join(cols)} FROM {examples} ex "
             f"LEFT JOIN {q(e)} t0 ON t0.{q(self.entity_key)} = ex.__key"
         )
-        return engine.fetch(sql)
 
     def _path_frame(self, db: Database, engine: Engine, plan: PathPlan) -> pd.DataFrame:
-        joined = self._path_rows(db, plan)
+        joined = self._path_rows(db, plan, EXAMPLES)
         aggs = self._path_aggregates(plan)
         # DuckDB's time and memory grow faster than linearly with the number
         # of aggregates in one GROUP BY (a wide table such as Lahman's Teams,
@@ -371,8 +456,9 @@ class FeaturePlan:
         assert frame is not None
         return frame
 
-    def _path_rows(self, db: Database, plan: PathPlan) -> str:
-        """SQL of the joined rows: one per (example, row at the path's end
+    def _path_rows(self, db: Database, plan: PathPlan, examples: str) -> str:
+        """SQL of the joined rows: one per (example of the ``examples``
+        table, row at the path's end
         visible at its anchor), with the example's id and anchor time, the
         values to aggregate under short names (``__v<i>`` numeric, ``__c<i>``
         categorical), and when the path is timed the event time ``__et``, one
@@ -413,7 +499,7 @@ class FeaturePlan:
                     order += f", {end}.{q(end_schema.primary_key)} DESC"
                 cols.append(f"row_number() OVER (PARTITION BY ex.__ex_id ORDER BY {order}) AS __rn")
         where = f"WHERE {' AND '.join(visible)}" if visible else ""
-        return f"SELECT {', '.join(cols)} FROM {EXAMPLES} ex {' '.join(joins)} {where}"
+        return f"SELECT {', '.join(cols)} FROM {examples} ex {' '.join(joins)} {where}"
 
     def _path_aggregates(self, plan: PathPlan) -> list[str]:
         """The aggregates of a path over its joined rows (see ``_path_rows``),
@@ -462,6 +548,18 @@ class FeaturePlan:
                         f"avg(CASE WHEN __w{j} THEN {share} END) AS {q(f'{label}.share.{wname}')}"
                     )
         return aggs
+
+
+def is_count(feature: str) -> bool:
+    """Whether a relational feature is a count of rows (0, not missing, for
+    an example without rows).
+
+    Example:
+        >>> names = ("orders.count.all", "orders.count.last_30d", "orders.amount.sum.all")
+        >>> [is_count(n) for n in names]
+        [True, True, False]
+    """
+    return feature.endswith((".count.all", ".count")) or ".count.last_" in feature
 
 
 def _grouped(rows: str, aggs: list[str]) -> str:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from relgraph.features import FeatureConfig, FeaturePlan
+from relgraph.features.relational import is_count
 from relgraph.models.core.base import Model, ModelError
 from relgraph.models.core.inputs import TaskInputs
 from relgraph.models.core.lightgbm import REPRODUCIBLE, objective
@@ -310,6 +311,61 @@ class GBDTModel(Model):
     def _features(self, examples: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:
         x = self.inputs_.transform(self.task_, examples, cutoff=cutoff)
         return x.reindex(columns=self.feature_names_)
+
+    def predict_features(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Predictions from input features computed elsewhere (on Spark by
+        :meth:`TaskInputs.spark_transform
+        <relgraph.models.core.inputs.TaskInputs.spark_transform>`, or by
+        ``inputs_.transform``), with no database: the columns
+        :meth:`predict` gives after the key and ``anchor_time``, one row per
+        row of ``features``, in their order.
+
+        ``features`` holds at least the columns the model reads
+        (``feature_names_``; others are ignored). The last steps of the
+        feature table are applied as ``FeaturePlan.transform`` applies them:
+        a missing count is 0, and an entity category is read against the
+        plan's categories (a value outside them is missing); other columns
+        are read as numbers.
+
+        Example:
+            >>> import relgraph as rg
+            >>> from relgraph.bench.demo import make_ecommerce
+            >>> db = rg.connect(make_ecommerce(scale=0.02))
+            >>> task = rg.Task.from_query(db, "PREDICT COUNT(orders.*, 0, 30, days) = 0 "
+            ...                           "FOR EACH customers.customer_id")
+            >>> model = GBDTModel(num_boost_round=10, ensemble_size=1).fit(task)
+            >>> examples = task.table("test").head(3)
+            >>> x = model.inputs_.transform(task, examples)
+            >>> model.predict_features(x).equals(model.predict(examples).iloc[:, 2:])
+            True
+
+        Raises:
+            ModelError: not fitted; a forecast or a ranked category (served
+                by one model per window or per label: use :meth:`predict`);
+                ``features`` lacks a column the model reads.
+        """
+        self._check_fitted()
+        if self.per_step or self.by_labels:
+            raise ModelError(
+                f"A {self.task_.task_type} task is predicted by several gbdt models "
+                "(one per window or label): predict it with model.predict(examples)."
+            )
+        missing = [c for c in self.feature_names_ if c not in features.columns]
+        if missing:
+            raise ModelError(
+                f"The features lack {len(missing)} column(s) the model reads "
+                f"(first {missing[:3]}); compute them with the model's inputs_."
+            )
+        x = features[self.feature_names_].reset_index(drop=True)
+        plan = self.inputs_.plan
+        categories = {f"{plan.entity_table}.{c}": v for c, v in plan.entity_categories.items()}
+        for name in x.columns:
+            if name in categories:
+                x[name] = pd.Categorical(x[name], categories=categories[name])
+            elif x[name].dtype == object:  # e.g. decimals or Nones from another engine
+                x[name] = pd.to_numeric(x[name]).astype(float)
+        x = x.fillna({c: 0 for c in x.columns if is_count(c)})
+        return self._format(self._raw(x))
 
     def _booster_predict(self, x: pd.DataFrame, **kwargs: Any) -> np.ndarray:
         """The ensemble's mean output (contributions are additive: their mean too).

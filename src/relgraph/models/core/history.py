@@ -4,10 +4,14 @@ input) and as features (:func:`target_history`, the tabular models')."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from relgraph.engines.base import Engine
+from relgraph.engines.spark_views import TempViews
 from relgraph.features import label_history_features, past_anchors
+from relgraph.features.label_history import label_history_spark
 from relgraph.pql.task import Task
 
 #: Past horizons whose labels count as the entity's history (as rows).
@@ -77,3 +81,46 @@ def target_history(
     return label_history_features(
         history, examples, task.entity_key, horizon, cutoff=cutoff, engine=engine
     )
+
+
+def target_history_spark(
+    task: Task, examples: Any, views: TempViews, cutoff: pd.Timestamp | None = None
+) -> Any:
+    """:func:`target_history` on Spark: the same labels and features,
+    computed by ``views.engine`` and kept there, as a Spark DataFrame of
+    ``__ex_id`` and the ``target.*`` columns, one row per example.
+
+    Only the distinct anchor times of ``examples`` come to the driver (one
+    for a batch of predictions): they choose the past anchors to label.
+
+    Args:
+        task (Task): the query's task; its label SQL runs on ``views.engine``.
+        examples (pyspark DataFrame): ``__ex_id``, ``__key`` and ``__t``, one
+            row per example
+            (:func:`~relgraph.engines.spark_examples.distinct_examples`).
+        views (TempViews): keeps the inputs' views until the result is written.
+        cutoff (Timestamp, optional): as for :func:`target_history`.
+
+    Example (a session is a JVM)::
+
+        with TempViews(engine) as views:
+            rows = number_examples(views, entities, task.entity_key)
+            history = target_history_spark(task, distinct_examples(rows), views)
+            attach(rows, [history], task.entity_key).write.parquet("history/")
+    """
+    from pyspark.sql import functions as F
+
+    horizon = horizon_timedelta(task)
+    key = task.entity_key
+    times = examples.select("__t").distinct().toPandas()["__t"]
+    anchors = past_anchors(times, horizon, HISTORY_WINDOWS, earliest=task.earliest)
+    if anchors:
+        labels = views.engine.dataframe(task.sql(anchors, pretty=False))
+        history = labels.toDF(key, "anchor_time", "label")
+    else:  # no earlier anchor: no history, as in target_history
+        history = examples.select(
+            F.col("__key").alias(key),
+            F.col("__t").alias("anchor_time"),
+            F.lit(None).cast("double").alias("label"),
+        ).where(F.lit(False))
+    return label_history_spark(history, examples, key, horizon, views, cutoff=cutoff)

@@ -9,12 +9,15 @@ import json
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from relgraph.engines.base import Engine
+from relgraph.engines.spark_examples import attach, distinct_examples, number_examples
+from relgraph.engines.spark_views import TempViews
 from relgraph.features import FeatureConfig, FeaturePlan
-from relgraph.models.core.history import horizon_timedelta, target_history
+from relgraph.models.core.history import horizon_timedelta, target_history, target_history_spark
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
 
@@ -162,6 +165,36 @@ class TaskInputs:
         out = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0].copy()
         out.index = examples.index
         return out
+
+    def spark_transform(
+        self,
+        task: Task,
+        entities: Any,
+        views: TempViews,
+        cutoff: pd.Timestamp | None = None,
+    ) -> Any:
+        """:meth:`transform` on Spark, for entities that stay there: a Spark
+        DataFrame of the entity key, ``anchor_time`` and the feature columns
+        (relational, then the target's history), one row per row of
+        ``entities``, with the values :meth:`transform` gives (an entity
+        category is its raw value, not a pandas ``Categorical``).
+
+        The SQL runs on ``views.engine``, which reads the task's tables under
+        their names; ``views`` must stay open until the result is written.
+        Only the entities' distinct anchor times come to the driver.
+
+        Example (a session is a JVM)::
+
+            with TempViews(engine) as views:
+                entities = spark_entities(task, engine, "2024-12-01")
+                inputs.spark_transform(task, entities, views).write.parquet("x/")
+        """
+        rows = number_examples(views, entities, task.entity_key)
+        unique = distinct_examples(rows)
+        parts = [self.plan.spark_frame(task.db, unique, views, cutoff)]
+        if self.use_history:
+            parts.append(target_history_spark(task, unique, views, cutoff))
+        return attach(rows, parts, task.entity_key)
 
     def _plan_digest(self) -> str:
         if not hasattr(self, "_plan_text"):

@@ -13,6 +13,14 @@ them directly (``transformer``; at most 2,048 of them, every positive kept
 first), or both are averaged (``blend``). With too few positives a fixed
 blend (own recency first, popularity second) ranks.
 
+The rule an analyst tries first, the entity's own most frequent targets
+(recency, then popularity, breaking ties), competes with the learned ranker:
+on the latest labelled window, predicted from the older ones, the rule ranks
+every query when its MAP@k beats the learned ranker's in at least
+:data:`~relgraph.models.icl.selection.CONFIDENCE` of bootstrap resamples of
+the window's entities (a learned ranker that loses to "its usual ones" is a
+defect, and the window says so before the query is answered).
+
 Example:
     >>> import relgraph as rg
     >>> from relgraph.bench.demo import make_ecommerce
@@ -38,6 +46,7 @@ from relgraph.models.core.history import LOOKBACK, horizon_timedelta
 from relgraph.models.core.lightgbm import REPRODUCIBLE, objective
 from relgraph.models.core.outputs import plain
 from relgraph.models.icl.context import LabelCache, context_anchors
+from relgraph.models.icl.selection import CONFIDENCE, RESAMPLES
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
 
@@ -87,7 +96,7 @@ def rank_links(
     predicted: list[list[Any]] = [[] for _ in range(len(examples))]
     scores: list[list[float]] = [[] for _ in range(len(examples))]
     reasons: list[list[dict[str, Any]]] = [[] for _ in range(len(examples))]
-    label_seconds, learned, used = 0.0, 0, 0
+    label_seconds, learned, used, ruled = 0.0, 0, 0, 0
     for t in sorted(anchors.unique()):
         t = pd.Timestamp(t)
         start = time.perf_counter()
@@ -104,7 +113,11 @@ def rank_links(
         usable = train is not None and n >= MIN_POSITIVES and train["y"].nunique() == 2
         learned += int(usable)
         used += n
-        pairs["score"] = _score(train if usable else None, pairs, mode, seed, predictor)
+        if usable and _rule_wins(train, history, grid[0], k, key, mode, seed, predictor):
+            pairs["score"] = rule_scores(pairs)
+            ruled += 1
+        else:
+            pairs["score"] = _score(train if usable else None, pairs, mode, seed, predictor)
         fill = _fill_items(task, known_end, history, k)
         for pos, group in zip(rows, _ranked(pairs, key, query, k), strict=True):
             items = list(group["item"])
@@ -122,8 +135,83 @@ def rank_links(
         "fits": learned,
         "anchors": LEARN_WINDOWS + LOOKBACK,
         "label_seconds": label_seconds,
+        "own_rule_anchors": ruled,
     }
     return out, stats
+
+
+def rule_scores(pairs: pd.DataFrame) -> np.ndarray:
+    """The rule's scores: the entity's own windows holding the candidate, its
+    recency breaking ties, then its popularity (as the history baseline ranks).
+
+    Example:
+        >>> pairs = pd.DataFrame({"own_windows": [2.0, 2.0, 0.0], "own_recency": [0.5, 1.2, 0.0],
+        ...                       "pop_recency": [0.1, 0.0, 0.9]})
+        >>> np.argsort(-rule_scores(pairs)).tolist()
+        [1, 0, 2]
+    """
+    own = pairs["own_windows"].to_numpy(dtype=float)
+    recency = pairs["own_recency"].to_numpy(dtype=float)  # below 1 / (1 - DECAY) < 4
+    popularity = pairs["pop_recency"].to_numpy(dtype=float)  # at most LOOKBACK windows
+    return own + 1e-2 * recency + 1e-5 * popularity
+
+
+def _rule_wins(
+    train: pd.DataFrame,
+    history: pd.DataFrame,
+    latest: pd.Timestamp,
+    k: int,
+    key: str,
+    mode: Any,
+    seed: int,
+    predictor: str,
+) -> bool:
+    """Whether the own-frequency rule beats the learned ranker on the latest
+    labelled window (``latest``; its pairs in ``train``), the ranker learned
+    from the other windows' pairs, in at least :data:`CONFIDENCE` of
+    bootstrap resamples of the window's entities (MAP@k per entity)."""
+    latest_rows = (train["ref"] == latest).to_numpy()
+    held, fit = train[latest_rows], train[~latest_rows]
+    if held.empty or fit["y"].sum() < MIN_POSITIVES or fit["y"].nunique() < 2:
+        return False
+    truth = history[pd.to_datetime(history["anchor_time"]) == latest]
+    relevant = truth.groupby(key)["item"].nunique()
+    learned = _score(fit, held, mode, seed, predictor)
+    ap_rule = average_precision(held, rule_scores(held), relevant, key, k)
+    ap_learned = average_precision(held, learned, relevant, key, k)
+    if ap_rule.mean() <= ap_learned.mean():
+        return False
+    rng = np.random.default_rng(seed)
+    wins = 0
+    for _ in range(RESAMPLES):
+        rows = rng.integers(0, len(ap_rule), len(ap_rule))
+        wins += ap_rule[rows].mean() > ap_learned[rows].mean()
+    return wins / RESAMPLES >= CONFIDENCE
+
+
+def average_precision(
+    pairs: pd.DataFrame, score: np.ndarray, relevant: pd.Series, key: str, k: int
+) -> np.ndarray:
+    """AP@k of each entity of ``relevant`` (its number of true targets),
+    ranking its ``pairs`` (with ``y``: a true target) by ``score``; a true
+    target that is no candidate counts as missed.
+
+    Example:
+        >>> pairs = pd.DataFrame({"e": [1, 1, 1, 2], "y": [0, 1, 1, 0]})
+        >>> average_precision(pairs, np.array([3.0, 2.0, 1.0, 1.0]), pd.Series({1: 2, 2: 1}),
+        ...                   "e", 3).round(3).tolist()
+        [0.583, 0.0]
+    """
+    ranked = pairs[[key, "y"]].assign(score=score)
+    ranked = ranked.sort_values([key, "score"], ascending=[True, False], kind="stable")
+    ranked = ranked.groupby(key, sort=False).head(k)
+    position = ranked.groupby(key, sort=False).cumcount() + 1
+    hits = ranked["y"].to_numpy(dtype=float)
+    cumulative = ranked.assign(h=hits).groupby(key, sort=False)["h"].cumsum().to_numpy()
+    ranked = ranked.assign(gain=hits * cumulative / position.to_numpy())
+    total = ranked.groupby(key)["gain"].sum()
+    wanted = relevant.clip(upper=k)
+    return (total.reindex(wanted.index, fill_value=0.0) / wanted).to_numpy(dtype=float)
 
 
 def _explode(labels: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -185,9 +273,9 @@ def _examples(
     k: int,
     key: str,
 ) -> pd.DataFrame | None:
-    """The in-context pairs: for each of the latest labelled windows, the pairs
-    built from the windows before it, ``y`` = whether the entity's window held
-    the candidate."""
+    """The in-context pairs: for each of the latest labelled windows (``ref``),
+    the pairs built from the windows before it, ``y`` = whether the entity's
+    window held the candidate."""
     parts = []
     for ref in refs:
         truth = history[pd.to_datetime(history["anchor_time"]) == ref]
@@ -196,7 +284,7 @@ def _examples(
         pairs = _pairs(history, ref, horizon, truth[key].unique(), k, key)
         hit = pd.MultiIndex.from_frame(truth[[key, "item"]])
         pairs["y"] = pd.MultiIndex.from_frame(pairs[[key, "item"]]).isin(hit).astype(int)
-        parts.append(pairs)
+        parts.append(pairs.assign(ref=ref))
     return pd.concat(parts, ignore_index=True) if parts else None
 
 
