@@ -163,6 +163,12 @@ def predict(
         note = f"anchor time {anchor}: the latest time in the database"
     else:
         anchor = pd.Timestamp(anchor_time)
+    if not task.is_static and task.labels_end < min(anchor, task.latest):
+        recorded = (
+            f"the target's table ends at {task.labels_end}: windows after it are not "
+            "recorded, so none is used as an example or as history"
+        )
+        note = f"{note}; {recorded}" if note else recorded
     examples = _examples(task, anchor, entities)
     entity_seconds = time.perf_counter() - start
     # a forecast is one in-context model per window: each reports its own context

@@ -111,6 +111,28 @@ def database_time_range(db) -> tuple[pd.Timestamp, pd.Timestamp]:
     return pd.Timestamp(lo), pd.Timestamp(hi)
 
 
+def table_time_end(db, table: str) -> pd.Timestamp | None:
+    """The latest time of ``table``'s rows (``None``: no time column, or all empty).
+
+    Example:
+        >>> import pandas as pd, relgraph as rg
+        >>> orders = pd.DataFrame({"order_id": [1, 2], "at": pd.to_datetime(["2024-01-05",
+        ...                                                               "2024-03-01"])})
+        >>> str(table_time_end(rg.connect({"orders": orders}), "orders"))
+        '2024-03-01 00:00:00'
+    """
+    from relgraph.pql.compiler import col, ident
+
+    time_column = db.schema.tables[table].time_column
+    if time_column is None:
+        return None
+    query = exp.select(exp.cast(exp.Max(this=col(time_column)), "TIMESTAMP")).from_(
+        exp.Table(this=ident(table))
+    )
+    (end,) = db.con.execute(query.sql("duckdb")).fetchall()[0]
+    return None if end is None else pd.Timestamp(end)
+
+
 def _floor(time: pd.Timestamp, horizon: Duration) -> pd.Timestamp:
     unit = {"seconds": "s", "minutes": "min", "hours": "h"}.get(horizon.unit.value, "D")
     return time.floor(unit)

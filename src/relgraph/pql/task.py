@@ -46,6 +46,7 @@ from relgraph.pql.splits import (
     database_time_range,
     eval_anchors,
     key_split,
+    table_time_end,
     train_anchors,
 )
 from relgraph.pql.task_type import TaskType
@@ -254,6 +255,8 @@ class Task:
             )
             return SplitTimes(latest, latest, note)
         earliest, latest = self._time_range
+        if not self.is_static:
+            latest = self.labels_end
         if self.is_static:
             times = pd.Series([], dtype="datetime64[us]")
             entity = self.db.schema.tables[self.entity_table]
@@ -277,6 +280,46 @@ class Task:
     def latest(self) -> pd.Timestamp:
         """The latest timestamp in the database (over all time columns)."""
         return self._time_range[1]
+
+    @functools.cached_property
+    def labels_end(self) -> pd.Timestamp:
+        """The latest time a window of this target is recorded to: the
+        database's latest time, or earlier, the last time of a table the
+        target aggregates when that table ends first (a window past it is not
+        recorded yet, not empty: its label would read 0). Split anchors, the
+        in-context examples and the target's own history stop there.
+
+        Example:
+            >>> import pandas as pd, relgraph as rg
+            >>> orders = pd.DataFrame({"order_id": [1, 2], "customer_id": [1, 1],
+            ...     "at": pd.to_datetime(["2024-01-05", "2024-03-01"])})
+            >>> visits = pd.DataFrame({"visit_id": [1], "customer_id": [1],
+            ...     "at": pd.to_datetime(["2024-09-30"])})
+            >>> customers = pd.DataFrame({"customer_id": [1]})
+            >>> db = rg.connect({"customers": customers, "orders": orders, "visits": visits})
+            >>> task = rg.Task.from_query(db, "PREDICT COUNT(orders.*, 0, 7, days) "
+            ...                           "FOR EACH customers.customer_id")
+            >>> str(task.latest), str(task.labels_end)
+            ('2024-09-30 00:00:00', '2024-03-01 00:00:00')
+        """
+        latest = self._time_range[1]
+        if self.is_static:
+            return latest
+        ends = [
+            table_time_end(self.db, e.table)
+            for e in ast.expressions(self.query.target)
+            if isinstance(e, ast.Aggregation)
+        ]
+        return min([latest, *[e for e in ends if e is not None]])
+
+    def label_cutoff(self, cutoff: pd.Timestamp | None) -> pd.Timestamp | None:
+        """``cutoff`` for the target's own past windows: also no later than
+        :attr:`labels_end` when that is before the database's latest time
+        (``cutoff`` as given otherwise)."""
+        end = self.labels_end
+        if end >= self.latest:
+            return cutoff
+        return end if cutoff is None else min(pd.Timestamp(cutoff), end)
 
     @property
     def val_time(self) -> pd.Timestamp:
@@ -353,8 +396,8 @@ class Task:
         if split == "train":
             return sorted(train_anchors(self.val_time, self.horizon, self.earliest))
         if split == "val":
-            return eval_anchors(self.val_time, self.test_time, self.horizon)
-        return eval_anchors(self.test_time, self.latest, self.horizon)
+            return eval_anchors(self.val_time, min(self.test_time, self.labels_end), self.horizon)
+        return eval_anchors(self.test_time, self.labels_end, self.horizon)
 
     def split_start(self, split: str) -> pd.Timestamp | None:
         """Where ``split``'s examples start for a target without a window

@@ -343,8 +343,12 @@ class IclModel(Model):
             t = pd.Timestamp(t)
             if (t, cutoff) not in self._sampled:  # the same labels and seed: the same sample
                 wanted = mode.context_size * (2 if stratify else 1)
+                # windows past the end of the target's table are not recorded: no context
+                recorded = task.label_cutoff(cutoff)
                 labels = self._labels.gather(
-                    context_anchors(t, horizon, task.earliest, cutoff), wanted, MIN_CONTEXT_ANCHORS
+                    context_anchors(t, horizon, task.earliest, recorded),
+                    wanted,
+                    MIN_CONTEXT_ANCHORS,
                 )
                 sampled = sample_context(
                     labels, mode.context_size, stratify=stratify, seed=self.seed
