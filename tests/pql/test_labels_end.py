@@ -1,6 +1,6 @@
-"""A window past the end of the target's own table is not recorded, so it is
-never labelled (as 0): not in a split, not as an in-context example, not as
-the target's history (``Task.labels_end``)."""
+"""A window past the end of the target's own table is not recorded: no split
+anchor labels one (as 0), and ``predict`` says when its anchor is past it
+(``Task.labels_end``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import relgraph as rg
-from relgraph.models.core.history import target_history
+from relgraph.models.core.base import ModelError
 
 QUERY = "PREDICT COUNT(orders.*, 0, 7, days) FOR EACH customers.customer_id"
 ORDERS_END = pd.Timestamp("2024-06-30")
@@ -48,15 +48,16 @@ def test_splits_end_where_the_target_table_ends(db: rg.Database) -> None:
     assert task.table("test")["label"].gt(0).any()
 
 
-def test_history_and_context_never_read_unrecorded_windows(db: rg.Database) -> None:
-    task = rg.Task.from_query(db, QUERY)
-    later = ORDERS_END + pd.Timedelta(weeks=5)
-    history = target_history(task, pd.DataFrame({"customer_id": range(60), "anchor_time": later}))
-    # customers order about twice a week: a zero would be a window past June
-    assert history["target.last"].gt(0).mean() > 0.8
-    assert history["target.days_since_last"].min() >= 5 * 7
-    preds = rg.predict(db, QUERY)
-    context = preds.attrs["context"]
-    assert pd.Timestamp(context["last_anchor"]) + pd.Timedelta(days=7) <= ORDERS_END
-    assert "the target's table ends at 2024-06-30" in preds.attrs["anchor_note"]
-    assert preds["prediction"].mean() > 1  # learned from recorded weeks, not from zeros
+def test_predict_says_when_the_anchor_is_past_the_target_table(db: rg.Database) -> None:
+    # At the database's latest time every recent window of orders reads 0: the
+    # context is all zeros, and the error says where the orders end.
+    with pytest.raises(ModelError, match=r"ends at 2024-06-30.*--anchor-time 2024-06-30"):
+        rg.predict(db, QUERY)
+    later = rg.predict(db, QUERY, anchor_time=ORDERS_END + pd.Timedelta(weeks=2))
+    assert (
+        "the target's table ends at 2024-06-30 00:00:00, before this anchor"
+        in (later.attrs["anchor_note"])
+    )
+    recorded = rg.predict(db, QUERY, anchor_time=ORDERS_END)
+    assert "ends at" not in recorded.attrs["anchor_note"]
+    assert recorded["prediction"].mean() > 1

@@ -312,15 +312,6 @@ class Task:
         ]
         return min([latest, *[e for e in ends if e is not None]])
 
-    def label_cutoff(self, cutoff: pd.Timestamp | None) -> pd.Timestamp | None:
-        """``cutoff`` for the target's own past windows: also no later than
-        :attr:`labels_end` when that is before the database's latest time
-        (``cutoff`` as given otherwise)."""
-        end = self.labels_end
-        if end >= self.latest:
-            return cutoff
-        return end if cutoff is None else min(pd.Timestamp(cutoff), end)
-
     @property
     def val_time(self) -> pd.Timestamp:
         """Start of validation (given, or chosen from the data)."""

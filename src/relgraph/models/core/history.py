@@ -41,7 +41,6 @@ def past_labels(
         return pd.DataFrame({"row": [], "anchor_time": [], "label": []})
     history = task.table_at(anchors)
     key = task.entity_key
-    cutoff = task.label_cutoff(cutoff)  # windows past the target's table are not recorded
     ex = pd.DataFrame(
         {
             "row": range(len(examples)),
@@ -79,8 +78,6 @@ def target_history(
         history = task.table_at(anchors, engine=engine)
     else:
         history = examples.iloc[:0].assign(label=0.0)
-    # windows past the end of the target's table are not recorded: never history
-    cutoff = task.label_cutoff(cutoff)
     return label_history_features(
         history, examples, task.entity_key, horizon, cutoff=cutoff, engine=engine
     )
@@ -126,5 +123,4 @@ def target_history_spark(
             F.col("__t").alias("anchor_time"),
             F.lit(None).cast("double").alias("label"),
         ).where(F.lit(False))
-    cutoff = task.label_cutoff(cutoff)  # as in target_history
     return label_history_spark(history, examples, key, horizon, views, cutoff=cutoff)

@@ -102,8 +102,7 @@ def rank_links(
         start = time.perf_counter()
         known_end = t if cutoff is None else min(t, pd.Timestamp(cutoff))
         steps = LEARN_WINDOWS + LOOKBACK
-        recorded = task.label_cutoff(cutoff)  # no window past the target's table
-        grid = list(islice(context_anchors(t, horizon, task.earliest, recorded), steps))
+        grid = list(islice(context_anchors(t, horizon, task.earliest, cutoff), steps))
         history = _explode(labels.gather(iter(grid), rows=10**12), key)
         label_seconds += time.perf_counter() - start
         rows = np.flatnonzero((anchors == t).to_numpy())

@@ -343,12 +343,8 @@ class IclModel(Model):
             t = pd.Timestamp(t)
             if (t, cutoff) not in self._sampled:  # the same labels and seed: the same sample
                 wanted = mode.context_size * (2 if stratify else 1)
-                # windows past the end of the target's table are not recorded: no context
-                recorded = task.label_cutoff(cutoff)
                 labels = self._labels.gather(
-                    context_anchors(t, horizon, task.earliest, recorded),
-                    wanted,
-                    MIN_CONTEXT_ANCHORS,
+                    context_anchors(t, horizon, task.earliest, cutoff), wanted, MIN_CONTEXT_ANCHORS
                 )
                 sampled = sample_context(
                     labels, mode.context_size, stratify=stratify, seed=self.seed
@@ -847,7 +843,7 @@ class IclModel(Model):
                     f"labelled examples {where} have label {values[0]:g}, so there is nothing "
                     "to learn (every prediction would be the same; a SUM over a column that is "
                     "NULL in every row gives 0). Choose another column, window or "
-                    "--anchor-time."
+                    f"--anchor-time.{_past_the_target(task, anchor)}"
                 )
             return
         counts = class_counts(context["label"])
@@ -857,7 +853,7 @@ class IclModel(Model):
                 f"The history holds a single class for {what}: all {len(context)} labelled "
                 f"examples {where} have label {only}, so there is no difference to learn "
                 "(every prediction would be the same). Choose a later --anchor-time, or another "
-                "condition or window."
+                f"condition or window.{_past_the_target(task, anchor)}"
             )
 
     def _record(self, contexts: list[pd.DataFrame], label_seconds: float, fits: int) -> None:
@@ -1011,6 +1007,17 @@ def _from_margin(contrib: np.ndarray, width: int, kind: TaskType) -> np.ndarray:
         return margin[:, 0]
     shifted = np.exp(margin - margin.max(axis=1, keepdims=True))
     return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def _past_the_target(task: Task, anchor: pd.Timestamp) -> str:
+    """A hint for an anchor past the end of the target's own table, whose
+    windows read as 0 (empty otherwise)."""
+    if task.is_static or task.labels_end >= anchor:
+        return ""
+    return (
+        f" The target's table ends at {task.labels_end}: its windows after that read as 0; "
+        f"--anchor-time {task.labels_end} predicts from the last recorded data."
+    )
 
 
 def _reasons(
