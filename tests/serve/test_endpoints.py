@@ -80,6 +80,18 @@ def test_predict_every_entity_with_explain_and_limit(client: httpx.Client) -> No
     assert got["context"]["examples"] > 100
 
 
+def test_predict_without_reasons_for_bulk_scoring(client: httpx.Client) -> None:
+    body = {"query": CHURN, "reasons": False, "limit": 5, "predictor": "transformer"}
+    got = client.post("/predict", json=body).json()
+    assert got["rows_total"] > 100 and "top_signal" not in got["rows"][0]
+    explained = client.post("/predict", json={**body, "reasons": True}).json()
+    assert [r["probability"] for r in got["rows"]] == pytest.approx(
+        [r["probability"] for r in explained["rows"]]
+    )
+    both = client.post("/predict", json={**body, "explain": True})
+    assert both.status_code >= 400 and "reasons" in both.json()["error"]["message"]
+
+
 def test_predict_a_saved_model_by_name(client: httpx.Client, shop_file: Path) -> None:
     got = client.post("/predict", json={"query": CHURN, "model": "churn_prior.rg"})
     assert got.status_code == 200, got.text
