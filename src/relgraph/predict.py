@@ -163,13 +163,8 @@ def predict(
         note = f"anchor time {anchor}: the latest time in the database"
     else:
         anchor = pd.Timestamp(anchor_time)
-    if not task.is_static and task.labels_end < anchor:
-        # past the target's table, windows read as 0: say so, with the anchor to use
-        recorded = (
-            f"the target's table ends at {task.labels_end}, before this anchor: its "
-            "windows after that read as 0, in the context and in each entity's history; "
-            f"--anchor-time {task.labels_end} predicts from the last recorded data"
-        )
+    recorded = task.unrecorded_note(anchor)
+    if recorded:
         note = f"{note}; {recorded}" if note else recorded
     examples = _examples(task, anchor, entities)
     entity_seconds = time.perf_counter() - start

@@ -312,6 +312,18 @@ class Task:
         ]
         return min([latest, *[e for e in ends if e is not None]])
 
+    def unrecorded_note(self, anchor: pd.Timestamp) -> str:
+        """What an anchor past :attr:`labels_end` means for a prediction there,
+        with the anchor to use instead ("" for an anchor within it)."""
+        if self.is_static or self.labels_end >= anchor:
+            return ""
+        end = self.labels_end
+        return (
+            f"the target's table ends at {end}, before this anchor: its windows after that "
+            "read as 0, in the context and in each entity's history; "
+            f"--anchor-time {end} predicts from the last recorded data"
+        )
+
     @property
     def val_time(self) -> pd.Timestamp:
         """Start of validation (given, or chosen from the data)."""

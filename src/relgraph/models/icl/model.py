@@ -1010,14 +1010,9 @@ def _from_margin(contrib: np.ndarray, width: int, kind: TaskType) -> np.ndarray:
 
 
 def _past_the_target(task: Task, anchor: pd.Timestamp) -> str:
-    """A hint for an anchor past the end of the target's own table, whose
-    windows read as 0 (empty otherwise)."""
-    if task.is_static or task.labels_end >= anchor:
-        return ""
-    return (
-        f" The target's table ends at {task.labels_end}: its windows after that read as 0; "
-        f"--anchor-time {task.labels_end} predicts from the last recorded data."
-    )
+    """:meth:`Task.unrecorded_note` as a sentence of an error ("" when none)."""
+    note = task.unrecorded_note(anchor)
+    return f" Note: {note}." if note else ""
 
 
 def _reasons(
