@@ -22,6 +22,8 @@ pytestmark = pytest.mark.slow
 
 CHURN = "PREDICT COUNT(orders.*, 0, 30, days) = 0 FOR EACH customers.customer_id"
 SPEND = "PREDICT SUM(orders.amount, 0, 30, days) FOR EACH customers.customer_id"
+#: Windows of calendar months: anchors and feature windows step by months.
+MONTHLY = "PREDICT SUM(orders.amount, 0, 1, months) FOR EACH customers.customer_id"
 
 
 def plain(frame: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -72,12 +74,13 @@ def test_relational_features_as_a_spark_dataframe(
     assert left == []
 
 
+@pytest.mark.parametrize("query", [SPEND, MONTHLY], ids=["days", "months"])
 def test_a_models_inputs_as_a_spark_dataframe(
-    spark: Any, shop: rg.Database, shop_spark: SparkEngine
+    spark: Any, shop: rg.Database, shop_spark: SparkEngine, query: str
 ) -> None:
     """Relational features and the target's own history (its past labels
     computed on Spark too), with a cutoff."""
-    task = rg.Task.from_query(shop, SPEND)
+    task = rg.Task.from_query(shop, query)
     inputs = TaskInputs.fit(task)
     examples = with_context(task.table("test"), "customer_id", 5)
     cutoff = pd.Timestamp(task.test_time)

@@ -59,3 +59,33 @@ def test_cutoff_hides_labels_known_after_it() -> None:
     f = label_history_features(history, ex, "id", 10 * DAY, cutoff=T0 + 30 * DAY)
     assert f.loc[0, "target.count.all"] == 3  # windows ending by day 30: anchors 0, 10, 20
     assert f.loc[0, "target.last"] == 2.0
+
+
+YEAR = pd.Timedelta(days=365.2425)  # a PQL year as the models pass it: a length
+MONTH = YEAR / 12
+
+
+def test_a_year_horizon_steps_back_by_calendar_years() -> None:
+    # A fixed 365.2425-day step drifts: from 2022-01-01 it lands on
+    # 2020-12-31 18:10:48, a window that holds the wrong season.
+    got = past_anchors([pd.Timestamp("2022-01-01")], YEAR, 3)
+    assert got == [pd.Timestamp(f"{y}-01-01") for y in (2019, 2020, 2021)]
+
+
+def test_month_horizon_keeps_month_ends() -> None:
+    got = past_anchors([pd.Timestamp("2024-03-31")], MONTH, 2)
+    assert got == [pd.Timestamp("2024-01-31"), pd.Timestamp("2024-02-29")]
+
+
+def test_year_labels_are_known_exactly_when_their_year_is_over() -> None:
+    # Seasons visible at midnight on January 1st: the 2021 label (window
+    # 2021-01-01 .. 2022-01-01) is known at 2022-01-01 and not a second before.
+    anchors = [pd.Timestamp(f"{y}-01-01") for y in range(2015, 2022)]
+    history = pd.DataFrame({"id": 1, "anchor_time": anchors, "label": np.arange(7.0)})
+    at = [pd.Timestamp("2022-01-01"), pd.Timestamp("2021-12-31 23:59:59")]
+    f = label_history_features(history, pd.DataFrame({"id": [1, 1], "anchor_time": at}), "id", YEAR)
+    assert f.loc[0, "target.last"] == 6.0 and f.loc[0, "target.count.all"] == 7
+    assert f.loc[1, "target.last"] == 5.0 and f.loc[1, "target.count.all"] == 6
+    # the last 3 years are exactly 2019, 2020 and 2021, whatever the leap years
+    assert f.loc[0, "target.mean.last_3"] == pytest.approx(np.mean([4, 5, 6]))
+    assert f.loc[0, "target.count.last_3"] == 3

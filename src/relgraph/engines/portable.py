@@ -13,11 +13,15 @@ Example:
     1.5000057870370371
     >>> seconds_interval(90)
     "INTERVAL '90' SECOND"
+    >>> step_interval(31_556_952)  # a PQL year: calendar months, as in the splits
+    "INTERVAL '12' MONTH"
 """
 
 from __future__ import annotations
 
-__all__ = ["days_between", "epoch_seconds", "seconds_interval"]
+from relgraph.pql.duration import calendar_months
+
+__all__ = ["days_between", "epoch_seconds", "seconds_interval", "step_interval"]
 
 _EPOCH = "TIMESTAMP '1970-01-01 00:00:00'"
 
@@ -40,3 +44,11 @@ def days_between(later: str, earlier: str) -> str:
 def seconds_interval(n: int) -> str:
     """An interval of ``n`` whole seconds."""
     return f"INTERVAL '{int(n)}' SECOND"
+
+
+def step_interval(seconds: float) -> str:
+    """A step between anchors as an interval: whole calendar months where the
+    length is a whole number of PQL months
+    (:func:`~relgraph.pql.duration.calendar_months`), else whole seconds."""
+    months = calendar_months(seconds)
+    return f"INTERVAL '{months}' MONTH" if months is not None else seconds_interval(int(seconds))

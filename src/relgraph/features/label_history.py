@@ -27,9 +27,10 @@ import pandas as pd
 
 from relgraph.engines.base import Engine
 from relgraph.engines.duckdb_engine import DuckDBEngine
-from relgraph.engines.portable import days_between, seconds_interval
+from relgraph.engines.portable import days_between, step_interval
 from relgraph.engines.spark_examples import EXAMPLE_ID, spark_column
 from relgraph.engines.spark_views import TempViews
+from relgraph.pql.duration import calendar_step
 
 #: Past windows summarised: the last 1, 3 and 12 horizons, and all known history.
 DEFAULT_LOOKBACKS: tuple[int | None, ...] = (1, 3, 12, None)
@@ -45,9 +46,11 @@ def past_anchors(
     earliest: pd.Timestamp | None = None,
 ) -> list[pd.Timestamp]:
     """Anchors ``t - k * horizon`` (``k = 1..windows``) of every given ``t``:
-    where the target's history must be labelled."""
+    where the target's history must be labelled. A horizon of whole PQL months
+    steps by calendar months (:func:`~relgraph.pql.duration.calendar_step`)."""
     times = pd.to_datetime(pd.Series(anchor_times)).drop_duplicates()
-    out = sorted({t - k * horizon for t in times for k in range(1, windows + 1)})
+    step = calendar_step(horizon)
+    out = sorted({t - k * step for t in times for k in range(1, windows + 1)})
     if earliest is not None:
         out = [t for t in out if t >= earliest]
     return out
@@ -191,7 +194,7 @@ def _history_sql(
         name = "all" if lb is None else f"last_{lb}"
         # CASE, not FILTER, and an interval, not to_seconds: forms that mean
         # the same in every engine's dialect.
-        since = None if lb is None else f"e.t - {seconds_interval(step * lb)}"
+        since = None if lb is None else f"e.t - {step_interval(step * lb)}"
         value = "h.y" if since is None else f"CASE WHEN h.a >= {since} THEN h.y END"
         aggs += [
             f'avg({value}) AS "{prefix}.mean.{name}"',
@@ -203,5 +206,5 @@ def _history_sql(
     # Known at t: the label's window (a, a + horizon] has ended by t.
     return (
         f"SELECT e.i, {', '.join(aggs)} FROM {examples} e LEFT JOIN {history} h "
-        f"ON h.k = e.k AND h.a + {seconds_interval(step)} <= e.known GROUP BY e.i"
+        f"ON h.k = e.k AND h.a + {step_interval(step)} <= e.known GROUP BY e.i"
     )

@@ -37,7 +37,7 @@ from relgraph.db.sources.base import quote_ident as q
 from relgraph.db.stype import Stype
 from relgraph.engines.base import Engine
 from relgraph.engines.duckdb_engine import DuckDBEngine
-from relgraph.engines.portable import days_between, seconds_interval
+from relgraph.engines.portable import days_between, step_interval
 from relgraph.engines.spark_examples import (
     EXAMPLE_ID,
     attach,
@@ -48,6 +48,7 @@ from relgraph.engines.spark_examples import (
 from relgraph.engines.spark_views import TempViews
 from relgraph.errors import RelgraphError
 from relgraph.features.paths import join_paths
+from relgraph.pql.duration import MONTH_SECONDS, YEAR_SECONDS, calendar_step
 
 EXAMPLES = "__rg_examples"
 
@@ -307,8 +308,8 @@ class FeaturePlan:
         ex["__vis"] = ex["__t"]
         if cutoff is not None:
             ex["__vis"] = ex["__t"].clip(upper=pd.Timestamp(cutoff))
-        for j, w in enumerate(self.windows):
-            ex[f"__t_{j}"] = ex["__t"] - pd.Timedelta(seconds=w)
+        for j, w in enumerate(self.windows):  # calendar months for a month or year horizon
+            ex[f"__t_{j}"] = ex["__t"] - calendar_step(w)
         engine = engine or DuckDBEngine(db.con)
         engine.register_frame(EXAMPLES, ex)
         try:
@@ -383,7 +384,7 @@ class FeaturePlan:
             at = pd.Timestamp(cutoff).isoformat(sep=" ")
             vis = F.least(vis, F.expr(f"TIMESTAMP_NTZ '{at}'"))
         shifted = [
-            (F.col("__t") - F.expr(seconds_interval(w))).alias(f"__t_{j}")
+            (F.col("__t") - F.expr(step_interval(w))).alias(f"__t_{j}")
             for j, w in enumerate(self.windows)
         ]
         ex = examples.select(EXAMPLE_ID, "__key", "__t", vis.alias("__vis"), *shifted)
@@ -625,12 +626,6 @@ def _number(expr: str, dtype: str) -> str:
 def _days(later: str, earlier: str) -> str:
     # days_between, not epoch(): Spark's form of epoch drops fractions of a second.
     return days_between(later, earlier)
-
-
-#: PQL's month and year as lengths (30.436875 and 365.2425 days), the
-#: horizon of a task counted in months or years.
-MONTH_SECONDS = 2_629_746
-YEAR_SECONDS = 12 * MONTH_SECONDS
 
 
 def window_name(seconds: int) -> str:

@@ -103,3 +103,50 @@ def offset(amount: int, unit: TimeUnit) -> pd.DateOffset | pd.Timedelta:
     if unit is TimeUnit.years:
         return pd.DateOffset(months=12 * amount)
     return pd.Timedelta(seconds=amount * _SECONDS[unit])
+
+
+#: A PQL month as a length in seconds (30.436875 days), and a year (12 of them).
+MONTH_SECONDS = int(_SECONDS[TimeUnit.months])
+YEAR_SECONDS = 12 * MONTH_SECONDS
+
+
+def calendar_months(step: pd.Timedelta | float) -> int | None:
+    """The whole calendar months a step given as a length stands for, or None.
+
+    Steps reach features and models as lengths (``Duration.seconds``), with a
+    month as 30.436875 days. Stepping by that length drifts off the calendar
+    (a year of them from 2022-01-01 is 2020-12-31 18:10:48), so a row timed at
+    midnight on January 1st (a season, once it is over) would fall into the
+    wrong window at some anchors and not others. A length that is a whole
+    number of these months is read back as calendar months: no window counted
+    in days can be one (a day count would have to be a multiple of 48,699).
+
+    Example:
+        >>> year, month = pd.Timedelta(seconds=YEAR_SECONDS), pd.Timedelta(days=30)
+        >>> calendar_months(year), calendar_months(month)
+        (12, None)
+    """
+    seconds = step.total_seconds() if isinstance(step, pd.Timedelta) else float(step)
+    if seconds > 0 and seconds == int(seconds) and int(seconds) % MONTH_SECONDS == 0:
+        return int(seconds) // MONTH_SECONDS
+    return None
+
+
+def calendar_step(step: pd.Timedelta | float) -> pd.DateOffset | pd.Timedelta:
+    """``step`` for time arithmetic: calendar months where it is a whole number
+    of PQL months (:func:`calendar_months`), else the fixed length.
+
+    ``time - k * calendar_step(step)`` steps back ``k`` calendar months at once
+    (not month by month), so month ends do not creep.
+
+    Example:
+        >>> year = pd.Timedelta(seconds=YEAR_SECONDS)
+        >>> pd.Timestamp("2022-01-01") - 2 * calendar_step(year)
+        Timestamp('2020-01-01 00:00:00')
+        >>> pd.Timestamp("2022-01-01") - calendar_step(pd.Timedelta(days=7))
+        Timestamp('2021-12-25 00:00:00')
+    """
+    months = calendar_months(step)
+    if months is not None:
+        return pd.DateOffset(months=months)
+    return step if isinstance(step, pd.Timedelta) else pd.Timedelta(seconds=step)

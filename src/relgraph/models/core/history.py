@@ -12,6 +12,7 @@ from relgraph.engines.base import Engine
 from relgraph.engines.spark_views import TempViews
 from relgraph.features import label_history_features, past_anchors
 from relgraph.features.label_history import label_history_spark
+from relgraph.pql.duration import calendar_step
 from relgraph.pql.task import Task
 
 #: Past horizons whose labels count as the entity's history (as rows).
@@ -49,6 +50,7 @@ def past_labels(
         }
     )
     joined = ex.merge(history, on=key)
+    step = calendar_step(step)  # the anchors past_anchors stepped back to
     known = joined["anchor_time"] + step <= joined["t"]
     recent = joined["anchor_time"] >= joined["t"] - LOOKBACK * step
     if cutoff is not None:

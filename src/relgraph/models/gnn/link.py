@@ -31,6 +31,7 @@ from torch import Tensor, nn
 
 from relgraph.graph.csr import match_keys
 from relgraph.models.core.history import past_labels
+from relgraph.pql.duration import calendar_step
 from relgraph.pql.task import Task
 
 __all__ = ["LinkScorer", "candidate_keys", "history_counts", "label_rows", "softmax_loss"]
@@ -124,7 +125,7 @@ def recent_popularity(
         known = anchor if cutoff is None else min(anchor, pd.Timestamp(cutoff))
         # the latest past anchors on the example's own grid whose windows have ended
         lag = max(1, int(np.ceil((anchor - known) / step)) + 1)
-        past = [anchor - (lag + k) * step for k in range(POPULARITY_WINDOWS)]
+        past = [anchor - (lag + k) * calendar_step(step) for k in range(POPULARITY_WINDOWS)]
         windows[anchor] = [a for a in past if a >= task.earliest]
     out = np.zeros((len(examples), len(keys)), dtype=np.float32)
     needed = sorted({a for past in windows.values() for a in past})

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from relgraph.pql import ast
+from relgraph.pql.duration import calendar_step
 from relgraph.pql.task import Task
 
 #: Anchors labelled per SQL query while the context grows.
@@ -56,11 +57,21 @@ def context_anchors(
     cutoff: pd.Timestamp | None = None,
 ) -> Iterator[pd.Timestamp]:
     """``anchor - k * horizon`` (``k = 1, 2, ...``), most recent first, whose
-    window ends by ``anchor`` and by ``cutoff``, back to ``earliest``."""
+    window ends by ``anchor`` and by ``cutoff``, back to ``earliest``. A
+    horizon of whole PQL months steps by calendar months, as the splits do
+    (:func:`~relgraph.pql.duration.calendar_step`).
+
+    Example:
+        >>> year = pd.Timedelta(days=365.2425)
+        >>> t = pd.Timestamp("2022-01-01")
+        >>> [str(a.date()) for a in context_anchors(t, year, pd.Timestamp("2019-06-01"))]
+        ['2021-01-01', '2020-01-01']
+    """
     known_end = anchor if cutoff is None else min(anchor, pd.Timestamp(cutoff))
+    step = calendar_step(horizon)
     k = 1
-    while (a := anchor - k * horizon) >= earliest:
-        if a + horizon <= known_end:
+    while (a := anchor - k * step) >= earliest:
+        if a + step <= known_end:
             yield a
         k += 1
 

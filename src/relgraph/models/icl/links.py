@@ -232,8 +232,10 @@ def _pairs(
 ) -> pd.DataFrame:
     """Candidate pairs of ``entities`` at reference time ``ref`` with their
     features, from the windows that ended by ``ref`` (the last ``LOOKBACK``)."""
-    age = (ref - pd.to_datetime(history["anchor_time"])) / horizon - 1
-    seen = history[(age >= -1e-9) & (age < LOOKBACK - 1e-9)].assign(age=age.round())
+    # In horizons, rounded: calendar months are not all one length, and every
+    # anchor here is a whole number of steps back (a window that ended by ref).
+    age = ((ref - pd.to_datetime(history["anchor_time"])) / horizon - 1).round()
+    seen = history[(age >= 0) & (age < LOOKBACK)].assign(age=age)
     seen = seen.assign(w=DECAY ** seen["age"])
     mine = seen[seen[key].isin(entities)].groupby([key, "item"], sort=False)
     own = pd.DataFrame(
