@@ -89,3 +89,34 @@ def test_year_labels_are_known_exactly_when_their_year_is_over() -> None:
     # the last 3 years are exactly 2019, 2020 and 2021, whatever the leap years
     assert f.loc[0, "target.mean.last_3"] == pytest.approx(np.mean([4, 5, 6]))
     assert f.loc[0, "target.count.last_3"] == 3
+
+
+def test_year_ago_is_the_label_a_year_back() -> None:
+    quarter = 90 * DAY  # four quarters of 90 days: 360 days back
+    anchors = [T0 + k * quarter for k in range(8)]
+    history = pd.DataFrame({"id": 1, "anchor_time": anchors, "label": np.arange(8.0) * 10})
+    ex = pd.DataFrame({"id": [1, 1, 2], "anchor_time": [T0 + 8 * quarter, T0 + 3 * quarter, T0]})
+    f = label_history_features(history, ex, "id", quarter)
+    assert f.loc[0, "target.year_ago"] == 40.0  # the anchor 4 quarters back
+    assert np.isnan(f.loc[1, "target.year_ago"])  # no label that far back
+    assert np.isnan(f.loc[2, "target.year_ago"])  # an entity without history
+
+
+def test_year_ago_of_calendar_months_and_its_cutoff() -> None:
+    anchors = [pd.Timestamp("2023-01-31") + pd.DateOffset(months=k) for k in range(13)]
+    history = pd.DataFrame({"id": 1, "anchor_time": anchors, "label": np.arange(13.0)})
+    t = pd.Timestamp("2024-01-31")
+    ex = pd.DataFrame({"id": [1], "anchor_time": [t]})
+    f = label_history_features(history, ex, "id", MONTH)
+    assert f.loc[0, "target.year_ago"] == 0.0  # 2023-01-31, exactly 12 months back
+    # RelBench's protocol: a label whose window ends after the cutoff is unknown
+    early = label_history_features(history, ex, "id", MONTH, cutoff=pd.Timestamp("2023-02-27"))
+    assert np.isnan(early.loc[0, "target.year_ago"])
+
+
+def test_past_anchors_add_the_season_only_when_asked() -> None:
+    week = 7 * DAY
+    plain = past_anchors([T0], week, 2)
+    seasonal = past_anchors([T0], week, 2, season=True)
+    assert seasonal == [T0 - 52 * week, *plain]
+    assert past_anchors([T0], YEAR, 2, season=True) == past_anchors([T0], YEAR, 2)

@@ -30,7 +30,7 @@ from relgraph.engines.duckdb_engine import DuckDBEngine
 from relgraph.engines.portable import days_between, step_interval
 from relgraph.engines.spark_examples import EXAMPLE_ID, spark_column
 from relgraph.engines.spark_views import TempViews
-from relgraph.pql.duration import calendar_step
+from relgraph.pql.duration import calendar_months, calendar_step
 
 #: Past windows summarised: the last 1, 3 and 12 horizons, and all known history.
 DEFAULT_LOOKBACKS: tuple[int | None, ...] = (1, 3, 12, None)
@@ -39,18 +39,51 @@ DEFAULT_LOOKBACKS: tuple[int | None, ...] = (1, 3, 12, None)
 HISTORY, EXAMPLES = "__rg_label_history", "__rg_label_examples"
 
 
+#: The longest horizon with a season a year back (half a year), and the shortest.
+_SEASON_SPAN = (pd.Timedelta(days=1), pd.Timedelta(days=183))
+
+
+def season_lag(horizon: pd.Timedelta) -> int | None:
+    """How many horizons back the same window a year earlier is: ``12 / months``
+    for a horizon of whole months that divides a year, else the whole number of
+    horizons nearest a year (52 weeks, 12 x 30 days, 4 x 90 days, 365 days) for
+    a horizon from a day to half a year; None for any other.
+
+    The label there is the ``target.year_ago`` feature: the seasonal naive
+    forecast an analyst tries beside the last value (a shop's December, a
+    quarter's sales, a winter month's delays).
+
+    Example:
+        >>> [season_lag(pd.Timedelta(days=d)) for d in (7, 30, 90, 365)]
+        [52, 12, 4, None]
+        >>> season_lag(pd.Timedelta(seconds=3 * 2_629_746))  # three calendar months
+        4
+    """
+    months = calendar_months(horizon)
+    if months is not None:
+        return 12 // months if months < 12 and 12 % months == 0 else None
+    if not _SEASON_SPAN[0] <= horizon <= _SEASON_SPAN[1]:
+        return None
+    return round(pd.Timedelta(days=365.2425) / horizon)
+
+
 def past_anchors(
     anchor_times: Sequence[pd.Timestamp] | pd.Series,
     horizon: pd.Timedelta,
     windows: int,
     earliest: pd.Timestamp | None = None,
+    season: bool = False,
 ) -> list[pd.Timestamp]:
-    """Anchors ``t - k * horizon`` (``k = 1..windows``) of every given ``t``:
-    where the target's history must be labelled. A horizon of whole PQL months
-    steps by calendar months (:func:`~relgraph.pql.duration.calendar_step`)."""
+    """Anchors ``t - k * horizon`` (``k = 1..windows``, and with ``season`` the
+    :func:`season_lag` too) of every given ``t``: where the target's history
+    must be labelled. A horizon of whole PQL months steps by calendar months
+    (:func:`~relgraph.pql.duration.calendar_step`)."""
     times = pd.to_datetime(pd.Series(anchor_times)).drop_duplicates()
     step = calendar_step(horizon)
-    out = sorted({t - k * step for t in times for k in range(1, windows + 1)})
+    lags = set(range(1, windows + 1))
+    if season and (lag := season_lag(horizon)) is not None:
+        lags.add(lag)
+    out = sorted({t - k * step for t in times for k in lags})
     if earliest is not None:
         out = [t for t in out if t >= earliest]
     return out
@@ -67,7 +100,9 @@ def label_history_features(
     engine: Engine | None = None,
 ) -> pd.DataFrame:
     """Per example: mean and count of the entity's past labels over the last
-    ``k`` horizons (``None``: all known), and its most recent known label.
+    ``k`` horizons (``None``: all known), its most recent known label, and its
+    label a year before (``target.year_ago``, the window :func:`season_lag`
+    horizons back, where the horizon has one and ``history`` holds it).
 
     Args:
         history: labelled examples ``[key, anchor_time, label]`` at earlier anchors.
@@ -201,6 +236,10 @@ def _history_sql(
             f'count({value}) AS "{prefix}.count.{name}"',
         ]
     aggs.append(f'arg_max(h.y, h.a) AS "{prefix}.last"')
+    lag = season_lag(horizon)
+    if lag is not None:
+        year_ago = f"e.t - {step_interval(step * lag)}"
+        aggs.append(f'max(CASE WHEN h.a = {year_ago} THEN h.y END) AS "{prefix}.year_ago"')
     since_last = days_between("any_value(e.t)", "max(h.a)")
     aggs.append(f'{since_last} AS "{prefix}.days_since_last"')
     # Known at t: the label's window (a, a + horizon] has ended by t.

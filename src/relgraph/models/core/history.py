@@ -74,7 +74,7 @@ def target_history(
     """
     horizon = horizon_timedelta(task)
     anchors = past_anchors(
-        examples["anchor_time"], horizon, HISTORY_WINDOWS, earliest=task.earliest
+        examples["anchor_time"], horizon, HISTORY_WINDOWS, earliest=task.earliest, season=True
     )
     if anchors:
         history = task.table_at(anchors, engine=engine)
@@ -115,7 +115,7 @@ def target_history_spark(
     horizon = horizon_timedelta(task)
     key = task.entity_key
     times = examples.select("__t").distinct().toPandas()["__t"]
-    anchors = past_anchors(times, horizon, HISTORY_WINDOWS, earliest=task.earliest)
+    anchors = past_anchors(times, horizon, HISTORY_WINDOWS, earliest=task.earliest, season=True)
     if anchors:
         labels = views.engine.dataframe(task.sql(anchors, pretty=False))
         history = labels.toDF(key, "anchor_time", "label")

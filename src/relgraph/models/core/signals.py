@@ -37,6 +37,8 @@ def describe(feature: str, value: Any) -> str:
     if parts[0] == "target":  # the target's own history
         if parts[1] == "last":
             return f"own last label: {value_text(value)}"
+        if parts[1] == "year_ago":
+            return f"own label a year before: {value_text(value)}"
         if parts[1] == "days_since_last":
             return f"own last labelled window {value_text(value)} days ago"
         what = "mean label" if parts[1] == "mean" else "labelled windows"
