@@ -36,6 +36,7 @@ from relgraph.pql.categories import category_sets
 from relgraph.pql.checker import CheckedQuery, check
 from relgraph.pql.compiler import compile_entity_anchored, compile_static, compile_windowed
 from relgraph.pql.duration import Duration
+from relgraph.pql.granularity import drifting_window_notes
 from relgraph.pql.parser import parse
 from relgraph.pql.splits import (
     SPLITS,
@@ -184,6 +185,13 @@ class Task:
         )
         if checked.is_static and horizon is not None:
             task._notes.append("the horizon is ignored: the target has no time window")
+        targets = [
+            (node, resolved.event_table)
+            for node, resolved in checked.aggregations.items()
+            if resolved.event_table is not None
+            and any(node is e for e in ast.expressions(q.target))
+        ]
+        task._notes += drifting_window_notes(db, targets)
         if (
             checked.horizon is not None
             and step is not None
