@@ -32,18 +32,25 @@ FIXED_UNITS = (
 )
 
 
+#: Rows read to tell a table's granularity.
+SAMPLE_ROWS = 100_000
+
+
 def calendar_granularity(db: Any, table: str) -> str | None:
     """``'year'`` when every time of ``table`` is midnight on January 1st,
     ``'month'`` when every one is midnight on a 1st, else ``None`` (also for a
-    table without a time or with fewer than two distinct times)."""
+    table without a time or with fewer than two distinct times). Read from the
+    first :data:`SAMPLE_ROWS` rows with a time."""
     column = db.schema.tables[table].time_column
     if column is None:
         return None
     t = f"CAST({q(column)} AS TIMESTAMP)"
+    # The first rows only: a note must not cost a scan of a large table on
+    # every question (a table of whole years shows it in any rows).
+    rows = f"SELECT {q(column)} FROM {q(table)} WHERE {q(column)} IS NOT NULL LIMIT {SAMPLE_ROWS}"
     year, month, distinct = db.con.execute(
         f"SELECT bool_and({t} = date_trunc('year', {t})), "
-        f"bool_and({t} = date_trunc('month', {t})), count(DISTINCT {t}) "
-        f"FROM {q(table)} WHERE {q(column)} IS NOT NULL"
+        f"bool_and({t} = date_trunc('month', {t})), count(DISTINCT {t}) FROM ({rows})"
     ).fetchall()[0]
     if not distinct or distinct < 2:
         return None

@@ -186,10 +186,9 @@ class Task:
         if checked.is_static and horizon is not None:
             task._notes.append("the horizon is ignored: the target has no time window")
         targets = [
-            (node, resolved.event_table)
-            for node, resolved in checked.aggregations.items()
-            if resolved.event_table is not None
-            and any(node is e for e in ast.expressions(q.target))
+            (e, checked.aggregations[e].event_table)
+            for e in ast.expressions(q.target)
+            if isinstance(e, ast.Aggregation) and checked.aggregations[e].event_table
         ]
         task._notes += drifting_window_notes(db, targets)
         if (
