@@ -15,6 +15,9 @@ analyst tries first:
   a condition, its past class frequencies for a category) and ``global mean``
   (the training labels' mean, regression only). An entity with no past label
   gets the training mean, rate, class frequencies or most popular targets.
+  For a row-level target (no window: each entity is labelled once), ``last
+  year``: the mean label (or rate) of the rows in the year before the
+  example's anchor, strictly before it.
 
 Every score is the task's headline metric as relgraph reports it (AUROC, MAE,
 accuracy, MAP@k); the summary says on how many tasks icl is at least the best
@@ -48,7 +51,7 @@ from benchmarks.corpus import CORPUS
 TASKS_FILE = Path(__file__).resolve().parent / "corpus" / "tasks.toml"
 DEFAULT_MODELS = ("icl", "gbdt", "baseline", "prior")
 #: The baselines computed here from the labels (see the module docstring).
-SIMPLE = ("last", "past mean", "global mean")
+SIMPLE = ("last", "past mean", "last year", "global mean")
 #: What counts as a simple baseline when picking the best one.
 SIMPLE_MODELS = ("baseline", "prior", "history")
 
@@ -184,6 +187,27 @@ def _history(task: Any, test: pd.DataFrame) -> pd.DataFrame:
     return joined[["row", "past_anchor", "label"]]
 
 
+def _last_year(task: Any, base: pd.DataFrame, fallback: float) -> pd.DataFrame:
+    """A row-level target's analyst baseline: the mean label of the rows in
+    the year before each example (strictly before its anchor), else the
+    train mean."""
+    from relgraph.pql.task_type import TaskType
+
+    rows = task.table_at([task.latest])
+    times = pd.to_datetime(rows["anchor_time"]).to_numpy()
+    order = np.argsort(times, kind="stable")
+    times, labels = times[order], rows["label"].to_numpy(dtype=float)[order]
+    sums = np.r_[0.0, np.cumsum(labels)]
+    t = pd.to_datetime(base["anchor_time"]).to_numpy()
+    end = np.searchsorted(times, t, side="left")  # rows strictly before
+    start = np.searchsorted(times, t - np.timedelta64(365, "D"), side="left")
+    count = end - start
+    value = np.where(count > 0, (sums[end] - sums[start]) / np.maximum(count, 1), fallback)
+    if task.task_type is TaskType.regression:
+        return base.assign(prediction=value)
+    return base.assign(probability=value, predicted=(value >= 0.5).astype(int))
+
+
 def simple_predictions(task: Any, test: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The simple baselines' predictions of ``test`` in the shape relgraph's
     models give them (``probability``, ``prediction``, ``score_<class>`` or
@@ -208,6 +232,8 @@ def simple_predictions(task: Any, test: pd.DataFrame) -> dict[str, pd.DataFrame]
     if kind is TaskType.regression:
         out["global mean"] = base.assign(prediction=float(train.mean()))
     if task.is_static:  # no windows, so no past labels of one's own
+        if kind in (TaskType.binary_classification, TaskType.regression):
+            out["last year"] = _last_year(task, base, float(train.mean()))
         return out
     hist = _history(task, test).sort_values(["row", "past_anchor"])
     last = hist.groupby("row").tail(1).set_index("row")["label"]

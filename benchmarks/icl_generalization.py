@@ -11,7 +11,8 @@ rel-f1 when ``--raw`` holds its CSVs) is scored on its test split for:
   that choice), and ``icl-normal`` with ``--models``;
 - ``gbdt`` (trained), relgraph's ``baseline`` and ``prior``;
 - the simple baselines an analyst tries first, from the labels: ``last`` (copy
-  the last window), ``past mean`` (the entity's own past rate or mean) and
+  the last window), ``past mean`` (the entity's own past rate or mean),
+  ``last year`` (a row-level target's mean over the year's earlier rows) and
   ``global mean`` (see ``benchmarks/corpus_predictions.py``).
 
 One table, one row per task, then a summary per icl variant: on how many tasks

@@ -93,6 +93,24 @@ def test_a_models_inputs_as_a_spark_dataframe(
     assert_close(got, expected, "customer_id")
 
 
+def test_a_row_level_targets_earlier_rows_on_spark(
+    spark: Any, shop: rg.Database, shop_spark: SparkEngine
+) -> None:
+    """``earlier.*`` (the table's earlier rows' labels, overall and per
+    customer) computed on Spark, with a cutoff, as DuckDB computes them."""
+    task = rg.Task.from_query(shop, "PREDICT orders.amount FOR EACH orders.order_id")
+    inputs = TaskInputs.fit(task)
+    examples = with_context(task.table("test"), "order_id", 5)
+    cutoff = pd.Timestamp(task.test_time) + pd.Timedelta(days=9)
+    expected = inputs.transform(task, examples, cutoff)
+    assert expected["earlier[customer_id].count.all"].gt(0).any()
+    with TempViews(shop_spark) as views:
+        got = inputs.spark_transform(task, spark.createDataFrame(examples), views, cutoff)
+        got = got.toPandas()
+    expected = pd.concat([examples.reset_index(drop=True), expected.reset_index(drop=True)], axis=1)
+    assert_close(got, expected, "order_id")
+
+
 @pytest.fixture(scope="module")
 def shop_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("spark_features") / "shop.duckdb"

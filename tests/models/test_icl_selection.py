@@ -84,6 +84,22 @@ def test_rules_fall_back_to_the_prior_without_history() -> None:
     assert list(shares) == ["prior"] and shares["prior"][0].tolist() == [0.25, 0.75, 0.0]
 
 
+def test_the_recent_rule_reads_the_parents_rows_then_the_last_year() -> None:
+    """A row-level target's ``recent`` rule: the mean of the same parent's
+    earlier rows, else of the last year's, else the prior."""
+    x = pd.DataFrame(
+        {
+            "earlier.mean.last_365d": [5.0, 6.0, np.nan],
+            "earlier.mean.all": [4.0, 4.0, np.nan],
+            "earlier[series].mean.all": [9.0, np.nan, np.nan],
+            "earlier[other].mean.all": [1.0, 1.0, 1.0],
+        }
+    )
+    rules = simple_predictions(TaskType.regression, x, np.array([2.0, 3.0, 4.0]), None)
+    assert rules["recent"].tolist() == [9.0, 6.0, 3.0]
+    assert set(rules) == {"recent", "prior"}  # no own history: no last, no mean
+
+
 def test_scores_are_higher_is_better() -> None:
     y = np.array([0, 1, 0, 1.0])
     assert score(TaskType.binary_classification, y, np.array([0.1, 0.9, 0.2, 0.8])) == 1.0
@@ -188,3 +204,40 @@ def test_reasons_compare_a_number_with_its_usual_value(repeating_task: rg.Task) 
             assert side in signal, signal
             assert signal.endswith("raises it)" if lead["contribution"] > 0 else "lowers it)")
     assert checked > 10
+
+
+def _seasons() -> rg.Database:
+    """A show's episodes: weekly within a season, one season a year, whose
+    level wanders from season to season (the episodes of one season differ by
+    noise only)."""
+    rng = np.random.default_rng(3)
+    rows, level = [], 5.0
+    for season in range(1, 15):
+        level = max(1.0, level + rng.normal(0, 2.5))
+        start = pd.Timestamp("2005-08-01") + pd.DateOffset(years=season)
+        for ep in range(1, 11):
+            when = start + pd.Timedelta(days=7 * (ep - 1))
+            rows.append((season * 100 + ep, season, when, level + rng.normal(0, 0.2)))
+    episodes = pd.DataFrame(rows, columns=["episode_id", "season_id", "aired", "viewers"])
+    seasons = pd.DataFrame({"season_id": range(1, 15), "name": [f"s{s}" for s in range(1, 15)]})
+    return rg.connect({"seasons": seasons, "episodes": episodes})
+
+
+def test_a_row_level_target_follows_the_recent_level(monkeypatch) -> None:
+    """The table's earlier rows (the same season's episodes, the last year's)
+    carry the level; without them the context's median is all a model has."""
+    db = _seasons()
+    query = "PREDICT episodes.viewers FOR EACH episodes.episode_id"
+    task = rg.Task.from_query(db, query, val_time="2017-06-01", test_time="2018-06-01")
+    test = task.table("test")
+    y = test["label"].to_numpy(float)
+
+    def error() -> float:
+        preds = IclModel().fit(task).predict(test)
+        return mae(y, preds["prediction"].to_numpy())
+
+    with_rows = error()
+    monkeypatch.setattr("relgraph.models.core.inputs.reads_earlier_rows", lambda task: False)
+    without = error()
+    spread = float(np.mean(np.abs(y - np.median(task.table("train")["label"]))))
+    assert with_rows < 0.5 * without and with_rows < 0.25 * spread, (with_rows, without, spread)

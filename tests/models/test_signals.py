@@ -24,6 +24,9 @@ from relgraph.models.core.signals import describe
         ("orders.days_since_last", float("nan"), "orders: none so far"),
         ("orders.amount.last", 5.0, "orders.amount: last value 5"),
         ("customers.segment", "budget", "customers.segment = budget"),
+        ("earlier.mean.last_365d", 9.3, "earlier rows: mean label 9.3 over the last 365 days"),
+        ("earlier[series].last", 10.3, "earlier rows of the same series: latest label 10.3"),
+        ("earlier.count.last_30d", 0, "earlier rows: none labelled in the last 30 days"),
     ],
 )
 def test_describe(feature: str, value, text: str) -> None:

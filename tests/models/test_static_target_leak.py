@@ -87,10 +87,19 @@ QUERIES = {
 }
 
 
-def fit_predict(frames: dict[str, pd.DataFrame], query: str, name: str) -> pd.DataFrame:
+def fit_predict(
+    frames: dict[str, pd.DataFrame],
+    query: str,
+    name: str,
+    examples: pd.DataFrame | None = None,
+    cutoff: pd.Timestamp | None = TEST,
+) -> pd.DataFrame:
+    """Predictions of the test split (or ``examples``), by default as of
+    ``TEST`` (the relbench protocol): no test label is known, not even an
+    earlier test row's (:mod:`relgraph.features.earlier_rows`)."""
     task = rg.Task.from_query(rg.connect(frames), query, val_time=VAL, test_time=TEST)
     model = make_model(name, **SMALL.get(name, {})).fit(task)
-    return model.predict(task.table("test"))
+    return model.predict(task.table("test") if examples is None else examples, cutoff=cutoff)
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +121,47 @@ def test_permuting_the_target_changes_no_prediction(name, path, frames, late_cus
     before = fit_predict(frames, query, name)
     after = fit_predict(permuted(frames, late_customers), query, name)
     assert len(before) > 20
+    pd.testing.assert_frame_equal(before, after)
+
+
+SLOW_GNN = [pytest.param(n, marks=pytest.mark.slow) if n == "gnn" else n for n in MODELS]
+
+
+@pytest.mark.parametrize("name", SLOW_GNN)
+def test_earlier_rows_labels_are_read_only_before_the_anchor(name, frames, late_customers) -> None:
+    """Without a cutoff (the rolling protocol) an example reads the labels of
+    the rows before it: labels at or after its anchor change nothing."""
+    customers = frames["customers"].sort_values("signup_at")
+    late = customers[customers["customer_id"].isin(late_customers)]
+    split = late["signup_at"].iloc[len(late) // 2]
+    early = late[late["signup_at"] < split]
+    examples = pd.DataFrame(
+        {"customer_id": early["customer_id"], "anchor_time": early["signup_at"]}
+    )
+    later = late.loc[late["signup_at"] >= split, "customer_id"].to_numpy()
+    query = QUERIES["own row"]
+    before = fit_predict(frames, query, name, examples, cutoff=None)
+    after = fit_predict(permuted(frames, later), query, name, examples, cutoff=None)
+    assert len(before) > 10
+    pd.testing.assert_frame_equal(before, after)
+
+
+@pytest.mark.parametrize("name", SLOW_GNN)
+def test_an_entitys_own_label_is_not_its_earlier_row(name, frames, late_customers) -> None:
+    """Asked long after its own row, an entity is described as of that row's
+    time: its own label (and what came after it) is never an input."""
+    customers = frames["customers"]
+    for_one = customers["customer_id"] == late_customers[0]  # the other rows may read its label
+    examples = pd.DataFrame(
+        {"customer_id": late_customers[:1], "anchor_time": TEST + pd.Timedelta(days=400)}
+    )
+    changed = customers.copy()
+    changed.loc[for_one, "segment"] = changed.loc[for_one, "segment"].map(
+        {"a": "b", "b": "a", "c": "a"}
+    )
+    query = QUERIES["own row"]
+    before = fit_predict(frames, query, name, examples, cutoff=None)
+    after = fit_predict({**frames, "customers": changed}, query, name, examples, cutoff=None)
     pd.testing.assert_frame_equal(before, after)
 
 
@@ -172,7 +222,11 @@ def test_a_few_ids_with_predict(frames, late_customers) -> None:
     before = rg.predict(rg.connect(frames), query, anchor_time=anchor)
     after = rg.predict(rg.connect(permuted(frames, asked)), query, anchor_time=anchor)
     assert len(before) == 3
-    pd.testing.assert_frame_equal(before, after)
+    # the first of them to sign up: an asked row may read an earlier asked
+    # row's label (it was in the database at its time), never its own
+    first = late.set_index("customer_id").loc[asked, "signup_at"].idxmin()
+    mine = before["customer_id"] == first
+    pd.testing.assert_frame_equal(before[mine], after[mine])
 
 
 def test_a_class_only_validation_has_does_not_break_gbdt(frames) -> None:

@@ -1,6 +1,8 @@
 """The entity's own past labels for a task, known at each example's anchor:
 as rows (:func:`past_labels`, the history baseline's and the link models'
-input) and as features (:func:`target_history`, the tabular models')."""
+input) and as features (:func:`target_history`, the tabular models'). For a
+row-level target (no time window, a column of the entity table) the history
+is the table's earlier rows instead (:mod:`relgraph.features.earlier_rows`)."""
 
 from __future__ import annotations
 
@@ -9,16 +11,60 @@ from typing import Any
 import pandas as pd
 
 from relgraph.engines.base import Engine
+from relgraph.engines.duckdb_engine import DuckDBEngine
 from relgraph.engines.spark_views import TempViews
 from relgraph.features import label_history_features, past_anchors
+from relgraph.features.earlier_rows import MAX_PARENTS, earlier_rows_features, earlier_rows_spark
 from relgraph.features.label_history import label_history_spark
 from relgraph.pql.duration import calendar_step
-from relgraph.pql.task import Task
+from relgraph.pql.task import Task, target_columns
+from relgraph.pql.task_type import TaskType
 
 #: Past horizons whose labels count as the entity's history (as rows).
 LOOKBACK = 12
 #: Past horizons whose labels become history features.
 HISTORY_WINDOWS = 24
+
+
+def reads_earlier_rows(task: Task) -> bool:
+    """Whether the task's history is the entity table's earlier rows: a
+    condition or number without a time window, on the entity table's own
+    columns only, over a timed entity table. A target on a linked table
+    (``customers.segment FOR EACH orders``) is not one: the earlier rows of
+    the same customer would carry the answer itself.
+
+    Example:
+        >>> import relgraph as rg
+        >>> from relgraph.bench.demo import make_ecommerce
+        >>> db = rg.connect(make_ecommerce(scale=0.02, seed=0))
+        >>> amount = "PREDICT orders.amount FOR EACH orders.order_id"
+        >>> reads_earlier_rows(rg.Task.from_query(db, amount))
+        True
+        >>> reads_earlier_rows(rg.Task.from_query(db, "PREDICT customers.segment = 'vip' "
+        ...                                          "FOR EACH orders.order_id"))
+        False
+    """
+    if task.horizon is not None or task.splits_by_key:
+        return False
+    if task.task_type not in (TaskType.binary_classification, TaskType.regression):
+        return False
+    table = task.db.schema.tables[task.entity_table]
+    columns = target_columns(task.checked)
+    return table.time_column is not None and all(t == task.entity_table for t, _ in columns)
+
+
+def earlier_parents(task: Task) -> list[str]:
+    """The entity table's link columns whose earlier rows are summarised on
+    their own (:data:`~relgraph.features.earlier_rows.MAX_PARENTS` at most;
+    not the key, not the target's columns)."""
+    hidden = {c for _, c in target_columns(task.checked)}
+    links = task.db.schema.links_from(task.entity_table)
+    columns = [
+        link.src_column
+        for link in links
+        if link.src_column != task.entity_key and link.src_column not in hidden
+    ]
+    return list(dict.fromkeys(columns))[:MAX_PARENTS]
 
 
 def horizon_timedelta(task: Task) -> pd.Timedelta:
@@ -71,7 +117,21 @@ def target_history(
 
     ``engine`` runs the labels' and the features' SQL (default: DuckDB on the
     task's database); the result is the same.
+
+    For a row-level target (:func:`reads_earlier_rows`): the entity table's
+    earlier rows (:func:`~relgraph.features.earlier_rows.earlier_rows_features`).
     """
+    if reads_earlier_rows(task):
+        history = task.table_at([task.latest], engine=engine)
+        return earlier_rows_features(
+            history,
+            examples,
+            task.entity_table,
+            task.entity_key,
+            earlier_parents(task),
+            cutoff=cutoff,
+            engine=engine or DuckDBEngine(task.db.con),
+        )
     horizon = horizon_timedelta(task)
     anchors = past_anchors(
         examples["anchor_time"], horizon, HISTORY_WINDOWS, earliest=task.earliest, season=True
@@ -112,8 +172,15 @@ def target_history_spark(
     """
     from pyspark.sql import functions as F
 
-    horizon = horizon_timedelta(task)
     key = task.entity_key
+    if reads_earlier_rows(task):
+        labels = views.engine.dataframe(task.sql([task.latest], pretty=False))
+        history = labels.toDF(key, "anchor_time", "label")
+        parents = earlier_parents(task)
+        return earlier_rows_spark(
+            history, examples, task.entity_table, key, views, parents, cutoff=cutoff
+        )
+    horizon = horizon_timedelta(task)
     times = examples.select("__t").distinct().toPandas()["__t"]
     anchors = past_anchors(times, horizon, HISTORY_WINDOWS, earliest=task.earliest, season=True)
     if anchors:

@@ -17,7 +17,12 @@ from relgraph.engines.base import Engine
 from relgraph.engines.spark_examples import attach, distinct_examples, number_examples
 from relgraph.engines.spark_views import TempViews
 from relgraph.features import FeatureConfig, FeaturePlan
-from relgraph.models.core.history import horizon_timedelta, target_history, target_history_spark
+from relgraph.models.core.history import (
+    horizon_timedelta,
+    reads_earlier_rows,
+    target_history,
+    target_history_spark,
+)
 from relgraph.pql.task import Task
 from relgraph.pql.task_type import TaskType
 
@@ -66,11 +71,14 @@ def feature_horizon(task: Task) -> pd.Timedelta:
 
 def uses_target_history(task: Task) -> bool:
     """Whether the target's own past labels are an input: for a windowed
-    condition or number (a category's or a ranked list's past is not one number)."""
-    return task.horizon is not None and task.task_type in (
+    condition or number (a category's or a ranked list's past is not one
+    number), and for a row-level one the table's earlier rows
+    (:func:`~relgraph.models.core.history.reads_earlier_rows`)."""
+    windowed = task.horizon is not None and task.task_type in (
         TaskType.binary_classification,
         TaskType.regression,
     )
+    return windowed or reads_earlier_rows(task)
 
 
 @dataclass

@@ -43,6 +43,20 @@ def describe(feature: str, value: Any) -> str:
             return f"own last labelled window {value_text(value)} days ago"
         what = "mean label" if parts[1] == "mean" else "labelled windows"
         return f"own history: {what} {value_text(value)} over {window_text(parts[2], 'windows')}"
+    if parts[0].startswith("earlier"):  # a row-level target's earlier rows
+        rows = (
+            "earlier rows"
+            if parts[0] == "earlier"
+            else f"earlier rows of the same {parts[0][8:-1]}"
+        )
+        if parts[1] == "last":
+            return f"{rows}: latest label {value_text(value)}"
+        if parts[1] == "days_since_last":
+            return f"{rows}: latest {value_text(value)} days ago"
+        if parts[1] == "mean":
+            return f"{rows}: mean label {value_text(value)} over {window_text(parts[2])}"
+        n = value_text(value)
+        return f"{rows}: {'none' if n in ('0', '0.0') else n} labelled in {window_text(parts[2])}"
     if parts[-1] in ("days_since_last", "days_since_first"):
         which = "last" if parts[-1] == "days_since_last" else "first"
         path = ".".join(parts[:-1])

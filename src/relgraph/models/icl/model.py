@@ -53,7 +53,7 @@ import pandas as pd
 
 from relgraph.features import FeatureConfig
 from relgraph.models.core.base import Model, ModelError
-from relgraph.models.core.history import horizon_timedelta
+from relgraph.models.core.history import horizon_timedelta, reads_earlier_rows
 from relgraph.models.core.inputs import TaskInputs
 from relgraph.models.core.lightgbm import REPRODUCIBLE, objective
 from relgraph.models.core.outputs import format_predictions, json_value, positional
@@ -381,20 +381,26 @@ class IclModel(Model):
         start = time.perf_counter()
         anchors = pd.to_datetime(examples["anchor_time"])
         known = anchors.min() if cutoff is None else min(anchors.min(), pd.Timestamp(cutoff))
+        # Each entity is described as of its own time, as its context peers are
+        # (their linked rows appear later, with the label).
+        own = np.minimum(anchors.to_numpy(), self._own_times(examples[key]))
         # The entities labelled by the earliest anchor (so by every example's
         # anchor), less those asked about.
         if task.anchor == "entity":  # the entities whose windows ended by then
             labels = self._context_task.labelled_by(known)
         else:
             labels = self._context_task.table_at([known])
-        labels = labels[~labels[key].isin(examples[key])]
+        asked = labels[key].isin(examples[key])
+        if asked.any() and reads_earlier_rows(task):
+            # A context row after an asked row's own time would read its label
+            # among its earlier rows (:mod:`relgraph.features.earlier_rows`).
+            first = pd.to_datetime(labels.loc[asked, "anchor_time"]).min()
+            asked |= pd.to_datetime(labels["anchor_time"]) > first
+        labels = labels[~asked]
         stratify = task.task_type not in _UNSTRATIFIED
         context = sample_context(labels, mode.context_size, stratify=stratify, seed=self.seed)
         self._check_context(context, known, None)
         label_seconds = time.perf_counter() - start
-        # Each entity is described as of its own time, as its context peers are
-        # (their linked rows appear later, with the label).
-        own = np.minimum(anchors.to_numpy(), self._own_times(examples[key]))
         seen = pd.DataFrame({key: examples[key].to_numpy(), "anchor_time": own})
         fit = _Fit(context.assign(at=context["anchor_time"]), np.arange(len(examples)), seen)
         out = self._fit_predict_all([fit], len(examples), cutoff, top, known)
@@ -1121,7 +1127,7 @@ def _rule_reasons(
             "value": json_value(value),
             "contribution": 0.0,
             "text": f"{RULE_TEXT[rule]}: {value_text(value)}",
-            "path": "own history" if rule != "prior" else "all entities",
+            "path": {"prior": "all entities", "recent": "earlier rows"}.get(rule, "own history"),
             "hops": 0,
             "window": None,
         }

@@ -11,6 +11,9 @@ the rules an analyst tries first, read from the entity's own history features
 
 - ``last``: the entity's most recent known label;
 - ``mean``: its mean label over the last 12 windows (all windows if none);
+- ``recent``: for a row-level target, the mean label of the table's earlier
+  rows of the same parent (the first link column), else of its last year
+  (``earlier.*``, see :mod:`relgraph.features.earlier_rows`);
 - ``prior``: the context's rate (binary), median (regression) or class shares.
 
 An entity without history takes the prior. Everything the choice reads is
@@ -36,7 +39,7 @@ from relgraph.metrics import accuracy, auroc, mae
 from relgraph.pql.task_type import TaskType
 
 #: The simple rules, in the order they are preferred on a tie.
-RULES = ("last", "mean", "prior")
+RULES = ("last", "mean", "recent", "prior")
 #: Fewest rows in the holdout (and left to predict it from) for a choice.
 MIN_HOLDOUT_ROWS = 200
 #: Fewest rows of a context from one anchor for a choice by cross-validation
@@ -63,11 +66,15 @@ FOLDS = 5
 _RULE_COLUMNS = {
     "last": ("target.last",),
     "mean": ("target.mean.last_12", "target.mean.all"),
+    "recent": ("earlier.mean.last_365d", "earlier.mean.all"),
 }
+#: The ``recent`` rule reads a parent's earlier rows first: ``earlier[<column>].mean.all``.
+_PARENT_MEAN = ("earlier[", "].mean.all")
 #: How each rule reads in a reason.
 RULE_TEXT = {
     "last": "its own latest label",
     "mean": "its own mean label over recent windows",
+    "recent": "the mean label of earlier rows (of the same parent, else of the last year)",
     "prior": "the context's overall rate",
 }
 
@@ -151,6 +158,10 @@ def simple_predictions(
     out = {}
     for rule, columns in _RULE_COLUMNS.items():
         present = [c for c in columns if c in x.columns]
+        if rule == "recent" and present:
+            first, last = _PARENT_MEAN
+            parents = [c for c in x.columns if c.startswith(first) and c.endswith(last)]
+            present = parents[:1] + present
         if not present:
             continue
         value = pd.Series(np.nan, index=x.index)
