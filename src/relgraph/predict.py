@@ -110,7 +110,9 @@ def predict(
         ``predicted`` ranked ids, ``scores``; forecast: ``step_1 .. step_n``,
         one in-context model per window) and ``top_signal`` (unless
         ``reasons=False``). ``attrs``
-        holds ``task_type``, ``anchor_time``, ``anchor_note``, ``mode``,
+        holds ``task_type``, ``anchor_time``, ``anchor_note``, ``notes``
+        (warnings about the query, e.g. a window in days over a table of whole
+        years: :func:`~relgraph.pql.granularity.window_notes`), ``mode``,
         ``context`` (examples used) and ``timings`` (seconds per step;
         ``startup``: importing torch and loading the transformer, once per
         process). For a
@@ -193,6 +195,7 @@ def predict(
         task_type=task.task_type.value,
         anchor_time=str(anchor),
         anchor_note=note,
+        notes=list(task.window_notes),
         mode=mode,
         predictor=context.get("predictor"),
         context=context,

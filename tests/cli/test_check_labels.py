@@ -46,7 +46,7 @@ def test_check_json_matches_python(shop_file: Path) -> None:
     assert result.exit_code == 0, result.output
     db = rg.connect(shop_file)
     expected = rg.pql.check(rg.pql.parse(CHURN), db.schema, db.con).describe()
-    assert json.loads(result.stdout) == expected
+    assert json.loads(result.stdout) == {**expected, "notes": []}  # no window drifts
 
 
 @pytest.mark.parametrize(

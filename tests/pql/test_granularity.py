@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -67,3 +69,39 @@ def test_days_over_months_is_noted(db: rg.Database) -> None:
     assert any(
         "the 1st of a month" in n and "Count it in months" in n for n in task.split_note.split("; ")
     )
+
+
+@pytest.fixture(scope="module")
+def seasons_folder(db: rg.Database, tmp_path_factory: pytest.TempPathFactory):
+    """The same tables as CSV files, for the command line."""
+    folder = tmp_path_factory.mktemp("seasons")
+    for name in ("Franchises", "Teams"):
+        db.table(name).to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+def test_check_and_predict_print_the_note(seasons_folder) -> None:
+    """``relgraph check`` and ``relgraph predict`` say it too (stderr), and
+    ``--json`` and ``predict``'s ``attrs`` carry it."""
+    from typer.testing import CliRunner
+
+    from relgraph.cli.main import app
+
+    runner = CliRunner()
+    query = "PREDICT SUM(Teams.W, 0, 365, days) FOR EACH Franchises.franchID"
+    shown = runner.invoke(app, ["check", str(seasons_folder), query], env={"COLUMNS": "400"})
+    assert shown.exit_code == 0, shown.output
+    assert "note: every Teams time is midnight on January 1st" in shown.output
+    as_json = runner.invoke(app, ["check", str(seasons_folder), query, "--json"])
+    (note,) = json.loads(as_json.stdout)["notes"]
+    assert "Count it in years" in note
+    fine = runner.invoke(
+        app, ["check", str(seasons_folder), query.replace("365, days", "1, years")]
+    )
+    assert fine.exit_code == 0 and "midnight" not in fine.output
+    preds = rg.predict(rg.connect(seasons_folder), query, anchor_time="2011-01-01", reasons=False)
+    assert any("Count it in years" in n for n in preds.attrs["notes"])
+    args = ["predict", str(seasons_folder), query, "--anchor-time", "2011-01-01"]
+    predicted = runner.invoke(app, args, env={"COLUMNS": "400"})
+    assert predicted.exit_code == 0, predicted.output
+    assert "note: every Teams time is midnight on January 1st" in predicted.output

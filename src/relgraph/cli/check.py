@@ -44,15 +44,20 @@ def check_command(
     """Parse and check a query: task type, entity, target, windows; or a clear error."""
     from relgraph.db.database import connect
     from relgraph.pql import check, parse
+    from relgraph.pql.granularity import window_notes
 
     parsed = parse(query)  # syntax errors need no database
     with err.status(f"reading {shown_source(source)} and inferring its schema"):
         db = connect(source, schema=schema, drop=drop or (), missing=missing or ())
-    info = check(parsed, db.schema, db.con).describe()
+    checked = check(parsed, db.schema, db.con)
+    info = checked.describe()
+    info["notes"] = window_notes(checked, db)
     if as_json:
         out.print_json(json.dumps(info))
         return
     out.print(check_table(info))
+    for note in info["notes"]:
+        err.print(Text("note: ", style="yellow") + Text(note))
 
 
 def check_table(info: dict) -> Table:

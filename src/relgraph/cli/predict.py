@@ -303,6 +303,8 @@ def _predict_icl(
     info = preds.attrs
     if info["anchor_note"]:
         err.print(f"{info['anchor_note']} (pass --anchor-time to choose)", highlight=False)
+    for note in info.get("notes", []):
+        err.print(Text("note: ", style="yellow") + Text(note))
     context = info["context"]
     classes = context.get("classes")
     shares = f", labels {classes}" if classes else ""

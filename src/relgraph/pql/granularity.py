@@ -78,3 +78,26 @@ def drifting_window_notes(db: Any, aggregations: list[tuple[ast.Aggregation, str
             f"entity) and two at others. Count it in {unit}"
         )
     return notes
+
+
+def window_notes(checked: Any, db: Any) -> list[str]:
+    """:func:`drifting_window_notes` of a checked query's target: for each of
+    its aggregations, the table its window reads.
+
+    Example:
+        >>> import pandas as pd, relgraph as rg
+        >>> from relgraph.pql import check, parse
+        >>> people = pd.DataFrame({"playerID": ["a", "b"]})
+        >>> batting = pd.DataFrame({"playerID": ["a", "a", "b"], "yearID": [2001, 2002, 2002],
+        ...                         "HR": [10, 12, 3]})
+        >>> db = rg.connect({"People": people, "Batting": batting})
+        >>> query = parse("PREDICT SUM(Batting.HR, 0, 365, days) FOR EACH People.playerID")
+        >>> window_notes(check(query, db.schema, db.con), db)[0][:40]
+        'every Batting time is midnight on Januar'
+    """
+    targets = [
+        (e, checked.aggregations[e].event_table)
+        for e in ast.expressions(checked.query.target)
+        if isinstance(e, ast.Aggregation) and checked.aggregations[e].event_table
+    ]
+    return drifting_window_notes(db, targets)

@@ -36,7 +36,7 @@ from relgraph.pql.categories import category_sets
 from relgraph.pql.checker import CheckedQuery, check
 from relgraph.pql.compiler import compile_entity_anchored, compile_static, compile_windowed
 from relgraph.pql.duration import Duration
-from relgraph.pql.granularity import drifting_window_notes
+from relgraph.pql.granularity import window_notes
 from relgraph.pql.parser import parse
 from relgraph.pql.splits import (
     SPLITS,
@@ -122,6 +122,9 @@ class Task:
         self._val_time = val_time
         self._test_time = test_time
         self._notes: list[str] = []
+        #: Warnings about the target's windows (one that drifts against a
+        #: table of whole years or months), also in :attr:`split_note`.
+        self.window_notes: list[str] = []
         self._tables: dict[str, pd.DataFrame] = {}
 
     # ------------------------------------------------------------ construction
@@ -185,12 +188,7 @@ class Task:
         )
         if checked.is_static and horizon is not None:
             task._notes.append("the horizon is ignored: the target has no time window")
-        targets = [
-            (e, checked.aggregations[e].event_table)
-            for e in ast.expressions(q.target)
-            if isinstance(e, ast.Aggregation) and checked.aggregations[e].event_table
-        ]
-        task._notes += drifting_window_notes(db, targets)
+        task.window_notes = window_notes(checked, db)
         if (
             checked.horizon is not None
             and step is not None
@@ -344,7 +342,8 @@ class Task:
     @property
     def split_note(self) -> str:
         """How the split times were chosen when not given, and warnings ('' when none)."""
-        return "; ".join([n for n in (self._split_times.note, *self._notes) if n])
+        notes = (self._split_times.note, *self._notes, *self.window_notes)
+        return "; ".join([n for n in notes if n])
 
     # ------------------------------------------------------------ facts
     @property
