@@ -356,3 +356,23 @@ def test_far_future_and_pre_1900_times_work_end_to_end() -> None:
     assert late.attrs["anchor_time"] == "9999-12-31 00:00:00"
     assert late["anchor_time"].eq(pd.Timestamp("9999-12-31")).all()
     assert set(late["customer_id"]) == set(far_shop()["orders"]["customer_id"].head(3))
+
+
+def test_fast_contexts_grow_with_the_entity_table(shop) -> None:
+    """``fast`` takes about one anchor's entities as context, 1,000 to 2,048
+    rows, whatever the number of rows asked for."""
+    small = rg.connect({**shop, "customers": shop["customers"].head(700)})
+    large = rg.connect(make_ecommerce(scale=0.3, seed=1))
+    query = "PREDICT SUM(orders.amount, 0, 30, days) FOR EACH customers.customer_id"
+    sizes = {}
+    for name, database in (("small", small), ("large", large)):
+        task = rg.Task.from_query(database, query)
+        model = IclModel().fit(task)
+        asked = task.entities_at(ANCHOR)
+        for rows in (3, len(asked)):
+            model.predict(asked.head(rows))
+            sizes[name, rows > 3] = model.last_context_["examples"]
+    assert sizes["small", False] == sizes["small", True] == 1000
+    customers = len(large.table("customers"))
+    assert customers > 1000 and sizes["large", False] == sizes["large", True]
+    assert sizes["large", True] == min(customers, 2048)
