@@ -21,9 +21,21 @@ from __future__ import annotations
 
 from relgraph.pql.duration import calendar_months
 
-__all__ = ["days_between", "epoch_seconds", "seconds_interval", "step_interval"]
+__all__ = [
+    "days_between",
+    "epoch_microseconds",
+    "epoch_seconds",
+    "seconds_interval",
+    "step_interval",
+]
 
 _EPOCH = "TIMESTAMP '1970-01-01 00:00:00'"
+
+
+def epoch_microseconds(expr: str) -> str:
+    """Whole microseconds since 1970 of a naive timestamp (BIGINT): an exact
+    order key for ``RANGE`` window frames in every dialect."""
+    return f"date_diff('microsecond', {_EPOCH}, {expr})"
 
 
 def epoch_seconds(expr: str) -> str:
@@ -32,7 +44,7 @@ def epoch_seconds(expr: str) -> str:
     Bit for bit DuckDB's ``epoch(expr)`` (microseconds divided by 1e6), but
     counted with ``date_diff``, which every dialect has and which depends on
     no session time zone."""
-    return f"CAST(date_diff('microsecond', {_EPOCH}, {expr}) AS DOUBLE) / 1000000.0"
+    return f"CAST({epoch_microseconds(expr)} AS DOUBLE) / 1000000.0"
 
 
 def days_between(later: str, earlier: str) -> str:

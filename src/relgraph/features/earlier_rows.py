@@ -48,7 +48,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from relgraph.db.sources.base import quote_ident as q
 from relgraph.engines.base import Engine
+from relgraph.engines.portable import epoch_microseconds
 from relgraph.engines.spark_examples import EXAMPLE_ID, spark_column
 from relgraph.engines.spark_views import TempViews
 
@@ -60,16 +62,7 @@ MAX_PARENTS = 4
 #: The names the two frames are registered under while the query runs.
 HISTORY, EXAMPLES = "__rg_earlier_history", "__rg_earlier_examples"
 
-_EPOCH = "TIMESTAMP '1970-01-01 00:00:00'"
 _DAY_US = 86_400_000_000
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _micros(expr: str) -> str:
-    return f"date_diff('microsecond', {_EPOCH}, {expr})"
 
 
 def earlier_rows_sql(
@@ -90,26 +83,27 @@ def earlier_rows_sql(
     example reads the windows ending just before its instant (``RANGE ...
     AND 1 PRECEDING`` on microseconds), so a window costs one sort, not a join
     of every example with every earlier row."""
-    e, t0 = _q(entity_table), "t0"
-    pcols = [f"{t0}.{_q(p)} AS __p{j}" for j, p in enumerate(parents)]
+    e, t0 = q(entity_table), "t0"
+    pcols = [f"{t0}.{q(p)} AS __p{j}" for j, p in enumerate(parents)]
     # the example's instant: its anchor, or its own row's time when that is
     # earlier, or just after the cutoff (rows at the cutoff are seen)
-    instant = f"least({_micros('x.t')}, coalesce({_micros('o.a')}, {_micros('x.t')}))"
+    anchor, own = epoch_microseconds("x.t"), epoch_microseconds("o.a")
+    instant = f"least({anchor}, coalesce({own}, {anchor}))"
     seen = ""
     if cutoff is not None:
         at = f"TIMESTAMP '{pd.Timestamp(cutoff).isoformat(sep=' ')}'"
         seen = f"WHERE h.a <= {at}"
-        instant = f"least({instant}, {_micros(at)} + 1)"
+        instant = f"least({instant}, {epoch_microseconds(at)} + 1)"
     rows = (
-        f"SELECT NULL AS i, {_micros('h.a')} AS ts, CAST(h.y AS DOUBLE) AS y"
+        f"SELECT NULL AS i, {epoch_microseconds('h.a')} AS ts, CAST(h.y AS DOUBLE) AS y"
         + "".join(f", {c}" for c in pcols)
-        + f" FROM {history} h LEFT JOIN {e} {t0} ON {t0}.{_q(key)} = h.k {seen}"
+        + f" FROM {history} h LEFT JOIN {e} {t0} ON {t0}.{q(key)} = h.k {seen}"
     )
     asked = (
         f"SELECT x.i, {instant} AS ts, CAST(NULL AS DOUBLE) AS y"
         + "".join(f", {c}" for c in pcols)
         + f" FROM {examples} x LEFT JOIN {history} o ON o.k = x.k"
-        + f" LEFT JOIN {e} {t0} ON {t0}.{_q(key)} = x.k"
+        + f" LEFT JOIN {e} {t0} ON {t0}.{q(key)} = x.k"
     )
 
     def over(partition: str, days: int | None) -> str:
