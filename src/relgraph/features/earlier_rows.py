@@ -111,38 +111,44 @@ def earlier_rows_sql(
         by = f"PARTITION BY {partition} " if partition else ""
         return f"OVER ({by}ORDER BY ts RANGE BETWEEN {start} PRECEDING AND 1 PRECEDING)"
 
-    cols = []
-    for days in windows:
-        name = "all" if days is None else f"last_{days}d"
-        cols.append(f'avg(y) {over("", days)} AS "earlier.mean.{name}"')
-        cols.append(f'count(y) {over("", days)} AS "earlier.count.{name}"')
-    cols.append(f'last_value(y IGNORE NULLS) {over("", None)} AS "earlier.last"')
-    latest = f"max(CASE WHEN y IS NOT NULL THEN ts END) {over('', None)}"
-    cols.append(f'CAST(ts - {latest} AS DOUBLE) / {_DAY_US}.0 AS "earlier.days_since_last"')
-    for j, p in enumerate(parents):
-        w, name = over(f"__p{j}", None), f"earlier[{p}]"
+    def column(name: str, aggregate: str, parent: int | None, days: int | None) -> str:
+        if aggregate == "age":
+            latest = f"max(CASE WHEN y IS NOT NULL THEN ts END) {over('', None)}"
+            return f'CAST(ts - {latest} AS DOUBLE) / {_DAY_US}.0 AS "{name}"'
+        value = f"{_AGGREGATES[aggregate]} {over('' if parent is None else f'__p{parent}', days)}"
+        if parent is not None:  # no parent: no rows of it
+            value = f"CASE WHEN __p{parent} IS NOT NULL THEN {value} END"
+        return f'{value} AS "{name}"'
 
-        def known(agg: str, w: str = w, j: int = j) -> str:  # no parent: no rows of it
-            return f"CASE WHEN __p{j} IS NOT NULL THEN {agg} {w} END"
-
-        cols.append(f'{known("avg(y)")} AS "{name}.mean.all"')
-        cols.append(f'{known("count(y)")} AS "{name}.count.all"')
-        cols.append(f'{known("last_value(y IGNORE NULLS)")} AS "{name}.last"')
+    cols = [column(*spec) for spec in _columns(parents, windows)]
     # the examples first: their ``i`` types the union (a struct on Spark)
     body = f"SELECT i, {', '.join(cols)} FROM ({asked} UNION ALL {rows}) AS u"
     return f"SELECT * FROM ({body}) AS f WHERE i IS NOT NULL"
 
 
+_AGGREGATES = {"mean": "avg(y)", "count": "count(y)", "last": "last_value(y IGNORE NULLS)"}
+
+
+def _columns(
+    parents: Sequence[str], windows: Sequence[int | None]
+) -> list[tuple[str, str, int | None, int | None]]:
+    """Each output column as (name, aggregate, parent's index or None, days
+    or None for all), in order: the one list the SQL and the names read."""
+    out: list[tuple[str, str, int | None, int | None]] = []
+    for days in windows:
+        span = "all" if days is None else f"last_{days}d"
+        out += [(f"earlier.mean.{span}", "mean", None, days)]
+        out += [(f"earlier.count.{span}", "count", None, days)]
+    out += [("earlier.last", "last", None, None), ("earlier.days_since_last", "age", None, None)]
+    for j, p in enumerate(parents):
+        for suffix, aggregate in (("mean.all", "mean"), ("count.all", "count"), ("last", "last")):
+            out.append((f"earlier[{p}].{suffix}", aggregate, j, None))
+    return out
+
+
 def feature_names(parents: Sequence[str], windows: Sequence[int | None] = WINDOWS) -> list[str]:
     """The columns :func:`earlier_rows_features` returns, in order."""
-    names = []
-    for days in windows:
-        name = "all" if days is None else f"last_{days}d"
-        names += [f"earlier.mean.{name}", f"earlier.count.{name}"]
-    names += ["earlier.last", "earlier.days_since_last"]
-    for p in parents:
-        names += [f"earlier[{p}].mean.all", f"earlier[{p}].count.all", f"earlier[{p}].last"]
-    return names
+    return [name for name, *_ in _columns(parents, windows)]
 
 
 def earlier_rows_features(

@@ -6,6 +6,7 @@ is the table's earlier rows instead (:mod:`relgraph.features.earlier_rows`)."""
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import pandas as pd
@@ -24,6 +25,10 @@ from relgraph.pql.task_type import TaskType
 LOOKBACK = 12
 #: Past horizons whose labels become history features.
 HISTORY_WINDOWS = 24
+
+# every row's label of a row-level task, read once per task (a model's fit and
+# predictions ask for it several times; the table can be large)
+_ROW_LABELS: weakref.WeakKeyDictionary[Task, pd.DataFrame] = weakref.WeakKeyDictionary()
 
 
 def reads_earlier_rows(task: Task) -> bool:
@@ -122,7 +127,12 @@ def target_history(
     earlier rows (:func:`~relgraph.features.earlier_rows.earlier_rows_features`).
     """
     if reads_earlier_rows(task):
-        history = task.table_at([task.latest], engine=engine)
+        if engine is not None:  # another engine: its own tables, not cached
+            history = task.table_at([task.latest], engine=engine)
+        else:
+            history = _ROW_LABELS.get(task)
+            if history is None:
+                history = _ROW_LABELS[task] = task.table_at([task.latest])
         return earlier_rows_features(
             history,
             examples,

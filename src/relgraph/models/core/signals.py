@@ -47,7 +47,7 @@ def describe(feature: str, value: Any) -> str:
         rows = (
             "earlier rows"
             if parts[0] == "earlier"
-            else f"earlier rows of the same {parts[0][8:-1]}"
+            else f"earlier rows of the same {parts[0][len('earlier[') : -1]}"
         )
         if parts[1] == "last":
             return f"{rows}: latest label {value_text(value)}"
