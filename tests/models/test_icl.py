@@ -376,3 +376,31 @@ def test_fast_contexts_grow_with_the_entity_table(shop) -> None:
     customers = len(large.table("customers"))
     assert customers > 1000 and sizes["large", False] == sizes["large", True]
     assert sizes["large", True] == min(customers, 2048)
+
+
+def test_a_kept_model_reuses_its_trees_and_kept_feature_rows(shop) -> None:
+    """Asked again over the same context (other entities), a kept model
+    predicts with the trees it fitted; rows filled in by keep_features are
+    the rows a prediction computes. Neither changes a prediction."""
+    from relgraph.predict import warm_model
+
+    query = CHURN.split(" WHERE")[0]
+    db = rg.connect(shop)
+    ids = db.table("customers")["customer_id"].sort_values().to_numpy()
+    model = warm_model(db, query, predictor="lightgbm")
+    asked = {"anchor_time": ANCHOR, "predictor": "lightgbm", "fitted": model}
+    rg.predict(db, query, entities=ids[:40], **asked)
+    when = pd.Timestamp(ANCHOR)
+    assert model.keep_features(pd.DataFrame({"customer_id": ids, "anchor_time": when})) == len(ids)
+    fits, rows = [], []
+    fit_trees, (inputs,) = model._fit_lightgbm, model._inputs.values()
+    features = inputs.plan.transform
+    model._fit_lightgbm = lambda *args: fits.append(1) or fit_trees(*args)
+    inputs.plan.transform = lambda db, r, **kw: rows.append(len(r)) or features(db, r, **kw)
+    warm = rg.predict(db, query, entities=ids[40:90], **asked)
+    assert fits == [] and len(model._boosters) == 1 and rows == []
+    assert len(model._inputs) == 1  # the same plan, so the rows were counted
+    cold = rg.predict(
+        rg.connect(shop), query, anchor_time=ANCHOR, entities=ids[40:90], predictor="lightgbm"
+    )
+    pd.testing.assert_frame_equal(warm, cold, check_exact=False, rtol=1e-9)

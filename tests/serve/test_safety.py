@@ -111,7 +111,7 @@ def test_cli_refuses_an_open_address_without_token(shop_file: Path) -> None:
 
 
 def test_cli_passes_the_warm_state_settings(shop_file: Path, monkeypatch) -> None:
-    """--models-kept and --suggestions reach the server's settings."""
+    """--models-kept, --prefetch-rows and --suggestions reach the server's settings."""
     import types
 
     import relgraph.serve
@@ -127,6 +127,7 @@ def test_cli_passes_the_warm_state_settings(shop_file: Path, monkeypatch) -> Non
     monkeypatch.setattr(relgraph.serve, "create_app", fake_app)
     monkeypatch.setattr(relgraph.serve, "serve_forever", lambda *args: None)
     args = ["serve", str(shop_file), "--models-kept", "3", "--suggestions", "0"]
-    result = CliRunner().invoke(cli, args)
+    result = CliRunner().invoke(cli, [*args, "--prefetch-rows", "7"])
     assert result.exit_code == 0, result.output
-    assert (seen["settings"].models_kept, seen["settings"].suggestions) == (3, 0)
+    got = seen["settings"]
+    assert (got.models_kept, got.suggestions, got.prefetch_rows) == (3, 0, 7)

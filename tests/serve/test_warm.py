@@ -167,3 +167,32 @@ def test_kept_feature_rows_are_bounded(shop_file: Path, monkeypatch: pytest.Monk
     inputs.transform(task, b)  # its own rows were kept
     inputs.transform(task, a.head(5))  # the others were dropped
     assert asked == [40, 20, 5]
+
+
+@pytest.mark.parametrize("prefetch_rows", [20_000, 0])
+def test_other_entities_find_their_feature_rows_filled_in(
+    shop_file: Path, prefetch_rows: int
+) -> None:
+    """After a question about some customers, the server fills in the rows of
+    the others at that anchor (unless told not to): asking about them then
+    computes no relational feature row, and the answer is the one computed cold."""
+    ids = rg.connect(shop_file).table("customers")["customer_id"].sort_values().tolist()
+    settings = ServeSettings(
+        str(shop_file), check_every_s=0.0, suggestions=0, prefetch_rows=prefetch_rows
+    )
+    app = create_app(settings, warm=False)
+    models, prefetch = app.state.served.models, app.state.prefetch
+    with BackgroundServer(app) as server, httpx.Client(base_url=server.url, timeout=120) as c:
+        body = {"query": CHURN, "anchor_time": ANCHOR}
+        c.post("/predict", json={**body, "entities": ids[:30]}).raise_for_status()
+        assert prefetch.idle(timeout=60)
+        assert prefetch.filled == (len(ids) if prefetch_rows else 0)
+        (kept,) = models._models.values()
+        (inputs,) = kept._inputs.values()
+        asked = count_feature_rows(inputs)
+        other = c.post("/predict", json={**body, "entities": ids[100:160]}).json()
+        assert not other["cached"] and len(kept._inputs) == 1  # the same plan counted
+        # the context's rows were kept by the first question; the new ones filled in
+        assert asked == ([] if prefetch_rows else [60])
+    cold = rg.predict(rg.connect(shop_file), CHURN, anchor_time=ANCHOR, entities=ids[100:160])
+    _same_predictions(other["rows"], cold)

@@ -54,6 +54,14 @@ def serve_command(
             "only what is new (0: none).",
         ),
     ] = 16,
+    prefetch_rows: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="After a question about some entities, fill in the feature rows of up to "
+            "this many others at the same anchor in the background (0: off).",
+        ),
+    ] = 20_000,
     suggestions: Annotated[
         int,
         typer.Option(
@@ -86,6 +94,7 @@ def serve_command(
         check_every_s=check_every,
         max_in_flight=max_in_flight,
         models_kept=models_kept,
+        prefetch_rows=prefetch_rows,
         suggestions=suggestions,
     )
     with err.status("reading the database and loading the context transformer"):

@@ -15,6 +15,7 @@ from relgraph.pql import Task, check, parse
 from relgraph.predict import predict, predict_saved
 from relgraph.serve.errors import ServeError
 from relgraph.serve.messages import LabelsRequest, PredictRequest
+from relgraph.serve.prefetch import FeaturePrefetch
 from relgraph.serve.saved_models import saved_model_path
 from relgraph.serve.settings import ServeSettings
 from relgraph.serve.warm import KeptModels
@@ -49,12 +50,16 @@ def predict_answer(
     request: PredictRequest,
     settings: ServeSettings,
     models: KeptModels | None = None,
+    prefetch: FeaturePrefetch | None = None,
+    version: int = 0,
 ) -> dict[str, Any]:
     """Predictions as ``relgraph predict`` makes them: the in-context model
     (``model="icl"``) or a saved model of the server's folder. With
     ``models``, the in-context model kept for the question (made and kept
     when there is none) answers it: the same predictions, with what it
-    computed for earlier requests reused.
+    computed for earlier requests reused; with ``prefetch`` too, the feature
+    rows of the question's other entities at the same anchor are then filled
+    in the background (database ``version``).
 
     Returns:
         The answer without ``rows``, and the predictions frame under ``"frame"``.
@@ -76,6 +81,8 @@ def predict_answer(
             fitted=fitted,
             reasons=request.reasons,
         )
+        if prefetch is not None:
+            prefetch.after_answer(fitted, pd.Timestamp(preds.attrs["anchor_time"]), version)
     else:
         if request.entities is not None:
             raise ServeError(

@@ -38,6 +38,7 @@ from relgraph.serve.messages import (
     SuggestionsState,
 )
 from relgraph.serve.pages import page_router
+from relgraph.serve.prefetch import FeaturePrefetch
 from relgraph.serve.saved_models import saved_model_names
 from relgraph.serve.settings import ServeSettings
 from relgraph.serve.state import ServedDatabase
@@ -85,12 +86,14 @@ def create_app(settings: ServeSettings, warm: bool = True) -> FastAPI:
     gate = ConcurrencyGate(settings.max_in_flight)
     jobs = JobRunner(settings.max_jobs)
     suggestions = Suggestions(served, settings.suggestions)
+    prefetch = FeaturePrefetch(served, settings.prefetch_rows)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         jobs.close()  # queued jobs are dropped; the running one is let finish
         suggestions.close()
+        prefetch.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -100,7 +103,7 @@ def create_app(settings: ServeSettings, warm: bool = True) -> FastAPI:
         responses=ERRORS,
     )
     app.state.served, app.state.jobs, app.state.gate = served, jobs, gate
-    app.state.suggestions = suggestions
+    app.state.suggestions, app.state.prefetch = suggestions, prefetch
     install_error_handlers(app)
     if settings.loopback:
         app.add_middleware(LoopbackHostMiddleware)
@@ -146,7 +149,9 @@ def create_app(settings: ServeSettings, warm: bool = True) -> FastAPI:
                     kept = None if request.fresh else served.lookup(key)
                     if kept is None:
                         models = None if request.fresh else served.models
-                        answer = predict_answer(db, request, settings, models)
+                        answer = predict_answer(
+                            db, request, settings, models, prefetch, served.version
+                        )
                         served.keep(key, answer)
                         version, cached = served.version, False
             if kept is not None:

@@ -39,6 +39,10 @@ class ServeSettings:
             rows, chosen predictor) are kept warm per database version, so a
             question asked again about other entities, another anchor or with
             reasons computes only what is new (0: none). (default: 16)
+        prefetch_rows (int): after a question about some entities, the
+            feature rows of up to this many entities of its table at the same
+            anchor are filled in the background, so the next question about
+            other ones skips their feature SQL (0: off). (default: 20,000)
         suggestions (int): suggested questions computed in the background
             once per database version for ``GET /suggest`` and the page (0:
             none). (default: 10)
@@ -61,6 +65,7 @@ class ServeSettings:
     check_every_s: float = 2.0
     cache_size: int = 32
     models_kept: int = 16
+    prefetch_rows: int = 20_000
     suggestions: int = 10
 
     @property

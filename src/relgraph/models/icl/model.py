@@ -41,6 +41,7 @@ import dataclasses
 import hashlib
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -103,6 +104,8 @@ _UNSTRATIFIED = (TaskType.regression, TaskType.multilabel_classification)
 #: each): a multiple of the transformer's own chunk (2048 rows), so the outputs
 #: are those of predicting every row at once.
 PREDICT_CHUNK = 8192
+#: LightGBM models kept per in-context model, one per context (the latest ones).
+KEPT_BOOSTERS = 8
 #: ``callback(done, total)``: query rows predicted so far, of all of them.
 ProgressCallback = Callable[[int, int], None]
 #: Folds of the context rows' category encoding (each row's value comes from
@@ -263,6 +266,9 @@ class IclModel(Model):
         # warm (relgraph serve) asked again over the same context does not
         # refit the candidates (the largest part of a prediction's time).
         self._choices: dict[str, tuple[str, dict[str, Any]]] = {}
+        # LightGBM fitted on a context, by the same digest: asked again over
+        # that context (other entities) the same trees predict them
+        self._boosters: OrderedDict[str, Any] = OrderedDict()
         #: The context sampled for each (anchor, cutoff).
         self._sampled: dict[tuple, pd.DataFrame] = {}
         self._entity_rows: int | None = None
@@ -320,6 +326,45 @@ class IclModel(Model):
         counts twice). Link prediction reports nothing. Returns ``self``."""
         self._progress = callback
         return self
+
+    def keep_features(self, examples: pd.DataFrame) -> int:
+        """Compute and keep the feature rows that predicting ``examples``
+        (entity key, ``anchor_time``; no cutoff) will read, predicting nothing:
+        a warm process (``relgraph serve``) fills them in while idle, so a
+        later question about those entities skips their feature SQL. The
+        predictions do not change (a row depends on its entity and anchor only).
+
+        Returns:
+            The rows computed or found kept; 0 where nothing is kept this way:
+            a target without a window (each entity is described at its own
+            time), a forecast (a model per window) or link prediction.
+
+        Example:
+            >>> import relgraph as rg
+            >>> from relgraph.bench.demo import make_ecommerce
+            >>> db = rg.connect(make_ecommerce(scale=0.05))
+            >>> task = rg.Task.from_query(db, "PREDICT COUNT(orders.*, 0, 30, days) = 0 "
+            ...                           "FOR EACH customers.customer_id")
+            >>> model = IclModel().fit(task)
+            >>> model.keep_features(task.entities_at(task.latest).head(50))
+            50
+        """
+        task = self.task_
+        described_alone = task.is_static or task.anchor == "entity"
+        if examples.empty or described_alone or self.per_step:
+            return 0
+        if task.task_type is TaskType.link_prediction:
+            return 0
+        rows = pd.DataFrame(
+            {
+                task.entity_key: examples[task.entity_key].to_numpy(),
+                "anchor_time": pd.to_datetime(examples["anchor_time"]).astype("datetime64[us]"),
+            }
+        ).drop_duplicates(ignore_index=True)
+        # the plan a prediction of these rows would choose (see _run_windowed)
+        until = rows["anchor_time"].min()
+        self._task_inputs(until).transform(self._context_task, rows)
+        return len(rows)
 
     # ------------------------------------------------------------ predict / explain
     def _predict(self, examples: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:
@@ -581,7 +626,7 @@ class IclModel(Model):
             advance(len(x_query))
             signals, details = _rule_reasons(use, x_query, raw, top) if top else ([], [])
             return raw, signals, details
-        booster = self._fit_lightgbm(x_context, y, classes) if use != "transformer" else None
+        booster = self._context_booster(x_context, y, classes) if use != "transformer" else None
         raws, signals, details = [], [], []
         for start in range(0, max(len(x_query), 1), PREDICT_CHUNK):
             chunk = x_query.iloc[start : start + PREDICT_CHUNK]
@@ -776,6 +821,22 @@ class IclModel(Model):
         if kind == "binary":
             raw = raw[:, 1]
         return raw, np.asarray(contrib_sum) / parts
+
+    def _context_booster(
+        self, x_context: pd.DataFrame, y: np.ndarray, classes: list[str] | None
+    ) -> Any:
+        """:meth:`_fit_lightgbm` of the context, fitted once per context (the
+        last :data:`KEPT_BOOSTERS` kept): the fit is deterministic, so a kept
+        one predicts exactly as a new one would."""
+        digest = _choice_digest("lightgbm", x_context, y, [], classes)
+        booster = self._boosters.get(digest)
+        if booster is None:
+            booster = self._fit_lightgbm(x_context, y, classes)
+            self._boosters[digest] = booster
+            while len(self._boosters) > KEPT_BOOSTERS:
+                self._boosters.popitem(last=False)
+        self._boosters.move_to_end(digest)
+        return booster
 
     def _fit_lightgbm(
         self, x_context: pd.DataFrame, y: np.ndarray, classes: list[str] | None
