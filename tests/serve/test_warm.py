@@ -173,9 +173,10 @@ def test_kept_feature_rows_are_bounded(shop_file: Path, monkeypatch: pytest.Monk
 def test_other_entities_find_their_feature_rows_filled_in(
     shop_file: Path, prefetch_rows: int
 ) -> None:
-    """After a question about some customers, the server fills in the rows of
-    the others at that anchor (unless told not to): asking about them then
-    computes no relational feature row, and the answer is the one computed cold."""
+    """After a question about some customers (not after the whole question),
+    the server fills in the rows of the others at that anchor (unless told
+    not to): asking about them then computes no relational feature row, and
+    the answer is the one computed cold."""
     ids = rg.connect(shop_file).table("customers")["customer_id"].sort_values().tolist()
     settings = ServeSettings(
         str(shop_file), check_every_s=0.0, suggestions=0, prefetch_rows=prefetch_rows
@@ -184,14 +185,17 @@ def test_other_entities_find_their_feature_rows_filled_in(
     models, prefetch = app.state.served.models, app.state.prefetch
     with BackgroundServer(app) as server, httpx.Client(base_url=server.url, timeout=120) as c:
         body = {"query": CHURN, "anchor_time": ANCHOR}
+        whole = {"query": CHURN, "anchor_time": "2024-09-01"}  # another anchor's rows
+        c.post("/predict", json=whole).raise_for_status()  # the whole question: no others
+        assert prefetch.idle(timeout=60) and prefetch.filled == 0
         c.post("/predict", json={**body, "entities": ids[:30]}).raise_for_status()
         assert prefetch.idle(timeout=60)
         assert prefetch.filled == (len(ids) if prefetch_rows else 0)
         (kept,) = models._models.values()
-        (inputs,) = kept._inputs.values()
+        inputs = kept._inputs[str(pd.Timestamp(ANCHOR))]
         asked = count_feature_rows(inputs)
         other = c.post("/predict", json={**body, "entities": ids[100:160]}).json()
-        assert not other["cached"] and len(kept._inputs) == 1  # the same plan counted
+        assert not other["cached"] and len(kept._inputs) == 2  # the plan counted was used
         # the context's rows were kept by the first question; the new ones filled in
         assert asked == ([] if prefetch_rows else [60])
     cold = rg.predict(rg.connect(shop_file), CHURN, anchor_time=ANCHOR, entities=ids[100:160])

@@ -57,9 +57,9 @@ def predict_answer(
     (``model="icl"``) or a saved model of the server's folder. With
     ``models``, the in-context model kept for the question (made and kept
     when there is none) answers it: the same predictions, with what it
-    computed for earlier requests reused; with ``prefetch`` too, the feature
-    rows of the question's other entities at the same anchor are then filled
-    in the background (database ``version``).
+    computed for earlier requests reused; with ``prefetch`` too, after a
+    request that names its ``entities``, the feature rows of the others at
+    the same anchor are filled in the background (database ``version``).
 
     Returns:
         The answer without ``rows``, and the predictions frame under ``"frame"``.
@@ -81,7 +81,8 @@ def predict_answer(
             fitted=fitted,
             reasons=request.reasons,
         )
-        if prefetch is not None:
+        if prefetch is not None and request.entities is not None:
+            # asked about some: others are likely next (not so after a whole question)
             prefetch.after_answer(fitted, pd.Timestamp(preds.attrs["anchor_time"]), version)
     else:
         if request.entities is not None:
