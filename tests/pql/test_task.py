@@ -141,3 +141,32 @@ def test_static_target_table(trials: rg.Database) -> None:
     starts = trials.table("studies").set_index("study_id").started_at
     assert (table.anchor_time.to_numpy() == starts.loc[table.study_id].to_numpy()).all()
     assert "WITH periods AS" in task.sql(split="test")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "PREDICT COUNT(orders.*, 0, 30, days) = 0 FOR EACH customers.customer_id",
+        "PREDICT SUM(orders.amount, 0, 30) FOR EACH customers.customer_id "
+        "WHERE COUNT(orders.*, -90, 0, days) > 0",
+        "PREDICT FIRST(orders.channel, 0, 30) FOR EACH customers.customer_id",
+        "PREDICT LIST_DISTINCT(order_items.product_id, 0, 30) RANK TOP 5 "
+        "FOR EACH customers.customer_id",
+        "PREDICT SUM(orders.amount, 0, 7, days) FORECAST 3 TIMEFRAMES "
+        "FOR customers.customer_id IN (3, 1)",
+    ],
+)
+def test_labels_sql_from_the_compiled_template_is_the_compiled_sql(
+    shop: rg.Database, query: str
+) -> None:
+    """table_at compiles a task's SQL once and puts each call's anchors in:
+    the text is the one compiling with those anchors gives."""
+    from relgraph.pql.compiler import compile_windowed
+
+    task = rg.Task.from_query(shop, query, val_time="2024-06-01", test_time="2024-09-01")
+    anchors = [pd.Timestamp("2024-05-01"), pd.Timestamp("2024-06-01 06:30:00.25")]
+    want = compile_windowed(task.checked, anchors).sql(dialect="duckdb")
+    assert task._windowed_sql(anchors) == want
+    assert task._windowed_sql(anchors[:1]) == compile_windowed(task.checked, anchors[:1]).sql(
+        dialect="duckdb"
+    )

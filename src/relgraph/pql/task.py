@@ -585,8 +585,27 @@ class Task:
         anchors = self._anchors(anchor_times)
         if not anchors:
             return self._empty()
-        sql = self._expression(anchors, since).sql(dialect="duckdb")
+        sql = None if self.is_static else self._windowed_sql(anchors)
+        if sql is None:
+            sql = self._expression(anchors, since).sql(dialect="duckdb")
         return self.labels_frame(self._engine(engine).fetch(sql))
+
+    def _windowed_sql(self, anchors: list[pd.Timestamp]) -> str | None:
+        """The windowed labels' DuckDB SQL at ``anchors`` from a text compiled
+        once per task (building it with sqlglot costs about 40 ms; only the
+        anchors' VALUES differ between calls). None when the template does
+        not hold its placeholder exactly once."""
+        template, placeholder = self._windowed_template
+        if template.count(placeholder) != 1:
+            return None
+        values = ", ".join(f"('{t.isoformat(sep=' ')}')" for t in anchors)
+        return template.replace(placeholder, values)
+
+    @functools.cached_property
+    def _windowed_template(self) -> tuple[str, str]:
+        marker = pd.Timestamp("1677-09-22 00:12:43.145224")  # no real anchor
+        sql = compile_windowed(self.checked, [marker]).sql(dialect="duckdb")
+        return sql, f"('{marker.isoformat(sep=' ')}')"
 
     def sql(
         self,
