@@ -14,9 +14,13 @@ predictors and simple rules) and with each predictor (``lightgbm``,
 ``transformer``, ``blend``) asked for.
 
 Each case runs once to warm up (imports, DuckDB's first plans), then
-``--repeat`` times; the report gives the median of each step (labels: the
-task and the entities; features; prediction: the fit on the context, the
-predictions and their reasons) and of the total.
+``--repeat`` times, each the first question on a database file connected for
+it (the connection not timed: a user's process after ``rg.connect``, with
+nothing of an earlier question kept); the report gives the median of each
+step (labels: the task and the entities; features; prediction: the fit on
+the context, the predictions and their reasons) and of the total. Beside it,
+``again_total``: the same question again on that database, which keeps its
+feature rows (a warm process: ``relgraph serve``, a notebook asking twice).
 
 Modes: rel-f1 driver-dnf in ``normal`` and ``best`` (5,000 and 20,000 context
 examples; their default predictor, ``blend``), timed the same way, beside
@@ -37,8 +41,11 @@ Run::
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,24 +71,32 @@ PREDICTORS = (None, "lightgbm", "transformer", "blend")
 
 
 def time_case(
-    db: Any,
+    connect: Callable[[], Any],
     query: str,
     repeat: int,
     entities: list | None = None,
     predictor: str | None = "lightgbm",
     mode: str = "fast",
 ) -> dict[str, Any]:
-    """Median seconds per step of ``rg.predict`` over ``repeat`` runs (after one warm-up)."""
+    """Median seconds per step of ``rg.predict`` over ``repeat`` runs (after
+    one warm-up), each the first question on a database ``connect()`` has just
+    opened (not timed): nothing of an earlier question is kept. Beside it,
+    ``again_total``: the same question asked again on that database, whose
+    feature rows it keeps (what a warm process such as ``relgraph serve`` sees)."""
     import relgraph as rg
 
     kwargs = {"entities": entities, "predictor": predictor, "mode": mode}
-    rg.predict(db, query, **kwargs)
-    runs = []
+    rg.predict(connect(), query, **kwargs)  # imports, DuckDB's first plans, the file cache
+    runs, again = [], []
     for _ in range(repeat):
+        db = connect()
         start = time.perf_counter()
         pred = rg.predict(db, query, **kwargs)
         total = time.perf_counter() - start
         runs.append({**pred.attrs["timings"], "total": total})
+        start = time.perf_counter()
+        rg.predict(db, query, **kwargs)
+        again.append(time.perf_counter() - start)
     steps = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     return {
         "query": query,
@@ -89,6 +104,7 @@ def time_case(
         "anchor_time": pred.attrs["anchor_time"],
         "context_examples": pred.attrs["context"]["examples"],
         "seconds": steps,
+        "again_total": statistics.median(again),
         "runs": runs,
     }
 
@@ -148,16 +164,23 @@ def main() -> None:
     import pandas as pd
 
     import relgraph as rg
-    from relgraph.bench.demo import make_ecommerce
+    from relgraph.bench.demo import make_ecommerce, write_duckdb
 
     cases: dict[str, Any] = {}
     modes: dict[str, Any] = {}
+    folder = Path(tempfile.mkdtemp(prefix="icl_latency_"))
     if args.raw.is_dir():
         from relgraph.bench.rel_f1 import load_rel_f1
 
+        loaded = load_rel_f1(args.raw)
+        write_duckdb({t: loaded.table(t) for t in loaded.schema.tables}, folder / "f1.duckdb")
         start = time.perf_counter()
-        f1 = load_rel_f1(args.raw)
+        rg.connect(folder / "f1.duckdb")
         loading = time.perf_counter() - start
+
+        def f1() -> Any:
+            return rg.connect(folder / "f1.duckdb")
+
         for name, query in F1_QUERIES.items():
             for predictor in PREDICTORS:
                 case = time_case(f1, query, args.repeat, predictor=predictor)
@@ -172,11 +195,16 @@ def main() -> None:
     else:
         print(f"skipping rel-f1: {args.raw} not found")
 
+    write_duckdb(make_ecommerce(scale=0.5), folder / "shop.duckdb")
     start = time.perf_counter()
-    shop = rg.connect(make_ecommerce(scale=0.5))
+    first = rg.connect(folder / "shop.duckdb")
     loading = time.perf_counter() - start
-    customers = shop.con.sql("SELECT customer_id FROM customers ORDER BY customer_id").df()
+    customers = first.con.sql("SELECT customer_id FROM customers ORDER BY customer_id").df()
     entities = customers["customer_id"].head(1000).tolist()
+
+    def shop() -> Any:
+        return rg.connect(folder / "shop.duckdb")
+
     for predictor in PREDICTORS:
         case = time_case(shop, CHURN, args.repeat, entities, predictor)
         cases[f"ecommerce churn {predictor or 'default'}"] = {
@@ -188,7 +216,7 @@ def main() -> None:
 
     print(
         f"{'case':<40} {'entities':>8} {'labels':>7} {'features':>9} {'predict':>8} "
-        f"{'total':>7} {'target':>7}"
+        f"{'total':>7} {'target':>7} {'':>7} {'again':>6}"
     )
     for name, case in cases.items():
         s = case["seconds"]
@@ -196,7 +224,7 @@ def main() -> None:
         print(
             f"{name:<40} {case['entities']:>8} {s['labels']:>7.3f} {s['features']:>9.3f} "
             f"{s['prediction']:>8.3f} {s['total']:>7.3f} {'<' + str(target):>7} "
-            f"{'met' if s['total'] < target else 'NOT met'}"
+            f"{'met' if s['total'] < target else 'NOT met':>7} {case['again_total']:>6.3f}"
         )
     for mode, case in modes.items():
         s = case["seconds"]
@@ -217,6 +245,7 @@ def main() -> None:
             "fresh-process imports: "
             + ", ".join(f"{k} {v:.2f} s" for k, v in cold["fresh_process_import_seconds"].items())
         )
+    shutil.rmtree(folder, ignore_errors=True)
     write_report(
         args.out,
         "icl_latency",
