@@ -391,7 +391,8 @@ def test_a_kept_model_reuses_its_trees_and_kept_feature_rows(shop) -> None:
     asked = {"anchor_time": ANCHOR, "predictor": "lightgbm", "fitted": model}
     rg.predict(db, query, entities=ids[:40], **asked)
     when = pd.Timestamp(ANCHOR)
-    assert model.keep_features(pd.DataFrame({"customer_id": ids, "anchor_time": when})) == len(ids)
+    filled, columns = model.keep_features(pd.DataFrame({"customer_id": ids, "anchor_time": when}))
+    assert filled == len(ids) and columns > 10
     fits, rows = [], []
     fit_trees, (inputs,) = model._fit_lightgbm, model._inputs.values()
     features = inputs.plan.transform

@@ -200,3 +200,18 @@ def test_other_entities_find_their_feature_rows_filled_in(
         assert asked == ([] if prefetch_rows else [60])
     cold = rg.predict(rg.connect(shop_file), CHURN, anchor_time=ANCHOR, entities=ids[100:160])
     _same_predictions(other["rows"], cold)
+
+
+def test_filling_in_stops_at_its_cells_budget(shop_file: Path, monkeypatch) -> None:
+    """A wide feature table fills in fewer rows: at most MAX_FILLED_CELLS
+    values (never less than a turn's rows)."""
+    import relgraph.serve.prefetch as prefetch_module
+
+    monkeypatch.setattr(prefetch_module, "CHUNK_ROWS", 40)
+    monkeypatch.setattr(prefetch_module, "MAX_FILLED_CELLS", 100)  # a turn's rows, then stop
+    app = create_app(ServeSettings(str(shop_file), suggestions=0), warm=False)
+    with BackgroundServer(app) as server, httpx.Client(base_url=server.url, timeout=120) as c:
+        body = {"query": CHURN, "anchor_time": ANCHOR, "entities": [1, 2]}
+        c.post("/predict", json=body).raise_for_status()
+        assert app.state.prefetch.idle(timeout=60)
+        assert app.state.prefetch.filled == 40

@@ -29,8 +29,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("relgraph.serve")
 
 #: Rows computed per turn: a request that comes meanwhile waits at most for
-#: this many rows' feature SQL (about 0.1-0.2 s here at a new anchor).
+#: this many rows' feature SQL (0.1-0.2 s at a new anchor of the demo shop;
+#: about 2.5 s on Lahman's people, 2,000 feature columns over 17 join paths).
 CHUNK_ROWS = 500
+#: Most feature values filled in per question and anchor (8 bytes each: 32 MB):
+#: a wide feature table fills in fewer rows.
+MAX_FILLED_CELLS = 4_000_000
 
 
 class FeaturePrefetch:
@@ -39,8 +43,8 @@ class FeaturePrefetch:
     Args:
         served (ServedDatabase): the database, used in turns with the requests.
         max_rows (int): most entities filled in per question and anchor (the
-            first ones of the entity table by key; 0: off). Bounded so that
-            what is kept stays far under the feature rows' own bound.
+            first ones of the entity table by key; 0: off), and at most
+            :data:`MAX_FILLED_CELLS` feature values.
 
     Example:
         >>> from relgraph.serve.settings import ServeSettings
@@ -95,13 +99,15 @@ class FeaturePrefetch:
             with self.served.in_turns(version) as (db, pause):
                 ids = db.table(task.entity_table, [task.entity_key])[task.entity_key]
                 ids = ids.dropna().sort_values().head(self.max_rows).to_numpy()
-                for start in range(0, len(ids), CHUNK_ROWS):
-                    if self._closed:
-                        return
-                    rows = pd.DataFrame(
-                        {task.entity_key: ids[start : start + CHUNK_ROWS], "anchor_time": anchor}
-                    )
-                    self.filled += model.keep_features(rows)
+                start, end = 0, len(ids)
+                while start < end and not self._closed:
+                    chunk = ids[start : start + CHUNK_ROWS]
+                    rows = pd.DataFrame({task.entity_key: chunk, "anchor_time": anchor})
+                    filled, columns = model.keep_features(rows)
+                    self.filled += filled
+                    start += len(chunk)
+                    if columns:
+                        end = min(end, max(MAX_FILLED_CELLS // columns, CHUNK_ROWS))
                     pause()
         except StaleVersion:
             return  # reloaded: what it would keep is for an old version

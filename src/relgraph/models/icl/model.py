@@ -327,7 +327,7 @@ class IclModel(Model):
         self._progress = callback
         return self
 
-    def keep_features(self, examples: pd.DataFrame) -> int:
+    def keep_features(self, examples: pd.DataFrame) -> tuple[int, int]:
         """Compute and keep the feature rows that predicting ``examples``
         (entity key, ``anchor_time``; no cutoff) will read, predicting nothing:
         a warm process (``relgraph serve``) fills them in while idle, so a
@@ -335,9 +335,10 @@ class IclModel(Model):
         predictions do not change (a row depends on its entity and anchor only).
 
         Returns:
-            The rows computed or found kept; 0 where nothing is kept this way:
-            a target without a window (each entity is described at its own
-            time), a forecast (a model per window) or link prediction.
+            The rows computed or found kept and their feature columns; (0, 0)
+            where nothing is kept this way: a target without a window (each
+            entity is described at its own time), a forecast (a model per
+            window) or link prediction.
 
         Example:
             >>> import relgraph as rg
@@ -346,15 +347,16 @@ class IclModel(Model):
             >>> task = rg.Task.from_query(db, "PREDICT COUNT(orders.*, 0, 30, days) = 0 "
             ...                           "FOR EACH customers.customer_id")
             >>> model = IclModel().fit(task)
-            >>> model.keep_features(task.entities_at(task.latest).head(50))
-            50
+            >>> rows, columns = model.keep_features(task.entities_at(task.latest).head(50))
+            >>> rows, columns > 10
+            (50, True)
         """
         task = self.task_
         described_alone = task.is_static or task.anchor == "entity"
         if examples.empty or described_alone or self.per_step:
-            return 0
+            return 0, 0
         if task.task_type is TaskType.link_prediction:
-            return 0
+            return 0, 0
         rows = pd.DataFrame(
             {
                 task.entity_key: examples[task.entity_key].to_numpy(),
@@ -363,8 +365,8 @@ class IclModel(Model):
         ).drop_duplicates(ignore_index=True)
         # the plan a prediction of these rows would choose (see _run_windowed)
         until = rows["anchor_time"].min()
-        self._task_inputs(until).transform(self._context_task, rows)
-        return len(rows)
+        features = self._task_inputs(until).transform(self._context_task, rows)
+        return features.shape
 
     # ------------------------------------------------------------ predict / explain
     def _predict(self, examples: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:
@@ -614,8 +616,12 @@ class IclModel(Model):
         folds = None
         if choose and self.choose and self.predictor is None:
             folds = validation_folds(context_times, self.seed, y)
+        # hashing a wide context costs ~0.1 s: once for the choice and the trees
+        context = ""
+        if folds is not None or use != "transformer":
+            context = _context_digest(x_context, y, classes)
         if folds is not None:
-            digest = _choice_digest(use, x_context, y, folds, classes)
+            digest = _choice_digest(use, context, folds)
             if digest not in self._choices:
                 use = self._choose(use, x_context, y, folds, classes)
                 self._choices[digest] = (use, self.last_choice_)
@@ -626,7 +632,9 @@ class IclModel(Model):
             advance(len(x_query))
             signals, details = _rule_reasons(use, x_query, raw, top) if top else ([], [])
             return raw, signals, details
-        booster = self._context_booster(x_context, y, classes) if use != "transformer" else None
+        booster = None
+        if use != "transformer":
+            booster = self._context_booster(x_context, y, classes, context)
         raws, signals, details = [], [], []
         for start in range(0, max(len(x_query), 1), PREDICT_CHUNK):
             chunk = x_query.iloc[start : start + PREDICT_CHUNK]
@@ -823,12 +831,12 @@ class IclModel(Model):
         return raw, np.asarray(contrib_sum) / parts
 
     def _context_booster(
-        self, x_context: pd.DataFrame, y: np.ndarray, classes: list[str] | None
+        self, x_context: pd.DataFrame, y: np.ndarray, classes: list[str] | None, digest: str
     ) -> Any:
-        """:meth:`_fit_lightgbm` of the context, fitted once per context (the
-        last :data:`KEPT_BOOSTERS` kept): the fit is deterministic, so a kept
-        one predicts exactly as a new one would."""
-        digest = _choice_digest("lightgbm", x_context, y, [], classes)
+        """:meth:`_fit_lightgbm` of the context (``digest``: its
+        :func:`_context_digest`), fitted once per context (the last
+        :data:`KEPT_BOOSTERS` kept): the fit is deterministic, so a kept one
+        predicts exactly as a new one would."""
         booster = self._boosters.get(digest)
         if booster is None:
             booster = self._fit_lightgbm(x_context, y, classes)
@@ -998,15 +1006,9 @@ class IclModel(Model):
         self._reset()
 
 
-def _choice_digest(
-    asked: str,
-    x_context: pd.DataFrame,
-    y: np.ndarray,
-    folds: list[Fold],
-    classes: list[str] | None,
-) -> str:
-    """A digest of every input of :meth:`IclModel._choose` (the model's own
-    settings aside): equal digests, equal choices."""
+def _context_digest(x_context: pd.DataFrame, y: np.ndarray, classes: list[str] | None) -> str:
+    """A digest of a context (its feature rows, labels and classes): equal
+    digests, equal contexts (the key of what is kept per context)."""
     # Numbers as one float block: a count is an integer column in one feature
     # table and a float one in another (where a row had nothing to count), with
     # the same values. (Converting column by column is slow with hundreds.)
@@ -1017,13 +1019,21 @@ def _choice_digest(
     numbers = [i for i, kind in enumerate(kinds) if kind == "number"]
     others = [i for i, kind in enumerate(kinds) if kind != "number"]
     names = list(map(str, x_context.columns))
-    h = hashlib.sha256(json.dumps([asked, classes, kinds, names]).encode())
+    h = hashlib.sha256(json.dumps([classes, kinds, names]).encode())
     block = x_context.iloc[:, numbers].to_numpy(dtype=float, na_value=np.nan)
     h.update(np.ascontiguousarray(block).tobytes())
     if others:
         rest = pd.util.hash_pandas_object(x_context.iloc[:, others], index=False)
         h.update(rest.to_numpy().tobytes())
     h.update(np.ascontiguousarray(y, dtype=float).tobytes())
+    return h.hexdigest()
+
+
+def _choice_digest(asked: str, context: str, folds: list[Fold]) -> str:
+    """A digest of every input of :meth:`IclModel._choose` (the model's own
+    settings aside) from the context's :func:`_context_digest`: equal
+    digests, equal choices."""
+    h = hashlib.sha256(f"{asked}|{context}".encode())
     for fold in folds:
         h.update(np.packbits(fold.fit).tobytes() + b"|" + np.packbits(fold.held).tobytes())
     return h.hexdigest()
