@@ -100,6 +100,7 @@ def test_link_prediction_ranks_k_products(db: rg.Database, shop, predictor: str)
     assert all(list(s) == sorted(s, reverse=True) for s in preds["scores"])
 
 
+@pytest.mark.slow  # a backtest of two models (about 15 s)
 def test_link_prediction_beats_the_history_baseline(db: rg.Database) -> None:
     task = rg.Task.from_query(db, BASKET)
     result = evaluate_models(task, ["icl", "history"])

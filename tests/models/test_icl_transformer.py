@@ -13,10 +13,11 @@ from relgraph.models.icl.pretrain import pretrain, save
 from relgraph.models.icl.prior import sample_tasks
 from relgraph.models.icl.transformer import (
     WIDTH,
+    ContextColumns,
     ContextTransformer,
     load_pretrained,
     normal_scores,
-    select_columns,
+    prepare,
 )
 
 
@@ -37,14 +38,14 @@ def test_normal_scores_rank_against_the_context_only() -> None:
     assert abs(float(scores[1])) < 1e-6  # the middle of three is the median
 
 
-def test_select_columns_orders_by_strength_and_signs() -> None:
+def test_prepare_orders_by_strength_and_signs() -> None:
     rng = np.random.default_rng(0)
     y = (rng.random(400) < 0.5).astype(np.float32)
     noise = rng.normal(size=400)
     strong_negative = -3 * y + rng.normal(size=400)
     weak = y + 2 * rng.normal(size=400)
     x = torch.tensor(np.stack([noise, weak, strong_negative], 1), dtype=torch.float32)[None]
-    out = select_columns(normal_scores(x, 400), torch.tensor(y)[None], "binary", torch.tensor([2]))
+    out = prepare(x, torch.tensor(y)[None], "binary", torch.tensor([2]))
     assert out.shape == (1, 400, WIDTH)
     first = out[0, :, 0].numpy()
     # the strong column comes first, sign flipped so it rises with the label
@@ -58,8 +59,62 @@ def test_missing_values_become_an_indicator_column() -> None:
     x = rng.normal(size=(300, 1))
     x[y == 1, 0] = np.nan  # missing exactly where the label is 1
     x = torch.tensor(x, dtype=torch.float32)[None]
-    out = select_columns(normal_scores(x, 300), torch.tensor(y)[None], "binary", torch.tensor([2]))
+    out = prepare(x, torch.tensor(y)[None], "binary", torch.tensor([2]))
     assert np.corrcoef(out[0, :, 0].numpy(), y)[0, 1] > 0.99
+
+
+def _reference_prepare(x, y_context, kind, classes):  # noqa: ANN001, ANN202
+    """prepare as one function over context and query rows together (how it
+    was written before the context's part was kept): the reference."""
+    context = y_context.shape[1]
+    scores = normal_scores(x, context)
+    batch, rows, _ = scores.shape
+    missing = scores[:, :context].isnan().any(dim=1, keepdim=True).expand(batch, rows, -1)
+    indicators = torch.where(missing, scores.isnan().float(), 0.0)
+    indicators = torch.where(
+        missing, indicators - indicators[:, :context].mean(1, keepdim=True), 0.0
+    )
+    columns = torch.cat([scores.nan_to_num(nan=0.0), indicators], dim=-1)
+    if kind == "multiclass":
+        target = torch.nn.functional.one_hot(y_context.long(), 10).float()
+        target = target * (torch.arange(10) < classes.view(-1, 1, 1))
+    else:
+        target = y_context.unsqueeze(-1)
+    target = target - target.mean(1, keepdim=True)
+    ctx = columns[:, :context] - columns[:, :context].mean(1, keepdim=True)
+    corr = torch.einsum("brc,brt->bct", ctx, target) / (
+        ctx.norm(dim=1).unsqueeze(-1) * target.norm(dim=1).unsqueeze(1) + 1e-9
+    )
+    if kind == "multiclass":
+        strength, sign = corr.abs().amax(-1), torch.ones_like(corr[..., 0])
+    else:
+        strength, sign = corr[..., 0].abs(), torch.where(corr[..., 0] < 0, -1.0, 1.0)
+    keep = min(WIDTH, columns.shape[-1])
+    order = torch.argsort(strength, dim=-1, descending=True)[:, :keep]
+    picked = torch.gather(columns, 2, order.unsqueeze(1).expand(batch, rows, keep))
+    picked = picked * torch.gather(sign, 1, order).unsqueeze(1)
+    return torch.nn.functional.pad(picked, (0, WIDTH - keep)) if keep < WIDTH else picked
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "regression"])
+@pytest.mark.parametrize("columns", [5, 90])
+def test_context_columns_prepare_as_one_pass_did(kind: str, columns: int) -> None:
+    """The context's part kept (ContextColumns) and applied to query rows later
+    gives exactly what preparing context and query rows together gives."""
+    gen = torch.Generator().manual_seed(columns)
+    x = torch.randn(3, 70, columns, generator=gen).round(decimals=1)  # ties
+    x[torch.rand(x.shape, generator=gen) < 0.1] = float("nan")
+    x[:, :, 0] = float("nan")  # a column with nothing in it
+    if kind == "regression":
+        y = normal_scores(torch.randn(3, 50, 1, generator=gen), 50)[..., 0]
+    else:
+        y = torch.randint(0, 3 if kind == "multiclass" else 2, (3, 50), generator=gen).float()
+    classes = torch.tensor([3, 3, 3] if kind == "multiclass" else [2, 2, 2])
+    want = _reference_prepare(x, y, kind, classes)
+    assert torch.equal(prepare(x, y, kind, classes), want)
+    fitted = ContextColumns(x[:, :50], y, kind, classes)
+    assert torch.equal(fitted.apply(fitted.scores(x[:, 50:])), want[:, 50:])
+    assert torch.equal(fitted.apply(fitted.scores(x[:, :50])), want[:, :50])
 
 
 # ---------------------------------------------------------------- prior and pretraining

@@ -169,7 +169,7 @@ def test_kept_feature_rows_are_bounded(shop_file: Path, monkeypatch: pytest.Monk
     assert asked == [40, 20, 5]
 
 
-@pytest.mark.parametrize("prefetch_rows", [20_000, 0])
+@pytest.mark.parametrize("prefetch_rows", [20_000, pytest.param(0, marks=pytest.mark.slow)])
 def test_other_entities_find_their_feature_rows_filled_in(
     shop_file: Path, prefetch_rows: int
 ) -> None:

@@ -51,7 +51,8 @@ WIDTH = 64
 #: Most context rows the transformer sees at once (as in its pretraining);
 #: a larger context is split into parts whose predictions are averaged.
 TRANSFORMER_CONTEXT = 2048
-#: Context encodings kept (each about 8 MB for 2,048 context rows).
+#: Contexts kept, each its sorted columns (4 bytes per column and context row)
+#: and its encoding (about 8 MB for 2,048 context rows).
 KEPT_ENCODINGS = 4
 _ENCODINGS_LOCK = threading.Lock()
 #: Most classes of a multiclass task.
@@ -73,9 +74,21 @@ def normal_scores(values: torch.Tensor, context: int) -> torch.Tensor:
 
     ``values``: (batch, rows, columns) -> the same shape.
     """
-    ctx = values[:, :context].transpose(1, 2)  # (batch, columns, context)
+    return _rank_scores(*_sorted_context(values[:, :context]), values)
+
+
+def _sorted_context(x_context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each column's context values sorted (NaN last, as inf), and how many
+    are not NaN: (batch, columns, context), (batch, columns, 1)."""
+    ctx = x_context.transpose(1, 2)
     valid = (~ctx.isnan()).sum(-1, keepdim=True).clamp(min=1)
     ordered = torch.sort(ctx.nan_to_num(nan=float("inf")), dim=-1).values.contiguous()
+    return ordered, valid
+
+
+def _rank_scores(ordered: torch.Tensor, valid: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """``values`` (batch, rows, columns) as normal scores of their mid-rank
+    among the sorted context values of their column; NaN stays NaN."""
     query = values.transpose(1, 2).contiguous()
     filled = query.nan_to_num(nan=0.0)
     left = torch.searchsorted(ordered, filled, right=False)
@@ -103,46 +116,86 @@ def prepare(
 ) -> torch.Tensor:
     """Columns of ``x`` (batch, rows, columns; the first rows are the context,
     as many as ``y_context`` has) as the transformer sees them:
-    (batch, rows, :data:`WIDTH`).
+    (batch, rows, :data:`WIDTH`): normal scores against the context, missing
+    indicators added, the :data:`WIDTH` columns most correlated with the
+    context labels kept, strongest first, signed to correlate positively
+    (binary, regression); see :class:`ContextColumns`.
 
     For regression ``y_context`` must already be normal scores.
     """
-    return select_columns(normal_scores(x, y_context.shape[1]), y_context, kind, classes)
+    fitted = ContextColumns(x[:, : y_context.shape[1]], y_context, kind, classes)
+    return fitted.apply(fitted.scores(x))
 
 
-def select_columns(
-    scores: torch.Tensor, y_context: torch.Tensor, kind: str, classes: torch.Tensor
-) -> torch.Tensor:
-    """Normal scores (NaN = missing) -> missing indicators added, the
-    :data:`WIDTH` columns most correlated with the context labels kept,
-    strongest first, signed to correlate positively (binary, regression)."""
-    batch, rows, _ = scores.shape
-    context = y_context.shape[1]
-    missing = scores[:, :context].isnan().any(dim=1, keepdim=True).expand(batch, rows, -1)
-    indicators = torch.where(missing, scores.isnan().float(), 0.0)
-    # Indicators are only real where their column misses values in the context.
-    indicators = torch.where(
-        missing, indicators - indicators[:, :context].mean(1, keepdim=True), 0.0
-    )
-    columns = torch.cat([scores.nan_to_num(nan=0.0), indicators], dim=-1)
-    # Correlation of each column with the context labels (per class for
-    # multiclass); it only chooses and signs columns, so no gradient flows in it.
-    target = _label_targets(y_context, kind, classes)
-    target = target - target.mean(1, keepdim=True)
-    ctx = columns[:, :context].detach()
-    ctx = ctx - ctx.mean(1, keepdim=True)
-    corr = torch.einsum("brc,brt->bct", ctx, target) / (
-        ctx.norm(dim=1).unsqueeze(-1) * target.norm(dim=1).unsqueeze(1) + 1e-9
-    )
-    if kind == "multiclass":
-        strength, sign = corr.abs().amax(-1), torch.ones_like(corr[..., 0])
-    else:
-        strength, sign = corr[..., 0].abs(), torch.where(corr[..., 0] < 0, -1.0, 1.0)
-    keep = min(WIDTH, columns.shape[-1])
-    order = torch.argsort(strength, dim=-1, descending=True)[:, :keep]
-    picked = torch.gather(columns, 2, order.unsqueeze(1).expand(batch, rows, keep))
-    picked = picked * torch.gather(sign, 1, order).unsqueeze(1)
-    return F.pad(picked, (0, WIDTH - keep)) if keep < WIDTH else picked
+class ContextColumns:
+    """What :func:`prepare` reads from the context rows alone, computed once:
+    each column's sorted context values, which columns miss values there,
+    and the :data:`WIDTH` columns kept with their signs. :meth:`apply` then
+    prepares any rows (context or query) as :func:`prepare` would, so a
+    context used again (another chunk of query rows, a warm server's next
+    question) is not sorted and correlated again.
+
+    Args:
+        x_context: (1, context, columns) raw values.
+        y_context: (1, context) labels (normal scores for regression).
+        kind, classes: as for :func:`prepare`.
+
+    Example:
+        >>> x = torch.randn(1, 50, 3); y = (x[0, :, 0] > 0).float().view(1, -1)
+        >>> q = torch.randn(1, 7, 3); n = torch.tensor([2])
+        >>> fitted = ContextColumns(x, y, "binary", n)
+        >>> whole = prepare(torch.cat([x, q], dim=1), y, "binary", n)
+        >>> bool(torch.equal(fitted.apply(fitted.scores(q)), whole[:, 50:]))
+        True
+    """
+
+    def __init__(
+        self, x_context: torch.Tensor, y_context: torch.Tensor, kind: str, classes: torch.Tensor
+    ) -> None:
+        self.ordered, self.valid = _sorted_context(x_context)
+        scores = self.scores(x_context)
+        self.missing = scores.isnan().any(dim=1, keepdim=True)  # (batch, 1, columns)
+        indicators = torch.where(self.missing, scores.isnan().float(), 0.0)
+        self.indicator_mean = indicators.mean(1, keepdim=True)
+        columns = self._columns(scores)
+        # Correlation of each column with the context labels (per class for
+        # multiclass); it only chooses and signs columns, so no gradient flows in it.
+        target = _label_targets(y_context, kind, classes)
+        target = target - target.mean(1, keepdim=True)
+        ctx_columns = columns.detach() - columns.detach().mean(1, keepdim=True)
+        corr = torch.einsum("brc,brt->bct", ctx_columns, target) / (
+            ctx_columns.norm(dim=1).unsqueeze(-1) * target.norm(dim=1).unsqueeze(1) + 1e-9
+        )
+        if kind == "multiclass":
+            strength, sign = corr.abs().amax(-1), torch.ones_like(corr[..., 0])
+        else:
+            strength, sign = corr[..., 0].abs(), torch.where(corr[..., 0] < 0, -1.0, 1.0)
+        self.keep = min(WIDTH, columns.shape[-1])
+        self.order = torch.argsort(strength, dim=-1, descending=True)[:, : self.keep]
+        self.sign = torch.gather(sign, 1, self.order).unsqueeze(1)
+
+    def scores(self, values: torch.Tensor) -> torch.Tensor:
+        """Each value's normal score among the context's values of its column
+        (mid-rank), as :func:`normal_scores`; NaN stays NaN.
+        (batch, rows, columns) -> the same shape."""
+        return _rank_scores(self.ordered, self.valid, values)
+
+    def apply(self, scores: torch.Tensor) -> torch.Tensor:
+        """Rows' normal scores (:meth:`scores`; gradients flow through them)
+        -> (batch, rows, :data:`WIDTH`) as :func:`prepare` gives them."""
+        columns = self._columns(scores)
+        batch, rows, _ = columns.shape
+        picked = torch.gather(columns, 2, self.order.unsqueeze(1).expand(batch, rows, self.keep))
+        picked = picked * self.sign
+        return F.pad(picked, (0, WIDTH - self.keep)) if self.keep < WIDTH else picked
+
+    def _columns(self, scores: torch.Tensor) -> torch.Tensor:
+        """Scores with NaN as 0, and the missing indicators (centred on the
+        context; only real where the column misses values in the context)."""
+        missing = self.missing.expand_as(scores)
+        indicators = torch.where(missing, scores.isnan().float(), 0.0)
+        indicators = torch.where(missing, indicators - self.indicator_mean, 0.0)
+        return torch.cat([scores.nan_to_num(nan=0.0), indicators], dim=-1)
 
 
 def score_bins(scores: torch.Tensor) -> torch.Tensor:
@@ -300,25 +353,28 @@ class ContextTransformer(nn.Module):
             y_model = torch.as_tensor(yc, dtype=torch.float32).view(1, -1)
         n_classes = torch.tensor([classes])
         outputs, contributions = [], []
-        # The context's encoding depends on the context alone: kept for the
-        # next call over the same context (a warm server's next question).
+        # The context's columns and encoding depend on the context alone: kept
+        # for the next call over the same context (a warm server's next question).
         digest = _context_digest(xc, y_model, kind, classes)
-        cache = self._encodings().get(digest)
+        kept = self._encodings().get(digest)
+        if kept is None:
+            with torch.no_grad():
+                fitted = ContextColumns(xc.unsqueeze(0), y_model, kind, n_classes)
+                prepared = fitted.apply(fitted.scores(xc.unsqueeze(0)))
+                kept = (fitted, self.encode_context(prepared, y_model, kind))
+            self._keep_encoding(digest, kept)
+        fitted, encoding = kept
         for start in range(0, len(xq), chunk):
-            # Each chunk is scaled against the context alone, so chunks agree and
-            # the context is encoded once.
-            x = torch.cat([xc, xq[start : start + chunk]]).unsqueeze(0)
+            scores = fitted.scores(xq[start : start + chunk].unsqueeze(0))
             with torch.enable_grad() if attribute else torch.no_grad():
-                prepared, columns = self._prepare_tracked(x, y_model, kind, n_classes, attribute)
-                if cache is None:
-                    with torch.no_grad():
-                        cache = self.encode_context(prepared[:, : len(xc)], y_model, kind)
-                    self._keep_encoding(digest, cache)
-                logits = self.query_logits(prepared[:, len(xc) :], cache, kind)[0]
+                if attribute:  # the query rows' scores as a leaf: the context stays constant
+                    leaf = scores.nan_to_num(nan=0.0).detach().requires_grad_(True)
+                    scores = torch.where(scores.isnan(), scores, leaf)
+                logits = self.query_logits(fitted.apply(scores), encoding, kind)[0]
                 out, target = _outputs(logits, kind)
                 if attribute:
-                    (grad,) = torch.autograd.grad(target.sum(), columns)
-                    contributions.append((grad[0] * columns[0]).detach().numpy())
+                    (grad,) = torch.autograd.grad(target.sum(), leaf)
+                    contributions.append((grad[0] * leaf[0]).detach().numpy())
             outputs.append(out.detach().numpy())
         result = np.concatenate(outputs)
         if kind == "regression":
@@ -359,19 +415,6 @@ class ContextTransformer(nn.Module):
         chosen = proba.argmax(axis=1)
         stacked = np.stack(contributions, axis=0)  # (classes, rows, columns)
         return proba, stacked[chosen, np.arange(len(chosen))]
-
-    def _prepare_tracked(self, x, y_model, kind, classes, attribute):
-        """``prepare``, with the query rows' normal scores as a leaf for
-        gradients (the context rows stay constants: the backward pass then
-        runs through the query rows only)."""
-        if not attribute:
-            return prepare(x, y_model, kind, classes), None
-        context = y_model.shape[1]
-        scores = normal_scores(x, context)
-        leaf = scores[:, context:].nan_to_num(nan=0.0).detach().requires_grad_(True)
-        query = torch.where(scores[:, context:].isnan(), scores[:, context:], leaf)
-        tracked = torch.cat([scores[:, :context], query], dim=1)
-        return select_columns(tracked, y_model, kind, classes), leaf
 
 
 def _context_digest(xc: torch.Tensor, y: torch.Tensor, kind: str, classes: int) -> str:
