@@ -80,3 +80,19 @@ def test_cli_prints_each_query_whole_and_json(tmp_path: Path) -> None:
     assert [d["kind"] for d in doc] == ["churn", "count"]
     check = runner.invoke(app, ["check", str(path), doc[1]["query"]])
     assert check.exit_code == 0, check.output
+
+
+def test_an_amount_named_total_is_not_said_twice() -> None:
+    """chinook's invoice.total: 'What total of invoice ...', not 'total total'."""
+    days = pd.Timestamp("2020-01-01") + pd.to_timedelta(range(0, 3000, 5), "D")
+    invoices = pd.DataFrame(
+        {
+            "invoice_id": range(600),
+            "customer_id": [i % 30 for i in range(600)],
+            "total": [float(1 + (i * 7) % 23) for i in range(600)],
+            "invoice_date": days,
+        }
+    )
+    db = rg.connect({"invoice": invoices, "customer": pd.DataFrame({"customer_id": range(30)})})
+    amounts = [s.question for s in rg.suggest(db, limit=20) if s.kind == "amount"]
+    assert amounts and amounts[0].startswith("What total of invoice will each active customer")

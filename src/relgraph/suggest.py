@@ -288,8 +288,11 @@ def _amount(db: Database, pair: _Pair) -> Iterator[tuple[str, str, str]]:
         return
     c = _clauses(db, pair)
     source = f"{c.events}.{quote_name(column)}{c.via}"
+    # a column named as a sum already ("total", "sum_amount") is not said twice
+    named_sum = {"total", "sum"} & set(column.lower().replace("_", " ").split())
+    amount = column if named_sum else f"total {column}"
     question = (
-        f"What total {column} of {pair.events} will each active {singular(pair.entity)} have "
+        f"What {amount} of {pair.events} will each active {singular(pair.entity)} have "
         f"in the next {_words(pair)}?"
     )
     yield "amount", question, f"PREDICT SUM({source}, 0, {c.window}) {c.each} {c.active}"
