@@ -20,6 +20,7 @@ def test_naming_helpers() -> None:
     assert words("driverStandingsId") == ["driver", "standings", "id"]
     assert singular("categories") == "category"
     assert singular("status") == "status"
+    assert singular("species") == "species" and singular("tv_series") == "tv_series"
     assert singular("addresses") == "address"
     assert table_variants("order_items") == {"orderitems", "orderitem"}
 

@@ -22,9 +22,20 @@ def words(name: str) -> list[str]:
     return out
 
 
+#: Words whose singular is the word itself.
+_UNCHANGED = ("species", "series")
+
+
 def singular(word: str) -> str:
-    """A plain-English singular, good enough for table names."""
+    """A plain-English singular, good enough for table names.
+
+    Example:
+        >>> singular("categories"), singular("species"), singular("surveys")
+        ('category', 'species', 'survey')
+    """
     w = word
+    if w.lower().endswith(_UNCHANGED):
+        return w
     for plural, single in (
         ("ies", "y"),
         ("sses", "ss"),
