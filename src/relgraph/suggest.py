@@ -37,7 +37,7 @@ from relgraph.db.code_stypes import is_time_part_name
 from relgraph.db.column_profile import NUMERIC_TYPES, base_type
 from relgraph.db.database import Database
 from relgraph.db.integer_times import is_year_name
-from relgraph.db.naming import singular
+from relgraph.db.naming import plural, singular
 from relgraph.db.schema import Link, TableSchema
 from relgraph.db.sources.base import quote_ident as q
 from relgraph.db.stype import Stype
@@ -264,7 +264,10 @@ def _words(pair: _Pair) -> str:
 
 def _churn(db: Database, pair: _Pair) -> Iterator[tuple[str, str, str]]:
     c = _clauses(db, pair)
-    question = f"Which active {pair.entity} will have no {pair.events} in the next {_words(pair)}?"
+    question = (
+        f"Which active {plural(pair.entity)} will have no {plural(pair.events)} "
+        f"in the next {_words(pair)}?"
+    )
     yield (
         "churn",
         question,
@@ -275,7 +278,7 @@ def _churn(db: Database, pair: _Pair) -> Iterator[tuple[str, str, str]]:
 def _count(db: Database, pair: _Pair) -> Iterator[tuple[str, str, str]]:
     c = _clauses(db, pair)
     question = (
-        f"How many {pair.events} will each active {singular(pair.entity)} have in the next "
+        f"How many {plural(pair.events)} will each active {singular(pair.entity)} have in the next "
         f"{_words(pair)}?"
     )
     target = f"COUNT({c.events}.*{c.via}, 0, {c.window})"

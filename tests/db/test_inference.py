@@ -10,7 +10,7 @@ import relgraph as rg
 from relgraph.db.column_profile import ColumnProfile
 from relgraph.db.key_inference import ROW_ID, primary_key_score
 from relgraph.db.link_inference import link_name_score
-from relgraph.db.naming import singular, table_variants, time_name_score, words
+from relgraph.db.naming import plural, singular, table_variants, time_name_score, words
 from relgraph.db.stype_inference import infer_stype
 from tests.factories import shop_frames
 
@@ -21,6 +21,14 @@ def test_naming_helpers() -> None:
     assert singular("categories") == "category"
     assert singular("status") == "status"
     assert singular("species") == "species" and singular("tv_series") == "tv_series"
+    assert [plural(w) for w in ("lineitem", "category", "orders", "box", "species", "day")] == [
+        "lineitems",
+        "categories",
+        "orders",
+        "boxes",
+        "species",
+        "days",
+    ]
     assert singular("addresses") == "address"
     assert table_variants("order_items") == {"orderitems", "orderitem"}
 

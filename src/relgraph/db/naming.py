@@ -50,6 +50,23 @@ def singular(word: str) -> str:
     return w
 
 
+def plural(word: str) -> str:
+    """A plain-English plural of a table name, for questions in prose: a
+    name already plural (or its own singular, ``species``) is kept.
+
+    Example:
+        >>> plural("part"), plural("category"), plural("surveys"), plural("species")
+        ('parts', 'categories', 'surveys', 'species')
+    """
+    if singular(word) != word or word.lower().endswith(_UNCHANGED):
+        return word
+    if word.endswith("y") and len(word) > 1 and word[-2].lower() not in "aeiou":
+        return word[:-1] + "ies"
+    if word.endswith(("s", "x", "ch", "sh")):
+        return word + "es"
+    return word + "s"
+
+
 def table_variants(table: str) -> set[str]:
     """Normalised forms a column may use to name ``table``: ``order_items`` ->
     ``{"orderitems", "orderitem"}``."""
