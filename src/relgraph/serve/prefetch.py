@@ -35,6 +35,8 @@ CHUNK_ROWS = 500
 #: Most feature values filled in per question and anchor (8 bytes each: 32 MB):
 #: a wide feature table fills in fewer rows.
 MAX_FILLED_CELLS = 4_000_000
+#: (model, version, anchor) asked about, remembered so each is filled in once.
+MAX_REMEMBERED = 4_096
 
 
 class FeaturePrefetch:
@@ -65,7 +67,7 @@ class FeaturePrefetch:
         self._asked: set[tuple[int, int, pd.Timestamp]] = set()
         self._closed = False
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
-        self.filled = 0  #: rows filled in so far (for tests and /info)
+        self.filled = 0  #: rows filled in so far (tests, benchmarks)
 
     def after_answer(
         self, model: IclModel | None, anchor: pd.Timestamp | None, version: int
@@ -78,6 +80,8 @@ class FeaturePrefetch:
         with self._lock:
             if ask in self._asked:
                 return False
+            if len(self._asked) >= MAX_REMEMBERED:  # a long-lived server: forget, refill
+                self._asked.clear()
             self._asked.add(ask)
         self._worker.submit(self._fill, model, pd.Timestamp(anchor), version)
         return True
