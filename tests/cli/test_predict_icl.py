@@ -220,6 +220,7 @@ def test_progress_bar_on_stderr(shop_file: Path, monkeypatch: pytest.MonkeyPatch
     assert "rows" not in result.stdout.replace(f"2 of {total:,} rows", "")
 
 
+@pytest.mark.slow  # about 8-12 s (the fast set stays under 5 min)
 def test_evaluate_predict_runs_the_backtest_of_the_default(shop_file: Path) -> None:
     result = runner.invoke(app, ["predict", str(shop_file), f"EVALUATE {CHURN}"])
     assert result.exit_code == 0, result.output

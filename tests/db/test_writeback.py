@@ -255,6 +255,7 @@ def test_cli_checks_the_name_before_predicting(
     assert "holds data relgraph did not write" in " ".join(result.stderr.split())
 
 
+@pytest.mark.slow  # about 8-12 s (the fast set stays under 5 min)
 def test_cli_writes_into_sqlite(sqlite_file: Path) -> None:
     for query, table in ((SPEND, "spend"), (BASKET, "basket")):
         result = runner.invoke(app, ["predict", str(sqlite_file), query, "--table", table])

@@ -181,6 +181,7 @@ def test_hashed_tokens_padding_and_empty_rows():
     assert ((ids >= 0) & (ids < 64)).all()
 
 
+@pytest.mark.slow  # about 8-12 s (the fast set stays under 5 min)
 def test_text_hash_is_stable_across_processes():
     code = (
         "import pyarrow as pa; from relgraph.encode.text import hash_tokens; "

@@ -106,6 +106,7 @@ def test_unknown_entity_gets_the_prior(tasks, fitted) -> None:
     assert preds["probability"].iloc[0] == pytest.approx(model.prior_[0])
 
 
+@pytest.mark.slow  # about 8-12 s (the fast set stays under 5 min)
 def test_uniform_sampling_and_refit_with_val(tasks) -> None:
     task = tasks["multiclass"]
     test = task.table("test")
@@ -194,6 +195,7 @@ def _repeat_buyers(num_customers: int = 60, months: int = 14) -> dict[str, pd.Da
     }
 
 
+@pytest.mark.slow  # about 8-12 s (the fast set stays under 5 min)
 def test_link_prediction_ranks_candidates(db: rg.Database, tmp_path: Path) -> None:
     task = rg.Task.from_query(db, LINK)
     test = task.table("test")
@@ -314,6 +316,7 @@ def test_cosine_schedule_decays_the_learning_rate(tasks, gnn_single) -> None:
         GNNModel(**TINY, schedule="step").fit(tasks["binary"])
 
 
+@pytest.mark.slow  # about 8-12 s (the fast set stays under 5 min)
 def test_row_id_embeddings_of_small_static_tables(tasks, db, tmp_path: Path) -> None:
     task = tasks["binary"]
     test = task.table("test")

@@ -359,6 +359,7 @@ def test_far_future_and_pre_1900_times_work_end_to_end() -> None:
     assert set(late["customer_id"]) == set(far_shop()["orders"]["customer_id"].head(3))
 
 
+@pytest.mark.slow  # about 8-12 s (the fast set stays under 5 min)
 def test_fast_contexts_grow_with_the_entity_table(shop) -> None:
     """``fast`` takes about one anchor's entities as context, 1,000 to 2,048
     rows, whatever the number of rows asked for."""
