@@ -526,7 +526,7 @@ class Task:
     def _split_table(self, split: str, engine: Engine | None) -> pd.DataFrame:
         if self.splits_by_key:
             every = (
-                self._every_entity
+                self.labels_at_latest
                 if engine is None
                 else self.table_at([self.latest], engine=engine)
             )
@@ -554,9 +554,11 @@ class Task:
         return DuckDBEngine(self.source_db.con) if engine is None else engine
 
     @functools.cached_property
-    def _every_entity(self) -> pd.DataFrame:
-        """Split by key: every labelled entity at the one anchor, labelled once
-        for the three splits."""
+    def labels_at_latest(self) -> pd.DataFrame:
+        """:meth:`table_at` the latest time, computed once per task (read, not
+        changed, by its users): every labelled entity of a task split by key
+        (the three splits), every row's label of a row-level target (its
+        earlier rows, :mod:`relgraph.features.earlier_rows`)."""
         return self.table_at([self.latest])
 
     def table_at(

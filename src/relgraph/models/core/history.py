@@ -6,7 +6,6 @@ is the table's earlier rows instead (:mod:`relgraph.features.earlier_rows`)."""
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 import pandas as pd
@@ -25,10 +24,6 @@ from relgraph.pql.task_type import TaskType
 LOOKBACK = 12
 #: Past horizons whose labels become history features.
 HISTORY_WINDOWS = 24
-
-# every row's label of a row-level task, read once per task (a model's fit and
-# predictions ask for it several times; the table can be large)
-_ROW_LABELS: weakref.WeakKeyDictionary[Task, pd.DataFrame] = weakref.WeakKeyDictionary()
 
 
 def reads_earlier_rows(task: Task) -> bool:
@@ -129,10 +124,8 @@ def target_history(
     if reads_earlier_rows(task):
         if engine is not None:  # another engine: its own tables, not cached
             history = task.table_at([task.latest], engine=engine)
-        else:
-            history = _ROW_LABELS.get(task)
-            if history is None:
-                history = _ROW_LABELS[task] = task.table_at([task.latest])
+        else:  # read once per task: a fit and its predictions ask several times
+            history = task.labels_at_latest
         return earlier_rows_features(
             history,
             examples,
