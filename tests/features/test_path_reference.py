@@ -1,6 +1,7 @@
 """A two-hop path's features against a plain pandas computation of the same
-definitions, whether its aggregates come from one query or from many chunks
-over the stored joined rows."""
+definitions, whether they come from running aggregates per entity
+(:mod:`relgraph.features.running`) or from the direct SQL, in one query or in
+many chunks over the stored joined rows."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ import pandas as pd
 import pytest
 
 import relgraph as rg
-from relgraph.features import FeatureConfig, FeaturePlan, relational
+from relgraph.features import FeatureConfig, FeaturePlan, relational, running
 
 T0 = pd.Timestamp("2024-01-01")
 PATH = "orders>items"
 
 
-def frames(seed: int = 0) -> dict[str, pd.DataFrame]:
+def frames(seed: int = 0, early: bool = False) -> dict[str, pd.DataFrame]:
     """customers <- orders <- items, both timed; items packed at or after their
-    order (some after the anchors), with missing prices and equal times."""
+    order (some after the anchors), with missing prices and equal times. With
+    ``early``, some items are packed before their order is placed: such a row
+    is visible from its order's time but windowed by its own."""
     rng = np.random.default_rng(seed)
     orders = pd.DataFrame(
         {
@@ -27,7 +30,7 @@ def frames(seed: int = 0) -> dict[str, pd.DataFrame]:
         }
     )
     order = rng.integers(0, 60, 240)
-    delay = rng.choice([0, 0, 1, 5, 40], 240)  # equal times within an order
+    delay = rng.choice([-3 if early else 0, 0, 1, 5, 40], 240)  # equal times within an order
     price = rng.uniform(1, 50, 240).round(2)
     price[rng.random(240) < 0.15] = np.nan
     items = pd.DataFrame(
@@ -88,11 +91,12 @@ def reference(data: dict[str, pd.DataFrame], plan: FeaturePlan, ex: pd.DataFrame
     return pd.DataFrame(out, index=ex.index)
 
 
-@pytest.mark.parametrize("per_query", [1000, 4])
+@pytest.mark.parametrize("early", [False, True], ids=["one-time", "two-times"])
+@pytest.mark.parametrize("how", ["running", "direct", "direct-chunks"])
 def test_a_two_hop_path_matches_its_definition(
-    per_query: int, monkeypatch: pytest.MonkeyPatch
+    how: str, early: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    data = frames()
+    data = frames(early=early)
     db = rg.connect(data)
     plan = FeaturePlan.fit(db, "customers", "30D", "2024-08-01", FeatureConfig(last_n=3))
     (pp,) = [p for p in plan.paths if p.path.name == PATH]
@@ -102,11 +106,56 @@ def test_a_two_hop_path_matches_its_definition(
     ex = pd.DataFrame(
         {"customer_id": np.tile(np.arange(1, 10), 3), "anchor_time": np.repeat(anchors, 9)}
     )
-    monkeypatch.setattr(relational, "AGGREGATES_PER_QUERY", per_query)
-    feats = plan.transform(db, ex)
+    if how == "direct-chunks":
+        monkeypatch.setattr(relational, "AGGREGATES_PER_QUERY", 4)
+    declined = []
+    if how == "running":  # declined where a row's visible and window times differ
+        real = running.running_path_frame
+
+        def watched(*args: object) -> pd.DataFrame | None:
+            frame = real(*args)
+            declined.append(frame is None)
+            return frame
+
+        monkeypatch.setattr(relational, "running_path_frame", watched)
+    feats = plan.transform(db, ex, running=how == "running")
     want = reference(data, plan, ex)
     mine = feats[[c for c in feats.columns if c.startswith(PATH + ".")]]
     assert list(mine.columns) == list(want.columns)  # names, and their order
     pd.testing.assert_frame_equal(mine.astype(float), want.astype(float), rtol=1e-9)
     assert (want[f"{PATH}.count.all"] > 0).sum() > 10  # the check saw rows
     assert want[f"{PATH}.price.last"].notna().sum() > 10
+    if how == "running":
+        # orders (one time) and orders>items (two times) are both timed paths
+        assert declined == [False, early]
+
+
+def test_running_aggregates_skip_missing_values_as_the_sql_does() -> None:
+    """Running minimum, maximum, newest value and the mean of the last rows
+    over a column with gaps, read at every row's own time."""
+    at = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(8), unit="D")
+    value = [np.nan, 4.0, np.nan, 1.0, 9.0, np.nan, np.nan, 2.0]
+    data = {
+        "users": pd.DataFrame({"user_id": ["u1", "u2"]}),  # a text key
+        "visits": pd.DataFrame(
+            {"visit_id": range(8), "user_id": ["u1"] * 8, "visited_at": at, "minutes": value}
+        ),
+    }
+    db = rg.connect(data)
+    plan = FeaturePlan.fit(db, "users", "2D", at[-1], FeatureConfig(last_n=3))
+    ex = pd.DataFrame({"user_id": ["u1"] * 8 + ["u2"], "anchor_time": [*at, at[-1]]})
+    feats = plan.transform(db, ex)
+    got = feats[[f"visits.minutes.{s}" for s in ("min.all", "max.all", "last", "mean.last_3")]]
+    want = [
+        [np.nan, np.nan, np.nan, np.nan],
+        [4, 4, 4, 4],
+        [4, 4, 4, 4],
+        [1, 4, 1, 2.5],
+        [1, 9, 9, (1 + 9) / 2],
+        [1, 9, 9, (1 + 9) / 2],
+        [1, 9, 9, 9],
+        [1, 9, 2, 2],
+        [np.nan, np.nan, np.nan, np.nan],  # a user without visits
+    ]
+    np.testing.assert_allclose(got.to_numpy(float), np.array(want, dtype=float))
+    assert feats["visits.count.all"].tolist() == [1, 2, 3, 4, 5, 6, 7, 8, 0]

@@ -12,13 +12,16 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 from sqlglot import exp
 
-from relgraph.engines.base import Engine
+from relgraph.engines.base import Engine, Query
 
 __all__ = ["DuckDBEngine"]
 
@@ -51,12 +54,24 @@ class DuckDBEngine(Engine):
         return "DuckDBEngine()"
 
     def _fetch(self, sql: str) -> pd.DataFrame:
+        with self._quiet():
+            return self.con.execute(sql).df()
+
+    def fetch_arrays(self, query: Query, read: str = "duckdb") -> dict[str, np.ndarray]:
+        """Run ``query`` and return each column as a numpy array (a masked
+        array where it has NULLs), without building a pandas frame: for a few
+        thousand rows the frame costs more than the query."""
+        with self._quiet():
+            return self.con.execute(self.sql_text(query, read)).fetchnumpy()
+
+    @contextmanager
+    def _quiet(self) -> Iterator[None]:
         # DuckDB's progress bar would print to stdout, where CLI results go.
         before = self.con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]
         if before:
             self.con.execute("SET enable_progress_bar = false")
         try:
-            return self.con.execute(sql).df()
+            yield
         finally:
             if before:
                 self.con.execute("SET enable_progress_bar = true")

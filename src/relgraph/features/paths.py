@@ -7,6 +7,9 @@ Example:
     >>> link = Link("results", "driverId", "drivers", "driverId")
     >>> [p.name for p in join_paths(Schema({}, [link]), "drivers", max_hops=1)]
     ['results']
+    >>> boss = Link("employee", "reports_to", "employee", "id")  # a self-link: both ways named
+    >>> [p.name for p in join_paths(Schema({}, [boss]), "employee", max_hops=1)]
+    ['employee[reports_to]', 'employee[by reports_to]']
 """
 
 from __future__ import annotations
@@ -25,8 +28,14 @@ def join_paths(schema: Schema, entity_table: str, max_hops: int) -> list[JoinPat
         pair_count[key] = pair_count.get(key, 0) + 1
 
     def label(hop: Hop) -> str:
-        shared = pair_count[(hop.link.src_table, hop.link.dst_table)] > 1
-        return f"{hop.to_table}[{hop.link.src_column}]" if shared else hop.to_table
+        link = hop.link
+        if link.src_table == link.dst_table:
+            # both ways lead to the same table: to the row named (an employee's
+            # manager) and to the rows naming it (those reporting to it)
+            by = "by " if hop.to_children else ""
+            return f"{hop.to_table}[{by}{link.src_column}]"
+        shared = pair_count[(link.src_table, link.dst_table)] > 1
+        return f"{hop.to_table}[{link.src_column}]" if shared else hop.to_table
 
     out: list[JoinPath] = []
     frontier = [JoinPath(entity_table, (), "")]

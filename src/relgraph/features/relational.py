@@ -48,6 +48,7 @@ from relgraph.engines.spark_examples import (
 from relgraph.engines.spark_views import TempViews
 from relgraph.errors import RelgraphError
 from relgraph.features.paths import join_paths
+from relgraph.features.running import Anchors, RunningPath, running_path_frame
 from relgraph.pql.duration import MONTH_SECONDS, YEAR_SECONDS, calendar_step
 
 EXAMPLES = "__rg_examples"
@@ -279,6 +280,7 @@ class FeaturePlan:
         examples: pd.DataFrame,
         cutoff: pd.Timestamp | None = None,
         engine: Engine | None = None,
+        running: bool = True,
     ) -> pd.DataFrame:
         """Features for each row of ``examples`` (columns: the entity key and
         ``anchor_time``), in the same order, indexed like ``examples``.
@@ -290,6 +292,11 @@ class FeaturePlan:
         ``engine`` runs the SQL (default: DuckDB on ``db.con``); another
         engine (:class:`~relgraph.engines.SparkEngine`) must read ``db``'s
         tables under their names. ``db`` still gives the schema.
+
+        ``running``: on DuckDB, a timed path's aggregates come from running
+        totals over each entity's rows (:mod:`relgraph.features.running`;
+        the same values, several times faster when entities recur across
+        anchors); False runs the direct SQL for every path, as other engines do.
         """
         self.check_readable(db)
         for col in (self.entity_key, "anchor_time"):
@@ -312,18 +319,26 @@ class FeaturePlan:
             ex[f"__t_{j}"] = ex["__t"] - calendar_step(w)
         engine = engine or DuckDBEngine(db.con)
         engine.register_frame(EXAMPLES, ex)
+        anchors = Anchors.of(ex, len(self.windows))
         try:
             parts = [self._entity_frame(db, engine)]
-            parts += [self._path_frame(db, engine, p) for p in self.paths]
+            parts += [self._path_frame(db, engine, p, anchors, running) for p in self.paths]
         finally:
             engine.drop(EXAMPLES)
-        out = pd.DataFrame({"__ex_id": ex["__ex_id"]})
-        for part in parts:
-            out = out.merge(part, on="__ex_id", how="left")
-        out = out.sort_values("__ex_id").drop(columns="__ex_id")
-        for col in out.columns:
-            if is_count(col):
-                out[col] = out[col].fillna(0)
+        # A part from SQL has a row per example with rows, in any order; a
+        # running one a row per example, in order.
+        rows = pd.RangeIndex(len(ex))
+        out = pd.concat(
+            [
+                part.set_index("__ex_id").reindex(rows)
+                if "__ex_id" in part.columns
+                else part.set_axis(rows)
+                for part in parts
+            ],
+            axis=1,
+        )
+        counts = [col for col in out.columns if is_count(col)]
+        out[counts] = out[counts].fillna(0)
         for col, vocab in self.entity_categories.items():
             name = f"{self.entity_table}.{col}"
             out[name] = pd.Categorical(out[name], categories=vocab)
@@ -429,7 +444,14 @@ class FeaturePlan:
             f"LEFT JOIN {q(e)} t0 ON t0.{q(self.entity_key)} = ex.__key"
         )
 
-    def _path_frame(self, db: Database, engine: Engine, plan: PathPlan) -> pd.DataFrame:
+    def _path_frame(
+        self, db: Database, engine: Engine, plan: PathPlan, anchors: Anchors, running: bool
+    ) -> pd.DataFrame:
+        totals = self._running_path(db, plan, EXAMPLES) if running else None
+        if totals is not None and isinstance(engine, DuckDBEngine):
+            frame = running_path_frame(engine, totals, anchors, EXAMPLES)
+            if frame is not None:
+                return frame
         joined = self._path_rows(db, plan, EXAMPLES)
         aggs = self._path_aggregates(plan)
         # DuckDB's time and memory grow faster than linearly with the number
@@ -466,17 +488,8 @@ class FeaturePlan:
         flag per window (``__w<j>``: the row falls in it) and the rank of the
         row among the example's rows, newest first (``__rn``)."""
         path = plan.path
-        joins = [f"JOIN {q(self.entity_table)} t0 ON t0.{q(self.entity_key)} = ex.__key"]
-        for i, step in enumerate(path.hops, start=1):
-            joins.append(
-                f"JOIN {q(step.to_table)} t{i} ON t{i}.{q(step.to_column)} = "
-                f"t{i - 1}.{q(step.from_column)}"
-            )
-        visible = [
-            f"t{i}.{q(db.schema.tables[t].time_column)} <= ex.__vis"
-            for i, t in enumerate(path.tables)
-            if i > 0 and db.schema.tables[t].time_column
-        ]
+        joins = self._path_joins(plan, "ex")
+        visible = [f"{time} <= ex.__vis" for time in _path_times(db, plan)]
         end = f"t{len(path)}"
         end_schema = db.schema.tables[path.end]
         cols = ["ex.__ex_id", "ex.__t"]
@@ -501,6 +514,59 @@ class FeaturePlan:
                 cols.append(f"row_number() OVER (PARTITION BY ex.__ex_id ORDER BY {order}) AS __rn")
         where = f"WHERE {' AND '.join(visible)}" if visible else ""
         return f"SELECT {', '.join(cols)} FROM {examples} ex {' '.join(joins)} {where}"
+
+    def _path_joins(self, plan: PathPlan, keys: str) -> list[str]:
+        """The joins from ``keys.__key`` (an entity's key) along the path:
+        ``t0`` the entity table, ``t<i>`` the table after hop ``i``."""
+        joins = [f"JOIN {q(self.entity_table)} t0 ON t0.{q(self.entity_key)} = {keys}.__key"]
+        for i, step in enumerate(plan.path.hops, start=1):
+            joins.append(
+                f"JOIN {q(step.to_table)} t{i} ON t{i}.{q(step.to_column)} = "
+                f"t{i - 1}.{q(step.from_column)}"
+            )
+        return joins
+
+    def _running_path(self, db: Database, plan: PathPlan, examples: str) -> RunningPath | None:
+        """The path as :mod:`relgraph.features.running` aggregates it (once per
+        entity, read at each anchor), or None for a path it does not fit: one
+        without a timed table, or whose end table has no key to order rows
+        of one time by."""
+        end_schema = db.schema.tables[plan.path.end]
+        if plan.event_time is None or not end_schema.primary_key:
+            return None
+        times = _path_times(db, plan)
+        end = f"t{len(plan.path)}"
+        visible_from = times[0] if len(times) == 1 else f"greatest({', '.join(times)})"
+        cols = [
+            f"t0.{q(self.entity_key)} AS __key",
+            f"{visible_from} AS __vt",
+            f"t{plan.event_time[0]}.{q(plan.event_time[1])} AS __et",
+            f"{end}.{q(end_schema.primary_key)} AS __pk",
+        ]
+        cols += [
+            f"{_number(f'{end}.{q(c)}', end_schema.dtypes[c])} AS __v{i}"
+            for i, c in enumerate(plan.numeric)
+        ]
+        cols += [f"{end}.{q(c)} AS __c{i}" for i, c in enumerate(plan.categories)]
+        hops = self._path_joins(plan, "ex")[1:]  # from the entity table itself
+        wanted = f"t0.{q(self.entity_key)} IN (SELECT __key FROM {examples})"
+        rows = (
+            f"SELECT {', '.join(cols)} FROM {q(self.entity_table)} t0 {' '.join(hops)} "
+            f"WHERE {wanted} AND {' AND '.join(f'{time} IS NOT NULL' for time in times)}"
+        )
+        return RunningPath(
+            name=plan.path.name,
+            rows_sql=rows,
+            numeric=list(plan.numeric),
+            categories=[
+                (c, [_literal(v) for v in vocab], list(vocab))
+                for c, vocab in plan.categories.items()
+            ],
+            window_names=self.window_names,
+            last_n=self.config.last_n,
+            share_window=min(1, len(self.windows) - 1),
+            times_may_differ=len(times) > 1,
+        )
 
     def _path_aggregates(self, plan: PathPlan) -> list[str]:
         """The aggregates of a path over its joined rows (see ``_path_rows``),
@@ -549,6 +615,16 @@ class FeaturePlan:
                         f"avg(CASE WHEN __w{j} THEN {share} END) AS {q(f'{label}.share.{wname}')}"
                     )
         return aggs
+
+
+def _path_times(db: Database, plan: PathPlan) -> list[str]:
+    """The time columns (``t<i>.column``) of the path's timed tables after the
+    entity's: a row is visible when all of them are at or before the anchor."""
+    return [
+        f"t{i}.{q(db.schema.tables[t].time_column)}"
+        for i, t in enumerate(plan.path.tables)
+        if i > 0 and db.schema.tables[t].time_column
+    ]
 
 
 def is_count(feature: str) -> bool:

@@ -144,7 +144,12 @@ def target_history(
     else:
         history = examples.iloc[:0].assign(label=0.0)
     return label_history_features(
-        history, examples, task.entity_key, horizon, cutoff=cutoff, engine=engine
+        history,
+        examples,
+        task.entity_key,
+        horizon,
+        cutoff=cutoff,
+        engine=engine or DuckDBEngine(task.db.con),  # a new connection costs ~0.1 s
     )
 
 

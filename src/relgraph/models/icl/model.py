@@ -43,6 +43,7 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -728,11 +729,18 @@ class IclModel(Model):
             fit, held = fold_rows.fit, fold_rows.held
             x_fit, y_fit, x_held = x_context[fit], y[fit], x_context[held]
             base: dict[str, np.ndarray] = {}
-            for predictor in ("transformer", "lightgbm"):
-                if predictor in wanted or "blend" in wanted:
-                    booster = None
-                    if predictor == "lightgbm":
-                        booster = self._fit_lightgbm(x_fit, y_fit, classes)
+            used = [p for p in ("transformer", "lightgbm") if p in wanted or "blend" in wanted]
+            # LightGBM fits in a second thread while the transformer predicts
+            # (both release the GIL; LightGBM uses one core): the same outputs,
+            # ~0.15 s sooner on rel-f1's 800-row context
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                trees = (
+                    pool.submit(self._fit_lightgbm, x_fit, y_fit, classes)
+                    if "lightgbm" in used
+                    else None
+                )
+                for predictor in used:
+                    booster = trees.result() if predictor == "lightgbm" and trees else None
                     chunk = self._predict_chunk(
                         predictor, booster, x_fit, y_fit, x_held, classes, 0
                     )
