@@ -107,10 +107,14 @@ def main() -> None:
 
         f1 = load_rel_f1(args.raw)
         latest = f1.con.sql("SELECT max(date) FROM results").fetchall()[0][0]
-        active = f1.con.sql(
-            "SELECT DISTINCT driverId FROM results WHERE date > "
-            f"TIMESTAMP '{latest}' - INTERVAL 365 DAY ORDER BY 1"
-        ).df()["driverId"].tolist()
+        active = (
+            f1.con.sql(
+                "SELECT DISTINCT driverId FROM results WHERE date > "
+                f"TIMESTAMP '{latest}' - INTERVAL 365 DAY ORDER BY 1"
+            )
+            .df()["driverId"]
+            .tolist()
+        )
         cases["rel-f1 active drivers x 40 months"] = compare(
             f1, "drivers", "30D", active, monthly(latest, 40), args.repeat
         )

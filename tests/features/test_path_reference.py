@@ -159,3 +159,22 @@ def test_running_aggregates_skip_missing_values_as_the_sql_does() -> None:
     ]
     np.testing.assert_allclose(got.to_numpy(float), np.array(want, dtype=float))
     assert feats["visits.count.all"].tolist() == [1, 2, 3, 4, 5, 6, 7, 8, 0]
+
+
+def test_a_window_of_zeros_after_decimals_sums_to_zero_exactly() -> None:
+    """A window's sum is a difference of running sums (pandas sums with Kahan
+    compensation, so adding 0 after 0.07 + 0.25 + 0.57 moves the running sum
+    by 1e-16); a window of zeros must still sum to exactly 0."""
+    at = pd.Timestamp("2024-01-01") + pd.to_timedelta([0, 1, 2, 10, 11], unit="D")
+    data = {
+        "users": pd.DataFrame({"user_id": [1]}),
+        "visits": pd.DataFrame(
+            {"visit_id": range(5), "user_id": 1, "visited_at": at, "rain": [0.07, 0.25, 0.57, 0, 0]}
+        ),
+    }
+    db = rg.connect(data)
+    plan = FeaturePlan.fit(db, "users", "3D", at[-1], FeatureConfig(last_n=2))
+    feats = plan.transform(db, pd.DataFrame({"user_id": [1], "anchor_time": [at[-1]]}))
+    assert feats["visits.rain.sum.last_3d"].iloc[0] == 0.0
+    assert feats["visits.rain.mean.last_2"].iloc[0] == 0.0
+    assert feats["visits.rain.sum.all"].iloc[0] == pytest.approx(0.89)
