@@ -49,6 +49,7 @@ bench: setup
 	$(PY) -m benchmarks.icl_latency
 	$(PY) -m benchmarks.icl_predictors
 	$(PY) -m benchmarks.icl_bulk
+	$(PY) -m benchmarks.feature_paths
 	$(PY) -m benchmarks.gnn_latency
 	$(PY) -m benchmarks.schema_discovery --json benchmarks/results/schema_discovery.json
 	$(PY) -m benchmarks.inspect_speed --json benchmarks/results/inspect_speed.json

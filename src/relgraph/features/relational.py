@@ -48,7 +48,7 @@ from relgraph.engines.spark_examples import (
 from relgraph.engines.spark_views import TempViews
 from relgraph.errors import RelgraphError
 from relgraph.features.paths import join_paths
-from relgraph.features.running import Anchors, RunningPath, running_path_frame
+from relgraph.features.running import Anchors, RunningPath, running_path_frame, worth_running
 from relgraph.pql.duration import MONTH_SECONDS, YEAR_SECONDS, calendar_step
 
 EXAMPLES = "__rg_examples"
@@ -296,7 +296,8 @@ class FeaturePlan:
         ``running``: on DuckDB, a timed path's aggregates come from running
         totals over each entity's rows (:mod:`relgraph.features.running`;
         the same values, several times faster when entities recur across
-        anchors); False runs the direct SQL for every path, as other engines do.
+        anchors) where :func:`~relgraph.features.running.worth_running`
+        says so; False runs the direct SQL for every path, as other engines do.
         """
         self.check_readable(db)
         for col in (self.entity_key, "anchor_time"):
@@ -320,6 +321,7 @@ class FeaturePlan:
         engine = engine or DuckDBEngine(db.con)
         engine.register_frame(EXAMPLES, ex)
         anchors = Anchors.of(ex, len(self.windows))
+        running = running and worth_running(len(ex), ex["__key"].nunique())
         try:
             parts = [self._entity_frame(db, engine)]
             parts += [self._path_frame(db, engine, p, anchors, running) for p in self.paths]
