@@ -16,6 +16,7 @@ from relgraph.models.icl.selection import (
     MIN_HOLDOUT_ROWS,
     MIN_SMALL_HOLDOUT,
     choose,
+    confident_choice,
     score,
     simple_predictions,
     validation_folds,
@@ -108,6 +109,25 @@ def test_scores_are_higher_is_better() -> None:
     raw = np.array([[0.9, 0.1], [0.2, 0.8]])
     assert score(TaskType.multiclass_classification, np.array([0, 0]), raw) == 0.5
     assert choose({"transformer": -2.0, "last": -1.0, "prior": -1.0}) == "last"
+
+
+def test_a_replacement_gives_way_to_a_simpler_candidate_within_its_noise() -> None:
+    rng = np.random.default_rng(0)
+    y = np.abs(rng.normal(10.0, 3.0, 300))
+    regression = TaskType.regression
+    wrong = y + 6.0  # the mode's predictor, clearly beaten
+    close = {"transformer": wrong, "mean": y + rng.normal(0, 2.0, 300)}
+    close["lightgbm"] = y + rng.normal(0, 2.0, 300)  # as good: it scores higher by luck
+    chosen, scores, share = confident_choice(regression, y, close, "transformer")
+    assert scores["lightgbm"] > scores["mean"] > scores["transformer"]
+    assert share >= 0.9 and chosen == "mean"
+    clear = {"transformer": wrong, "lightgbm": y + rng.normal(0, 0.5, 300), "mean": y + 3.0}
+    assert confident_choice(regression, y, clear, "transformer")[0] == "lightgbm"
+    # nothing replaces the mode's predictor when it is best or within the noise
+    assert (
+        confident_choice(regression, y, {"transformer": y, "mean": y + 3.0}, "transformer")[0]
+        == "transformer"
+    )
 
 
 def test_a_context_of_many_entities_spans_several_anchors() -> None:

@@ -57,6 +57,9 @@ MIN_SMALL_HOLDOUT = 40
 CONFIDENCE = 0.9
 #: Bootstrap resamples of the holdout for that test.
 RESAMPLES = 100
+#: Candidates from the fewest things learned to the most: a replacement of
+#: the mode's predictor gives way to a simpler one within its noise.
+SIMPLICITY = ("prior", "mean", "last", "recent", "lightgbm", "blend", "transformer")
 #: The holdout is at most this share of the context.
 MAX_HOLDOUT_SHARE = 0.5
 #: A context from one anchor is cross-validated in this many random folds instead.
@@ -211,6 +214,13 @@ def confident_choice(
     rows, else ``default``. Returns the choice, every candidate's score on the
     whole holdout, and the share of resamples where the best beat the default.
 
+    When the best replaces the default, the simplest candidate it does not
+    beat with that confidence is taken instead (simplest first:
+    :data:`SIMPLICITY`): a score within the holdout's noise of the best is no
+    reason for a more flexible predictor (the "one standard error" rule of
+    model selection). On a holdout where nothing has signal (every AUROC
+    near 0.5) this keeps the prior rather than the luckiest model.
+
     Example:
         >>> y = np.array([0.0, 1.0] * 60)
         >>> clear = {"transformer": np.full(120, 0.5), "last": y.copy()}
@@ -219,16 +229,33 @@ def confident_choice(
         >>> close = {"transformer": y + 0.2, "last": y.copy()}  # both rank perfectly
         >>> confident_choice(TaskType.binary_classification, y, close, "transformer")[0]
         'transformer'
+        >>> noise = np.random.default_rng(7).random(120)  # AUROC 0.53: luck
+        >>> luck = {"transformer": 1 - y, "lightgbm": noise, "prior": np.full(120, 0.5)}
+        >>> confident_choice(TaskType.binary_classification, y, luck, "transformer")[0]
+        'prior'
     """
     scores = {name: score(kind, y, raw) for name, raw in predictions.items()}
     best = choose(scores)
     if best == default:
         return best, scores, 0.0
     rng = np.random.default_rng(seed)
-    wins = 0
-    for _ in range(RESAMPLES):
-        rows = rng.integers(0, len(y), len(y))
-        ahead = score(kind, y[rows], predictions[best][rows])
-        wins += ahead > score(kind, y[rows], predictions[default][rows])
-    share = wins / RESAMPLES
-    return (best if share >= CONFIDENCE else default), scores, share
+    draws = [rng.integers(0, len(y), len(y)) for _ in range(RESAMPLES)]
+    resampled = {
+        name: np.array([score(kind, y[rows], predictions[name][rows]) for rows in draws])
+        for name in (best, default)
+    }
+    share = float(np.mean(resampled[best] > resampled[default]))
+    if share < CONFIDENCE:
+        return default, scores, share
+    for name in sorted(predictions, key=_simplicity):
+        if name == best or _simplicity(name) >= _simplicity(best):
+            break
+        rival = np.array([score(kind, y[rows], predictions[name][rows]) for rows in draws])
+        if np.mean(resampled[best] > rival) < CONFIDENCE:
+            return name, scores, share
+    return best, scores, share
+
+
+def _simplicity(name: str) -> int:
+    """Rank of a candidate in :data:`SIMPLICITY` (an unknown one last)."""
+    return SIMPLICITY.index(name) if name in SIMPLICITY else len(SIMPLICITY)
