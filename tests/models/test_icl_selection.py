@@ -9,6 +9,7 @@ import pytest
 
 import relgraph as rg
 from relgraph.metrics import mae
+from relgraph.models.icl import model as icl_model
 from relgraph.models.icl.context import sample_context
 from relgraph.models.icl.model import IclModel
 from relgraph.models.icl.selection import (
@@ -199,6 +200,35 @@ def test_a_rule_predicts_when_the_models_lose(repeating_task: rg.Task, monkeypat
     reasons = model.explain(test.head(2))
     assert reasons.loc[0, "top_signal"].startswith("its own")
     assert reasons.loc[0, "contributions"][0]["feature"].startswith("rule.")
+
+
+def test_the_answer_worked_out_during_the_choice_is_the_usual_one(
+    repeating_task: rg.Task, monkeypatch
+) -> None:
+    """The transformer predicts the query while the choice's trees grow; when
+    it is chosen, that answer is the one a later call (its choice kept, no
+    trees) computes after the choice."""
+    calls: list[tuple[str, int]] = []
+    predict_chunk = IclModel._predict_chunk
+
+    def counted(self, use, booster, x_context, y, x_query, classes, top):
+        calls.append((use, len(x_query)))
+        return predict_chunk(self, use, booster, x_context, y, x_query, classes, top)
+
+    monkeypatch.setattr(IclModel, "_predict_chunk", counted)
+    monkeypatch.setattr(
+        icl_model, "confident_choice", lambda kind, y, c, default, seed=0: (default, {}, 0.0)
+    )
+    rows = repeating_task.table("test").head(30)
+    model = IclModel().fit(repeating_task)
+    during = model.explain(rows, top=2)
+    assert calls.index(("transformer", 30)) < next(
+        i for i, (use, _) in enumerate(calls) if use == "lightgbm"
+    )
+    calls.clear()
+    after = model.explain(rows, top=2)
+    assert calls == [("transformer", 30)]  # the choice kept: nothing else runs
+    pd.testing.assert_frame_equal(during, after)
 
 
 def test_an_explicit_predictor_is_not_second_guessed(repeating_task: rg.Task) -> None:

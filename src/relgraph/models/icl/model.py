@@ -38,9 +38,11 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -109,6 +111,8 @@ PREDICT_CHUNK = 8192
 KEPT_BOOSTERS = 8
 #: ``callback(done, total)``: query rows predicted so far, of all of them.
 ProgressCallback = Callable[[int, int], None]
+#: Raw predictions of query rows, with their reasons (text and items).
+_Predicted = tuple[np.ndarray, list[str], list[list[dict[str, Any]]]]
 #: Folds of the context rows' category encoding (each row's value comes from
 #: the other folds' labels; see _as_numbers).
 CATEGORY_FOLDS = 5
@@ -621,13 +625,24 @@ class IclModel(Model):
         context = ""
         if folds is not None or use != "transformer":
             context = _context_digest(x_context, y, classes)
+        early = None
         if folds is not None:
             digest = _choice_digest(use, context, folds)
             if digest not in self._choices:
-                use = self._choose(use, x_context, y, folds, classes)
-                self._choices[digest] = (use, self.last_choice_)
+                # The transformer's answer (the usual choice) is worked out
+                # while the choice's trees grow in their thread.
+                meanwhile = None
+                if use == "transformer" and len(x_query) <= PREDICT_CHUNK:
+                    meanwhile = functools.partial(
+                        self._predict_chunk, use, None, x_context, y, x_query, classes, top
+                    )
+                chosen, early = self._choose(use, x_context, y, folds, classes, meanwhile)
+                self._choices[digest] = (chosen, self.last_choice_)
             use, self.last_choice_ = self._choices[digest]
         self._used_predictor = use
+        if early is not None and use == "transformer":
+            advance(len(x_query))
+            return early
         if use in RULES:
             raw = simple_predictions(self._kind, x_query, y, classes)[use]
             advance(len(x_query))
@@ -715,17 +730,21 @@ class IclModel(Model):
         y: np.ndarray,
         folds: list[Fold],
         classes: list[str] | None,
-    ) -> str:
+        meanwhile: Callable[[], _Predicted] | None = None,
+    ) -> tuple[str, _Predicted | None]:
         """The candidate (a predictor or a simple rule) that best predicts each
         fold of context rows from the others (see
-        :func:`~relgraph.models.icl.selection.confident_choice`). The
-        transformer and LightGBM each predict a fold once; ``blend`` is their mean."""
+        :func:`~relgraph.models.icl.selection.confident_choice`), and what
+        ``meanwhile`` returned: it runs while the last fold's LightGBM fits
+        (None when no LightGBM is fitted). The transformer and LightGBM each
+        predict a fold once; ``blend`` is their mean."""
         kind = self._kind
         wanted = list(dict.fromkeys([asked, *self.settings.candidates]))
         if asked == "lightgbm" and self.asked_predictor != "lightgbm":
             wanted = ["lightgbm"]  # more classes than the transformer has heads for
         parts: dict[str, list[np.ndarray]] = {}
-        for fold_rows in folds:
+        early = None
+        for k, fold_rows in enumerate(folds):
             fit, held = fold_rows.fit, fold_rows.held
             x_fit, y_fit, x_held = x_context[fit], y[fit], x_context[held]
             base: dict[str, np.ndarray] = {}
@@ -739,12 +758,18 @@ class IclModel(Model):
                     if "lightgbm" in used
                     else None
                 )
-                for predictor in used:
-                    booster = trees.result() if predictor == "lightgbm" and trees else None
+                if "transformer" in used:
                     chunk = self._predict_chunk(
-                        predictor, booster, x_fit, y_fit, x_held, classes, 0
+                        "transformer", None, x_fit, y_fit, x_held, classes, 0
                     )
-                    base[predictor] = chunk[0]
+                    base["transformer"] = chunk[0]
+                if trees is not None:
+                    if meanwhile is not None and k == len(folds) - 1:
+                        early = meanwhile()
+                    chunk = self._predict_chunk(
+                        "lightgbm", trees.result(), x_fit, y_fit, x_held, classes, 0
+                    )
+                    base["lightgbm"] = chunk[0]
             if "blend" in wanted:
                 base["blend"] = (base["transformer"] + base["lightgbm"]) / 2
             fold = {name: base[name] for name in wanted}
@@ -761,7 +786,7 @@ class IclModel(Model):
             "best_beats_default": share,
             "chosen": chosen,
         }
-        return chosen
+        return chosen, early
 
     def _predict_chunk(
         self,
@@ -1081,33 +1106,44 @@ def _as_numbers(
 def _category_values(
     column_c: pd.Series, column_q: pd.Series, y: np.ndarray, kind: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    keys_c, keys_q = column_c.astype(str).to_numpy(), column_q.astype(str).to_numpy()
+    codes_c, codes_q, size = _category_codes(column_c, column_q)
     if kind == "multiclass":
-        share = pd.Series(keys_c).value_counts(normalize=True)
-        return _mapped(keys_c, share), _mapped(keys_q, share)
-    values_c = np.empty(len(keys_c))
-    folds = np.arange(len(keys_c)) % CATEGORY_FOLDS
+        counts = np.bincount(codes_c, minlength=size)
+        counts[-1] = 0  # a missing value is no category
+        share = counts / max(counts.sum(), 1)
+        share[counts == 0] = np.nan  # nor is a value the context never shows
+        return share[codes_c], share[codes_q]
+    values_c = np.empty(len(codes_c))
+    folds = np.arange(len(codes_c)) % CATEGORY_FOLDS
     for fold in range(CATEGORY_FOLDS):
         held = folds == fold
-        values_c[held] = _mapped(keys_c[held], _label_means(keys_c[~held], y[~held]))
-    return values_c, _mapped(keys_q, _label_means(keys_c, y))
+        means = _label_means(codes_c[~held], y[~held], size)
+        values_c[held] = means[codes_c[held]]
+    return values_c, _label_means(codes_c, y, size)[codes_q]
 
 
-def _label_means(keys: np.ndarray, y: np.ndarray) -> pd.Series:
-    """Each category's mean label, smoothed towards the overall mean (a few
-    rows of a category say little); ``prior`` for categories not seen."""
+def _category_codes(column_c: pd.Series, column_q: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
+    """The values of a context and a query column as codes of one numbering,
+    compared as text (1 and "1" are one value); ``size - 1`` is the code of a
+    missing value."""
+    keys = pd.concat([column_c, column_q], ignore_index=True)
+    if not isinstance(keys.dtype, pd.CategoricalDtype):
+        keys = keys.astype(str)
+    codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+    codes = np.where(codes < 0, len(uniques), codes)
+    return codes[: len(column_c)], codes[len(column_c) :], len(uniques) + 1
+
+
+def _label_means(codes: np.ndarray, y: np.ndarray, size: int) -> np.ndarray:
+    """Each category's mean label (by code, ``size`` codes), smoothed towards
+    the overall mean, which a category not among ``codes`` and a missing value
+    (the last code) get: a few rows of a category say little."""
     prior, weight = float(np.mean(y)), 10.0
-    stats = pd.DataFrame({"key": keys, "y": y}).groupby("key")["y"].agg(["sum", "count"])
-    table = (stats["sum"] + weight * prior) / (stats["count"] + weight)
-    table.attrs["prior"] = prior
-    return table
-
-
-def _mapped(keys: np.ndarray, table: pd.Series) -> np.ndarray:
-    """Each key's value in ``table`` (its ``prior`` for a key not there)."""
-    at = table.index.get_indexer(keys)  # one hash lookup per key, -1 when absent
-    values = np.append(table.to_numpy(float), np.nan)[at]
-    return np.where(np.isnan(values), table.attrs.get("prior", np.nan), values)
+    sums = np.bincount(codes, weights=y.astype(float), minlength=size)
+    counts = np.bincount(codes, minlength=size)
+    means = (sums + weight * prior) / (counts + weight)
+    means[-1] = prior
+    return means
 
 
 def _days(column: pd.Series) -> np.ndarray:
@@ -1202,8 +1238,10 @@ def _json_values(column: pd.Series) -> list[Any]:
 def _typical(x: pd.DataFrame) -> dict[str, float]:
     """The context's median of each numeric column (where it has one)."""
     numeric = x.select_dtypes("number")
-    medians = numeric.median()
-    return {c: float(v) for c, v in medians.items() if np.isfinite(v)}
+    with warnings.catch_warnings():  # an all-missing column has no median
+        warnings.simplefilter("ignore", RuntimeWarning)
+        medians = np.nanmedian(numeric.to_numpy(dtype=float, na_value=np.nan), axis=0)
+    return {c: float(v) for c, v in zip(numeric.columns, medians, strict=True) if np.isfinite(v)}
 
 
 def _direction(item: dict[str, Any]) -> str:
