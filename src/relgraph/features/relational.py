@@ -520,13 +520,8 @@ class FeaturePlan:
     def _path_joins(self, plan: PathPlan, keys: str) -> list[str]:
         """The joins from ``keys.__key`` (an entity's key) along the path:
         ``t0`` the entity table, ``t<i>`` the table after hop ``i``."""
-        joins = [f"JOIN {q(self.entity_table)} t0 ON t0.{q(self.entity_key)} = {keys}.__key"]
-        for i, step in enumerate(plan.path.hops, start=1):
-            joins.append(
-                f"JOIN {q(step.to_table)} t{i} ON t{i}.{q(step.to_column)} = "
-                f"t{i - 1}.{q(step.from_column)}"
-            )
-        return joins
+        entity = f"JOIN {q(self.entity_table)} t0 ON t0.{q(self.entity_key)} = {keys}.__key"
+        return [entity, *_hop_joins(plan)]
 
     def _running_path(self, db: Database, plan: PathPlan, examples: str) -> RunningPath | None:
         """The path as :mod:`relgraph.features.running` aggregates it (once per
@@ -550,7 +545,7 @@ class FeaturePlan:
             for i, c in enumerate(plan.numeric)
         ]
         cols += [f"{end}.{q(c)} AS __c{i}" for i, c in enumerate(plan.categories)]
-        hops = self._path_joins(plan, "ex")[1:]  # from the entity table itself
+        hops = _hop_joins(plan)  # from the entity table itself
         wanted = f"t0.{q(self.entity_key)} IN (SELECT __key FROM {examples})"
         rows = (
             f"SELECT {', '.join(cols)} FROM {q(self.entity_table)} t0 {' '.join(hops)} "
@@ -617,6 +612,15 @@ class FeaturePlan:
                         f"avg(CASE WHEN __w{j} THEN {share} END) AS {q(f'{label}.share.{wname}')}"
                     )
         return aggs
+
+
+def _hop_joins(plan: PathPlan) -> list[str]:
+    """The joins along the path's hops from the entity table ``t0``: ``t<i>``
+    is the table after hop ``i``."""
+    return [
+        f"JOIN {q(step.to_table)} t{i} ON t{i}.{q(step.to_column)} = t{i - 1}.{q(step.from_column)}"
+        for i, step in enumerate(plan.path.hops, start=1)
+    ]
 
 
 def _path_times(db: Database, plan: PathPlan) -> list[str]:
