@@ -112,21 +112,25 @@ def test_scores_are_higher_is_better() -> None:
     assert choose({"transformer": -2.0, "last": -1.0, "prior": -1.0}) == "last"
 
 
-def test_a_replacement_gives_way_to_a_simpler_candidate_within_its_noise() -> None:
+def test_a_replacement_no_better_than_the_prior_gives_way_to_it() -> None:
     rng = np.random.default_rng(0)
-    y = np.abs(rng.normal(10.0, 3.0, 300))
-    regression = TaskType.regression
-    wrong = y + 6.0  # the mode's predictor, clearly beaten
-    close = {"transformer": wrong, "mean": y + rng.normal(0, 2.0, 300)}
-    close["lightgbm"] = y + rng.normal(0, 2.0, 300)  # as good: it scores higher by luck
-    chosen, scores, share = confident_choice(regression, y, close, "transformer")
-    assert scores["lightgbm"] > scores["mean"] > scores["transformer"]
-    assert share >= 0.9 and chosen == "mean"
-    clear = {"transformer": wrong, "lightgbm": y + rng.normal(0, 0.5, 300), "mean": y + 3.0}
-    assert confident_choice(regression, y, clear, "transformer")[0] == "lightgbm"
-    # nothing replaces the mode's predictor when it is best or within the noise
+    y = (rng.random(400) < 0.3).astype(float)
+    binary = TaskType.binary_classification
+    prior = np.full(400, y.mean())
+    wrong = 1.0 - y + rng.normal(0, 0.5, 400)  # the mode's predictor, clearly beaten
+    # a candidate without signal, lucky on this holdout; and a rule beside it
+    luck = np.random.default_rng(2).random(400)  # AUROC 0.51 on this holdout
+    noise = {"transformer": wrong, "lightgbm": luck, "prior": prior}
+    chosen, scores, share = confident_choice(binary, y, noise, "transformer")
+    assert scores["lightgbm"] > scores["prior"] and share >= 0.9
+    assert chosen == "prior"
+    signal = {"transformer": wrong, "lightgbm": y + rng.normal(0, 0.5, 400), "prior": prior}
+    assert confident_choice(binary, y, signal, "transformer")[0] == "lightgbm"
+    # a rule as good as the best within the noise does not replace it: only the prior
+    both = {**signal, "mean": signal["lightgbm"] + rng.normal(0, 0.05, 400)}
+    assert confident_choice(binary, y, both, "transformer")[0] in ("lightgbm", "mean")
     assert (
-        confident_choice(regression, y, {"transformer": y, "mean": y + 3.0}, "transformer")[0]
+        confident_choice(binary, y, {"transformer": y, "prior": prior}, "transformer")[0]
         == "transformer"
     )
 

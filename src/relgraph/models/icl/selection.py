@@ -57,9 +57,6 @@ MIN_SMALL_HOLDOUT = 40
 CONFIDENCE = 0.9
 #: Bootstrap resamples of the holdout for that test.
 RESAMPLES = 100
-#: Candidates from the fewest things learned to the most: a replacement of
-#: the mode's predictor gives way to a simpler one within its noise.
-SIMPLICITY = ("prior", "mean", "last", "recent", "lightgbm", "blend", "transformer")
 #: The holdout is at most this share of the context.
 MAX_HOLDOUT_SHARE = 0.5
 #: A context from one anchor is cross-validated in this many random folds instead.
@@ -214,12 +211,10 @@ def confident_choice(
     rows, else ``default``. Returns the choice, every candidate's score on the
     whole holdout, and the share of resamples where the best beat the default.
 
-    When the best replaces the default, the simplest candidate it does not
-    beat with that confidence is taken instead (simplest first:
-    :data:`SIMPLICITY`): a score within the holdout's noise of the best is no
-    reason for a more flexible predictor (the "one standard error" rule of
-    model selection). On a holdout where nothing has signal (every AUROC
-    near 0.5) this keeps the prior rather than the luckiest model.
+    When the best replaces the default but does not beat the ``prior`` (the
+    context's rate, median or class shares, the same for every row) with that
+    confidence, the prior is taken: the holdout shows no signal in any
+    candidate (every AUROC near 0.5), and the luckiest is no better a guess.
 
     Example:
         >>> y = np.array([0.0, 1.0] * 60)
@@ -247,15 +242,8 @@ def confident_choice(
     share = float(np.mean(resampled[best] > resampled[default]))
     if share < CONFIDENCE:
         return default, scores, share
-    for name in sorted(predictions, key=_simplicity):
-        if name == best or _simplicity(name) >= _simplicity(best):
-            break
-        rival = np.array([score(kind, y[rows], predictions[name][rows]) for rows in draws])
-        if np.mean(resampled[best] > rival) < CONFIDENCE:
-            return name, scores, share
+    if best != "prior" and "prior" in predictions:
+        prior = np.array([score(kind, y[rows], predictions["prior"][rows]) for rows in draws])
+        if np.mean(resampled[best] > prior) < CONFIDENCE:
+            return "prior", scores, share
     return best, scores, share
-
-
-def _simplicity(name: str) -> int:
-    """Rank of a candidate in :data:`SIMPLICITY` (an unknown one last)."""
-    return SIMPLICITY.index(name) if name in SIMPLICITY else len(SIMPLICITY)
