@@ -204,6 +204,16 @@ def test_label_cache_crosses_a_long_empty_stretch_in_few_queries(rows: int) -> N
     assert task.queries <= 30  # 625 batches of 32
 
 
+def test_label_cache_labels_what_the_rows_so_far_say_is_needed_in_one_query() -> None:
+    day = pd.Timedelta(days=1)
+    anchors = [pd.Timestamp("2024-01-01") - k * 7 * day for k in range(1, 1_000)]
+    labelled = set(anchors[::2])  # one row every other anchor
+    task = _Labels(labelled)
+    got = LabelCache(task).gather(iter(anchors), 200)
+    assert got["anchor_time"].tolist() == _gather_32_at_a_time(anchors, labelled, 200)
+    assert task.queries == 2  # 32 anchors, then the rest at once (not 12 of 32)
+
+
 def test_stratified_context_keeps_the_rare_class() -> None:
     when = pd.date_range("2020-01-01", periods=200, freq="D")
     labels = pd.DataFrame({"id": range(200), "anchor_time": when, "label": 0})

@@ -83,8 +83,10 @@ class LabelCache:
     After a batch without any label the next query labels twice as many
     anchors ahead (up to :data:`MAX_ANCHORS_AHEAD`), so a long stretch without
     data (a year-9999 placeholder time far after the rest) costs a few
-    queries, not thousands. Batches are still taken :data:`ANCHORS_PER_QUERY`
-    at a time, so the labels gathered are the same.
+    queries, not thousands; after labelled batches it labels as many anchors
+    as their rows per anchor say are still needed (half as many more), so a
+    context usually costs two queries. Batches are still taken
+    :data:`ANCHORS_PER_QUERY` at a time, so the labels gathered are the same.
     """
 
     def __init__(self, task: Task) -> None:
@@ -100,7 +102,7 @@ class LabelCache:
         anchors = iter(anchors)
         ahead: list[pd.Timestamp] = []  # anchors taken from the iterator, not yet used
         parts: list[pd.DataFrame] = []
-        total, empty_batches = 0, 0
+        total, empty_batches, consumed = 0, 0, 0
         while total < rows or len(parts) < min_anchors:
             if len(ahead) < ANCHORS_PER_QUERY:
                 ahead += itertools.islice(anchors, ANCHORS_PER_QUERY - len(ahead))
@@ -108,9 +110,14 @@ class LabelCache:
             if not batch:
                 break
             if any(a not in self._by_anchor for a in batch):
-                size = min(MAX_ANCHORS_AHEAD, ANCHORS_PER_QUERY * 2**empty_batches)
+                size = ANCHORS_PER_QUERY * 2**empty_batches
+                if total:  # as many anchors as the rows so far say are still needed
+                    per_anchor = total / consumed
+                    size = max(size, int(np.ceil(1.5 * (rows - total) / per_anchor)))
+                size = min(MAX_ANCHORS_AHEAD, size)
                 ahead += itertools.islice(anchors, max(0, size - len(batch) - len(ahead)))
                 self._label(batch + ahead)
+            consumed += len(batch)
             new = [p for p in (self._by_anchor[a] for a in batch) if len(p)]
             parts.extend(new)  # empty parts add nothing (and are slow to concatenate)
             found = sum(len(p) for p in new)
