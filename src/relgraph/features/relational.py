@@ -47,6 +47,7 @@ from relgraph.engines.spark_examples import (
 )
 from relgraph.engines.spark_views import TempViews
 from relgraph.errors import RelgraphError
+from relgraph.features.path_names import count_names, numeric_names, share_names
 from relgraph.features.paths import join_paths
 from relgraph.features.running import Anchors, RunningPath, running_path_frame, worth_running
 from relgraph.pql.duration import MONTH_SECONDS, YEAR_SECONDS, calendar_step
@@ -567,51 +568,43 @@ class FeaturePlan:
 
     def _path_aggregates(self, plan: PathPlan) -> list[str]:
         """The aggregates of a path over its joined rows (see ``_path_rows``),
-        each named after its feature, in the order of the feature columns.
+        each named after its feature (:mod:`relgraph.features.path_names`), in
+        the order of the feature columns.
 
         Windowed aggregates read ``CASE WHEN __w<j> THEN value END``: NULL
         outside the window, which every aggregate here skips, so the value is
         that of ``FILTER (WHERE ...)``, which DuckDB evaluates more slowly."""
-        name = plan.path.name
+        path, windows = plan.path.name, self.window_names
         timed = plan.event_time is not None
-        aggs = [f"count(*) AS {q(name + '.count.all')}"]
-        windows = list(enumerate(self.window_names))
+        flags = [f"__w{j}" for j in range(len(windows))] if timed else []
+        exprs = ["count(*)", *(f"count(CASE WHEN {w} THEN 1 END)" for w in flags)]
         if timed:
-            for j, wname in windows:
-                aggs.append(f"count(CASE WHEN __w{j} THEN 1 END) AS {q(f'{name}.count.{wname}')}")
-            aggs.append(f"{_days('__t', 'max(__et)')} AS {q(name + '.days_since_last')}")
-            aggs.append(f"{_days('__t', 'min(__et)')} AS {q(name + '.days_since_first')}")
-        for i, c in enumerate(plan.numeric):
-            v, base = f"__v{i}", f"{name}.{c}"
-            for fn in ("avg", "sum", "min", "max", "stddev_samp"):
-                aggs.append(f"{fn}({v}) AS {q(f'{base}.{_AGG[fn]}.all')}")
+            exprs += [_days("__t", "max(__et)"), _days("__t", "min(__et)")]
+        names = count_names(path, windows, timed)
+        n = self.config.last_n
+        for i, column in enumerate(plan.numeric):
+            v = f"__v{i}"
+            exprs += [f"{fn}({v})" for fn in ("avg", "sum", "min", "max", "stddev_samp")]
             if timed:
-                for j, wname in windows:
-                    for fn in ("avg", "sum"):
-                        aggs.append(
-                            f"{fn}(CASE WHEN __w{j} THEN {v} END) AS "
-                            f"{q(f'{base}.{_AGG[fn]}.{wname}')}"
-                        )
+                exprs += [
+                    f"{fn}(CASE WHEN {w} THEN {v} END)" for w in flags for fn in ("avg", "sum")
+                ]
                 # The newest non-missing value: a missing value gets no rank,
                 # as DuckDB's arg_min skips it and Spark's min_by would not.
-                rank = f"CASE WHEN {v} IS NOT NULL THEN __rn END"
-                aggs.append(f"arg_min({v}, {rank}) AS {q(base + '.last')}")
-                n = self.config.last_n
-                aggs.append(
-                    f"avg(CASE WHEN __rn <= {n} THEN {v} END) AS {q(f'{base}.mean.last_{n}')}"
-                )
-        for i, (c, vocab) in enumerate(plan.categories.items()):
+                exprs.append(f"arg_min({v}, CASE WHEN {v} IS NOT NULL THEN __rn END)")
+                exprs.append(f"avg(CASE WHEN __rn <= {n} THEN {v} END)")
+            names += numeric_names(path, column, windows, n, timed)
+        # shares over all rows and over the second window (4x the horizon by default)
+        share_at = min(1, len(windows) - 1)
+        for i, (column, vocab) in enumerate(plan.categories.items()):
             for value in vocab:
                 # Integers, not 1.0 / 0.0: Spark averages those as DECIMAL.
                 share = f"CASE WHEN __c{i} = {_literal(value)} THEN 1 ELSE 0 END"
-                label = f"{name}.{c}={value}"
-                aggs.append(f"avg({share}) AS {q(label + '.share.all')}")
-                if timed:  # and over the second window (4x the horizon by default)
-                    j, wname = windows[min(1, len(windows) - 1)]
-                    aggs.append(
-                        f"avg(CASE WHEN __w{j} THEN {share} END) AS {q(f'{label}.share.{wname}')}"
-                    )
-        return aggs
+                exprs.append(f"avg({share})")
+                if timed:
+                    exprs.append(f"avg(CASE WHEN {flags[share_at]} THEN {share} END)")
+                names += share_names(path, column, value, windows[share_at] if timed else None)
+        return [f"{expr} AS {q(name)}" for expr, name in zip(exprs, names, strict=True)]
 
 
 def _hop_joins(plan: PathPlan) -> list[str]:
@@ -682,8 +675,6 @@ def _within_budget(plan: PathPlan, windows: int, budget: int) -> PathPlan | None
 
 #: At most this many aggregates are computed by one query (see _path_frame).
 AGGREGATES_PER_QUERY = 150
-
-_AGG = {"avg": "mean", "sum": "sum", "min": "min", "max": "max", "stddev_samp": "std"}
 
 
 def _plain(value: Any) -> Any:

@@ -59,6 +59,7 @@ import numpy as np
 import pandas as pd
 
 from relgraph.engines.base import Engine
+from relgraph.features.path_names import count_names, numeric_names, share_names
 
 __all__ = ["Anchors", "RunningPath", "running_path_frame", "worth_running"]
 
@@ -172,20 +173,25 @@ def running_path_frame(
         return None
     history = _History(rows["__codes"], vt, rows["__keys"], anchors.keys)
     (n, last), *windows = history.visible([anchors.visible, *anchors.window_starts])
-    name = path.name
-    cols: dict[str, np.ndarray] = {f"{name}.count.all": n}
-    for (n_j, _), w in zip(windows, path.window_names, strict=True):
-        cols[f"{name}.count.{w}"] = n - n_j
-    cols[f"{name}.days_since_last"] = _days(anchors.t, history.at(et.astype(float), last))
+    columns = [n, *(n - n_j for n_j, _ in windows)]
+    columns.append(_days(anchors.t, history.at(et.astype(float), last)))
     # rows come in time order: an entity's first row is its earliest
     first = history.at(et[history.starts].astype(float), np.where(n > 0, history.group, -1))
-    cols[f"{name}.days_since_first"] = _days(anchors.t, first)
+    columns.append(_days(anchors.t, first))
+    names = count_names(path.name, path.window_names, timed=True)
     if path.numeric:
         values = np.column_stack([rows[f"__v{i}"] for i in range(len(path.numeric))])
-        cols.update(_numeric_features(path, history, values, last, windows))
+        columns += _numeric_features(path, history, values, last, windows)
+        for column in path.numeric:
+            names += numeric_names(path.name, column, path.window_names, path.last_n, timed=True)
     if path.categories:
-        cols.update(_category_features(path, history, rows, n, last, windows))
-    return pd.DataFrame(np.column_stack(list(cols.values())), columns=list(cols))
+        columns += _category_features(path, history, rows, n, last, windows)
+        window = path.window_names[path.share_window] if windows else None
+        for column, _, vocab in path.categories:
+            names += [x for value in vocab for x in share_names(path.name, column, value, window)]
+    if len(names) != len(columns):
+        raise AssertionError(f"{len(columns)} running columns for {len(names)} names")
+    return pd.DataFrame(np.column_stack(columns), columns=names)
 
 
 class _History:
@@ -251,10 +257,11 @@ def _numeric_features(
     values: np.ndarray,
     last: np.ndarray,
     windows: list[tuple[np.ndarray, np.ndarray]],
-) -> dict[str, np.ndarray]:
+) -> list[np.ndarray]:
     """The features of the numeric columns (``values``: one column each), in
-    the direct SQL's order: mean, sum, min, max, std over all rows, mean and
-    sum per window, the newest value, the mean of the last ``last_n`` rows."""
+    the order of :func:`~relgraph.features.path_names.numeric_names`: mean,
+    sum, min, max, std over all rows, mean and sum per window, the newest
+    value, the mean of the last ``last_n`` rows."""
     present = ~np.isnan(values)
     # Sums of squares about the entity's first value, not about 0: a column
     # such as a lap time in milliseconds would lose its variance to rounding.
@@ -272,26 +279,25 @@ def _numeric_features(
         _less(sums, np.where(inside, sums[before], 0.0), sizes),
         counts - np.where(inside, counts[before], 0.0),
     )
-    out: dict[str, np.ndarray] = {}
-    for i, column in enumerate(path.numeric):
-        base = f"{path.name}.{column}"
+    out: list[np.ndarray] = []
+    for i in range(len(path.numeric)):
         count, total = history.at(counts[:, i], last, 0.0), history.at(sums[:, i], last, 0.0)
         size = history.at(sizes[:, i], last, 0.0)
         s1, s2 = history.at(linear[:, i], last, 0.0), history.at(square[:, i], last, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             variance = np.maximum(s2 - s1 * s1 / count, 0.0) / (count - 1)
-        out[f"{base}.mean.all"] = _ratio(total, count)
-        out[f"{base}.sum.all"] = np.where(count > 0, total, np.nan)
-        out[f"{base}.min.all"] = history.at(lows[:, i], last)
-        out[f"{base}.max.all"] = history.at(highs[:, i], last)
-        out[f"{base}.std.all"] = np.where(count > 1, np.sqrt(variance), np.nan)
-        for (_, start), window in zip(windows, path.window_names, strict=True):
+        out += [
+            _ratio(total, count),
+            np.where(count > 0, total, np.nan),
+            history.at(lows[:, i], last),
+            history.at(highs[:, i], last),
+            np.where(count > 1, np.sqrt(variance), np.nan),
+        ]
+        for _, start in windows:
             in_window = count - history.at(counts[:, i], start, 0.0)
             window_sum = _less(total, history.at(sums[:, i], start, 0.0), size)
-            out[f"{base}.mean.{window}"] = _ratio(window_sum, in_window)
-            out[f"{base}.sum.{window}"] = np.where(in_window > 0, window_sum, np.nan)
-        out[f"{base}.last"] = history.at(newest[:, i], last)
-        out[f"{base}.mean.last_{path.last_n}"] = history.at(recent[:, i], last)
+            out += [_ratio(window_sum, in_window), np.where(in_window > 0, window_sum, np.nan)]
+        out += [history.at(newest[:, i], last), history.at(recent[:, i], last)]
     return out
 
 
@@ -302,23 +308,20 @@ def _category_features(
     n: np.ndarray,
     last: np.ndarray,
     windows: list[tuple[np.ndarray, np.ndarray]],
-) -> dict[str, np.ndarray]:
+) -> list[np.ndarray]:
     """Each category value's share of the rows, over all and over the share
-    window, in the direct SQL's order."""
-    names = [
-        (i, m, f"{path.name}.{column}={value}")
-        for i, (column, _, vocab) in enumerate(path.categories)
-        for m, value in enumerate(vocab)
+    window, in the order of :func:`~relgraph.features.path_names.share_names`."""
+    codes = [
+        f"__k{i}_{m}" for i, (_, _, vocab) in enumerate(path.categories) for m in range(len(vocab))
     ]
-    counts = history.cumsum(np.column_stack([rows[f"__k{i}_{m}"] for i, m, _ in names]))
-    out: dict[str, np.ndarray] = {}
-    for col, (_, _, label) in enumerate(names):
+    counts = history.cumsum(np.column_stack([rows[code] for code in codes]))
+    out: list[np.ndarray] = []
+    for col in range(len(codes)):
         k = history.at(counts[:, col], last, 0.0)
-        out[f"{label}.share.all"] = _ratio(k, n)
+        out.append(_ratio(k, n))
         if windows:
             n_w, start = windows[path.share_window]
-            k_w = history.at(counts[:, col], start, 0.0)
-            out[f"{label}.share.{path.window_names[path.share_window]}"] = _ratio(k - k_w, n - n_w)
+            out.append(_ratio(k - history.at(counts[:, col], start, 0.0), n - n_w))
     return out
 
 
