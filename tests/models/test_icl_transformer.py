@@ -283,3 +283,17 @@ def test_categories_are_encoded_out_of_fold() -> None:
     )
     assert np.corrcoef(ctx[:, 0], y)[0, 1] > 0.8
     assert np.isnan(context[-1, 1]) and context[0, 1] == pytest.approx(19724.0)
+
+
+def test_a_query_category_is_encoded_as_the_same_value_in_the_context() -> None:
+    """An integer-coded category with missing values in the context and none
+    in the query (Lahman's birth months) is one value on both sides: the
+    query gets that value's mean label, not the prior."""
+    from relgraph.models.icl.model import _as_numbers
+
+    y = np.array([1.0] * 30 + [0.0] * 30 + [1.0] * 5)
+    months = pd.Categorical([3] * 30 + [7] * 30 + [None] * 5, categories=[3, 7])
+    query = pd.DataFrame({"m": pd.Categorical([3, 7], categories=[3, 7])})
+    context, encoded = _as_numbers(pd.DataFrame({"m": months}), y, query, "binary")
+    assert encoded[0, 0] > 0.75 and encoded[1, 0] < 0.25  # (30 + 10 p) / 40, 10 p / 40
+    assert context[:30, 0].mean() > 0.75 and context[30:60, 0].mean() < 0.25
