@@ -107,9 +107,10 @@ _UNSTRATIFIED = (TaskType.regression, TaskType.multilabel_classification)
 #: each): a multiple of the transformer's own chunk (2048 rows), so the outputs
 #: are those of predicting every row at once.
 PREDICT_CHUNK = 8192
-#: At most this many query rows are predicted by the transformer while the
-#: choice's LightGBM fits (a guess that it stays chosen): about the time of the
-#: fit, so a wrong guess costs little (4,000 rows with reasons took 2.8 s).
+#: At most this many query rows (and one chunk: the progress still counts
+#: chunks) are predicted by the transformer while the choice's LightGBM fits (a
+#: guess that it stays chosen): about the time of the fit, so a wrong guess
+#: costs little (4,000 rows with reasons took 2.8 s).
 GUESS_ROWS = 256
 #: LightGBM models kept per in-context model, one per context (the latest ones).
 KEPT_BOOSTERS = 8
@@ -636,7 +637,7 @@ class IclModel(Model):
                 # The transformer's answer (the usual choice) is worked out
                 # while the choice's trees grow in their thread.
                 meanwhile = None
-                if use == "transformer" and len(x_query) <= GUESS_ROWS:
+                if use == "transformer" and len(x_query) <= min(GUESS_ROWS, PREDICT_CHUNK):
                     meanwhile = functools.partial(
                         self._predict_chunk, use, None, x_context, y, x_query, classes, top
                     )
