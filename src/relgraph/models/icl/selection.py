@@ -235,15 +235,15 @@ def confident_choice(
         return best, scores, 0.0
     rng = np.random.default_rng(seed)
     draws = [rng.integers(0, len(y), len(y)) for _ in range(RESAMPLES)]
-    resampled = {
-        name: np.array([score(kind, y[rows], predictions[name][rows]) for rows in draws])
-        for name in (best, default)
-    }
-    share = float(np.mean(resampled[best] > resampled[default]))
+
+    def resampled(name: str) -> np.ndarray:
+        return np.array([score(kind, y[rows], predictions[name][rows]) for rows in draws])
+
+    ahead = resampled(best)
+    share = float(np.mean(ahead > resampled(default)))
     if share < CONFIDENCE:
         return default, scores, share
-    if best != "prior" and "prior" in predictions:
-        prior = np.array([score(kind, y[rows], predictions["prior"][rows]) for rows in draws])
-        if np.mean(resampled[best] > prior) < CONFIDENCE:
-            return "prior", scores, share
+    rivals_prior = best != "prior" and "prior" in predictions
+    if rivals_prior and np.mean(ahead > resampled("prior")) < CONFIDENCE:
+        return "prior", scores, share
     return best, scores, share
