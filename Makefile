@@ -49,6 +49,7 @@ bench: setup
 	$(PY) -m benchmarks.icl_latency
 	$(PY) -m benchmarks.icl_predictors
 	$(PY) -m benchmarks.icl_bulk
+	$(PY) -m benchmarks.reason_attribution
 	$(PY) -m benchmarks.feature_paths
 	$(PY) -m benchmarks.gnn_latency
 	$(PY) -m benchmarks.schema_discovery --json benchmarks/results/schema_discovery.json

@@ -350,7 +350,10 @@ def prediction_progress(what: str) -> Iterator[Callable[[int, int], None]]:
 
         def hook(done: int, total: int) -> None:
             rows = f"{done:,} of {total:,} rows"
-            progress.update(bar, description="predicting", completed=done, total=total, rows=rows)
+            # drawn now, not at the next tick: a chunk can take less than a tick
+            progress.update(
+                bar, description="predicting", completed=done, total=total, rows=rows, refresh=True
+            )
 
         yield hook
 

@@ -64,6 +64,7 @@ from relgraph.models.core.lightgbm import REPRODUCIBLE, objective
 from relgraph.models.core.outputs import format_predictions, json_value, positional
 from relgraph.models.core.signals import describe, value_text, window_text
 from relgraph.models.core.targets import class_codes, label_matrix, label_set
+from relgraph.models.core.tree_paths import path_contributions
 from relgraph.models.icl.context import (
     MIN_CONTEXT_ANCHORS,
     LabelCache,
@@ -921,7 +922,7 @@ class IclModel(Model):
         reason compares each value with)."""
         contrib = None
         if top:  # contributions add up to the raw score: one pass gives both
-            contrib = booster.predict(positional(x_query), pred_contrib=True)
+            contrib = path_contributions(booster, positional(x_query))
             raw = _from_margin(contrib, x_query.shape[1] + 1, self._kind)
         else:
             raw = booster.predict(positional(x_query))
