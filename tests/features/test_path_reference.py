@@ -40,6 +40,7 @@ def frames(seed: int = 0, early: bool = False) -> dict[str, pd.DataFrame]:
             "packed_at": orders.ordered_at.to_numpy()[order] + pd.to_timedelta(delay, unit="D"),
             "price": price,
             "units": rng.integers(1, 6, 240),
+            "made_in": rng.integers(2015, 2024, 240),  # a level: no sums
             "kind": rng.choice(["a", "b", "c", None], 240, p=[0.4, 0.3, 0.2, 0.1]),
         }
     )
@@ -66,15 +67,18 @@ def reference(data: dict[str, pd.DataFrame], plan: FeaturePlan, ex: pd.DataFrame
         f[f"{PATH}.days_since_first"] = days.max() if len(mine) else np.nan
         for c in pp.numeric:
             v = mine[c].astype(float)
+            summed = c not in pp.levels
             f[f"{PATH}.{c}.mean.all"] = v.mean()
-            f[f"{PATH}.{c}.sum.all"] = v.sum(min_count=1)
+            if summed:
+                f[f"{PATH}.{c}.sum.all"] = v.sum(min_count=1)
             f[f"{PATH}.{c}.min.all"] = v.min()
             f[f"{PATH}.{c}.max.all"] = v.max()
             f[f"{PATH}.{c}.std.all"] = v.std(ddof=1)
             for w, _ in windows:
                 vw = inside[w][c].astype(float)
                 f[f"{PATH}.{c}.mean.{w}"] = vw.mean()
-                f[f"{PATH}.{c}.sum.{w}"] = vw.sum(min_count=1)
+                if summed:
+                    f[f"{PATH}.{c}.sum.{w}"] = vw.sum(min_count=1)
             f[f"{PATH}.{c}.last"] = v.dropna().iloc[0] if v.notna().any() else np.nan
             f[f"{PATH}.{c}.mean.last_{n}"] = v.head(n).mean()  # the n newest rows
         share_window = windows[min(1, len(windows) - 1)][0]
@@ -100,7 +104,8 @@ def test_a_two_hop_path_matches_its_definition(
     db = rg.connect(data)
     plan = FeaturePlan.fit(db, "customers", "30D", "2024-08-01", FeatureConfig(last_n=3))
     (pp,) = [p for p in plan.paths if p.path.name == PATH]
-    assert pp.event_time == (2, "packed_at") and pp.numeric == ["price", "units"]
+    assert pp.event_time == (2, "packed_at") and pp.numeric == ["price", "units", "made_in"]
+    assert pp.levels == ["made_in"]
     assert pp.categories == {"kind": ["a", "b", "c"]}
     anchors = pd.to_datetime(["2024-03-01", "2024-06-15", "2024-10-01"])
     ex = pd.DataFrame(

@@ -36,15 +36,23 @@ def count_names(path: str, windows: list[str], timed: bool) -> list[str]:
 
 
 def numeric_names(
-    path: str, column: str, windows: list[str], last_n: int, timed: bool
+    path: str, column: str, windows: list[str], last_n: int, timed: bool, summed: bool = True
 ) -> list[str]:
     """A numeric column's statistics over all rows (:data:`OVERALL`), and for
     a timed path per window (:data:`WINDOWED`), its newest value and the mean
-    of its newest ``last_n`` rows."""
+    of its newest ``last_n`` rows; without ``summed`` (a level, such as a
+    year), no sums.
+
+    Example:
+        >>> numeric_names("races", "year", ["last_30d"], last_n=5, timed=False, summed=False)
+        ['races.year.mean.all', 'races.year.min.all', 'races.year.max.all', 'races.year.std.all']
+    """
     base = f"{path}.{column}"
-    names = [f"{base}.{stat}.all" for stat in OVERALL]
+    overall = OVERALL if summed else tuple(s for s in OVERALL if s != "sum")
+    windowed = WINDOWED if summed else tuple(s for s in WINDOWED if s != "sum")
+    names = [f"{base}.{stat}.all" for stat in overall]
     if timed:
-        names += [f"{base}.{stat}.{w}" for w in windows for stat in WINDOWED]
+        names += [f"{base}.{stat}.{w}" for w in windows for stat in windowed]
         names += [f"{base}.last", f"{base}.mean.last_{last_n}"]
     return names
 

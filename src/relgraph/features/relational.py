@@ -47,6 +47,7 @@ from relgraph.engines.spark_examples import (
 )
 from relgraph.engines.spark_views import TempViews
 from relgraph.errors import RelgraphError
+from relgraph.features.levels import level_columns
 from relgraph.features.path_names import count_names, numeric_names, share_names
 from relgraph.features.paths import join_paths
 from relgraph.features.running import Anchors, RunningPath, running_path_frame, worth_running
@@ -92,6 +93,8 @@ class PathPlan:
     event_time: tuple[int, str] | None
     numeric: list[str]
     categories: dict[str, list[Any]]
+    #: Numeric columns that are levels (see :func:`level_columns`): no sums.
+    levels: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -132,6 +135,7 @@ class FeaturePlan:
                 "event_time": pp.event_time,
                 "numeric": pp.numeric,
                 "categories": _plain(pp.categories),
+                "levels": pp.levels,
             }
 
         return {
@@ -161,6 +165,7 @@ class FeaturePlan:
                     event,
                     list(p["numeric"]),
                     dict(p["categories"]),
+                    list(p.get("levels", [])),  # plans saved before levels sum every column
                 )
             )
         return cls(
@@ -220,6 +225,7 @@ class FeaturePlan:
                 )
         used = len(plan.entity_numeric) + len(plan.entity_timestamps)
         used += len(plan.entity_categories) + (1 if plan.entity_time else 0)  # + age_days
+        levels: dict[str, list[str]] = {}  # per table, read once
         for path in join_paths(schema, entity_table, config.max_hops):
             end = schema.tables[path.end]
             timed = [
@@ -236,7 +242,11 @@ class FeaturePlan:
                     )
                     if vocab:
                         categories[c] = vocab
-            path_plan = PathPlan(path, timed[-1] if timed else None, numeric, categories)
+            if path.end not in levels:
+                levels[path.end] = level_columns(db, path.end, numeric, until)
+            path_plan = PathPlan(
+                path, timed[-1] if timed else None, numeric, categories, levels[path.end]
+            )
             fitted = _within_budget(path_plan, len(plan.windows), config.max_features - used)
             if fitted is None:
                 break  # paths come shortest first: the longer ones are left out
@@ -564,6 +574,7 @@ class FeaturePlan:
             last_n=self.config.last_n,
             share_window=min(1, len(self.windows) - 1),
             times_may_differ=len(times) > 1,
+            levels=list(plan.levels),
         )
 
     def _path_aggregates(self, plan: PathPlan) -> list[str]:
@@ -584,16 +595,21 @@ class FeaturePlan:
         n = self.config.last_n
         for i, column in enumerate(plan.numeric):
             v = f"__v{i}"
-            exprs += [f"{fn}({v})" for fn in ("avg", "sum", "min", "max", "stddev_samp")]
+            summed = column not in plan.levels
+            overall = (
+                ("avg", "sum", "min", "max", "stddev_samp")
+                if summed
+                else ("avg", "min", "max", "stddev_samp")
+            )
+            exprs += [f"{fn}({v})" for fn in overall]
             if timed:
-                exprs += [
-                    f"{fn}(CASE WHEN {w} THEN {v} END)" for w in flags for fn in ("avg", "sum")
-                ]
+                windowed = ("avg", "sum") if summed else ("avg",)
+                exprs += [f"{fn}(CASE WHEN {w} THEN {v} END)" for w in flags for fn in windowed]
                 # The newest non-missing value: a missing value gets no rank,
                 # as DuckDB's arg_min skips it and Spark's min_by would not.
                 exprs.append(f"arg_min({v}, CASE WHEN {v} IS NOT NULL THEN __rn END)")
                 exprs.append(f"avg(CASE WHEN __rn <= {n} THEN {v} END)")
-            names += numeric_names(path, column, windows, n, timed)
+            names += numeric_names(path, column, windows, n, timed, summed=summed)
         # shares over all rows and over the second window (4x the horizon by default)
         share_at = min(1, len(windows) - 1)
         for i, (column, vocab) in enumerate(plan.categories.items()):
@@ -647,7 +663,9 @@ def _width(plan: PathPlan, windows: int) -> int:
     """How many features a path gives (see ``FeaturePlan._path_frame``)."""
     timed = plan.event_time is not None
     width = 1 + (windows + 2 if timed else 0)
-    width += len(plan.numeric) * (5 + (2 * windows + 2 if timed else 0))
+    for column in plan.numeric:
+        summed = column not in plan.levels
+        width += (5 if summed else 4) + ((2 if summed else 1) * windows + 2 if timed else 0)
     width += sum(len(v) for v in plan.categories.values()) * (2 if timed else 1)
     return width
 
@@ -657,7 +675,7 @@ def _within_budget(plan: PathPlan, windows: int, budget: int) -> PathPlan | None
     categorical ones, in schema order); None when not even its counts fit."""
     if _width(plan, windows) <= budget:
         return plan
-    cut = PathPlan(plan.path, plan.event_time, [], {})
+    cut = PathPlan(plan.path, plan.event_time, [], {}, plan.levels)
     if _width(cut, windows) > budget:
         return None
     for column in plan.numeric:

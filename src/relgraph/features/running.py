@@ -52,7 +52,7 @@ Example:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -117,6 +117,8 @@ class RunningPath:
         times_may_differ (bool): ``__vt`` and ``__et`` may differ (the path
             has several timed tables): checked on the rows, and the path is
             declined when they do.
+        levels (list[str]): numeric columns whose sums are left out
+            (:func:`~relgraph.features.levels.level_columns`).
     """
 
     name: str
@@ -127,6 +129,7 @@ class RunningPath:
     last_n: int
     share_window: int = 0
     times_may_differ: bool = False
+    levels: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -183,7 +186,10 @@ def running_path_frame(
         values = np.column_stack([rows[f"__v{i}"] for i in range(len(path.numeric))])
         columns += _numeric_features(path, history, values, last, windows)
         for column in path.numeric:
-            names += numeric_names(path.name, column, path.window_names, path.last_n, timed=True)
+            summed = column not in path.levels
+            names += numeric_names(
+                path.name, column, path.window_names, path.last_n, timed=True, summed=summed
+            )
     if path.categories:
         columns += _category_features(path, history, rows, n, last, windows)
         window = path.window_names[path.share_window] if windows else None
@@ -261,7 +267,7 @@ def _numeric_features(
     """The features of the numeric columns (``values``: one column each), in
     the order of :func:`~relgraph.features.path_names.numeric_names`: mean,
     sum, min, max, std over all rows, mean and sum per window, the newest
-    value, the mean of the last ``last_n`` rows."""
+    value, the mean of the last ``last_n`` rows (no sums of a level)."""
     present = ~np.isnan(values)
     # Sums of squares about the entity's first value, not about 0: a column
     # such as a lap time in milliseconds would lose its variance to rounding.
@@ -280,15 +286,15 @@ def _numeric_features(
         counts - np.where(inside, counts[before], 0.0),
     )
     out: list[np.ndarray] = []
-    for i in range(len(path.numeric)):
+    for i, column in enumerate(path.numeric):
+        summed = column not in path.levels
         count, total = history.at(counts[:, i], last, 0.0), history.at(sums[:, i], last, 0.0)
         size = history.at(sizes[:, i], last, 0.0)
         s1, s2 = history.at(linear[:, i], last, 0.0), history.at(square[:, i], last, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             variance = np.maximum(s2 - s1 * s1 / count, 0.0) / (count - 1)
+        out += [_ratio(total, count)] + ([np.where(count > 0, total, np.nan)] if summed else [])
         out += [
-            _ratio(total, count),
-            np.where(count > 0, total, np.nan),
             history.at(lows[:, i], last),
             history.at(highs[:, i], last),
             np.where(count > 1, np.sqrt(variance), np.nan),
@@ -296,7 +302,9 @@ def _numeric_features(
         for _, start in windows:
             in_window = count - history.at(counts[:, i], start, 0.0)
             window_sum = _less(total, history.at(sums[:, i], start, 0.0), size)
-            out += [_ratio(window_sum, in_window), np.where(in_window > 0, window_sum, np.nan)]
+            out.append(_ratio(window_sum, in_window))
+            if summed:
+                out.append(np.where(in_window > 0, window_sum, np.nan))
         out += [history.at(newest[:, i], last), history.at(recent[:, i], last)]
     return out
 
