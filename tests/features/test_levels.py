@@ -42,7 +42,8 @@ def shop(later_amounts: float | None = None) -> dict[str, pd.DataFrame]:
 
 def test_levels_and_amounts() -> None:
     assert is_level(2000.0, 7.0, 1956.0, 2013.0)  # a year
-    assert is_level(-6.5, 1.5, -10.0, -4.0)  # one sign, below zero
+    assert is_level(-65.0, 1.5, -70.0, -60.0)  # one sign, below zero
+    assert not is_level(41.6, 10.4, 19.7, 72.3)  # a latitude: 0.25 of its mean, keeps its sums
     assert not is_level(50.0, 40.0, 1.0, 400.0)  # an amount
     assert not is_level(12.0, 3.0, -30.0, 90.0)  # crosses zero
     assert not is_level(None, None, None, None)  # no visible rows

@@ -53,7 +53,8 @@ def test_a_one_year_feature_window_holds_one_season(task: rg.Task) -> None:
     anchors = [pd.Timestamp(f"{y}-01-01") for y in range(2001, 2022)]
     examples = pd.DataFrame({"franchID": "T3", "anchor_time": anchors})
     feats = plan.transform(task.db, examples)
-    column = next(c for c in feats.columns if "Teams.W" in c and c.endswith("sum.last_1y"))
+    # (W here is a level, 1000 x year + 3: it has window means, not sums)
+    column = next(c for c in feats.columns if "Teams.W" in c and c.endswith("mean.last_1y"))
     # one season each year, leap years or not (the fixed length held two in most years)
     assert feats[column].tolist() == [1000 * (a.year - 1) + 3 for a in anchors]
 
