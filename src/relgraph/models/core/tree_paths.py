@@ -148,6 +148,8 @@ def path_contributions(booster: Any, x: Any) -> np.ndarray:
     """Each row's per-feature contributions and bias, laid out as LightGBM's
     ``booster.predict(x, pred_contrib=True)`` (for several classes, a block of
     ``features + 1`` columns per class), by path attribution (see the module).
+    A booster's trees are read once and kept while it lives, so train it no
+    further after explaining with it.
 
     Example:
         >>> import lightgbm as lgb, numpy as np
